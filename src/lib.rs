@@ -1,0 +1,8 @@
+//! swarmsim: a deterministic discrete-event simulator of Docker Swarm
+//! rolling updates and rollbacks.
+
+pub mod dist;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod swarm;

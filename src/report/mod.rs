@@ -1,0 +1,1 @@
+//! Pure renderers: cluster state in, docker CLI text or result files out.

@@ -1,0 +1,109 @@
+//! Scenario files (contract: scenario-v1): YAML → validated [`Scenario`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::dist::Dist;
+use crate::sim::time::SimTime;
+use crate::swarm::docker_cli::DockerCommand;
+use crate::swarm::model::{Availability, NodeRole, ServiceSpec};
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Path as given on the command line (used in error messages).
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub seed: Option<u64>,
+    pub until: Option<SimTime>,
+    /// Expanded (`count` and `{n}` applied), in file order.
+    pub nodes: Vec<NodeDef>,
+    pub images: ImageProfiles,
+    /// Services that exist at time 0, in file order.
+    pub services: Vec<ServiceSpec>,
+    /// In file order (items at equal times run in that order).
+    pub timeline: Vec<TimelineItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeDef {
+    pub name: String,
+    pub role: NodeRole,
+    pub availability: Availability,
+    pub labels: BTreeMap<String, String>,
+    pub nano_cpus: i64,
+    pub memory_bytes: i64,
+}
+
+/// How an image behaves on the simulated engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageProfile {
+    /// Image pull, once per node.
+    pub pull: Dist,
+    /// Container start: STARTING → RUNNING (health checks come on top).
+    pub start: Dist,
+    /// Container stop after the orchestrator asked for it.
+    pub stop: Dist,
+    /// Probability that one start attempt fails.
+    pub fail_on_start: f64,
+    /// Time from RUNNING to an unexpected exit; `None` = never.
+    pub crash_after: Option<Dist>,
+    /// Exit code of a failed start or a crash.
+    pub exit_code: i64,
+    /// Probability that a health probe fails (0 = always healthy).
+    pub health_fail: f64,
+}
+
+impl Default for ImageProfile {
+    fn default() -> Self {
+        use crate::sim::time::millis;
+        ImageProfile {
+            pull: Dist::Fixed(millis(1000)),
+            start: Dist::Fixed(millis(500)),
+            stop: Dist::Fixed(millis(200)),
+            fail_on_start: 0.0,
+            crash_after: None,
+            exit_code: 1,
+            health_fail: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageProfiles {
+    pub default: ImageProfile,
+    /// Keyed by image reference, e.g. `redis:3.0.7`.
+    pub images: BTreeMap<String, ImageProfile>,
+}
+
+impl ImageProfiles {
+    pub fn profile(&self, image: &str) -> &ImageProfile {
+        self.images.get(image).unwrap_or(&self.default)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineItem {
+    pub at: SimTime,
+    /// 1-based line of the item in the scenario file.
+    pub line: usize,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A docker command (from `docker:` or a structured form); `text` is
+    /// echoed in the transcript.
+    Docker { text: String, command: DockerCommand },
+    Node { name: String, change: NodeChange },
+    Kill { task: String, exit_code: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeChange {
+    /// The machine stops (agent and containers gone).
+    Down,
+    /// The machine comes back.
+    Up,
+    Availability(Availability),
+}
