@@ -1,0 +1,483 @@
+//! The pending-event queue: a min-heap keyed by `(time, seq)`.
+//!
+//! **Ordering guarantee.** Events pop in increasing time; events scheduled
+//! for the *same* time pop in the order they were pushed (FIFO). `seq` is a
+//! counter bumped on every [`EventQueue::push`], so the key `(time, seq)` is
+//! unique and the order never depends on `BinaryHeap` internals. This is what
+//! makes a run reproducible: two timeline items at `t = 10s` always run in
+//! file order, and an event scheduled by a handler at `now` runs after the
+//! events that were already waiting at `now`.
+//!
+//! **Cancellation is lazy.** [`EventQueue::cancel`] only marks the key dead;
+//! the entry stays in the heap and is dropped when it reaches the head
+//! (by `pop` or `peek_time`). The queue compacts itself when dead entries
+//! outnumber live ones, so mass cancellation cannot grow the heap unboundedly.
+//!
+//! The queue holds no clock. Refusing events in the past (`at < now`) is the
+//! engine's job, which owns `now`.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::sim::time::SimTime;
+
+/// Identifies one pushed event, for [`EventQueue::cancel`]. Keys are never
+/// reused within one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKey(u64);
+
+impl EventKey {
+    /// The insertion sequence number (0 for the first push).
+    pub fn seq(self) -> u64 {
+        self.0
+    }
+}
+
+/// A heap entry. Its ordering is *reversed* on `(time, seq)` so that
+/// `BinaryHeap` (a max-heap) pops the earliest entry first.
+#[derive(Debug)]
+struct Entry<E> {
+    time: SimTime,
+    seq: u64,
+    ev: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.time == other.time && self.seq == other.seq
+    }
+}
+
+impl<E> Eq for Entry<E> {}
+
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for Entry<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// The set of live (pushed, not yet popped or cancelled) sequence numbers,
+/// as a bitset over a sliding window of seqs.
+///
+/// Push, pop and cancel are O(1) with no hashing. Words at the front of the
+/// window are dropped as soon as every seq in them is dead, so memory is one
+/// bit per event pushed since the oldest still-live event. Knowing liveness
+/// exactly lets `cancel` of an already-fired key be a harmless no-op and
+/// keeps `len` exact. It is never iterated.
+#[derive(Debug, Default)]
+struct LiveSet {
+    /// The seq of bit 0 of `words[0]`; a multiple of 64.
+    base: u64,
+    words: VecDeque<u64>,
+    /// The seq the next push receives.
+    next: u64,
+}
+
+impl LiveSet {
+    /// Allocates the next seq and marks it live.
+    fn insert_next(&mut self) -> u64 {
+        let seq = self.next;
+        self.next += 1;
+        let idx = seq - self.base;
+        let word = (idx / 64) as usize;
+        if word == self.words.len() {
+            self.words.push_back(0);
+        }
+        self.words[word] |= 1 << (idx % 64);
+        seq
+    }
+
+    fn contains(&self, seq: u64) -> bool {
+        if seq < self.base {
+            return false;
+        }
+        let idx = seq - self.base;
+        match self.words.get((idx / 64) as usize) {
+            Some(w) => w & (1 << (idx % 64)) != 0,
+            None => false,
+        }
+    }
+
+    /// Marks `seq` dead; returns whether it was live.
+    fn remove(&mut self, seq: u64) -> bool {
+        if seq < self.base {
+            return false;
+        }
+        let idx = seq - self.base;
+        let word = (idx / 64) as usize;
+        let Some(w) = self.words.get_mut(word) else {
+            return false;
+        };
+        let bit = 1 << (idx % 64);
+        if *w & bit == 0 {
+            return false;
+        }
+        *w &= !bit;
+        if self.words.front() == Some(&0) {
+            self.trim();
+        }
+        true
+    }
+
+    /// Drops leading all-dead words whose seqs have all been handed out.
+    fn trim(&mut self) {
+        while self.words.front() == Some(&0) && self.base + 64 <= self.next {
+            self.words.pop_front();
+            self.base += 64;
+        }
+    }
+}
+
+/// A priority queue of events ordered by `(time, insertion order)`.
+///
+/// Events at equal times pop in insertion order (FIFO); see the module
+/// documentation.
+#[derive(Debug)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    live: LiveSet,
+    /// Live events (the heap also holds cancelled ones).
+    len: usize,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> EventQueue<E> {
+    /// Below this heap size the queue never compacts: skipping a few dead
+    /// entries at the head is cheaper than rebuilding.
+    const COMPACT_MIN: usize = 1024;
+
+    pub fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            live: LiveSet::default(),
+            len: 0,
+        }
+    }
+
+    /// An empty queue with room for `cap` events before reallocating.
+    pub fn with_capacity(cap: usize) -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(cap),
+            live: LiveSet::default(),
+            len: 0,
+        }
+    }
+
+    /// Schedules `ev` at `at`. Among events with equal `at`, this one pops
+    /// after every event pushed before it and before every event pushed
+    /// after it.
+    pub fn push(&mut self, at: SimTime, ev: E) -> EventKey {
+        let seq = self.live.insert_next();
+        self.heap.push(Entry { time: at, seq, ev });
+        self.len += 1;
+        EventKey(seq)
+    }
+
+    /// Cancels a pending event. Returns `true` if it was pending; cancelling
+    /// an event that already popped or was already cancelled does nothing
+    /// and returns `false`.
+    pub fn cancel(&mut self, key: EventKey) -> bool {
+        if !self.live.remove(key.0) {
+            return false;
+        }
+        self.len -= 1;
+        let dead = self.heap.len() - self.len;
+        if dead > self.len && self.heap.len() >= Self::COMPACT_MIN {
+            // Keys are unique, so rebuilding cannot change the pop order.
+            let live = &self.live;
+            self.heap.retain(|e| live.contains(e.seq));
+        }
+        true
+    }
+
+    /// Removes and returns the earliest live event.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        while let Some(e) = self.heap.pop() {
+            if self.live.remove(e.seq) {
+                self.len -= 1;
+                return Some((e.time, e.ev));
+            }
+        }
+        None
+    }
+
+    /// The time of the earliest live event. Takes `&mut self` because it
+    /// drops cancelled entries found at the head.
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        while let Some(e) = self.heap.peek() {
+            if self.live.contains(e.seq) {
+                return Some(e.time);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Number of live (pushed, not popped, not cancelled) events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether `key` is still pending.
+    pub fn is_pending(&self, key: EventKey) -> bool {
+        self.live.contains(key.0)
+    }
+
+    /// The live events in pop order, for debugging and tests (allocates and
+    /// sorts: O(n log n)).
+    pub fn pending(&self) -> Vec<(SimTime, EventKey, &E)> {
+        let mut v: Vec<_> = self
+            .heap
+            .iter()
+            .filter(|e| self.live.contains(e.seq))
+            .map(|e| (e.time, EventKey(e.seq), &e.ev))
+            .collect();
+        v.sort_by_key(|&(t, k, _)| (t, k));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn drain<E>(q: &mut EventQueue<E>) -> Vec<(SimTime, E)> {
+        std::iter::from_fn(|| q.pop()).collect()
+    }
+
+    #[test]
+    fn empty_queue() {
+        let mut q: EventQueue<u32> = EventQueue::new();
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.peek_time(), None);
+        assert_eq!(q.pop(), None);
+        let mut d: EventQueue<u32> = EventQueue::default();
+        assert_eq!(d.pop(), None);
+    }
+
+    #[test]
+    fn pops_in_time_order() {
+        let mut q = EventQueue::new();
+        q.push(30, "c");
+        q.push(10, "a");
+        q.push(20, "b");
+        q.push(0, "z");
+        assert_eq!(q.len(), 4);
+        assert_eq!(
+            drain(&mut q),
+            vec![(0, "z"), (10, "a"), (20, "b"), (30, "c")]
+        );
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn equal_times_pop_fifo() {
+        let mut q = EventQueue::new();
+        for i in 0..1000u32 {
+            q.push(5, i);
+        }
+        let got: Vec<u32> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
+        assert_eq!(got, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn fifo_among_equal_times_when_interleaved() {
+        let mut q = EventQueue::new();
+        q.push(10, "a1");
+        q.push(5, "x");
+        q.push(10, "a2");
+        q.push(u64::MAX, "end");
+        q.push(10, "a3");
+        assert_eq!(q.pop(), Some((5, "x")));
+        // Pushed after a1..a3 at the same time: pops after them.
+        q.push(10, "a4");
+        let got: Vec<_> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
+        assert_eq!(got, vec!["a1", "a2", "a3", "a4", "end"]);
+    }
+
+    #[test]
+    fn keys_are_sequential_and_unique() {
+        let mut q = EventQueue::new();
+        let k0 = q.push(9, ());
+        let k1 = q.push(1, ());
+        q.pop();
+        let k2 = q.push(1, ());
+        assert_eq!((k0.seq(), k1.seq(), k2.seq()), (0, 1, 2));
+    }
+
+    #[test]
+    fn cancel_skips_event() {
+        let mut q = EventQueue::new();
+        let a = q.push(10, "a");
+        let b = q.push(20, "b");
+        let c = q.push(30, "c");
+        assert!(q.cancel(b));
+        assert_eq!(q.len(), 2);
+        assert!(!q.is_pending(b));
+        assert!(q.is_pending(a) && q.is_pending(c));
+        assert_eq!(drain(&mut q), vec![(10, "a"), (30, "c")]);
+    }
+
+    #[test]
+    fn cancel_head_affects_peek_and_pop() {
+        let mut q = EventQueue::new();
+        let a = q.push(10, 'a');
+        let b = q.push(10, 'b');
+        q.push(20, 'c');
+        assert_eq!(q.peek_time(), Some(10));
+        q.cancel(a);
+        assert_eq!(q.peek_time(), Some(10));
+        q.cancel(b);
+        assert_eq!(q.peek_time(), Some(20));
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop(), Some((20, 'c')));
+        assert_eq!(q.peek_time(), None);
+    }
+
+    #[test]
+    fn cancel_is_idempotent_and_ignores_fired_events() {
+        let mut q = EventQueue::new();
+        let a = q.push(1, 'a');
+        let b = q.push(2, 'b');
+        assert_eq!(q.pop(), Some((1, 'a')));
+        // Already fired: no effect on len or on other events.
+        assert!(!q.cancel(a));
+        assert_eq!(q.len(), 1);
+        assert!(q.cancel(b));
+        assert!(!q.cancel(b));
+        assert_eq!(q.len(), 0);
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+        // A key from the future (never issued) is ignored too.
+        assert!(!q.cancel(EventKey(1_000_000)));
+        let c = q.push(3, 'c');
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop(), Some((3, 'c')));
+        assert!(!q.is_pending(c));
+    }
+
+    #[test]
+    fn cancel_everything_then_reuse() {
+        let mut q = EventQueue::new();
+        let keys: Vec<_> = (0..200).map(|i| q.push(i, i)).collect();
+        for k in &keys {
+            assert!(q.cancel(*k));
+        }
+        assert!(q.is_empty());
+        assert_eq!(q.peek_time(), None);
+        q.push(7, 7);
+        assert_eq!(drain(&mut q), vec![(7, 7)]);
+    }
+
+    #[test]
+    fn mass_cancellation_compacts_heap() {
+        let mut q = EventQueue::new();
+        let keys: Vec<_> = (0..10_000u64).map(|i| q.push(1_000_000 - i, i)).collect();
+        for k in keys.iter().filter(|k| k.seq() % 10 != 0) {
+            q.cancel(*k);
+        }
+        assert_eq!(q.len(), 1000);
+        // Compaction keeps the heap within about twice the live count.
+        assert!(q.heap.len() <= 2 * q.len() + 1, "heap {}", q.heap.len());
+        let got: Vec<u64> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
+        let want: Vec<u64> = (0..10_000u64).rev().filter(|i| i % 10 == 0).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn live_set_window_slides() {
+        let mut q = EventQueue::new();
+        // A long-lived event pins the window; once it goes, memory is freed.
+        let pin = q.push(u64::MAX, 0u64);
+        for i in 1..=10_000u64 {
+            q.push(i, i);
+            assert_eq!(q.pop(), Some((i, i)));
+        }
+        assert!(q.live.words.len() >= 10_000 / 64);
+        q.cancel(pin);
+        assert!(q.live.words.len() <= 1, "{}", q.live.words.len());
+        for i in 0..500u64 {
+            q.push(i, i);
+            q.pop();
+        }
+        assert!(q.live.words.len() <= 1);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn pending_lists_live_events_in_pop_order() {
+        let mut q = EventQueue::new();
+        q.push(20, "b");
+        let x = q.push(10, "x");
+        q.push(10, "a");
+        q.cancel(x);
+        let p: Vec<_> = q.pending().into_iter().map(|(t, _, e)| (t, *e)).collect();
+        assert_eq!(p, vec![(10, "a"), (20, "b")]);
+    }
+
+    /// Model check against a sorted Vec under a random mix of operations.
+    #[test]
+    fn matches_reference_model() {
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let mut q = EventQueue::with_capacity(16);
+        // Reference: (time, seq, payload), live only.
+        let mut model: Vec<(u64, u64, u32)> = Vec::new();
+        let mut keys: Vec<EventKey> = Vec::new();
+        for step in 0..20_000u32 {
+            match rng.random_range(0..10) {
+                0..=4 => {
+                    let t = rng.random_range(0..50);
+                    let k = q.push(t, step);
+                    model.push((t, k.seq(), step));
+                    keys.push(k);
+                }
+                5..=6 => {
+                    model.sort();
+                    let want = if model.is_empty() {
+                        None
+                    } else {
+                        let (t, _, e) = model.remove(0);
+                        Some((t, e))
+                    };
+                    assert_eq!(q.pop(), want);
+                }
+                7 => {
+                    model.sort();
+                    assert_eq!(q.peek_time(), model.first().map(|m| m.0));
+                }
+                _ => {
+                    if !keys.is_empty() {
+                        let k = keys[rng.random_range(0..keys.len())];
+                        let was = model.iter().position(|m| m.1 == k.seq());
+                        if let Some(i) = was {
+                            model.remove(i);
+                        }
+                        assert_eq!(q.cancel(k), was.is_some());
+                    }
+                }
+            }
+            assert_eq!(q.len(), model.len());
+        }
+        model.sort();
+        let rest: Vec<_> = model.into_iter().map(|(t, _, e)| (t, e)).collect();
+        assert_eq!(drain(&mut q), rest);
+    }
+}
