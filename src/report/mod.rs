@@ -1,1 +1,4 @@
 //! Pure renderers: cluster state in, docker CLI text or result files out.
+
+pub mod tabwriter;
+pub mod text;
