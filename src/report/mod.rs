@@ -1,4 +1,8 @@
 //! Pure renderers: cluster state in, docker CLI text or result files out.
 
+pub mod ps;
 pub mod tabwriter;
 pub mod text;
+
+#[cfg(test)]
+mod fixtures;
