@@ -1,5 +1,6 @@
 //! Pure renderers: cluster state in, docker CLI text or result files out.
 
+pub mod inspect;
 pub mod ps;
 pub mod tabwriter;
 pub mod text;
