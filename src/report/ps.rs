@@ -1,0 +1,405 @@
+//! `docker service ps` (docker/cli `cli/command/service/ps.go`,
+//! `cli/command/task/print.go`, `cli/command/task/formatter.go`).
+
+use std::collections::BTreeSet;
+
+use crate::report::tabwriter;
+use crate::report::text::{display_image, ellipsis, natural_cmp, port_mapping, truncate_id};
+use crate::sim::time::{SimTime, human_duration};
+use crate::swarm::model::{PublishMode, ServiceId, Task, TaskState};
+use crate::swarm::store::ClusterState;
+
+/// Longest ERROR cell before quoting, in display columns (`maxErrLength`).
+const MAX_ERR_LEN: usize = 30;
+
+/// Flags of `docker service ps`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PsOptions {
+    /// `--no-trunc`: full ids, images with digest, whole errors.
+    pub no_trunc: bool,
+    /// `-q`: full task ids only, one per line.
+    pub quiet: bool,
+    /// `--filter desired-state=<state>`.
+    pub desired_state: Option<TaskState>,
+}
+
+/// Renders `docker service ps <services...>` at time `now`.
+///
+/// Lists every task of the given services still in the store (reaped tasks
+/// are gone), sorted by NAME in natural order and, within a name, newest
+/// first; rows repeating the previous row's name get the ` \_ ` prefix.
+/// Before sorting, tasks are in task-id order (the order swarmkit's store
+/// returns them), which decides ties of equal creation time.
+pub fn service_ps(
+    state: &ClusterState,
+    services: &[ServiceId],
+    opts: &PsOptions,
+    now: SimTime,
+) -> String {
+    let wanted: BTreeSet<ServiceId> = services.iter().copied().collect();
+    let mut rows: Vec<(String, &Task)> = state
+        .tasks
+        .iter()
+        .filter(|t| !t.deleted && wanted.contains(&t.service))
+        .filter(|t| opts.desired_state.is_none_or(|d| t.desired == d))
+        .filter_map(|t| {
+            let service = state.services.get(t.service)?;
+            Some((task_name(state, t, &service.spec.name), t))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    rows.sort_by(|a, b| natural_cmp(&a.0, &b.0).then(b.1.created_at.cmp(&a.1.created_at)));
+
+    if opts.quiet {
+        return rows.iter().map(|(_, t)| format!("{}\n", t.id)).collect();
+    }
+
+    let header = [
+        "ID",
+        "NAME",
+        "IMAGE",
+        "NODE",
+        "DESIRED STATE",
+        "CURRENT STATE",
+        "ERROR",
+        "PORTS",
+    ]
+    .map(String::from);
+    let mut table = vec![header.to_vec()];
+    let mut prev_name: Option<&str> = None;
+    for (name, t) in &rows {
+        let shown_name = if prev_name == Some(name.as_str()) {
+            format!(" \\_ {name}")
+        } else {
+            name.clone()
+        };
+        prev_name = Some(name.as_str());
+        table.push(vec![
+            if opts.no_trunc {
+                t.id.clone()
+            } else {
+                truncate_id(&t.id).to_string()
+            },
+            shown_name,
+            if opts.no_trunc {
+                t.spec.image.clone()
+            } else {
+                display_image(&t.spec.image)
+            },
+            t.node
+                .and_then(|n| state.nodes.get(n))
+                .map(|n| n.hostname.clone())
+                .unwrap_or_default(),
+            t.desired.pretty().to_string(),
+            current_state(t, now),
+            error_cell(t, opts.no_trunc),
+            ports_cell(t),
+        ]);
+    }
+    tabwriter::table(table)
+}
+
+/// `<service>.<slot>`, or `<service>.<node id>` for global tasks.
+fn task_name(state: &ClusterState, t: &Task, service_name: &str) -> String {
+    if t.slot > 0 {
+        format!("{service_name}.{}", t.slot)
+    } else {
+        let node = t
+            .node
+            .and_then(|n| state.nodes.get(n))
+            .map_or("", |n| n.id.as_str());
+        format!("{service_name}.{node}")
+    }
+}
+
+/// `Running 37 seconds ago`, `Preparing less than a second ago`.
+fn current_state(t: &Task, now: SimTime) -> String {
+    format!(
+        "{} {} ago",
+        t.state.pretty(),
+        human_duration(now.saturating_sub(t.timestamp)).to_lowercase()
+    )
+}
+
+/// The error cut to 30 columns (29 + `…`) unless `--no-trunc`, then quoted.
+fn error_cell(t: &Task, no_trunc: bool) -> String {
+    let err = t.err.as_deref().unwrap_or("");
+    let err = if no_trunc {
+        err.to_string()
+    } else {
+        ellipsis(err, MAX_ERR_LEN)
+    };
+    if err.is_empty() {
+        err
+    } else {
+        format!("\"{err}\"")
+    }
+}
+
+/// Host-mode published ports of the task (`Status.PortStatus`), comma
+/// joined. The agent reports port status once the container has been
+/// started, so tasks that never got that far show none. Approximation: a
+/// task counts as started when it is RUNNING, COMPLETE or FAILED (FAILED
+/// only happens at or after STARTING), or SHUTDOWN with an exit code.
+fn ports_cell(t: &Task) -> String {
+    let started = matches!(
+        t.state,
+        TaskState::Running | TaskState::Complete | TaskState::Failed
+    ) || (t.state == TaskState::Shutdown && t.exit_code.is_some());
+    if !started {
+        return String::new();
+    }
+    t.ports
+        .iter()
+        .filter(|p| p.mode == PublishMode::Host)
+        .map(port_mapping)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{node, service, spec, task};
+    use crate::sim::time::secs;
+    use crate::swarm::model::{NodeRole, PortConfig, TaskState::*};
+    use std::rc::Rc;
+
+    /// The constructed example of the reference (§8.1).
+    fn example() -> (ClusterState, ServiceId) {
+        let mut st = ClusterState::default();
+        let w1 = node(
+            &mut st,
+            "n1aaaaaaaaaaaaaaaaaaaaaaa",
+            "worker-1",
+            NodeRole::Worker,
+        );
+        let w2 = node(
+            &mut st,
+            "n2aaaaaaaaaaaaaaaaaaaaaaa",
+            "worker-2",
+            NodeRole::Worker,
+        );
+        let web = service(
+            &mut st,
+            "s1aaaaaaaaaaaaaaaaaaaaaaa",
+            spec("web", "nginx:1.27", Some(2)),
+        );
+        let now = secs(100);
+        let old = Some("nginx:1.26");
+        task(
+            &mut st,
+            "v0b3n8r4t6yzabcdefghijklm",
+            web,
+            1,
+            Some(w1),
+            old,
+            Shutdown,
+            Shutdown,
+            secs(10),
+            now - secs(20),
+        );
+        task(
+            &mut st,
+            "q7x0m2c9d1kaabcdefghijklm",
+            web,
+            1,
+            Some(w1),
+            None,
+            Running,
+            Running,
+            secs(70),
+            now - secs(12),
+        );
+        task(
+            &mut st,
+            "z9x8c7v6b5n4abcdefghijklm",
+            web,
+            2,
+            Some(w2),
+            old,
+            Shutdown,
+            Shutdown,
+            secs(10),
+            now - secs(9),
+        );
+        let f = task(
+            &mut st,
+            "a1s2d3f4g5h6abcdefghijklm",
+            web,
+            2,
+            Some(w2),
+            None,
+            Shutdown,
+            Failed,
+            secs(80),
+            now - secs(8),
+        );
+        st.tasks[f].err = Some("task: non-zero exit (1)".into());
+        let p = task(
+            &mut st,
+            "h5j6k7l8m9n0abcdefghijklm",
+            web,
+            2,
+            None,
+            None,
+            Ready,
+            Pending,
+            secs(90),
+            now - secs(3),
+        );
+        st.tasks[p].err = Some("no suitable node (insufficient resources on 2 nodes)".into());
+        // A reaped task never shows.
+        let r = task(
+            &mut st,
+            "deadbeefdeadbeefdeadbeefd",
+            web,
+            2,
+            Some(w2),
+            old,
+            Shutdown,
+            Shutdown,
+            secs(1),
+            secs(2),
+        );
+        st.tasks[r].deleted = true;
+        (st, web)
+    }
+
+    #[test]
+    fn reference_example() {
+        let (st, web) = example();
+        let got = service_ps(&st, &[web], &PsOptions::default(), secs(100));
+        let want = concat!(
+            "ID             NAME        IMAGE        NODE       DESIRED STATE   CURRENT STATE             ERROR                              PORTS\n",
+            "q7x0m2c9d1ka   web.1       nginx:1.27   worker-1   Running         Running 12 seconds ago                                       \n",
+            "v0b3n8r4t6yz    \\_ web.1   nginx:1.26   worker-1   Shutdown        Shutdown 20 seconds ago                                      \n",
+            "h5j6k7l8m9n0   web.2       nginx:1.27              Ready           Pending 3 seconds ago     \"no suitable node (insufficien…\"   \n",
+            "a1s2d3f4g5h6    \\_ web.2   nginx:1.27   worker-2   Shutdown        Failed 8 seconds ago      \"task: non-zero exit (1)\"          \n",
+            "z9x8c7v6b5n4    \\_ web.2   nginx:1.26   worker-2   Shutdown        Shutdown 9 seconds ago                                       \n",
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn quiet_prints_full_ids_in_table_order() {
+        let (st, web) = example();
+        let opts = PsOptions {
+            quiet: true,
+            ..PsOptions::default()
+        };
+        let got = service_ps(&st, &[web], &opts, secs(100));
+        let want = "q7x0m2c9d1kaabcdefghijklm\nv0b3n8r4t6yzabcdefghijklm\nh5j6k7l8m9n0abcdefghijklm\na1s2d3f4g5h6abcdefghijklm\nz9x8c7v6b5n4abcdefghijklm\n";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn desired_state_filter_and_no_trunc() {
+        let (st, web) = example();
+        let opts = PsOptions {
+            no_trunc: true,
+            quiet: false,
+            desired_state: Some(Ready),
+        };
+        let got = service_ps(&st, &[web], &opts, secs(100));
+        let want = concat!(
+            "ID                          NAME      IMAGE        NODE      DESIRED STATE   CURRENT STATE           ERROR                                                    PORTS\n",
+            "h5j6k7l8m9n0abcdefghijklm   web.2     nginx:1.27             Ready           Pending 3 seconds ago   \"no suitable node (insufficient resources on 2 nodes)\"   \n",
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn global_names_natural_order_and_host_ports() {
+        let mut st = ClusterState::default();
+        let a = node(
+            &mut st,
+            "abcdefghijklmnopqrstuvwxy",
+            "node-a",
+            NodeRole::Manager,
+        );
+        let mut sp = spec("agent", "busybox:1.36", None);
+        sp.ports = vec![PortConfig {
+            protocol: "tcp".into(),
+            target: 80,
+            published: 8080,
+            mode: PublishMode::Host,
+        }];
+        let g = service(&mut st, "s2aaaaaaaaaaaaaaaaaaaaaaa", sp);
+        let mut sp10 = spec("web", "nginx:1.27", Some(10));
+        sp10.ports = Vec::new();
+        let w = service(&mut st, "s3aaaaaaaaaaaaaaaaaaaaaaa", sp10);
+        task(
+            &mut st,
+            "t1aaaaaaaaaaaaaaaaaaaaaaa",
+            g,
+            0,
+            Some(a),
+            None,
+            Running,
+            Running,
+            0,
+            0,
+        );
+        task(
+            &mut st,
+            "t2aaaaaaaaaaaaaaaaaaaaaaa",
+            w,
+            10,
+            Some(a),
+            None,
+            Running,
+            Preparing,
+            0,
+            secs(3599),
+        );
+        task(
+            &mut st,
+            "t3aaaaaaaaaaaaaaaaaaaaaaa",
+            w,
+            2,
+            Some(a),
+            None,
+            Running,
+            Running,
+            0,
+            secs(3599) + 500_000_000,
+        );
+        let t = task(
+            &mut st,
+            "t4aaaaaaaaaaaaaaaaaaaaaaa",
+            g,
+            0,
+            Some(a),
+            None,
+            Shutdown,
+            Shutdown,
+            0,
+            secs(1),
+        );
+        st.tasks[t].ports = Rc::new(Vec::new());
+        st.tasks[t].deleted = true;
+        let got = service_ps(&st, &[w, g, w], &PsOptions::default(), secs(3600));
+        let want = concat!(
+            "ID             NAME                              IMAGE          NODE      DESIRED STATE   CURRENT STATE                    ERROR     PORTS\n",
+            "t1aaaaaaaaaa   agent.abcdefghijklmnopqrstuvwxy   busybox:1.36   node-a    Running         Running about an hour ago                  *:8080->80/tcp\n",
+            "t3aaaaaaaaaa   web.2                             nginx:1.27     node-a    Running         Running less than a second ago             \n",
+            "t2aaaaaaaaaa   web.10                            nginx:1.27     node-a    Running         Preparing 1 second ago                     \n",
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn no_tasks_prints_the_header_only() {
+        let (st, web) = example();
+        let opts = PsOptions {
+            desired_state: Some(Remove),
+            ..PsOptions::default()
+        };
+        let got = service_ps(&st, &[web], &opts, secs(100));
+        assert_eq!(
+            got,
+            "ID        NAME      IMAGE     NODE      DESIRED STATE   CURRENT STATE   ERROR     PORTS\n"
+        );
+    }
+}
