@@ -6,12 +6,26 @@ use crate::sim::time::SimDuration;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dist {
     Fixed(SimDuration),
-    Uniform { min: SimDuration, max: SimDuration },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
     /// Negative draws clamp to 0.
-    Normal { mean: SimDuration, stddev: SimDuration },
-    LogNormal { median: SimDuration, p99: SimDuration },
-    Exponential { mean: SimDuration },
-    Weibull { scale: SimDuration, shape: f64 },
+    Normal {
+        mean: SimDuration,
+        stddev: SimDuration,
+    },
+    LogNormal {
+        median: SimDuration,
+        p99: SimDuration,
+    },
+    Exponential {
+        mean: SimDuration,
+    },
+    Weibull {
+        scale: SimDuration,
+        shape: f64,
+    },
     /// Drawn uniformly with replacement.
     Empirical(Vec<SimDuration>),
 }

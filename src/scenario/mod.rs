@@ -90,13 +90,24 @@ pub struct TimelineItem {
     pub action: Action,
 }
 
+// One action per timeline item: size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Action {
     /// A docker command (from `docker:` or a structured form); `text` is
     /// echoed in the transcript.
-    Docker { text: String, command: DockerCommand },
-    Node { name: String, change: NodeChange },
-    Kill { task: String, exit_code: i64 },
+    Docker {
+        text: String,
+        command: DockerCommand,
+    },
+    Node {
+        name: String,
+        change: NodeChange,
+    },
+    Kill {
+        task: String,
+        exit_code: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
