@@ -1,7 +1,14 @@
 //! Scenario files (contract: scenario-v1): YAML → validated [`Scenario`].
+//!
+//! [`load`] / [`parse_str`] read the file, check every key (unknown keys
+//! are errors with a "did you mean" hint), convert Compose-style `deploy:`
+//! keys the way `docker stack deploy` does, parse `docker:` command lines
+//! with [`crate::swarm::docker_cli`], and report problems as
+//! `FILE:LINE:COLUMN: message`, the position being the offending key or
+//! value in the YAML text.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::dist::Dist;
 use crate::sim::time::SimTime;
@@ -25,6 +32,8 @@ pub struct Scenario {
     pub timeline: Vec<TimelineItem>,
 }
 
+/// A node of `cluster.nodes`. Capacity defaults to 4 CPUs and 8 GiB when
+/// `resources` (or one of its keys) is omitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeDef {
     pub name: String,
@@ -50,7 +59,8 @@ pub struct ImageProfile {
     pub crash_after: Option<Dist>,
     /// Exit code of a failed start or a crash.
     pub exit_code: i64,
-    /// Probability that a health probe fails (0 = always healthy).
+    /// Probability that a health probe fails (0 = always healthy). A
+    /// swarmsim extension of the contract's image keys (`health_fail:`).
     pub health_fail: f64,
 }
 
@@ -90,13 +100,24 @@ pub struct TimelineItem {
     pub action: Action,
 }
 
+// One action per timeline item: size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Action {
     /// A docker command (from `docker:` or a structured form); `text` is
     /// echoed in the transcript.
-    Docker { text: String, command: DockerCommand },
-    Node { name: String, change: NodeChange },
-    Kill { task: String, exit_code: i64 },
+    Docker {
+        text: String,
+        command: DockerCommand,
+    },
+    Node {
+        name: String,
+        change: NodeChange,
+    },
+    Kill {
+        task: String,
+        exit_code: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,3 +128,53 @@ pub enum NodeChange {
     Up,
     Availability(Availability),
 }
+
+mod deploy;
+mod load;
+mod timeline;
+mod yaml;
+
+pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS};
+
+/// A scenario that cannot be used. Displays as `FILE:LINE:COLUMN: what is
+/// wrong` (the binary prefixes `error: `), or `FILE: what is wrong` when
+/// the file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{}: {message}", .file.display())]
+    Io { file: PathBuf, message: String },
+    #[error("{}:{line}:{column}: {message}", .file.display())]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl ScenarioError {
+    /// The message without the file and position.
+    pub fn message(&self) -> &str {
+        match self {
+            ScenarioError::Io { message, .. } | ScenarioError::Invalid { message, .. } => message,
+        }
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+        file: path.to_path_buf(),
+        message: format!("cannot read the scenario: {e}"),
+    })?;
+    parse_str(&text, path)
+}
+
+/// Validates scenario text; `file` names it in messages and is the base
+/// of relative paths (`empirical: {file: x.csv}`).
+pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    load::parse(text, file)
+}
+
+#[cfg(test)]
+mod tests;

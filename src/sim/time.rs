@@ -81,7 +81,11 @@ pub fn parse_go_duration(s: &str) -> Result<i64, String> {
             "s" => NANOS_PER_SEC as u128,
             "m" => NANOS_PER_MIN as u128,
             "h" => NANOS_PER_HOUR as u128,
-            _ => return Err(format!("time: unknown unit \"{unit}\" in duration \"{orig}\"")),
+            _ => {
+                return Err(format!(
+                    "time: unknown unit \"{unit}\" in duration \"{orig}\""
+                ));
+            }
         };
         let int_val: u128 = if int_part.is_empty() {
             0

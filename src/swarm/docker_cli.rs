@@ -1,13 +1,38 @@
 //! docker CLI command lines → typed commands (docker/cli
 //! `cli/command/service/*.go`, `cli/command/node/*.go`). A flag docker
 //! does not have, or one this simulator does not model, is an error.
+//!
+//! Supported: `docker service create|update|rollback|scale|rm|ps|inspect
+//! --pretty|ls`, `docker node ls|update`. See [`parse_command_line`].
 
-use crate::swarm::model::{Availability, ServiceSpec, TaskState};
+mod flags;
+mod tokenize;
+mod update;
+pub mod values;
 
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::sim::time::{SimDuration, parse_go_duration};
+use crate::swarm::model::{
+    Availability, FailureAction, Placement, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
+    TaskState, UpdateOrder,
+};
+
+use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
+pub use tokenize::{quote_word, render_command_line, split_words};
+pub use update::{ConfigFlags, HealthFlags, RestartFlags, UpdateArgs};
+
+// Commands are parsed once per timeline item; boxing the large variants
+// would only make matching on them clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DockerCommand {
     /// `docker service create`: the spec as the CLI would send it.
-    ServiceCreate { spec: ServiceSpec, detach: bool },
+    ServiceCreate {
+        spec: ServiceSpec,
+        detach: bool,
+    },
     /// `docker service update` (`--rollback` sets `rollback`).
     ServiceUpdate {
         service: String,
@@ -15,16 +40,27 @@ pub enum DockerCommand {
         rollback: bool,
         detach: bool,
     },
-    ServiceRollback { service: String, detach: bool },
-    ServiceScale { scales: Vec<(String, u64)>, detach: bool },
-    ServiceRm { services: Vec<String> },
+    ServiceRollback {
+        service: String,
+        detach: bool,
+    },
+    ServiceScale {
+        scales: Vec<(String, u64)>,
+        detach: bool,
+    },
+    ServiceRm {
+        services: Vec<String>,
+    },
     ServicePs {
         services: Vec<String>,
         no_trunc: bool,
         quiet: bool,
         desired_state: Option<TaskState>,
     },
-    ServiceInspect { services: Vec<String>, pretty: bool },
+    ServiceInspect {
+        services: Vec<String>,
+        pretty: bool,
+    },
     ServiceLs,
     NodeLs,
     NodeUpdate {
@@ -35,14 +71,808 @@ pub enum DockerCommand {
     },
 }
 
-/// The flags of `docker service update`, applied to the current spec by
-/// [`UpdateArgs::apply`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UpdateArgs {
-    // Filled in by the docker CLI parser.
+// ---- flag tables (docker/cli `addServiceFlags`, `newCreateCommand`,
+// `newUpdateCommand`, ...) ----
+
+/// Flags common to `service create` and `service update`.
+const SERVICE_COMMON: &[FlagDef] = &[
+    short(boolean("detach"), 'd'),
+    short(boolean("quiet"), 'q'),
+    val("limit-cpu"),
+    val("limit-memory"),
+    val("limit-pids"),
+    val("reserve-cpu"),
+    val("reserve-memory"),
+    val("stop-grace-period"),
+    val("replicas"),
+    val("replicas-max-per-node"),
+    val("restart-condition"),
+    val("restart-delay"),
+    val("restart-max-attempts"),
+    val("restart-window"),
+    val("update-parallelism"),
+    val("update-delay"),
+    val("update-monitor"),
+    val("update-failure-action"),
+    val("update-max-failure-ratio"),
+    val("update-order"),
+    val("rollback-parallelism"),
+    val("rollback-delay"),
+    val("rollback-monitor"),
+    val("rollback-failure-action"),
+    val("rollback-max-failure-ratio"),
+    val("rollback-order"),
+    val("endpoint-mode"),
+    boolean("with-registry-auth"),
+    boolean("no-resolve-image"),
+    val("health-cmd"),
+    val("health-interval"),
+    val("health-timeout"),
+    val("health-retries"),
+    val("health-start-period"),
+    val("health-start-interval"),
+    boolean("no-healthcheck"),
+    boolean("init"),
+    short(unsupported("workdir"), 'w'),
+    short(unsupported("user"), 'u'),
+    unsupported("credential-spec"),
+    unsupported("hostname"),
+    unsupported("entrypoint"),
+    unsupported("cap-add"),
+    unsupported("cap-drop"),
+    unsupported("max-concurrent"),
+    unsupported("log-driver"),
+    unsupported("log-opt"),
+    short(unsupported("tty"), 't'),
+    unsupported("read-only"),
+    unsupported("stop-signal"),
+    unsupported("isolation"),
+    unsupported("oom-score-adj"),
+    short(unsupported("help"), 'h'),
+];
+
+const SERVICE_CREATE: &[FlagDef] = &[
+    val("mode"),
+    val("name"),
+    short(val("label"), 'l'),
+    short(val("env"), 'e'),
+    val("constraint"),
+    val("placement-pref"),
+    short(val("publish"), 'p'),
+    unsupported("container-label"),
+    unsupported("env-file"),
+    unsupported("mount"),
+    unsupported("network"),
+    unsupported("secret"),
+    unsupported("config"),
+    unsupported("group"),
+    unsupported("dns"),
+    unsupported("dns-option"),
+    unsupported("dns-search"),
+    unsupported("host"),
+    unsupported("sysctl"),
+    unsupported("ulimit"),
+    unsupported("generic-resource"),
+];
+
+const SERVICE_UPDATE: &[FlagDef] = &[
+    val("image"),
+    val("args"),
+    boolean("rollback"),
+    boolean("force"),
+    val("env-add"),
+    val("env-rm"),
+    val("label-add"),
+    val("label-rm"),
+    val("constraint-add"),
+    val("constraint-rm"),
+    val("placement-pref-add"),
+    val("placement-pref-rm"),
+    val("publish-add"),
+    val("publish-rm"),
+    unsupported("group-add"),
+    unsupported("group-rm"),
+    unsupported("container-label-add"),
+    unsupported("container-label-rm"),
+    unsupported("mount-add"),
+    unsupported("mount-rm"),
+    unsupported("dns-add"),
+    unsupported("dns-rm"),
+    unsupported("dns-option-add"),
+    unsupported("dns-option-rm"),
+    unsupported("dns-search-add"),
+    unsupported("dns-search-rm"),
+    unsupported("host-add"),
+    unsupported("host-rm"),
+    unsupported("secret-add"),
+    unsupported("secret-rm"),
+    unsupported("config-add"),
+    unsupported("config-rm"),
+    unsupported("network-add"),
+    unsupported("network-rm"),
+    unsupported("sysctl-add"),
+    unsupported("sysctl-rm"),
+    unsupported("ulimit-add"),
+    unsupported("ulimit-rm"),
+    unsupported("generic-resource-add"),
+    unsupported("generic-resource-rm"),
+];
+
+const HELP: FlagDef = short(unsupported("help"), 'h');
+const DETACH: FlagDef = short(boolean("detach"), 'd');
+const QUIET: FlagDef = short(boolean("quiet"), 'q');
+
+const SERVICE_ROLLBACK: &[FlagDef] = &[DETACH, QUIET, HELP];
+const SERVICE_SCALE: &[FlagDef] = &[DETACH, HELP];
+const SERVICE_RM: &[FlagDef] = &[HELP];
+const SERVICE_PS: &[FlagDef] = &[
+    short(val("filter"), 'f'),
+    unsupported("format"),
+    unsupported("no-resolve"),
+    boolean("no-trunc"),
+    QUIET,
+    HELP,
+];
+const SERVICE_INSPECT: &[FlagDef] = &[short(unsupported("format"), 'f'), boolean("pretty"), HELP];
+const LS: &[FlagDef] = &[
+    short(unsupported("filter"), 'f'),
+    unsupported("format"),
+    short(unsupported("quiet"), 'q'),
+    HELP,
+];
+const NODE_UPDATE: &[FlagDef] = &[
+    val("availability"),
+    val("label-add"),
+    val("label-rm"),
+    unsupported("role"),
+    HELP,
+];
+
+/// Docker commands that exist but are not part of the simulation.
+const OTHER_DOCKER_COMMANDS: &[&str] = &[
+    "attach",
+    "build",
+    "builder",
+    "checkpoint",
+    "commit",
+    "compose",
+    "config",
+    "container",
+    "context",
+    "cp",
+    "create",
+    "diff",
+    "events",
+    "exec",
+    "export",
+    "history",
+    "image",
+    "images",
+    "import",
+    "info",
+    "inspect",
+    "kill",
+    "load",
+    "login",
+    "logout",
+    "logs",
+    "manifest",
+    "network",
+    "pause",
+    "plugin",
+    "port",
+    "ps",
+    "pull",
+    "push",
+    "rename",
+    "restart",
+    "rm",
+    "rmi",
+    "run",
+    "save",
+    "search",
+    "secret",
+    "stack",
+    "start",
+    "stats",
+    "stop",
+    "swarm",
+    "system",
+    "tag",
+    "top",
+    "trust",
+    "unpause",
+    "update",
+    "version",
+    "volume",
+    "wait",
+];
+
+fn with(a: &[FlagDef], b: &[FlagDef]) -> Vec<FlagDef> {
+    a.iter().chain(b.iter()).copied().collect()
 }
 
-impl UpdateArgs {
-    /// Applies the flags to `spec` as docker/cli `updateService` does.
-    pub fn apply(&self, _spec: &mut ServiceSpec) {}
+fn requires_exactly_one(path: &str) -> String {
+    format!("\"{path}\" requires exactly 1 argument.")
 }
+
+fn requires_at_least_one(path: &str) -> String {
+    format!("\"{path}\" requires at least 1 argument.")
+}
+
+fn accepts_no_args(path: &str) -> String {
+    format!("\"{path}\" accepts no arguments.")
+}
+
+// ---- typed flag values, with pflag/docker error texts ----
+
+fn parse_u64(g: &Given) -> Result<u64, String> {
+    let s = g.value.as_str();
+    s.parse::<u64>().map_err(|_| {
+        let why = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            "value out of range"
+        } else {
+            "invalid syntax"
+        };
+        g.invalid(format!("strconv.ParseUint: parsing \"{s}\": {why}"))
+    })
+}
+
+fn parse_i64(g: &Given) -> Result<i64, String> {
+    let s = g.value.as_str();
+    s.parse::<i64>().map_err(|_| {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            "value out of range"
+        } else {
+            "invalid syntax"
+        };
+        g.invalid(format!("strconv.ParseInt: parsing \"{s}\": {why}"))
+    })
+}
+
+fn parse_f32(g: &Given) -> Result<f32, String> {
+    g.value.parse::<f32>().map_err(|_| {
+        g.invalid(format!(
+            "strconv.ParseFloat: parsing \"{}\": invalid syntax",
+            g.value
+        ))
+    })
+}
+
+fn parse_dur(g: &Given) -> Result<i64, String> {
+    parse_go_duration(&g.value).map_err(|e| g.invalid(e))
+}
+
+/// A duration Swarm's control API validates (`TaskSpec: <what> cannot be
+/// negative`).
+fn parse_dur_server(g: &Given, what: &str) -> Result<SimDuration, String> {
+    let d = parse_dur(g)?;
+    u64::try_from(d).map_err(|_| format!("TaskSpec: {what} cannot be negative"))
+}
+
+/// docker/cli `PositiveDurationOpt` (health flags).
+fn parse_dur_positive(g: &Given) -> Result<SimDuration, String> {
+    let d = parse_dur(g)?;
+    u64::try_from(d).map_err(|_| g.invalid("duration cannot be negative"))
+}
+
+fn config_flags(p: &Parsed, prefix: &str) -> Result<ConfigFlags, String> {
+    let name = |s: &str| format!("{prefix}-{s}");
+    let mut c = ConfigFlags::default();
+    if let Some(g) = p.last(&name("parallelism")) {
+        c.parallelism = Some(parse_u64(g)?);
+    }
+    if let Some(g) = p.last(&name("delay")) {
+        c.delay = Some(parse_dur_server(g, &name("delay"))?);
+    }
+    if let Some(g) = p.last(&name("monitor")) {
+        c.monitor = Some(parse_dur_server(g, &name("monitor"))?);
+    }
+    if let Some(g) = p.last(&name("failure-action")) {
+        c.failure_action = Some(match g.value.as_str() {
+            "" => FailureAction::Pause,
+            v => FailureAction::parse(v)
+                .ok_or_else(|| format!("unrecognized update failure action {v}"))?,
+        });
+    }
+    if let Some(g) = p.last(&name("max-failure-ratio")) {
+        let r = parse_f32(g)?;
+        if prefix == "update" && !(0.0..=1.0).contains(&r) {
+            return Err(
+                "TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1"
+                    .to_string(),
+            );
+        }
+        c.max_failure_ratio = Some(r);
+    }
+    if let Some(g) = p.last(&name("order")) {
+        c.order = Some(match g.value.as_str() {
+            "" => UpdateOrder::StopFirst,
+            v => UpdateOrder::parse(v).ok_or_else(|| format!("unrecognized update order {v}"))?,
+        });
+    }
+    Ok(c)
+}
+
+fn restart_flags(p: &Parsed) -> Result<RestartFlags, String> {
+    let mut r = RestartFlags::default();
+    if let Some(g) = p.last("restart-condition") {
+        r.condition = Some(match g.value.as_str() {
+            "" => RestartCondition::Any,
+            v => RestartCondition::parse(v)
+                .ok_or_else(|| format!("invalid RestartCondition: \"{v}\""))?,
+        });
+    }
+    if let Some(g) = p.last("restart-delay") {
+        r.delay = Some(parse_dur_server(g, "restart-delay")?);
+    }
+    if let Some(g) = p.last("restart-max-attempts") {
+        r.max_attempts = Some(parse_u64(g)?);
+    }
+    if let Some(g) = p.last("restart-window") {
+        r.window = Some(parse_dur_server(g, "restart-window")?);
+    }
+    Ok(r)
+}
+
+fn health_flags(p: &Parsed) -> Result<HealthFlags, String> {
+    let mut h = HealthFlags {
+        cmd: p.last("health-cmd").map(|g| g.value.clone()),
+        ..HealthFlags::default()
+    };
+    for (flag, field) in [
+        ("health-interval", &mut h.interval),
+        ("health-timeout", &mut h.timeout),
+        ("health-start-period", &mut h.start_period),
+        ("health-start-interval", &mut h.start_interval),
+    ] {
+        if let Some(g) = p.last(flag) {
+            *field = Some(parse_dur_positive(g)?);
+        }
+    }
+    if let Some(g) = p.last("health-retries") {
+        let n = parse_i64(g)?;
+        h.retries = Some(u64::try_from(n).map_err(|_| g.invalid("retries cannot be negative"))?);
+    }
+    if let Some(g) = p.last("no-healthcheck") {
+        h.no_healthcheck = Some(g.as_bool()?);
+    }
+    h.check()?;
+    Ok(h)
+}
+
+/// Reads the flags shared by create and update into `a`.
+fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
+    for g in &p.flags {
+        if g.def.kind == flags::Kind::Bool {
+            g.as_bool()?;
+        }
+    }
+    a.flags = p
+        .flags
+        .iter()
+        .map(|g| (g.def.name.to_string(), g.value.clone()))
+        .collect();
+    a.quiet = p.bool("quiet")?;
+    if let Some(g) = p.last("replicas") {
+        a.replicas = Some(parse_u64(g)?);
+    }
+    if let Some(g) = p.last("replicas-max-per-node") {
+        a.replicas_max_per_node = Some(parse_u64(g)?);
+    }
+    for (flag, field) in [
+        ("reserve-cpu", &mut a.reserve_cpu),
+        ("limit-cpu", &mut a.limit_cpu),
+    ] {
+        if let Some(g) = p.last(flag) {
+            *field = Some(values::parse_cpus(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for (flag, field) in [
+        ("reserve-memory", &mut a.reserve_memory),
+        ("limit-memory", &mut a.limit_memory),
+    ] {
+        if let Some(g) = p.last(flag) {
+            *field = Some(values::parse_ram_in_bytes(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    if let Some(g) = p.last("limit-pids") {
+        a.limit_pids = Some(parse_i64(g)?);
+    }
+    if let Some(g) = p.last("stop-grace-period") {
+        a.stop_grace_period = Some(parse_dur_positive(g)?);
+    }
+    a.restart = restart_flags(p)?;
+    a.update_config = config_flags(p, "update")?;
+    a.rollback_config = config_flags(p, "rollback")?;
+    a.health = health_flags(p)?;
+    if let Some(g) = p.last("init") {
+        a.init = Some(g.as_bool()?);
+    }
+    if let Some(g) = p.last("endpoint-mode") {
+        let mode = g.value.to_ascii_lowercase();
+        if !matches!(mode.as_str(), "vip" | "dnsrr") {
+            return Err(format!("invalid resolution mode: \"{mode}\""));
+        }
+        a.endpoint_mode = Some(mode);
+    }
+    Ok(())
+}
+
+fn all_values(
+    p: &Parsed,
+    name: &str,
+    check: fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, String> {
+    p.all(name)
+        .map(|g| {
+            check(&g.value)
+                .map(|()| g.value.clone())
+                .map_err(|e| g.invalid(e))
+        })
+        .collect()
+}
+
+fn no_check(_: &str) -> Result<(), String> {
+    Ok(())
+}
+
+fn constraints(p: &Parsed, name: &str) -> Result<Vec<String>, String> {
+    // swarmkit validates constraints when the spec reaches the manager.
+    let all = all_values(p, name, no_check)?;
+    for c in &all {
+        values::validate_constraint(c)?;
+    }
+    Ok(all)
+}
+
+fn prefs(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::SpreadPreference>, String> {
+    p.all(name)
+        .map(|g| values::parse_placement_pref(&g.value).map_err(|e| g.invalid(e)))
+        .collect()
+}
+
+fn ports(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::PortConfig>, String> {
+    let mut out = Vec::new();
+    for g in p.all(name) {
+        out.extend(values::parse_port(&g.value).map_err(|e| g.invalid(e))?);
+    }
+    Ok(out)
+}
+
+// ---- commands ----
+
+fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
+    let path = "docker service create";
+    let p = flags::parse(rest, &with(SERVICE_COMMON, SERVICE_CREATE), false)?;
+    let mut a = UpdateArgs::default();
+    common_flags(&p, &mut a)?;
+    let Some((image, cmd_args)) = p.args.split_first() else {
+        return Err(requires_at_least_one(path));
+    };
+    let mode_name = p.last("mode").map_or("replicated", |g| g.value.as_str());
+    let mode = match mode_name {
+        "replicated" => ServiceMode::Replicated {
+            replicas: a.replicas.unwrap_or(1),
+        },
+        "global" => {
+            if a.replicas.is_some() {
+                return Err(
+                    "replicas can only be used with replicated or replicated-job mode".into(),
+                );
+            }
+            if a.replicas_max_per_node.is_some_and(|m| m > 0) {
+                return Err(
+                    "replicas-max-per-node can only be used with replicated or replicated-job mode"
+                        .into(),
+                );
+            }
+            ServiceMode::Global
+        }
+        "replicated-job" | "global-job" => {
+            return Err(format!("mode {mode_name} is not supported by swarmsim"));
+        }
+        other => {
+            return Err(format!(
+                "Unknown mode: {other}, only replicated and global supported"
+            ));
+        }
+    };
+    let mut labels = BTreeMap::new();
+    for l in all_values(&p, "label", values::validate_label)? {
+        let (k, v) = values::split_kv(&l);
+        labels.insert(k, v);
+    }
+    // docker/cli `makeEnv`: a later value of a variable replaces the
+    // earlier one.
+    let mut env: Vec<String> = Vec::new();
+    for e in all_values(&p, "env", values::validate_env)? {
+        let key = e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string();
+        env.retain(|cur| cur == &e || !cur.starts_with(&format!("{key}=")));
+        env.push(e);
+    }
+    let r = &a;
+    let resources = crate::swarm::model::Resources {
+        reserve_nano_cpus: r.reserve_cpu.unwrap_or(0),
+        reserve_memory: r.reserve_memory.unwrap_or(0),
+        limit_nano_cpus: r.limit_cpu.unwrap_or(0),
+        limit_memory: r.limit_memory.unwrap_or(0),
+        limit_pids: r.limit_pids.unwrap_or(0),
+    };
+    let mut restart_policy = None;
+    a.restart.update(&mut restart_policy);
+    let task = TaskSpec {
+        image: image.clone(),
+        args: cmd_args.to_vec(),
+        env,
+        placement: Placement {
+            constraints: constraints(&p, "constraint")?,
+            preferences: prefs(&p, "placement-pref")?,
+            max_replicas: a.replicas_max_per_node.unwrap_or(0),
+        },
+        resources,
+        restart_policy,
+        healthcheck: a.health.for_create(),
+        stop_grace_period: a.stop_grace_period,
+        force_update: 0,
+        init: Some(a.init.unwrap_or(false)),
+    };
+    let mut update_config = None;
+    a.update_config.update(&mut update_config);
+    let mut rollback_config = None;
+    a.rollback_config.update(&mut rollback_config);
+    let spec = ServiceSpec {
+        name: p.last("name").map(|g| g.value.clone()).unwrap_or_default(),
+        labels,
+        mode,
+        update_config,
+        rollback_config,
+        task: Rc::new(task),
+        ports: ports(&p, "publish")?,
+        endpoint_mode: a.endpoint_mode.clone().unwrap_or_else(|| "vip".to_string()),
+    };
+    Ok(DockerCommand::ServiceCreate {
+        spec,
+        detach: p.bool("detach")?,
+    })
+}
+
+fn service_update(rest: &[String]) -> Result<DockerCommand, String> {
+    let path = "docker service update";
+    let p = flags::parse(rest, &with(SERVICE_COMMON, SERVICE_UPDATE), true)?;
+    let mut a = UpdateArgs::default();
+    common_flags(&p, &mut a)?;
+    let rollback = p.bool("rollback")?;
+    if rollback && a.has_spec_flags() {
+        return Err("other flags may not be combined with --rollback".to_string());
+    }
+    let [service] = p.args.as_slice() else {
+        return Err(requires_exactly_one(path));
+    };
+    a.image = p.last("image").map(|g| g.value.clone());
+    if let Some(g) = p.last("args") {
+        a.args = Some(split_words(&g.value).map_err(|e| g.invalid(e))?);
+    }
+    a.force = p.bool("force")?;
+    a.env_add = all_values(&p, "env-add", values::validate_env)?;
+    a.env_rm = all_values(&p, "env-rm", no_check)?;
+    a.label_add = all_values(&p, "label-add", values::validate_label)?;
+    a.label_rm = all_values(&p, "label-rm", no_check)?;
+    a.constraint_add = constraints(&p, "constraint-add")?;
+    a.constraint_rm = all_values(&p, "constraint-rm", no_check)?;
+    a.placement_pref_add = prefs(&p, "placement-pref-add")?;
+    a.placement_pref_rm = prefs(&p, "placement-pref-rm")?;
+    a.publish_add = ports(&p, "publish-add")?;
+    a.publish_rm = ports(&p, "publish-rm")?;
+    Ok(DockerCommand::ServiceUpdate {
+        service: service.clone(),
+        args: a,
+        rollback,
+        detach: p.bool("detach")?,
+    })
+}
+
+fn service_rollback(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SERVICE_ROLLBACK, true)?;
+    p.bool("quiet")?;
+    let [service] = p.args.as_slice() else {
+        return Err(requires_exactly_one("docker service rollback"));
+    };
+    Ok(DockerCommand::ServiceRollback {
+        service: service.clone(),
+        detach: p.bool("detach")?,
+    })
+}
+
+fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SERVICE_SCALE, true)?;
+    if p.args.is_empty() {
+        return Err(requires_at_least_one("docker service scale"));
+    }
+    let mut scales = Vec::new();
+    for arg in &p.args {
+        match arg.split_once('=') {
+            Some((name, n)) if !name.is_empty() && !n.is_empty() => {
+                let replicas = n.parse::<u64>().map_err(|_| {
+                    let why = if n.bytes().all(|b| b.is_ascii_digit()) {
+                        "value out of range"
+                    } else {
+                        "invalid syntax"
+                    };
+                    format!(
+                        "{name}: invalid replicas value {n}: strconv.ParseUint: parsing \"{n}\": {why}"
+                    )
+                })?;
+                scales.push((name.to_string(), replicas));
+            }
+            _ => return Err(format!("invalid scale specifier '{arg}'.")),
+        }
+    }
+    Ok(DockerCommand::ServiceScale {
+        scales,
+        detach: p.bool("detach")?,
+    })
+}
+
+fn service_rm(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SERVICE_RM, true)?;
+    if p.args.is_empty() {
+        return Err(requires_at_least_one("docker service rm"));
+    }
+    Ok(DockerCommand::ServiceRm { services: p.args })
+}
+
+fn service_ps(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SERVICE_PS, true)?;
+    if p.args.is_empty() {
+        return Err(requires_at_least_one("docker service ps"));
+    }
+    let mut desired_state = None;
+    for g in p.all("filter") {
+        let Some((key, value)) = g.value.split_once('=') else {
+            return Err("bad format of filter (expected name=value)".to_string());
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "desired-state" => {
+                if desired_state.is_some() {
+                    return Err(
+                        "more than one desired-state filter is not supported by swarmsim".into(),
+                    );
+                }
+                desired_state = Some(
+                    TaskState::from_api(value.trim())
+                        .ok_or_else(|| format!("Invalid desired-state filter: '{value}'"))?,
+                );
+            }
+            k @ ("id" | "name" | "node" | "label") => {
+                return Err(format!("filter \"{k}\" is not supported by swarmsim"));
+            }
+            k => return Err(format!("invalid filter '{k}'")),
+        }
+    }
+    Ok(DockerCommand::ServicePs {
+        services: p.args.clone(),
+        no_trunc: p.bool("no-trunc")?,
+        quiet: p.bool("quiet")?,
+        desired_state,
+    })
+}
+
+fn service_inspect(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SERVICE_INSPECT, true)?;
+    if p.args.is_empty() {
+        return Err(requires_at_least_one("docker service inspect"));
+    }
+    if !p.bool("pretty")? {
+        return Err(
+            "docker service inspect needs --pretty in swarmsim (JSON output is not modelled)"
+                .to_string(),
+        );
+    }
+    Ok(DockerCommand::ServiceInspect {
+        services: p.args,
+        pretty: true,
+    })
+}
+
+fn no_args(rest: &[String], path: &str, cmd: DockerCommand) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, LS, true)?;
+    if !p.args.is_empty() {
+        return Err(accepts_no_args(path));
+    }
+    Ok(cmd)
+}
+
+fn node_update(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, NODE_UPDATE, true)?;
+    let [node] = p.args.as_slice() else {
+        return Err(requires_exactly_one("docker node update"));
+    };
+    let availability = match p.last("availability") {
+        None => None,
+        Some(g) => Some(
+            Availability::parse(&g.value)
+                .ok_or_else(|| format!("invalid Availability: \"{}\"", g.value))?,
+        ),
+    };
+    Ok(DockerCommand::NodeUpdate {
+        node: node.clone(),
+        availability,
+        label_add: p
+            .all("label-add")
+            .map(|g| values::split_kv(&g.value))
+            .collect(),
+        label_rm: p.all("label-rm").map(|g| g.value.clone()).collect(),
+    })
+}
+
+/// Parses one docker command line (shell-like quoting) into a
+/// [`DockerCommand`], with docker's own error texts for unknown flags and
+/// bad values, and `flag --X is not supported by swarmsim` for docker
+/// flags the simulator does not model.
+pub fn parse_command_line(line: &str) -> Result<DockerCommand, String> {
+    let words = split_words(line)?;
+    parse_words(&words)
+}
+
+/// [`parse_command_line`] on words already split.
+pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
+    let Some((first, rest)) = words.split_first() else {
+        return Err("empty command line: expected a docker command".to_string());
+    };
+    if first != "docker" {
+        return Err(format!(
+            "expected a docker command line starting with `docker`, found `{first}`"
+        ));
+    }
+    let Some((group, rest)) = rest.split_first() else {
+        return Err("expected `docker service ...` or `docker node ...`".to_string());
+    };
+    if group.starts_with('-') {
+        return Err(format!(
+            "global docker option {group} is not supported by swarmsim"
+        ));
+    }
+    match group.as_str() {
+        "service" => {
+            let Some((sub, rest)) = rest.split_first() else {
+                return Err("`docker service` needs a subcommand (create, update, rollback, scale, rm, ps, inspect, ls)".to_string());
+            };
+            match sub.as_str() {
+                "create" => service_create(rest),
+                "update" => service_update(rest),
+                "rollback" => service_rollback(rest),
+                "scale" => service_scale(rest),
+                "rm" | "remove" => service_rm(rest),
+                "ps" => service_ps(rest),
+                "inspect" => service_inspect(rest),
+                "ls" | "list" => no_args(rest, "docker service ls", DockerCommand::ServiceLs),
+                "logs" => Err("`docker service logs` is not supported by swarmsim".to_string()),
+                other => Err(format!(
+                    "docker: 'service {other}' is not a docker command."
+                )),
+            }
+        }
+        "node" => {
+            let Some((sub, rest)) = rest.split_first() else {
+                return Err("`docker node` needs a subcommand (ls, update)".to_string());
+            };
+            match sub.as_str() {
+                "ls" | "list" => no_args(rest, "docker node ls", DockerCommand::NodeLs),
+                "update" => node_update(rest),
+                "demote" | "inspect" | "promote" | "ps" | "rm" | "remove" => {
+                    Err(format!("`docker node {sub}` is not supported by swarmsim"))
+                }
+                other => Err(format!("docker: 'node {other}' is not a docker command.")),
+            }
+        }
+        other if OTHER_DOCKER_COMMANDS.contains(&other) => Err(format!(
+            "`docker {other}` is not supported by swarmsim (only `docker service` and `docker node`)"
+        )),
+        other => Err(format!("docker: '{other}' is not a docker command.")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

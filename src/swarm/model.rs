@@ -261,10 +261,18 @@ pub struct Healthcheck {
 
 impl Healthcheck {
     pub fn interval(&self) -> SimDuration {
-        if self.interval == 0 { secs(30) } else { self.interval }
+        if self.interval == 0 {
+            secs(30)
+        } else {
+            self.interval
+        }
     }
     pub fn timeout(&self) -> SimDuration {
-        if self.timeout == 0 { secs(30) } else { self.timeout }
+        if self.timeout == 0 {
+            secs(30)
+        } else {
+            self.timeout
+        }
     }
     pub fn retries(&self) -> u64 {
         if self.retries == 0 { 3 } else { self.retries }

@@ -1,0 +1,597 @@
+//! YAML text → validated [`Scenario`]: top level, cluster, images and
+//! latency distributions. Services are in `deploy.rs`, the timeline in
+//! `timeline.rs`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use super::yaml::{Map, Node, PathBuf, R, index_path, suggest};
+use super::{ImageProfile, ImageProfiles, NodeDef, Scenario, ScenarioError};
+use crate::dist::Dist;
+use crate::swarm::docker_cli::values::{parse_cpus, parse_ram_in_bytes};
+use crate::swarm::model::{Availability, NodeRole};
+
+/// Default node capacity when `resources` (or one of its keys) is omitted:
+/// 4 CPUs.
+pub const DEFAULT_NODE_NANO_CPUS: i64 = 4_000_000_000;
+/// Default node capacity when `resources.memory` is omitted: 8 GiB.
+pub const DEFAULT_NODE_MEMORY: i64 = 8 << 30;
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "until",
+    "cluster",
+    "images",
+    "services",
+    "timeline",
+    "expect",
+];
+
+pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    let value: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Err(yaml_error(file, &e)),
+    };
+    let root: PathBuf = Vec::new();
+    convert(&value, &root, text, file).map_err(|f| {
+        let (line, column) = super::yaml::locate(text, &f.pos).unwrap_or((1, 1));
+        ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: f.message,
+        }
+    })
+}
+
+/// A YAML syntax error, with serde_yaml's ` at line L column C` moved to
+/// the front.
+fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
+    let mut message = e.to_string();
+    let (line, column) = match e.location() {
+        Some(l) => {
+            let suffix = format!(" at line {} column {}", l.line(), l.column());
+            message = message.replacen(&suffix, "", 1);
+            (l.line(), l.column())
+        }
+        None => (1, 1),
+    };
+    ScenarioError::Invalid {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message: format!("invalid YAML: {message}"),
+    }
+}
+
+fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario> {
+    let doc = Node::new(value, root);
+    if value.is_null() {
+        return doc.fail("the scenario is empty: at least `cluster.nodes` is required");
+    }
+    let top = doc.map()?;
+    top.check_keys(TOP_KEYS)?;
+    if top.entries.iter().any(|(k, _)| k == "expect") {
+        return Err(top.key_error(
+            "expect",
+            "`expect` (expectations) is not supported yet by this version of swarmsim; remove the block to run the scenario",
+        ));
+    }
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let child = |k: &str| top.child_path(k);
+
+    let name = match top.get("name") {
+        Some(v) => Node::new(v, &child("name")).scalar_text()?,
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let description = match top.get("description") {
+        Some(v) => Node::new(v, &child("description")).scalar_text()?,
+        None => String::new(),
+    };
+    let seed = match top.get("seed") {
+        Some(v) => Some(Node::new(v, &child("seed")).u64()?),
+        None => None,
+    };
+    let until = match top.get("until") {
+        Some(v) => Some(Node::new(v, &child("until")).duration()?),
+        None => None,
+    };
+    let nodes = match top.get("cluster") {
+        Some(v) => cluster(Node::new(v, &child("cluster")))?,
+        None => return top.missing("cluster", "a swarm needs `cluster: {nodes: [...]}`"),
+    };
+    let images = match top.get("images") {
+        Some(v) => images(Node::new(v, &child("images")), dir)?,
+        None => ImageProfiles::default(),
+    };
+    let services = match top.get("services") {
+        Some(v) => super::deploy::services(Node::new(v, &child("services")))?,
+        None => Vec::new(),
+    };
+    let timeline = match top.get("timeline") {
+        Some(v) => super::timeline::timeline(Node::new(v, &child("timeline")), &nodes, text)?,
+        None => Vec::new(),
+    };
+    Ok(Scenario {
+        file: file.to_path_buf(),
+        name,
+        description,
+        seed,
+        until,
+        nodes,
+        images,
+        services,
+        timeline,
+    })
+}
+
+// ---- cluster ----
+
+const CLUSTER_KEYS: &[&str] = &["nodes"];
+const NODE_KEYS: &[&str] = &[
+    "name",
+    "role",
+    "count",
+    "availability",
+    "labels",
+    "resources",
+];
+
+fn cluster(n: Node) -> R<Vec<NodeDef>> {
+    let m = n.map()?;
+    m.check_keys(CLUSTER_KEYS)?;
+    let Some(list) = m.get("nodes") else {
+        return m.missing("nodes", "a swarm needs at least one node");
+    };
+    let nodes_path = m.child_path("nodes");
+    let items = Node::new(list, &nodes_path).seq()?;
+    if items.is_empty() {
+        return Node::new(list, &nodes_path)
+            .fail("`cluster.nodes` is empty: a swarm needs at least one node");
+    }
+    let mut out: Vec<NodeDef> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = index_path(&nodes_path, i);
+        let node = Node::new(item, &ipath);
+        let m = node.map()?;
+        m.check_keys(NODE_KEYS)?;
+        let Some(name_v) = m.get("name") else {
+            return m.missing("name", "every node needs a name");
+        };
+        let name_path = m.child_path("name");
+        let name_node = Node::new(name_v, &name_path);
+        let template = name_node.scalar_text()?;
+        if template.trim().is_empty() {
+            return name_node.fail("a node name must not be empty");
+        }
+        let count = match m.get("count") {
+            Some(v) => {
+                let c = Node::new(v, &m.child_path("count")).u64()?;
+                if c == 0 {
+                    return Node::new(v, &m.child_path("count")).fail("`count` must be at least 1");
+                }
+                c
+            }
+            None => 1,
+        };
+        let role = match m.get("role") {
+            Some(v) => {
+                let p = m.child_path("role");
+                let rn = Node::new(v, &p);
+                match rn.str()? {
+                    "manager" => NodeRole::Manager,
+                    "worker" => NodeRole::Worker,
+                    other => return rn.fail(one_of("role", other, &["manager", "worker"])),
+                }
+            }
+            None => NodeRole::Worker,
+        };
+        let availability = match m.get("availability") {
+            Some(v) => {
+                let p = m.child_path("availability");
+                let an = Node::new(v, &p);
+                let s = an.str()?;
+                Availability::parse(s).ok_or_else(|| {
+                    an.error(one_of("availability", s, &["active", "pause", "drain"]))
+                })?
+            }
+            None => Availability::Active,
+        };
+        let labels = match m.get("labels") {
+            Some(v) => string_map(Node::new(v, &m.child_path("labels")))?,
+            None => BTreeMap::new(),
+        };
+        let (nano_cpus, memory_bytes) = match m.get("resources") {
+            Some(v) => node_resources(Node::new(v, &m.child_path("resources")))?,
+            None => (DEFAULT_NODE_NANO_CPUS, DEFAULT_NODE_MEMORY),
+        };
+        if count > 1 && !template.contains("{n}") {
+            return name_node.fail(format!(
+                "node name `{template}` needs `{{n}}` when `count` is more than 1 (e.g. `{template}{{n}}`)"
+            ));
+        }
+        for k in 1..=count {
+            let name = template.replace("{n}", &k.to_string());
+            if out.iter().any(|o| o.name == name) {
+                return name_node.fail(format!("duplicate node name `{name}`"));
+            }
+            out.push(NodeDef {
+                name,
+                role,
+                availability,
+                labels: labels.clone(),
+                nano_cpus,
+                memory_bytes,
+            });
+        }
+    }
+    if !out.iter().any(|n| n.role == NodeRole::Manager) {
+        return Node::new(list, &nodes_path)
+            .fail("no manager: a swarm needs at least one node with `role: manager`");
+    }
+    Ok(out)
+}
+
+pub fn one_of(what: &str, found: &str, allowed: &[&str]) -> String {
+    let list = allowed
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match suggest(found, allowed) {
+        Some(s) => format!("invalid {what} `{found}`; did you mean `{s}`? (one of {list})"),
+        None => format!("invalid {what} `{found}` (expected one of {list})"),
+    }
+}
+
+/// A map of names to scalars (labels, environment), or a list of
+/// `KEY=VALUE` strings.
+pub fn string_map(n: Node) -> R<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    if let Value::Sequence(items) = n.v {
+        for (i, item) in items.iter().enumerate() {
+            let p = index_path(n.path, i);
+            let s = Node::new(item, &p).scalar_text()?;
+            let (k, v) = s.split_once('=').unwrap_or((&s, ""));
+            out.insert(k.to_string(), v.to_string());
+        }
+        return Ok(out);
+    }
+    let m = n.map()?;
+    for (k, v) in &m.entries {
+        let text = if v.is_null() {
+            String::new()
+        } else {
+            Node::new(v, &m.child_path(k)).scalar_text()?
+        };
+        out.insert(k.clone(), text);
+    }
+    Ok(out)
+}
+
+/// CPUs as a number or string (`4`, `0.5`, `"1.5"`) → nano CPUs.
+pub fn cpus(n: Node) -> R<i64> {
+    let text = n.scalar_text()?;
+    parse_cpus(&text).map_err(|e| n.error(format!("{}: {e}", n.name())))
+}
+
+/// A size (`8GiB`, `512M`, or a number of bytes) → bytes.
+pub fn memory(n: Node) -> R<i64> {
+    let text = n.scalar_text()?;
+    parse_ram_in_bytes(&text).map_err(|e| n.error(format!("{}: {e}", n.name())))
+}
+
+fn node_resources(n: Node) -> R<(i64, i64)> {
+    let m = n.map()?;
+    m.check_keys(&["cpus", "memory"])?;
+    let c = match m.get("cpus") {
+        Some(v) => cpus(Node::new(v, &m.child_path("cpus")))?,
+        None => DEFAULT_NODE_NANO_CPUS,
+    };
+    let mem = match m.get("memory") {
+        Some(v) => memory(Node::new(v, &m.child_path("memory")))?,
+        None => DEFAULT_NODE_MEMORY,
+    };
+    Ok((c, mem))
+}
+
+// ---- images ----
+
+const PROFILE_KEYS: &[&str] = &[
+    "pull",
+    "start",
+    "stop",
+    "fail_on_start",
+    "crash_after",
+    "exit_code",
+    "health_fail",
+];
+
+/// `images:`: `default` first (on top of [`ImageProfile::default`]), then
+/// every image, whose omitted keys take the `default` entry's values.
+///
+/// Besides the contract's keys, a profile takes `health_fail`, a
+/// swarmsim extension: the probability that one health probe of a
+/// container of this image fails (0 = always healthy).
+fn images(n: Node, dir: &Path) -> R<ImageProfiles> {
+    let m = n.map()?;
+    let default = match m.get("default") {
+        Some(v) => profile(
+            Node::new(v, &m.child_path("default")),
+            &ImageProfile::default(),
+            dir,
+        )?,
+        None => ImageProfile::default(),
+    };
+    let mut images = BTreeMap::new();
+    for (k, v) in &m.entries {
+        if k == "default" {
+            continue;
+        }
+        let p = m.child_path(k);
+        if k.trim().is_empty() {
+            return Err(m.key_error(k, "an image reference must not be empty"));
+        }
+        let prof = if v.is_null() {
+            default.clone()
+        } else {
+            profile(Node::new(v, &p), &default, dir)?
+        };
+        images.insert(k.clone(), prof);
+    }
+    Ok(ImageProfiles { default, images })
+}
+
+fn profile(n: Node, base: &ImageProfile, dir: &Path) -> R<ImageProfile> {
+    let m = n.map()?;
+    m.check_keys(PROFILE_KEYS)?;
+    let mut p = base.clone();
+    let node = |k: &str, v| (m.child_path(k), v);
+    if let Some(v) = m.get("pull") {
+        let (path, v) = node("pull", v);
+        p.pull = dist(Node::new(v, &path), dir)?;
+    }
+    if let Some(v) = m.get("start") {
+        let (path, v) = node("start", v);
+        p.start = dist(Node::new(v, &path), dir)?;
+    }
+    if let Some(v) = m.get("stop") {
+        let (path, v) = node("stop", v);
+        p.stop = dist(Node::new(v, &path), dir)?;
+    }
+    if let Some(v) = m.get("fail_on_start") {
+        p.fail_on_start = Node::new(v, &m.child_path("fail_on_start")).probability()?;
+    }
+    if let Some(v) = m.get("health_fail") {
+        p.health_fail = Node::new(v, &m.child_path("health_fail")).probability()?;
+    }
+    if let Some(v) = m.get("crash_after") {
+        let path = m.child_path("crash_after");
+        let cn = Node::new(v, &path);
+        p.crash_after = match v {
+            Value::String(s) if s == "never" => None,
+            _ => Some(dist(cn, dir)?),
+        };
+    }
+    if let Some(v) = m.get("exit_code") {
+        let path = m.child_path("exit_code");
+        let en = Node::new(v, &path);
+        let code = en.i64()?;
+        if !(0..=255).contains(&code) {
+            return en.fail(format!(
+                "`exit_code` must be between 0 and 255, found {code}"
+            ));
+        }
+        p.exit_code = code;
+    }
+    Ok(p)
+}
+
+// ---- distributions ----
+
+const DISTS: &[&str] = &[
+    "fixed",
+    "uniform",
+    "normal",
+    "lognormal",
+    "exponential",
+    "weibull",
+    "empirical",
+];
+
+/// A latency: a duration string (fixed) or `{dist: NAME, ...}` with the
+/// parameters of the contract's table.
+pub fn dist(n: Node, dir: &Path) -> R<Dist> {
+    if !matches!(n.v, Value::Mapping(_)) {
+        return Ok(Dist::Fixed(n.duration()?));
+    }
+    let m = n.map()?;
+    let Some(dv) = m.get("dist") else {
+        return m.missing(
+            "dist",
+            "a latency is a duration such as `1s` or a map such as `{dist: uniform, min: 1s, max: 3s}`",
+        );
+    };
+    let dpath = m.child_path("dist");
+    let dn = Node::new(dv, &dpath);
+    let name = dn.str()?;
+    let params: &[&str] = match name {
+        "fixed" => &["dist", "value"],
+        "uniform" => &["dist", "min", "max"],
+        "normal" => &["dist", "mean", "stddev"],
+        "lognormal" => &["dist", "median", "p99"],
+        "exponential" => &["dist", "mean"],
+        "weibull" => &["dist", "scale", "shape"],
+        "empirical" => &["dist", "samples", "file"],
+        other => return dn.fail(one_of("distribution", other, DISTS)),
+    };
+    m.check_keys(params)?;
+    let dur = |k: &str| -> R<u64> {
+        match m.get(k) {
+            Some(v) => Node::new(v, &m.child_path(k)).duration(),
+            None => m.missing(k, &format!("`{name}` needs {}", param_list(params))),
+        }
+    };
+    let positive = |k: &str| -> R<u64> {
+        let d = dur(k)?;
+        if d == 0 {
+            let path = m.child_path(k);
+            let v = m.get(k).unwrap_or(&Value::Null);
+            return Node::new(v, &path).fail(format!(
+                "`{k}` of a {name} distribution must be greater than 0"
+            ));
+        }
+        Ok(d)
+    };
+    Ok(match name {
+        "fixed" => Dist::Fixed(dur("value")?),
+        "uniform" => {
+            let (min, max) = (dur("min")?, dur("max")?);
+            if min > max {
+                let path = m.child_path("max");
+                let v = m.get("max").unwrap_or(&Value::Null);
+                return Node::new(v, &path)
+                    .fail("`max` of a uniform distribution must not be less than `min`");
+            }
+            Dist::Uniform { min, max }
+        }
+        "normal" => Dist::Normal {
+            mean: dur("mean")?,
+            stddev: dur("stddev")?,
+        },
+        "lognormal" => {
+            let (median, p99) = (positive("median")?, dur("p99")?);
+            if p99 < median {
+                let path = m.child_path("p99");
+                let v = m.get("p99").unwrap_or(&Value::Null);
+                return Node::new(v, &path)
+                    .fail("`p99` of a lognormal distribution must not be less than `median`");
+            }
+            Dist::LogNormal { median, p99 }
+        }
+        "exponential" => Dist::Exponential {
+            mean: positive("mean")?,
+        },
+        "weibull" => {
+            let scale = positive("scale")?;
+            let Some(sv) = m.get("shape") else {
+                return m.missing("shape", "`weibull` needs `scale` and `shape`");
+            };
+            let path = m.child_path("shape");
+            let sn = Node::new(sv, &path);
+            let shape = sn.f64()?;
+            if shape <= 0.0 {
+                return sn.fail("`shape` of a weibull distribution must be greater than 0");
+            }
+            Dist::Weibull { scale, shape }
+        }
+        _ => empirical(&m, dir)?,
+    })
+}
+
+fn param_list(params: &[&str]) -> String {
+    params
+        .iter()
+        .filter(|p| **p != "dist")
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+fn empirical(m: &Map, dir: &Path) -> R<Dist> {
+    match (m.get("samples"), m.get("file")) {
+        (Some(_), Some(_)) => Err(m.key_error(
+            "file",
+            "an empirical distribution takes `samples` or `file`, not both",
+        )),
+        (None, None) => m.missing(
+            "samples",
+            "an empirical distribution needs `samples: [...]` or `file: PATH`",
+        ),
+        (Some(v), None) => {
+            let path = m.child_path("samples");
+            let sn = Node::new(v, &path);
+            let items = sn.seq()?;
+            if items.is_empty() {
+                return sn.fail("`samples` must not be empty");
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let ip = index_path(&path, i);
+                out.push(Node::new(item, &ip).duration()?);
+            }
+            Ok(Dist::Empirical(out))
+        }
+        (None, Some(v)) => {
+            let path = m.child_path("file");
+            let fnode = Node::new(v, &path);
+            let rel = fnode.str()?;
+            let full = dir.join(rel);
+            let text = std::fs::read_to_string(&full)
+                .map_err(|e| fnode.error(format!("cannot read `{}`: {e}", full.display())))?;
+            let samples = parse_seconds_csv(&text)
+                .map_err(|e| fnode.error(format!("{}: {e}", full.display())))?;
+            Ok(Dist::Empirical(samples))
+        }
+    }
+}
+
+/// Seconds (`1.25`) → nanoseconds, exactly for up to nine decimals.
+pub fn parse_seconds(s: &str) -> Option<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        let f: f64 = s.parse().ok()?;
+        if !f.is_finite() || !(0.0..=9.2e9).contains(&f) {
+            return None;
+        }
+        return Some((f * 1e9).round() as u64);
+    }
+    let whole: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut nanos: u64 = 0;
+    for (k, b) in frac.bytes().take(9).enumerate() {
+        nanos += u64::from(b - b'0') * 10u64.pow(8 - k as u32);
+    }
+    whole.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+/// A CSV with one column of seconds; a non-numeric first line is a
+/// header; blank lines are skipped.
+pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let cell = line.trim().trim_matches('"').trim();
+        if cell.is_empty() {
+            continue;
+        }
+        if cell.contains(',') {
+            return Err(format!(
+                "line {}: expected one column of seconds, found `{cell}`",
+                i + 1
+            ));
+        }
+        match parse_seconds(cell) {
+            Some(ns) => out.push(ns),
+            None if out.is_empty() && i == 0 => {}
+            None => {
+                return Err(format!(
+                    "line {}: `{cell}` is not a non-negative number of seconds",
+                    i + 1
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("no samples in the file".to_string());
+    }
+    Ok(out)
+}
