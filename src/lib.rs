@@ -1,8 +1,10 @@
 //! swarmsim: a deterministic discrete-event simulator of Docker Swarm
 //! rolling updates and rollbacks.
 
+pub mod cli;
 pub mod dist;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod swarm;

@@ -3,6 +3,7 @@
 pub mod inspect;
 pub mod ls;
 pub mod ps;
+pub mod results;
 pub mod tabwriter;
 pub mod text;
 

@@ -167,25 +167,9 @@ fn format_frac(value: u64, scale: u64) -> String {
     if frac == 0 {
         return whole.to_string();
     }
-    let width = scale.trailing_zeros_base10();
+    let width = scale.ilog10() as usize;
     let digits = format!("{frac:0width$}");
     format!("{whole}.{}", digits.trim_end_matches('0'))
-}
-
-trait Base10 {
-    fn trailing_zeros_base10(self) -> usize;
-}
-
-impl Base10 for u64 {
-    fn trailing_zeros_base10(self) -> usize {
-        let mut n = self;
-        let mut z = 0;
-        while n >= 10 && n % 10 == 0 {
-            n /= 10;
-            z += 1;
-        }
-        z
-    }
 }
 
 /// docker/go-units `HumanDuration` (capitalised form, e.g. `About a minute`,

@@ -1,0 +1,153 @@
+//! Command-line interface: clap structs and one function per subcommand.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use clap::{Parser, Subcommand};
+
+use crate::runner::{RunOptions, run};
+use crate::scenario;
+use crate::sim::time::parse_duration_nonneg;
+
+/// Exit statuses (contract §1): 0 success, 1 an expectation failed, 2 bad
+/// input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success = 0,
+    Failure = 1,
+    BadInput = 2,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "swarmsim",
+    version,
+    about = "Deterministic simulator of Docker Swarm rolling updates and rollbacks"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one simulation: print the transcript, write results.
+    Run {
+        /// Scenario file (YAML).
+        scenario: PathBuf,
+        /// Seed (overrides the scenario's `seed`; default 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// End time, a Go duration (overrides the scenario's `until`).
+        #[arg(long)]
+        until: Option<String>,
+        /// Results folder (default results/<scenario file stem>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print only the final summary.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Parse and check scenarios without simulating.
+    Validate {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+}
+
+/// Runs the parsed command line; errors are printed here.
+pub fn main_with(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            until,
+            out,
+            quiet,
+        } => cmd_run(&scenario, seed, until.as_deref(), out, quiet),
+        Command::Validate { scenarios } => cmd_validate(&scenarios),
+    }
+}
+
+fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
+    eprintln!("error: {msg}");
+    ExitStatus::BadInput
+}
+
+fn cmd_run(
+    path: &Path,
+    seed: Option<u64>,
+    until: Option<&str>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> ExitStatus {
+    let until = match until.map(parse_duration_nonneg).transpose() {
+        Ok(u) => u,
+        Err(e) => {
+            return bad_input(format!(
+                "invalid argument \"{}\" for \"--until\" flag: {e}",
+                until.unwrap_or_default()
+            ));
+        }
+    };
+    let scenario = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let opts = RunOptions {
+        seed,
+        until,
+        keep_log: true,
+    };
+    let result = run(Rc::new(scenario), &opts);
+    let out_dir = out.unwrap_or_else(|| default_out_dir(path));
+    if let Err(e) = write_results(&out_dir, &result) {
+        return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    let text = if quiet {
+        result.summary_text()
+    } else {
+        result.transcript.clone()
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error.
+    let _ = stdout.write_all(text.as_bytes());
+    if result.hit_limit {
+        eprintln!(
+            "warning: the run stopped at the safety limit; set `until:` in the scenario or --until"
+        );
+    }
+    ExitStatus::Success
+}
+
+/// `results/<scenario file stem>/`.
+pub fn default_out_dir(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".to_string());
+    PathBuf::from("results").join(stem)
+}
+
+fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("transcript.txt"), &result.transcript)?;
+    std::fs::write(dir.join("events.csv"), result.events_csv())?;
+    std::fs::write(dir.join("summary.json"), result.summary_json())?;
+    Ok(())
+}
+
+fn cmd_validate(paths: &[PathBuf]) -> ExitStatus {
+    let mut status = ExitStatus::Success;
+    for p in paths {
+        match scenario::load(p) {
+            Ok(_) => println!("ok: {}", p.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = ExitStatus::BadInput;
+            }
+        }
+    }
+    status
+}

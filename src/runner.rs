@@ -1,0 +1,192 @@
+//! One simulation run of a scenario: the timeline drives the cluster, the
+//! transcript echoes each action and what docker prints for it.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use crate::report::results::{Summary, events_csv, summary, summary_json};
+use crate::scenario::{Action, NodeChange, Scenario};
+use crate::sim::time::{SimTime, format_go_duration, secs};
+use crate::swarm::cluster::Cluster;
+use crate::swarm::model::TaskState;
+
+/// Default seed when neither the scenario nor `--seed` gives one.
+pub const DEFAULT_SEED: u64 = 1;
+/// Safety limits for runs without `until` (a crash-looping service never
+/// runs out of events).
+pub const MAX_EVENTS: u64 = 5_000_000;
+pub const MAX_SIM_TIME: SimTime = secs(7 * 24 * 3600);
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub until: Option<SimTime>,
+    /// Keep the per-event log (events.csv); batch runs turn it off.
+    pub keep_log: bool,
+}
+
+pub struct RunResult {
+    pub cluster: Cluster,
+    pub transcript: String,
+    pub summary: Summary,
+    pub end: SimTime,
+    pub hit_limit: bool,
+}
+
+impl RunResult {
+    pub fn events_csv(&self) -> String {
+        events_csv(&self.cluster)
+    }
+    pub fn summary_json(&self) -> String {
+        summary_json(&self.summary)
+    }
+    /// The summary lines that end the transcript.
+    pub fn summary_text(&self) -> String {
+        summary_text(&self.summary, self.end)
+    }
+}
+
+/// Runs a scenario to its end.
+pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
+    let seed = opts.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    let until = opts.until.or(scenario.until);
+    let mut cluster = Cluster::new(scenario.clone(), seed, opts.keep_log);
+    let mut transcript = String::new();
+    let limit_time = until.unwrap_or(MAX_SIM_TIME);
+    let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {
+        run_item(c, &scenario, i, &mut transcript);
+    });
+    let hit_limit = !finished || (until.is_none() && !cluster.queue.is_empty());
+    let end = match until {
+        Some(u) => u,
+        None => cluster.now,
+    };
+    cluster.now = end;
+    let summary = summary(&cluster, &scenario.name, end, hit_limit);
+    let mut result = RunResult {
+        cluster,
+        transcript,
+        summary,
+        end,
+        hit_limit,
+    };
+    let text = result.summary_text();
+    result.transcript.push_str(&text);
+    result
+}
+
+/// Executes timeline item `i` and appends its transcript lines.
+fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut String) {
+    let item = &scenario.timeline[i];
+    let stamp = format!("[{}]", format_go_duration(c.now as i64));
+    match &item.action {
+        Action::Docker { text, command } => {
+            let _ = writeln!(out, "{stamp} $ {text}");
+            let o = c.execute(command);
+            out.push_str(&o.stdout);
+            out.push_str(&o.stderr);
+        }
+        Action::Node { name, change } => {
+            let Some(node) = c.state.find_node(name) else {
+                let _ = writeln!(out, "{stamp} # node {name}: no such node");
+                return;
+            };
+            match change {
+                NodeChange::Down => {
+                    let _ = writeln!(out, "{stamp} # node {name} stops (machine down)");
+                    c.node_stop(node);
+                }
+                NodeChange::Up => {
+                    let _ = writeln!(out, "{stamp} # node {name} starts again");
+                    c.node_start(node);
+                }
+                NodeChange::Availability(a) => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} $ docker node update --availability {} {name}",
+                        a.as_str()
+                    );
+                    let cmd = crate::swarm::docker_cli::DockerCommand::NodeUpdate {
+                        node: name.clone(),
+                        availability: Some(*a),
+                        label_add: Vec::new(),
+                        label_rm: Vec::new(),
+                    };
+                    let o = c.execute(&cmd);
+                    out.push_str(&o.stdout);
+                    out.push_str(&o.stderr);
+                }
+            }
+        }
+        Action::Kill { task, exit_code } => {
+            let _ = writeln!(out, "{stamp} # kill {task} (exit code {exit_code})");
+            match find_running_task(c, task) {
+                Some(t) => {
+                    c.agent_kill(t, *exit_code);
+                }
+                None => {
+                    let _ = writeln!(out, "# {task} has no running task");
+                }
+            }
+        }
+    }
+}
+
+/// The running (or starting) task of `service.slot`.
+fn find_running_task(c: &Cluster, name: &str) -> Option<usize> {
+    let (service, slot) = name.rsplit_once('.')?;
+    let sid = c.state.find_service(service)?;
+    let slot: u64 = slot.parse().ok()?;
+    c.state.slots.get(&(sid, slot))?.iter().copied().find(|&t| {
+        let task = &c.state.tasks[t];
+        matches!(task.state, TaskState::Running | TaskState::Starting)
+            && task.desired <= TaskState::Running
+    })
+}
+
+/// The closing lines of the transcript.
+pub fn summary_text(s: &Summary, end: SimTime) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "[{}] end of simulation ({} events{})",
+        format_go_duration(end as i64),
+        s.events,
+        if s.hit_safety_limit {
+            ", stopped at the safety limit"
+        } else {
+            ""
+        }
+    );
+    for (name, svc) in &s.services {
+        let state = svc.update_state.as_deref().unwrap_or("none");
+        let _ = writeln!(
+            out,
+            "{name}: {}/{} running, image {}, update state {state}",
+            svc.running_replicas, svc.desired_replicas, svc.image
+        );
+        for u in &svc.updates {
+            let ended = match u.ended_s {
+                Some(e) => format!("ended {} after {}", fmt_secs(e), fmt_secs(e - u.started_s)),
+                None => "still running".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<8} started {}, {ended}: {}",
+                u.kind,
+                fmt_secs(u.started_s),
+                u.state
+            );
+        }
+        if let Some(m) = svc.min_running_during_updates {
+            let _ = writeln!(out, "  min running during updates: {m}");
+        }
+        let _ = writeln!(out, "  task failures: {}", svc.task_failures);
+    }
+    out
+}
+
+fn fmt_secs(s: f64) -> String {
+    let ns = (s * 1e9).round() as i64;
+    format_go_duration(ns)
+}

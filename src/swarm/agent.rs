@@ -1,0 +1,394 @@
+//! The node side: swarmkit's agent and Docker's executor
+//! (swarmkit `agent/exec/controller.go` `Do`; moby
+//! `daemon/cluster/executor/container/controller.go`).
+//!
+//! Rules followed:
+//! - ASSIGNED → ACCEPTED (`accepted`) → PREPARING (`preparing`) at once;
+//!   PREPARING → READY (`prepared`) when the image is on the node (pulled
+//!   once per node; concurrent tasks wait for the same pull).
+//! - READY → STARTING (`starting`) only once desired ≥ RUNNING; STARTING →
+//!   RUNNING (`started`) after the image's start latency, or, with a
+//!   healthcheck, at the first healthy probe.
+//! - A failed start or a crash: FAILED with `task: non-zero exit (N)`;
+//!   exit code 0: COMPLETE (`finished`). Unhealthy: the container is
+//!   stopped, FAILED with `task: non-zero exit (N): dockerexec: unhealthy
+//!   container`.
+//! - Desired ≥ SHUTDOWN and observed < COMPLETE: a started container is
+//!   stopped (the image's stop latency, capped by the stop grace period),
+//!   then SHUTDOWN (`shutdown`); a task not started yet shuts down at once.
+
+use crate::dist::bernoulli;
+use crate::sim::queue::EventKey;
+use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
+
+/// Agent-side bookkeeping of one task.
+#[derive(Debug, Clone, Default)]
+pub struct AgentTask {
+    /// The pending lifecycle step (start, exit, stop).
+    pub pending: Option<EventKey>,
+    /// The pending health probe.
+    pub probe: Option<EventKey>,
+    /// When the container was started (for the health start period).
+    pub container_started: Option<u64>,
+    pub consecutive_probe_failures: u64,
+    pub healthy: bool,
+    pub stopping: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The container start finished (or failed with the image's exit code).
+    StartDone { failed: bool },
+    /// A health probe is due.
+    HealthProbe,
+    /// The container exited on its own.
+    Exit { code: i64 },
+    /// The container stopped after the orchestrator asked.
+    StopDone { code: i64 },
+}
+
+impl Cluster {
+    /// Reacts to any change of a task assigned to a node: the agent's
+    /// `Do` loop.
+    pub(crate) fn agent_on_task_change(&mut self, task: TaskId) {
+        let t = &self.state.tasks[task];
+        let Some(node) = t.node else { return };
+        if t.deleted || !self.state.nodes[node].agent_up {
+            return;
+        }
+        let (state, desired) = (t.state, t.desired);
+        if desired >= TaskState::Shutdown {
+            if state < TaskState::Complete {
+                self.agent_stop(task);
+            }
+            return;
+        }
+        match state {
+            TaskState::Assigned => {
+                self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
+            }
+            TaskState::Accepted => {
+                self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
+            }
+            TaskState::Preparing => self.agent_prepare(task, node),
+            TaskState::Ready if desired >= TaskState::Running => {
+                self.set_state(task, TaskState::Starting, "starting", None, "agent");
+                self.agent_start(task);
+            }
+            _ => {}
+        }
+    }
+
+    /// PREPARING: pull the image unless the node has it already.
+    fn agent_prepare(&mut self, task: TaskId, node: NodeId) {
+        let image_name = self.state.tasks[task].spec.image.clone();
+        let image = self.image(&image_name);
+        match self.pulls.get(&(node, image)) {
+            Some(Some(_)) => {
+                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+            }
+            Some(None) => {
+                self.pull_waiters
+                    .entry((node, image))
+                    .or_default()
+                    .push(task);
+            }
+            None => {
+                let rt = &mut self.images[image];
+                let latency = rt.profile.pull.sample(&mut rt.pull_rng);
+                self.pulls.insert((node, image), None);
+                self.pull_waiters
+                    .entry((node, image))
+                    .or_default()
+                    .push(task);
+                self.queue
+                    .push(self.now + latency, Event::PullDone { node, image });
+            }
+        }
+    }
+
+    pub(crate) fn pull_done(&mut self, node: NodeId, image: usize) {
+        if !self.state.nodes[node].agent_up {
+            return;
+        }
+        self.pulls.insert((node, image), Some(self.now));
+        let waiters = self.pull_waiters.remove(&(node, image)).unwrap_or_default();
+        for task in waiters {
+            let t = &self.state.tasks[task];
+            if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
+                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+            }
+        }
+    }
+
+    /// STARTING: draw the start latency and whether this attempt fails.
+    fn agent_start(&mut self, task: TaskId) {
+        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let rt = &mut self.images[image];
+        let latency = rt.profile.start.sample(&mut rt.start_rng);
+        let failed = bernoulli(&mut rt.fail_rng, rt.profile.fail_on_start);
+        self.agent_schedule(task, latency, Step::StartDone { failed });
+    }
+
+    fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
+        if let Some(k) = self.agent[task].pending.take() {
+            self.queue.cancel(k);
+        }
+        let key = self.queue.push(self.now + after, Event::Agent(task, step));
+        self.agent[task].pending = Some(key);
+    }
+
+    fn agent_schedule_probe(&mut self, task: TaskId, after: u64) {
+        if let Some(k) = self.agent[task].probe.take() {
+            self.queue.cancel(k);
+        }
+        let key = self
+            .queue
+            .push(self.now + after, Event::Agent(task, Step::HealthProbe));
+        self.agent[task].probe = Some(key);
+    }
+
+    pub(crate) fn agent_step(&mut self, task: TaskId, step: Step) {
+        match step {
+            Step::HealthProbe => self.agent[task].probe = None,
+            _ => self.agent[task].pending = None,
+        }
+        let state = self.state.tasks[task].state;
+        match step {
+            Step::StartDone { failed } => {
+                if state != TaskState::Starting {
+                    return;
+                }
+                let code = self.image_profile_exit_code(task);
+                if failed {
+                    self.agent_exit(task, code, None);
+                    return;
+                }
+                self.agent[task].container_started = Some(self.now);
+                match self.state.tasks[task].spec.healthcheck.clone() {
+                    Some(hc) if !hc.disabled() => {
+                        let first = if hc.start_period > 0 {
+                            hc.start_interval()
+                        } else {
+                            hc.interval()
+                        };
+                        self.agent_schedule_probe(task, first);
+                    }
+                    _ => self.agent_running(task),
+                }
+            }
+            Step::HealthProbe => self.agent_probe(task),
+            Step::Exit { code } => {
+                if state == TaskState::Running || state == TaskState::Starting {
+                    self.agent_exit(task, code, None);
+                }
+            }
+            Step::StopDone { code } => {
+                if state < TaskState::Complete {
+                    let unhealthy = !self.agent[task].healthy
+                        && self.agent[task].stopping
+                        && self.state.tasks[task].desired < TaskState::Shutdown;
+                    if unhealthy {
+                        self.agent_exit(task, code, Some("dockerexec: unhealthy container"));
+                    } else {
+                        self.agent_cancel_all(task);
+                        self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+                    }
+                }
+            }
+        }
+    }
+
+    fn image_profile_exit_code(&mut self, task: TaskId) -> i64 {
+        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        self.images[image].profile.exit_code
+    }
+
+    /// STARTING → RUNNING, and schedule the image's crash if it has one.
+    fn agent_running(&mut self, task: TaskId) {
+        self.set_state(task, TaskState::Running, "started", None, "agent");
+        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let rt = &mut self.images[image];
+        if let Some(crash) = rt.profile.crash_after.clone() {
+            let after = crash.sample(&mut rt.crash_rng);
+            let code = rt.profile.exit_code;
+            self.agent_schedule(task, after, Step::Exit { code });
+        }
+    }
+
+    /// One health probe (moby `daemon/health.go`): failures during the
+    /// start period do not count; `retries` consecutive failures make the
+    /// container unhealthy.
+    fn agent_probe(&mut self, task: TaskId) {
+        let t = &self.state.tasks[task];
+        if t.state > TaskState::Running || self.agent[task].stopping {
+            return;
+        }
+        let Some(hc) = t.spec.healthcheck.clone() else {
+            return;
+        };
+        let image = self.image(&t.spec.image.clone());
+        let rt = &mut self.images[image];
+        let p = rt.profile.health_fail;
+        let failed = bernoulli(&mut rt.health_rng, p);
+        let started = self.agent[task].container_started.unwrap_or(self.now);
+        let in_start_period = self.now < started + hc.start_period;
+        if !failed {
+            self.agent[task].consecutive_probe_failures = 0;
+            if !self.agent[task].healthy {
+                self.agent[task].healthy = true;
+                if self.state.tasks[task].state == TaskState::Starting {
+                    self.agent_running(task);
+                }
+            }
+        } else if !in_start_period {
+            self.agent[task].consecutive_probe_failures += 1;
+            if self.agent[task].consecutive_probe_failures >= hc.retries() {
+                // Unhealthy: the executor stops the container; the task
+                // fails once it is gone.
+                self.agent[task].healthy = false;
+                self.agent[task].stopping = true;
+                let (latency, code) = self.stop_latency(task);
+                self.agent_schedule(task, latency, Step::StopDone { code });
+                return;
+            }
+        }
+        // Keep probing only while a probe can still change something.
+        let healthy = self.agent[task].healthy;
+        if !healthy || p > 0.0 {
+            let next = if self.now < started + hc.start_period && !healthy {
+                hc.start_interval()
+            } else {
+                hc.interval()
+            };
+            self.agent_schedule_probe(task, next);
+        }
+    }
+
+    /// The container exited: FAILED with its exit code, or COMPLETE on 0.
+    fn agent_exit(&mut self, task: TaskId, code: i64, cause: Option<&str>) {
+        self.agent_cancel_all(task);
+        self.state.tasks[task].exit_code = Some(code);
+        if code == 0 && cause.is_none() {
+            self.set_state(task, TaskState::Complete, "finished", None, "agent");
+        } else {
+            let err = match cause {
+                Some(c) => format!("task: non-zero exit ({code}): {c}"),
+                None => format!("task: non-zero exit ({code})"),
+            };
+            let message = self.state.tasks[task].message;
+            self.set_state(task, TaskState::Failed, message, Some(err), "agent");
+        }
+    }
+
+    /// Stop latency of the task's image, capped by the stop grace period;
+    /// the exit code is 143 (SIGTERM) or 137 (killed at the grace period).
+    fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
+        let t = &self.state.tasks[task];
+        let grace = t
+            .spec
+            .stop_grace_period
+            .unwrap_or(DEFAULT_STOP_GRACE_PERIOD);
+        let image = self.image(&t.spec.image.clone());
+        let rt = &mut self.images[image];
+        let latency = rt.profile.stop.sample(&mut rt.stop_rng);
+        if latency > grace {
+            (grace, 137)
+        } else {
+            (latency, 143)
+        }
+    }
+
+    /// Desired ≥ SHUTDOWN: stop the container if it was started, else shut
+    /// the task down at once.
+    fn agent_stop(&mut self, task: TaskId) {
+        if self.agent[task].stopping {
+            return;
+        }
+        let state = self.state.tasks[task].state;
+        if state >= TaskState::Starting {
+            self.agent[task].stopping = true;
+            // An orchestrator-initiated stop is not a health failure.
+            self.agent[task].healthy = true;
+            if let Some(k) = self.agent[task].probe.take() {
+                self.queue.cancel(k);
+            }
+            let (latency, code) = self.stop_latency(task);
+            self.agent_schedule(task, latency, Step::StopDone { code });
+        } else {
+            self.agent_cancel_all(task);
+            self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+        }
+    }
+
+    fn agent_cancel_all(&mut self, task: TaskId) {
+        if let Some(k) = self.agent[task].pending.take() {
+            self.queue.cancel(k);
+        }
+        if let Some(k) = self.agent[task].probe.take() {
+            self.queue.cancel(k);
+        }
+    }
+
+    pub(crate) fn agent_forget(&mut self, task: TaskId) {
+        self.agent_cancel_all(task);
+    }
+
+    /// The timeline's `kill`: the task's process dies with `code`.
+    pub fn agent_kill(&mut self, task: TaskId, code: i64) -> bool {
+        let t = &self.state.tasks[task];
+        let alive = matches!(t.state, TaskState::Running | TaskState::Starting)
+            && t.node.is_some_and(|n| self.state.nodes[n].agent_up);
+        if alive {
+            self.agent_exit(task, code, None);
+        }
+        alive
+    }
+
+    /// The machine stopped: every container and pending step on it is
+    /// gone; tasks keep their last reported state.
+    pub(crate) fn agent_node_stopped(&mut self, node: NodeId) {
+        let tasks: Vec<TaskId> = self.tasks_on_node(node);
+        for t in tasks {
+            self.agent_cancel_all(t);
+            self.agent[t].stopping = false;
+        }
+        self.pulls.retain(|&(n, _), v| n != node || v.is_some());
+        self.pull_waiters.retain(|&(n, _), _| n != node);
+    }
+
+    /// The machine is back: the agent reports what happened to its tasks.
+    /// Containers did not survive the stop: tasks the managers want
+    /// stopped are reported SHUTDOWN; tasks that had started are reported
+    /// FAILED (exit 137, killed with the machine); the rest resume.
+    pub(crate) fn agent_node_started(&mut self, node: NodeId) {
+        for t in self.tasks_on_node(node) {
+            let task = &self.state.tasks[t];
+            if task.state >= TaskState::Complete {
+                continue;
+            }
+            if task.desired >= TaskState::Shutdown {
+                self.set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
+            } else if task.state >= TaskState::Starting {
+                self.agent_exit(t, 137, None);
+            } else {
+                if task.state == TaskState::Preparing {
+                    // The pull restarts.
+                    self.agent_prepare(t, node);
+                }
+                self.agent_on_task_change(t);
+            }
+        }
+    }
+
+    pub(crate) fn tasks_on_node(&self, node: NodeId) -> Vec<TaskId> {
+        self.state
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}

@@ -1,0 +1,761 @@
+//! The simulated swarm: shared cluster state, one event queue, and the
+//! wiring between components (swarmkit `manager/manager.go` plus the
+//! store's watch queue).
+//!
+//! Each component lives in its own module as an `impl Cluster` block:
+//! `orchestrator` (replicated and global reconciliation), `scheduler`,
+//! `updater`, `restart` (restart supervisor), `agent` (node side executor),
+//! `reaper` (task history), `dispatcher` (heartbeats), `controlapi`
+//! (docker commands). They talk through the store: every task change is
+//! recorded with [`Cluster::set_state`]/[`Cluster::set_desired`], queued as
+//! a notification, and [`Cluster::propagate`] hands it to each watcher,
+//! like swarmkit's watch queue.
+//!
+//! Ordering: events pop in (time, insertion sequence) order. Timeline items
+//! are queued first, so at an instant they run before anything the
+//! simulation schedules for that instant, in file order. Reactions to a
+//! change run in the order the changes were made.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::rc::Rc;
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::scenario::{ImageProfile, Scenario};
+use crate::sim::queue::{EventKey, EventQueue};
+use crate::sim::rng::{RngStreams, random_id};
+use crate::sim::time::SimTime;
+use crate::swarm::model::*;
+use crate::swarm::store::{ClusterState, LogKind, LogRecord};
+
+use super::agent::AgentTask;
+use super::restart::RestartSupervisor;
+use super::scheduler::SchedulerState;
+use super::updater::Updater;
+
+/// Why something happened: the component and rule, for `--explain` and
+/// `diff`. Static strings keep the hot path allocation-free.
+pub type Cause = &'static str;
+
+/// Everything that can be scheduled on the event queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Run timeline item `i`.
+    Timeline(usize),
+    /// A scheduling pass over pending tasks.
+    SchedulerPass,
+    /// The agent's next step for a task (pull done, start done, exit...).
+    Agent(TaskId, super::agent::Step),
+    /// The image pull of `image` on `node` finished.
+    PullDone { node: NodeId, image: usize },
+    /// Restart supervisor: the restart delay of a delayed start elapsed.
+    RestartDelay(TaskId),
+    /// Restart supervisor: the old task did not stop within
+    /// `defaultOldTaskTimeout`.
+    OldTaskTimeout(TaskId),
+    /// Updater worker finished sleeping `Delay`.
+    UpdaterDelay {
+        service: ServiceId,
+        run: u64,
+        worker: usize,
+    },
+    /// Updater final monitoring period elapsed.
+    UpdaterMonitor { service: ServiceId, run: u64 },
+    /// Task reaper batching interval elapsed.
+    ReaperTick,
+    /// Dispatcher: a node's heartbeat deadline passed.
+    HeartbeatExpired { node: NodeId, epoch: u64 },
+}
+
+/// Per-image runtime: its profile and its own random streams.
+pub struct ImageRuntime {
+    pub name: String,
+    pub profile: ImageProfile,
+    pub pull_rng: ChaCha8Rng,
+    pub start_rng: ChaCha8Rng,
+    pub stop_rng: ChaCha8Rng,
+    pub fail_rng: ChaCha8Rng,
+    pub crash_rng: ChaCha8Rng,
+    pub health_rng: ChaCha8Rng,
+}
+
+/// Running count and update bookkeeping per service, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceStats {
+    /// Tasks currently `running` on a node that is really up.
+    pub running: u64,
+    pub min_running_during_updates: Option<u64>,
+    pub task_failures: u64,
+    pub episodes: Vec<UpdateEpisode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateEpisode {
+    pub rollback: bool,
+    pub started: SimTime,
+    pub ended: Option<SimTime>,
+    pub state: UpdateState,
+}
+
+/// A change a watcher must see (swarmkit's store events).
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// Observed state changed (to the state recorded here).
+    TaskState(TaskId, TaskState),
+    /// Desired state raised.
+    TaskDesired(TaskId),
+    /// Task deleted from the store (with its desired state then).
+    TaskDeleted(TaskId, TaskState),
+    /// Service spec changed (create/update/rollback): reconcile.
+    Service(ServiceId),
+    /// Node status or availability changed.
+    Node(NodeId),
+}
+
+pub struct Cluster {
+    pub now: SimTime,
+    pub state: ClusterState,
+    pub queue: EventQueue<Event>,
+    pub scenario: Rc<Scenario>,
+    pub seed: u64,
+    pub streams: RngStreams,
+    pub task_id_rng: ChaCha8Rng,
+    pub service_id_rng: ChaCha8Rng,
+    pub images: Vec<ImageRuntime>,
+    pub image_index: HashMap<String, usize>,
+    /// Monotonic source of spec versions (swarmkit uses the store's
+    /// version counter).
+    pub next_version: u64,
+    pub log: Vec<LogRecord>,
+    /// Whether to keep the per-event log (off in batch runs).
+    pub keep_log: bool,
+    pub stats: Vec<ServiceStats>,
+    pub events_processed: u64,
+
+    // Component state.
+    pub agent: Vec<AgentTask>,
+    /// (node, image) → pull finished at (Some) or in progress (None).
+    pub pulls: HashMap<(NodeId, usize), Option<SimTime>>,
+    pub pull_waiters: HashMap<(NodeId, usize), Vec<TaskId>>,
+    pub scheduler: SchedulerState,
+    pub restart: RestartSupervisor,
+    pub updaters: BTreeMap<ServiceId, Updater>,
+    pub next_updater_run: u64,
+    pub reaper_dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
+    pub reaper_remove: BTreeSet<TaskId>,
+    pub reaper_last_event: SimTime,
+    pub reaper_pending: Option<EventKey>,
+    pub node_epochs: Vec<u64>,
+    pub heartbeat_rngs: Vec<ChaCha8Rng>,
+    /// Per node: when the node stopped (for heartbeat expiry).
+    pub node_stopped_at: Vec<Option<SimTime>>,
+    /// Per node, per service: active task counts (scheduler's nodeinfo).
+    pub active_by_service: HashMap<(NodeId, ServiceId), u32>,
+    pub active_total: Vec<u32>,
+    pub reserved_cpu: Vec<i64>,
+    pub reserved_mem: Vec<i64>,
+    pub task_history_limit: i64,
+
+    changes: VecDeque<Change>,
+    scheduler_pass_pending: bool,
+}
+
+impl Cluster {
+    /// Builds the cluster of a scenario: nodes Ready at time 0, the
+    /// scenario's services created at time 0, timeline queued.
+    pub fn new(scenario: Rc<Scenario>, seed: u64, keep_log: bool) -> Cluster {
+        let streams = RngStreams::new(seed);
+        let mut node_id_rng = streams.stream("node-ids", "");
+        let mut nodes = Vec::new();
+        let mut heartbeat_rngs = Vec::new();
+        let mut leader_set = false;
+        for def in &scenario.nodes {
+            let leader = def.role == NodeRole::Manager && !leader_set;
+            leader_set |= leader;
+            nodes.push(Node {
+                id: random_id(&mut node_id_rng),
+                hostname: def.name.clone(),
+                role: def.role,
+                availability: def.availability,
+                status: NodeStatus::Ready,
+                agent_up: true,
+                labels: def.labels.clone(),
+                nano_cpus: def.nano_cpus,
+                memory_bytes: def.memory_bytes,
+                leader,
+            });
+            heartbeat_rngs.push(streams.stream("heartbeat", &def.name));
+        }
+        let n = nodes.len();
+        let mut cluster = Cluster {
+            now: 0,
+            state: ClusterState {
+                nodes,
+                ..Default::default()
+            },
+            queue: EventQueue::new(),
+            seed,
+            task_id_rng: streams.stream("task-ids", ""),
+            service_id_rng: streams.stream("service-ids", ""),
+            streams,
+            images: Vec::new(),
+            image_index: HashMap::new(),
+            next_version: 1,
+            log: Vec::new(),
+            keep_log,
+            stats: Vec::new(),
+            events_processed: 0,
+            agent: Vec::new(),
+            pulls: HashMap::new(),
+            pull_waiters: HashMap::new(),
+            scheduler: SchedulerState::default(),
+            restart: RestartSupervisor::default(),
+            updaters: BTreeMap::new(),
+            next_updater_run: 1,
+            reaper_dirty: BTreeSet::new(),
+            reaper_remove: BTreeSet::new(),
+            reaper_last_event: 0,
+            reaper_pending: None,
+            node_epochs: vec![0; n],
+            heartbeat_rngs,
+            node_stopped_at: vec![None; n],
+            active_by_service: HashMap::new(),
+            active_total: vec![0; n],
+            reserved_cpu: vec![0; n],
+            reserved_mem: vec![0; n],
+            task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+            changes: VecDeque::new(),
+            scheduler_pass_pending: false,
+            scenario: scenario.clone(),
+        };
+        for node in 0..n {
+            cluster.log_node(node, "ready");
+        }
+        for (i, item) in scenario.timeline.iter().enumerate() {
+            cluster.queue.push(item.at, Event::Timeline(i));
+        }
+        for spec in &scenario.services {
+            cluster.create_service(spec.clone());
+        }
+        cluster.propagate();
+        cluster
+    }
+
+    /// Index of an image's runtime, created on first use with its own
+    /// random streams (keyed by image name, so other images' draws do not
+    /// move).
+    pub fn image(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.image_index.get(name) {
+            return i;
+        }
+        let profile = self.scenario.images.profile(name).clone();
+        let s = &self.streams;
+        let rt = ImageRuntime {
+            name: name.to_string(),
+            profile,
+            pull_rng: s.stream("pull", name),
+            start_rng: s.stream("start", name),
+            stop_rng: s.stream("stop", name),
+            fail_rng: s.stream("fail-on-start", name),
+            crash_rng: s.stream("crash", name),
+            health_rng: s.stream("health", name),
+        };
+        self.images.push(rt);
+        let i = self.images.len() - 1;
+        self.image_index.insert(name.to_string(), i);
+        i
+    }
+
+    pub fn new_spec_version(&mut self) -> u64 {
+        self.next_version += 1;
+        self.next_version
+    }
+
+    // ----- the run loop -------------------------------------------------
+
+    /// Processes events until the queue is empty, `until` is reached, or
+    /// `max_events` were processed. `on_timeline` is called for timeline
+    /// items (it runs them and may print). Returns false if the event
+    /// limit was hit.
+    pub fn run<F>(&mut self, until: Option<SimTime>, max_events: u64, mut on_timeline: F) -> bool
+    where
+        F: FnMut(&mut Cluster, usize),
+    {
+        loop {
+            let Some(t) = self.queue.peek_time() else {
+                return true;
+            };
+            if let Some(u) = until
+                && t > u
+            {
+                self.now = u;
+                return true;
+            }
+            if self.events_processed >= max_events {
+                return false;
+            }
+            let (t, ev) = self.queue.pop().expect("peeked");
+            debug_assert!(t >= self.now, "event scheduled in the past");
+            self.now = t;
+            self.events_processed += 1;
+            match ev {
+                Event::Timeline(i) => on_timeline(self, i),
+                other => self.handle(other),
+            }
+            self.propagate();
+        }
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Timeline(_) => {}
+            Event::SchedulerPass => {
+                self.scheduler_pass_pending = false;
+                self.scheduler_pass();
+            }
+            Event::Agent(task, step) => self.agent_step(task, step),
+            Event::PullDone { node, image } => self.pull_done(node, image),
+            Event::RestartDelay(task) => self.restart_delay_elapsed(task),
+            Event::OldTaskTimeout(task) => self.old_task_timeout(task),
+            Event::UpdaterDelay {
+                service,
+                run,
+                worker,
+            } => self.updater_delay_done(service, run, worker),
+            Event::UpdaterMonitor { service, run } => self.updater_monitor_done(service, run),
+            Event::ReaperTick => self.reaper_tick(),
+            Event::HeartbeatExpired { node, epoch } => self.heartbeat_expired(node, epoch),
+        }
+    }
+
+    /// Delivers queued changes to every watcher until nothing changes any
+    /// more (the store's watch queue).
+    pub fn propagate(&mut self) {
+        while let Some(change) = self.changes.pop_front() {
+            match change {
+                Change::TaskState(task, state) => {
+                    // The orchestrator sees a failure before the updater:
+                    // on a real engine the restart supervisor's replacement
+                    // of a failed update task is created from the new spec
+                    // before an automatic rollback swaps the spec back
+                    // (reference §14).
+                    self.agent_on_task_change(task);
+                    self.restart_on_task_state(task, state);
+                    self.orchestrator_on_task_state(task, state);
+                    self.updater_on_task_state(task, state);
+                    if state.is_terminal() {
+                        // Resources and ports were released.
+                        self.request_scheduler_pass();
+                    }
+                }
+                Change::TaskDesired(task) => {
+                    self.agent_on_task_change(task);
+                    // A task leaving the active count can free a place
+                    // (max replicas per node).
+                    self.request_scheduler_pass();
+                }
+                Change::TaskDeleted(task, desired) => {
+                    self.orchestrator_on_task_deleted(task, desired);
+                }
+                Change::Service(service) => self.reconcile(service),
+                Change::Node(node) => {
+                    self.orchestrator_on_node_change(node);
+                    self.restart_on_node_change(node);
+                    self.request_scheduler_pass();
+                }
+            }
+        }
+    }
+
+    pub fn notify_service(&mut self, service: ServiceId) {
+        self.changes.push_back(Change::Service(service));
+    }
+
+    pub fn notify_node(&mut self, node: NodeId) {
+        self.changes.push_back(Change::Node(node));
+    }
+
+    pub fn request_scheduler_pass(&mut self) {
+        if !self.scheduler_pass_pending && self.scheduler.has_pending() {
+            self.scheduler_pass_pending = true;
+            self.queue.push(self.now, Event::SchedulerPass);
+        }
+    }
+
+    // ----- store mutations ------------------------------------------------
+
+    /// Creates a task (swarmkit `orchestrator.NewTask`) in state NEW, and
+    /// lets the allocator move it to PENDING at once.
+    pub fn create_task(
+        &mut self,
+        service: ServiceId,
+        slot: u64,
+        node: Option<NodeId>,
+        desired: TaskState,
+        cause: Cause,
+    ) -> TaskId {
+        let svc = &self.state.services[service];
+        let id = random_id(&mut self.task_id_rng);
+        let task = Task {
+            id,
+            service,
+            slot,
+            node: None,
+            spec: svc.spec.task.clone(),
+            spec_version: svc.spec_version,
+            ports: Rc::new(svc.spec.ports.clone()),
+            desired,
+            state: TaskState::New,
+            timestamp: self.now,
+            message: "created",
+            err: None,
+            exit_code: None,
+            created_at: self.now,
+            deleted: false,
+        };
+        let tid = self.state.tasks.len();
+        self.state.tasks.push(task);
+        self.agent.push(AgentTask::default());
+        if slot > 0 {
+            self.state
+                .slots
+                .entry((service, slot))
+                .or_default()
+                .push(tid);
+        }
+        if let Some(n) = node {
+            self.state
+                .node_tasks
+                .entry((service, n))
+                .or_default()
+                .push(tid);
+            // Global tasks are created with their node pre-assigned.
+            self.scheduler.preassigned.insert(tid, n);
+        }
+        self.log_task(tid, cause);
+        self.reaper_on_create(tid);
+        // Allocator: NEW → PENDING ("pending task scheduling").
+        self.set_state(
+            tid,
+            TaskState::Pending,
+            "pending task scheduling",
+            None,
+            cause,
+        );
+        self.scheduler.pending.insert(tid);
+        self.request_scheduler_pass();
+        tid
+    }
+
+    /// Changes a task's observed state (only forward), with its status
+    /// message and error, and notifies watchers.
+    pub fn set_state(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: &'static str,
+        err: Option<String>,
+        cause: Cause,
+    ) {
+        let before = self.task_flags(task);
+        {
+            let t = &mut self.state.tasks[task];
+            debug_assert!(state >= t.state, "task state moved backwards");
+            t.state = state;
+            t.message = message;
+            t.err = err;
+            t.timestamp = self.now;
+        }
+        self.apply_flags(task, before);
+        if matches!(state, TaskState::Failed | TaskState::Rejected) {
+            let svc = self.state.tasks[task].service;
+            self.stats[svc].task_failures += 1;
+            self.scheduler_record_failure(task);
+        }
+        if state != TaskState::Pending {
+            self.scheduler.pending.remove(&task);
+        }
+        self.log_task(task, cause);
+        self.changes.push_back(Change::TaskState(task, state));
+    }
+
+    /// Raises a task's desired state (never lowers it: swarmkit refuses
+    /// "time travel").
+    pub fn set_desired(&mut self, task: TaskId, desired: TaskState, cause: Cause) {
+        if self.state.tasks[task].desired >= desired {
+            return;
+        }
+        let before = self.task_flags(task);
+        self.state.tasks[task].desired = desired;
+        self.apply_flags(task, before);
+        self.log_task(task, cause);
+        self.changes.push_back(Change::TaskDesired(task));
+    }
+
+    /// Assigns a task to a node (scheduler).
+    pub fn assign(&mut self, task: TaskId, node: NodeId, message: &'static str) {
+        let before = self.task_flags(task);
+        self.state.tasks[task].node = Some(node);
+        self.apply_flags(task, before);
+        self.set_state(task, TaskState::Assigned, message, None, "scheduler");
+    }
+
+    /// Deletes a task from the store (reaper, service removal, dead slots).
+    pub fn delete_task(&mut self, task: TaskId) {
+        if self.state.tasks[task].deleted {
+            return;
+        }
+        let before = self.task_flags(task);
+        let t = &mut self.state.tasks[task];
+        t.deleted = true;
+        let (service, slot, node, desired) = (t.service, t.slot, t.node, t.desired);
+        self.apply_flags(task, before);
+        if slot > 0 {
+            if let Some(v) = self.state.slots.get_mut(&(service, slot)) {
+                v.retain(|&x| x != task);
+                if v.is_empty() {
+                    self.state.slots.remove(&(service, slot));
+                }
+            }
+        } else if let Some(n) = node
+            && let Some(v) = self.state.node_tasks.get_mut(&(service, n))
+        {
+            v.retain(|&x| x != task);
+        }
+        self.scheduler.pending.remove(&task);
+        self.agent_forget(task);
+        self.changes.push_back(Change::TaskDeleted(task, desired));
+    }
+
+    /// The flags the scheduler's and the summary's counters depend on.
+    fn task_flags(&self, task: TaskId) -> TaskFlags {
+        let t = &self.state.tasks[task];
+        let on_node = t.node.filter(|_| !t.deleted);
+        TaskFlags {
+            node: on_node,
+            active: on_node.is_some()
+                && t.desired <= TaskState::Complete
+                && t.state <= TaskState::Running,
+            reserved: on_node.is_some() && t.state <= TaskState::Running,
+            running: on_node.is_some_and(|n| self.state.nodes[n].agent_up)
+                && t.state == TaskState::Running,
+        }
+    }
+
+    fn apply_flags(&mut self, task: TaskId, before: TaskFlags) {
+        let after = self.task_flags(task);
+        let t = &self.state.tasks[task];
+        let (service, cpu, mem) = (
+            t.service,
+            t.spec.resources.reserve_nano_cpus,
+            t.spec.resources.reserve_memory,
+        );
+        if before.active != after.active || before.node != after.node {
+            if let (true, Some(n)) = (before.active, before.node) {
+                self.active_total[n] -= 1;
+                *self.active_by_service.entry((n, service)).or_default() -= 1;
+            }
+            if let (true, Some(n)) = (after.active, after.node) {
+                self.active_total[n] += 1;
+                *self.active_by_service.entry((n, service)).or_default() += 1;
+            }
+        }
+        if before.reserved != after.reserved || before.node != after.node {
+            if let (true, Some(n)) = (before.reserved, before.node) {
+                self.reserved_cpu[n] -= cpu;
+                self.reserved_mem[n] -= mem;
+            }
+            if let (true, Some(n)) = (after.reserved, after.node) {
+                self.reserved_cpu[n] += cpu;
+                self.reserved_mem[n] += mem;
+            }
+        }
+        if before.running != after.running {
+            let stats = &mut self.stats[service];
+            if after.running {
+                stats.running += 1;
+            } else {
+                stats.running -= 1;
+                self.note_running_dip(service);
+            }
+        }
+    }
+
+    /// Recomputes the running flags of a node's tasks after the machine
+    /// stopped or came back.
+    pub fn node_agent_changed(&mut self, node: NodeId, up: bool) {
+        let tasks: Vec<TaskId> = self
+            .state
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
+            .map(|(i, _)| i)
+            .collect();
+        let befores: Vec<TaskFlags> = tasks.iter().map(|&t| self.task_flags(t)).collect();
+        self.state.nodes[node].agent_up = up;
+        for (t, b) in tasks.into_iter().zip(befores) {
+            self.apply_flags(t, b);
+        }
+    }
+
+    /// Tracks the fewest running tasks while an update or rollback runs.
+    pub fn note_running_dip(&mut self, service: ServiceId) {
+        let in_update = matches!(
+            self.state.services[service]
+                .update_status
+                .as_ref()
+                .map(|s| s.state),
+            Some(UpdateState::Updating | UpdateState::RollbackStarted)
+        );
+        if in_update {
+            let stats = &mut self.stats[service];
+            let r = stats.running;
+            stats.min_running_during_updates =
+                Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
+        }
+    }
+
+    /// Sets a service's update status (and records update episodes and
+    /// the `update` rows of events.csv).
+    pub fn set_update_status(&mut self, service: ServiceId, status: Option<UpdateStatus>) {
+        let old = self.state.services[service]
+            .update_status
+            .as_ref()
+            .map(|s| s.state);
+        let new = status.as_ref().map(|s| s.state);
+        let message = status.as_ref().map(|s| s.message.clone());
+        self.state.services[service].update_status = status;
+        if old == new && new.is_none() {
+            return;
+        }
+        let now = self.now;
+        let stats = &mut self.stats[service];
+        let open = stats.episodes.last_mut().filter(|e| e.ended.is_none());
+        match new {
+            Some(UpdateState::Updating) | Some(UpdateState::RollbackStarted) => {
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                    e.state = new.unwrap_or(UpdateState::Updating);
+                }
+                stats.episodes.push(UpdateEpisode {
+                    rollback: new == Some(UpdateState::RollbackStarted),
+                    started: now,
+                    ended: None,
+                    state: new.unwrap_or(UpdateState::Updating),
+                });
+                let r = stats.running;
+                stats.min_running_during_updates =
+                    Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
+            }
+            Some(s) => {
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                    e.state = s;
+                }
+            }
+            None => {
+                // Reset by a new `docker service update`: the running
+                // episode, if any, was replaced.
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                }
+            }
+        }
+        if let (Some(state), Some(message)) = (new, message)
+            && old != new
+        {
+            self.push_log(LogRecord {
+                time: now,
+                kind: LogKind::Update,
+                service: Some(service),
+                task: None,
+                node: None,
+                state: state.as_str().to_string(),
+                desired_state: String::new(),
+                message,
+            });
+        }
+    }
+
+    // ----- logging ----------------------------------------------------------
+
+    fn push_log(&mut self, rec: LogRecord) {
+        if self.keep_log {
+            self.log.push(rec);
+        }
+    }
+
+    pub(crate) fn log_task(&mut self, task: TaskId, _cause: Cause) {
+        if !self.keep_log {
+            return;
+        }
+        let t = &self.state.tasks[task];
+        let message = t.err.clone().unwrap_or_else(|| t.message.to_string());
+        let rec = LogRecord {
+            time: self.now,
+            kind: LogKind::Task,
+            service: Some(t.service),
+            task: Some(task),
+            node: t.node,
+            state: t.state.api_str().to_string(),
+            desired_state: t.desired.api_str().to_string(),
+            message,
+        };
+        self.log.push(rec);
+    }
+
+    pub fn log_node(&mut self, node: NodeId, what: &str) {
+        if !self.keep_log {
+            return;
+        }
+        let n = &self.state.nodes[node];
+        let rec = LogRecord {
+            time: self.now,
+            kind: LogKind::Node,
+            service: None,
+            task: None,
+            node: Some(node),
+            state: what.to_string(),
+            desired_state: String::new(),
+            message: format!(
+                "status {}, availability {}",
+                n.status.as_str(),
+                n.availability.as_str()
+            ),
+        };
+        self.log.push(rec);
+    }
+
+    // ----- services -----------------------------------------------------------
+
+    /// Creates a service (controlapi `CreateService`) and reconciles it.
+    pub fn create_service(&mut self, spec: ServiceSpec) -> ServiceId {
+        let id = random_id(&mut self.service_id_rng);
+        let version = self.new_spec_version();
+        let sid = self.state.services.len();
+        self.state.service_names.insert(spec.name.clone(), sid);
+        self.state.services.push(Service {
+            id,
+            spec,
+            spec_version: version,
+            previous_spec: None,
+            previous_spec_version: None,
+            update_status: None,
+            created_at: self.now,
+            updated_at: self.now,
+            removed: false,
+        });
+        self.stats.push(ServiceStats::default());
+        self.notify_service(sid);
+        sid
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TaskFlags {
+    node: Option<NodeId>,
+    active: bool,
+    reserved: bool,
+    running: bool,
+}

@@ -1,0 +1,76 @@
+//! Node liveness (swarmkit `manager/dispatcher/dispatcher.go`,
+//! `nodes.go`, `period.go`): a stopped machine stays READY until its
+//! heartbeat is overdue. Each heartbeat reply gives the agent a period
+//! drawn uniformly in 5 s ± 0.5 s; the node is declared DOWN when no
+//! heartbeat arrived within 3 × that period. The simulator draws, per node
+//! and stop, the period and how long before the stop the last heartbeat
+//! was sent (uniform in one period), from the node's own stream.
+
+use rand::Rng;
+
+use crate::sim::time::millis;
+use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::model::{NodeId, NodeStatus};
+
+/// `DefaultHeartBeatPeriod` and `defaultHeartBeatEpsilon`.
+const HEARTBEAT_PERIOD_MS: u64 = 5000;
+const HEARTBEAT_EPSILON_MS: u64 = 500;
+/// `defaultGracePeriodMultiplier`.
+const GRACE_MULTIPLIER: u64 = 3;
+
+impl Cluster {
+    /// The machine stops: its agent and containers are gone at once; the
+    /// managers notice when the heartbeat deadline passes.
+    pub fn node_stop(&mut self, node: NodeId) {
+        if !self.state.nodes[node].agent_up {
+            return;
+        }
+        self.node_agent_changed(node, false);
+        self.agent_node_stopped(node);
+        self.node_stopped_at[node] = Some(self.now);
+        self.node_epochs[node] += 1;
+        let rng = &mut self.heartbeat_rngs[node];
+        let period = millis(rng.random_range(
+            HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
+        ));
+        let since_last = rng.random_range(0..period);
+        let deadline = (self.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
+        let epoch = self.node_epochs[node];
+        self.queue.push(
+            deadline.max(self.now),
+            Event::HeartbeatExpired { node, epoch },
+        );
+        let services: Vec<usize> = (0..self.state.services.len()).collect();
+        for s in services {
+            self.note_running_dip(s);
+        }
+    }
+
+    /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
+    pub(crate) fn heartbeat_expired(&mut self, node: NodeId, epoch: u64) {
+        if self.node_epochs[node] != epoch || self.state.nodes[node].agent_up {
+            return;
+        }
+        self.state.nodes[node].status = NodeStatus::Down;
+        self.log_node(node, "down");
+        self.notify_node(node);
+    }
+
+    /// The machine is back: the agent registers, the node is READY, and the
+    /// agent reports what became of its tasks.
+    pub fn node_start(&mut self, node: NodeId) {
+        if self.state.nodes[node].agent_up {
+            return;
+        }
+        self.node_epochs[node] += 1;
+        self.node_stopped_at[node] = None;
+        self.node_agent_changed(node, true);
+        let was_down = self.state.nodes[node].status != NodeStatus::Ready;
+        self.state.nodes[node].status = NodeStatus::Ready;
+        if was_down {
+            self.log_node(node, "ready");
+            self.notify_node(node);
+        }
+        self.agent_node_started(node);
+    }
+}

@@ -1,0 +1,316 @@
+//! Restart supervisor (swarmkit `manager/orchestrator/restart/restart.go`):
+//! replaces failed tasks under the restart policy, and starts replacement
+//! tasks once their delay elapsed and their predecessor stopped
+//! (`DelayStart` / `StartNow`), for itself and for the updater.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::sim::queue::EventKey;
+use crate::sim::time::SimTime;
+use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::model::{
+    Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
+    TaskState, UpdateState,
+};
+
+/// A pending `DelayStart` of a new task.
+#[derive(Debug, Clone)]
+pub struct DelayedStart {
+    /// The old task to wait for (`waitForTask`), if any.
+    pub old: Option<TaskId>,
+    pub delay_until: SimTime,
+    pub delay_timer: Option<EventKey>,
+    pub timeout_timer: Option<EventKey>,
+    /// The old task stopped, or its node went down.
+    pub old_done: bool,
+    /// A `Restart` of this new task is waiting for this start to happen
+    /// (`waitRestart`).
+    pub restart_waiter: bool,
+}
+
+/// Restart history of one slot (`restartedInstance` list).
+#[derive(Debug, Clone, Default)]
+pub struct RestartInfo {
+    pub spec_version: u64,
+    pub total: u64,
+    pub recent: VecDeque<SimTime>,
+}
+
+#[derive(Debug, Default)]
+pub struct RestartSupervisor {
+    /// Pending delayed starts, keyed by the task to start.
+    pub delays: BTreeMap<TaskId, DelayedStart>,
+    /// Old task → new tasks whose start waits for it to stop.
+    pub waiting_on: HashMap<TaskId, Vec<TaskId>>,
+    /// Keyed by (service, slot) or (service, node + 2^32) for global.
+    pub history: HashMap<(ServiceId, u64), RestartInfo>,
+}
+
+/// The key of a slot's restart history (swarmkit `SlotTuple`).
+fn tuple(service: ServiceId, slot: u64, node: Option<NodeId>) -> (ServiceId, u64) {
+    if slot > 0 {
+        (service, slot)
+    } else {
+        (service, (1 << 32) + node.unwrap_or(0) as u64)
+    }
+}
+
+impl Cluster {
+    /// `Restart`: shut the task down and, if the policy allows, create its
+    /// replacement in the same slot from the current spec, started after
+    /// the restart delay (0 on a drained node) and once the old task
+    /// stopped (unless it already has, or its node is down).
+    pub(crate) fn restart_task(&mut self, task: TaskId) {
+        if let Some(d) = self.restart.delays.get_mut(&task) {
+            // Its own delayed start is still pending: restart after it.
+            d.restart_waiter = true;
+            return;
+        }
+        let t = &self.state.tasks[task];
+        if t.desired > TaskState::Running || t.deleted {
+            return;
+        }
+        self.set_desired(
+            task,
+            TaskState::Shutdown,
+            "restart supervisor: task stopped",
+        );
+        if !self.should_restart(task) {
+            return;
+        }
+        let t = &self.state.tasks[task];
+        let (service, slot, node, old_state) = (t.service, t.slot, t.node, t.state);
+        let policy = t.spec.restart_policy();
+        let node_info = node.map(|n| &self.state.nodes[n]);
+        let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
+        let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
+        let delay = if drained { 0 } else { policy.delay() };
+        let wait_stop = !(node_down || old_state > TaskState::Running);
+        let global_node = if slot == 0 { node } else { None };
+        let new = self.create_task(
+            service,
+            slot,
+            global_node,
+            TaskState::Ready,
+            "restart supervisor: restart policy",
+        );
+        self.record_restart(new);
+        self.delay_start(Some(task), new, delay, wait_stop);
+    }
+
+    /// `shouldRestart`: the condition, then `MaxAttempts` within `Window`
+    /// over this slot's history for the task's spec version.
+    pub(crate) fn should_restart(&mut self, task: TaskId) -> bool {
+        let t = &self.state.tasks[task];
+        let policy = t.spec.restart_policy();
+        match policy.condition {
+            RestartCondition::None => return false,
+            RestartCondition::OnFailure if t.state == TaskState::Complete => return false,
+            _ => {}
+        }
+        if t.spec.restart_policy.is_none() || policy.max_attempts == 0 {
+            return true;
+        }
+        let key = tuple(t.service, t.slot, t.node);
+        let spec_version = t.spec_version;
+        let now = self.now;
+        let Some(info) = self.restart.history.get_mut(&key) else {
+            return true;
+        };
+        if info.spec_version != spec_version {
+            return true;
+        }
+        if policy.window == 0 {
+            return info.total < policy.max_attempts;
+        }
+        let lookback = now.saturating_sub(policy.window);
+        while info.recent.front().is_some_and(|&ts| ts <= lookback) {
+            info.recent.pop_front();
+        }
+        (info.recent.len() as u64) < policy.max_attempts
+    }
+
+    /// `recordRestartHistory`.
+    fn record_restart(&mut self, new: TaskId) {
+        let t = &self.state.tasks[new];
+        let key = tuple(t.service, t.slot, t.node);
+        let window = t.spec.restart_policy().window;
+        let spec_version = t.spec_version;
+        let now = self.now;
+        let info = self.restart.history.entry(key).or_default();
+        if info.spec_version != spec_version {
+            *info = RestartInfo {
+                spec_version,
+                ..Default::default()
+            };
+        }
+        info.total += 1;
+        if window > 0 {
+            info.recent.push_back(now);
+        }
+    }
+
+    /// `DelayStart`: raise `new` to desired RUNNING after `delay` and,
+    /// with `wait_stop`, once `old` is past RUNNING, its node is down, or
+    /// `defaultOldTaskTimeout` (1 min from now) passed.
+    pub(crate) fn delay_start(
+        &mut self,
+        old: Option<TaskId>,
+        new: TaskId,
+        delay: u64,
+        wait_stop: bool,
+    ) {
+        if let Some(prev) = self.restart.delays.remove(&new) {
+            self.cancel_delay_timers(&prev);
+        }
+        let wait_for =
+            old.filter(|&o| wait_stop && self.state.tasks[o].state <= TaskState::Running);
+        let mut d = DelayedStart {
+            old: wait_for,
+            delay_until: self.now + delay,
+            delay_timer: None,
+            timeout_timer: None,
+            old_done: false,
+            restart_waiter: false,
+        };
+        if delay > 0 {
+            d.delay_timer = Some(self.queue.push(self.now + delay, Event::RestartDelay(new)));
+        }
+        if let Some(o) = wait_for {
+            d.timeout_timer = Some(
+                self.queue
+                    .push(self.now + OLD_TASK_TIMEOUT, Event::OldTaskTimeout(new)),
+            );
+            self.restart.waiting_on.entry(o).or_default().push(new);
+            if let Some(n) = self.state.tasks[o].node
+                && self.state.nodes[n].status == NodeStatus::Down
+            {
+                d.old_done = true;
+            }
+        }
+        self.restart.delays.insert(new, d);
+        self.try_start(new);
+    }
+
+    fn cancel_delay_timers(&mut self, d: &DelayedStart) {
+        if let Some(k) = d.delay_timer {
+            self.queue.cancel(k);
+        }
+        if let Some(k) = d.timeout_timer {
+            self.queue.cancel(k);
+        }
+    }
+
+    pub(crate) fn restart_delay_elapsed(&mut self, new: TaskId) {
+        if let Some(d) = self.restart.delays.get_mut(&new) {
+            d.delay_timer = None;
+        }
+        self.try_start(new);
+    }
+
+    pub(crate) fn old_task_timeout(&mut self, new: TaskId) {
+        if let Some(d) = self.restart.delays.get_mut(&new) {
+            d.timeout_timer = None;
+            d.old_done = true;
+        }
+        self.try_start(new);
+    }
+
+    /// Starts `new` if its delay elapsed and its predecessor is out of the
+    /// way (`StartNow`), then releases whoever waited for it.
+    fn try_start(&mut self, new: TaskId) {
+        let Some(d) = self.restart.delays.get(&new) else {
+            return;
+        };
+        if self.now < d.delay_until || (d.old.is_some() && !d.old_done) {
+            return;
+        }
+        let d = self.restart.delays.remove(&new).expect("present");
+        self.cancel_delay_timers(&d);
+        if let Some(o) = d.old
+            && let Some(v) = self.restart.waiting_on.get_mut(&o)
+        {
+            v.retain(|&x| x != new);
+            if v.is_empty() {
+                self.restart.waiting_on.remove(&o);
+            }
+        }
+        let t = &self.state.tasks[new];
+        if !t.deleted && t.desired < TaskState::Running {
+            self.set_desired(new, TaskState::Running, "restart supervisor: delayed start");
+        }
+        self.updater_on_delayed_start(new);
+        if d.restart_waiter {
+            self.restart_task(new);
+        }
+    }
+
+    /// Watches old tasks that replacements wait for.
+    pub(crate) fn restart_on_task_state(&mut self, task: TaskId, state: TaskState) {
+        if state <= TaskState::Running {
+            return;
+        }
+        if let Some(waiters) = self.restart.waiting_on.get(&task).cloned() {
+            for new in waiters {
+                if let Some(d) = self.restart.delays.get_mut(&new) {
+                    d.old_done = true;
+                }
+                self.try_start(new);
+            }
+        }
+    }
+
+    /// A node went down: replacements waiting for its tasks may start.
+    pub(crate) fn restart_on_node_change(&mut self, node: NodeId) {
+        if self.state.nodes[node].status != NodeStatus::Down {
+            return;
+        }
+        let waiting: Vec<(TaskId, Vec<TaskId>)> = self
+            .restart
+            .waiting_on
+            .iter()
+            .filter(|(o, _)| self.state.tasks[**o].node == Some(node))
+            .map(|(o, v)| (*o, v.clone()))
+            .collect();
+        let mut all: Vec<TaskId> = waiting.into_iter().flat_map(|(_, v)| v).collect();
+        all.sort_unstable();
+        for new in all {
+            if let Some(d) = self.restart.delays.get_mut(&new) {
+                d.old_done = true;
+            }
+            self.try_start(new);
+        }
+    }
+
+    /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
+    /// newest task when it must not be restarted (except during a
+    /// rollback).
+    pub(crate) fn updatable_tasks_in_slot(&mut self, tasks: &[TaskId]) -> Vec<TaskId> {
+        let updatable: Vec<TaskId> = tasks
+            .iter()
+            .copied()
+            .filter(|&t| self.state.tasks[t].desired <= TaskState::Running)
+            .collect();
+        if !updatable.is_empty() || tasks.is_empty() {
+            return updatable;
+        }
+        let service = self.state.tasks[tasks[0]].service;
+        let rolling_back = self.state.services[service]
+            .update_status
+            .as_ref()
+            .is_some_and(|s| s.state == UpdateState::RollbackStarted);
+        if rolling_back {
+            return Vec::new();
+        }
+        // Newest by status timestamp, ties by creation order.
+        let newest = *tasks
+            .iter()
+            .max_by_key(|&&t| (self.state.tasks[t].timestamp, t))
+            .expect("non-empty");
+        if !self.should_restart(newest) {
+            vec![newest]
+        } else {
+            Vec::new()
+        }
+    }
+}

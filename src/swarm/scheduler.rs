@@ -1,0 +1,524 @@
+//! The scheduler (swarmkit `manager/scheduler/`): places PENDING tasks on
+//! nodes.
+//!
+//! - Filters in swarmkit's order (`pipeline.go`): ReadyFilter,
+//!   ResourceFilter, ConstraintFilter, HostPortFilter, MaxReplicasFilter.
+//! - Node order (`nodeLess`): ≥ 5 recent failures of this service version
+//!   sink; then fewer active tasks of this service; then fewer active tasks
+//!   in total; then — where swarmkit leaves the tie to Go's map order —
+//!   scenario node order.
+//! - Assignment walk (`scheduleNTasksOnNodes`) and spread preferences
+//!   (`scheduleNTasksOnSubtree`).
+//! - A task that fits nowhere stays PENDING with `no suitable node (...)`.
+//!
+//! A pass runs at the instant something changed (swarmkit debounces passes
+//! by 50 ms; the simulator runs them without that latency). Tasks of one
+//! service and spec version are scheduled together, oldest first.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::sim::time::{SimTime, secs};
+use crate::swarm::cluster::Cluster;
+use crate::swarm::model::{
+    Availability, NodeId, NodeStatus, PublishMode, ServiceId, TaskId, TaskState,
+};
+
+/// `maxFailures` and `monitorFailures` (scheduler.go).
+const MAX_FAILURES: usize = 5;
+const MONITOR_FAILURES: SimTime = secs(300);
+
+#[derive(Debug, Default)]
+pub struct SchedulerState {
+    /// Tasks in observed PENDING, oldest first.
+    pub pending: BTreeSet<TaskId>,
+    /// Global tasks created for a given node.
+    pub preassigned: HashMap<TaskId, NodeId>,
+    /// Recent failures per node: (service, spec version, time).
+    pub failures: HashMap<NodeId, Vec<(ServiceId, u64, SimTime)>>,
+}
+
+impl SchedulerState {
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+}
+
+/// Why a node was filtered out, in pipeline order (for the explanation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum FilterFail {
+    NotReady = 0,
+    Resources = 1,
+    Constraints = 2,
+    HostPort = 3,
+    MaxReplicas = 4,
+}
+
+impl FilterFail {
+    fn explain(self, n: usize) -> String {
+        let nodes = if n == 1 {
+            "1 node".to_string()
+        } else {
+            format!("{n} nodes")
+        };
+        match self {
+            FilterFail::NotReady => format!("{nodes} not available for new tasks"),
+            FilterFail::Resources => format!("insufficient resources on {nodes}"),
+            FilterFail::Constraints => format!("scheduling constraints not satisfied on {nodes}"),
+            FilterFail::HostPort => format!("host-mode port already in use on {nodes}"),
+            FilterFail::MaxReplicas => "max replicas per node limit exceed".to_string(),
+        }
+    }
+}
+
+/// A parsed `key==value` / `key!=value` constraint.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    key: String,
+    equal: bool,
+    value: String,
+}
+
+/// Parses constraints like swarmkit `constraint.Parse`.
+pub fn parse_constraint(expr: &str) -> Result<Constraint, String> {
+    let (key, value, equal) = if let Some((k, v)) = expr.split_once("==") {
+        (k, v, true)
+    } else if let Some((k, v)) = expr.split_once("!=") {
+        (k, v, false)
+    } else {
+        return Err("constraint expected one operator from ==, !=".to_string());
+    };
+    let key = key.trim();
+    let value = value.trim();
+    let key_ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !key_ok {
+        return Err(format!("key '{key}' is invalid"));
+    }
+    if value.is_empty() || value.contains("==") || value.contains("!=") {
+        return Err(format!("value '{value}' is invalid"));
+    }
+    Ok(Constraint {
+        key: key.to_string(),
+        equal,
+        value: value.to_string(),
+    })
+}
+
+impl Cluster {
+    /// Whether a node satisfies all constraint expressions
+    /// (`constraint.NodeMatches`).
+    pub(crate) fn node_satisfies_constraints(&self, node: NodeId, constraints: &[String]) -> bool {
+        constraints.iter().all(|c| match parse_constraint(c) {
+            Ok(c) => self.constraint_matches(node, &c),
+            Err(_) => false,
+        })
+    }
+
+    fn constraint_matches(&self, node: NodeId, c: &Constraint) -> bool {
+        let n = &self.state.nodes[node];
+        let key = c.key.to_ascii_lowercase();
+        let actual: String = match key.as_str() {
+            "node.id" => n.id.clone(),
+            "node.hostname" => n.hostname.clone(),
+            "node.role" => n.role.as_str().to_string(),
+            "node.platform.os" => "linux".to_string(),
+            "node.platform.arch" => "x86_64".to_string(),
+            "node.ip" => "127.0.0.1".to_string(),
+            _ => {
+                if let Some(label) = c
+                    .key
+                    .get("node.labels.".len()..)
+                    .filter(|_| key.starts_with("node.labels."))
+                {
+                    n.labels.get(label).cloned().unwrap_or_default()
+                } else if key.starts_with("engine.labels.") {
+                    String::new()
+                } else {
+                    // Any other key never matches.
+                    return false;
+                }
+            }
+        };
+        let eq = actual.eq_ignore_ascii_case(&c.value);
+        if c.equal { eq } else { !eq }
+    }
+
+    /// Records a failure of a task on its node (`nodeinfo.taskFailed`).
+    pub(crate) fn scheduler_record_failure(&mut self, task: TaskId) {
+        let t = &self.state.tasks[task];
+        if let Some(n) = t.node {
+            let entry = (t.service, t.spec_version, self.now);
+            self.scheduler.failures.entry(n).or_default().push(entry);
+        }
+    }
+
+    fn recent_failures(&self, node: NodeId, service: ServiceId, version: u64) -> usize {
+        let since = self.now.saturating_sub(MONITOR_FAILURES);
+        self.scheduler.failures.get(&node).map_or(0, |v| {
+            v.iter()
+                .filter(|&&(s, ver, at)| s == service && ver == version && at > since)
+                .count()
+        })
+    }
+
+    /// The filter pipeline for one task on one node (`Pipeline.Process`).
+    fn filter_node(
+        &self,
+        task: TaskId,
+        node: NodeId,
+        extra_on_node: u32,
+    ) -> Result<(), FilterFail> {
+        let n = &self.state.nodes[node];
+        if n.status != NodeStatus::Ready || n.availability != Availability::Active {
+            return Err(FilterFail::NotReady);
+        }
+        let t = &self.state.tasks[task];
+        let r = &t.spec.resources;
+        if (r.reserve_nano_cpus > 0 || r.reserve_memory > 0)
+            && (self.reserved_cpu[node] + r.reserve_nano_cpus > n.nano_cpus
+                || self.reserved_mem[node] + r.reserve_memory > n.memory_bytes)
+        {
+            return Err(FilterFail::Resources);
+        }
+        if !t.spec.placement.constraints.is_empty()
+            && !self.node_satisfies_constraints(node, &t.spec.placement.constraints)
+        {
+            return Err(FilterFail::Constraints);
+        }
+        if t.ports.iter().any(|p| p.mode == PublishMode::Host) && self.host_port_in_use(task, node)
+        {
+            return Err(FilterFail::HostPort);
+        }
+        let max = t.spec.placement.max_replicas;
+        if max > 0 {
+            let active = self
+                .active_by_service
+                .get(&(node, t.service))
+                .copied()
+                .unwrap_or(0)
+                + extra_on_node;
+            if u64::from(active) >= max {
+                return Err(FilterFail::MaxReplicas);
+            }
+        }
+        Ok(())
+    }
+
+    /// HostPortFilter: another task on the node, not yet stopped, holds one
+    /// of this task's host-mode published ports.
+    fn host_port_in_use(&self, task: TaskId, node: NodeId) -> bool {
+        let t = &self.state.tasks[task];
+        let wanted: Vec<(u32, &str)> = t
+            .ports
+            .iter()
+            .filter(|p| p.mode == PublishMode::Host && p.published > 0)
+            .map(|p| (p.published, p.protocol.as_str()))
+            .collect();
+        self.state.tasks.iter().enumerate().any(|(i, o)| {
+            i != task
+                && !o.deleted
+                && o.node == Some(node)
+                && o.state <= TaskState::Running
+                && o.ports.iter().any(|p| {
+                    p.mode == PublishMode::Host
+                        && wanted.contains(&(p.published, p.protocol.as_str()))
+                })
+        })
+    }
+
+    /// One scheduling pass over all PENDING tasks.
+    pub(crate) fn scheduler_pass(&mut self) {
+        // Group by (service, spec version), oldest task first.
+        let mut groups: BTreeMap<(ServiceId, u64), Vec<TaskId>> = BTreeMap::new();
+        let mut preassigned = Vec::new();
+        for &t in &self.scheduler.pending {
+            let task = &self.state.tasks[t];
+            if task.deleted || task.state != TaskState::Pending {
+                continue;
+            }
+            if self.scheduler.preassigned.contains_key(&t) {
+                preassigned.push(t);
+            } else {
+                groups
+                    .entry((task.service, task.spec_version))
+                    .or_default()
+                    .push(t);
+            }
+        }
+        for t in preassigned {
+            let node = self.scheduler.preassigned[&t];
+            match self.filter_node(t, node, 0) {
+                Ok(()) => {
+                    self.scheduler.preassigned.remove(&t);
+                    self.assign(
+                        t,
+                        node,
+                        "scheduler confirmed task can run on preassigned node",
+                    );
+                }
+                Err(f) => self.no_suitable_node(t, vec![(f, 1)]),
+            }
+        }
+        // Order groups by their oldest task.
+        let mut ordered: Vec<Vec<TaskId>> = groups.into_values().collect();
+        ordered.sort_by_key(|g| g[0]);
+        for group in ordered {
+            self.schedule_group(group);
+        }
+    }
+
+    fn schedule_group(&mut self, group: Vec<TaskId>) {
+        let first = group[0];
+        let (service, version) = {
+            let t = &self.state.tasks[first];
+            (t.service, t.spec_version)
+        };
+        let prefs: Vec<String> = self.state.tasks[first]
+            .spec
+            .placement
+            .preferences
+            .iter()
+            .map(|p| p.spread.clone())
+            .collect();
+        let all_nodes: Vec<NodeId> = (0..self.state.nodes.len()).collect();
+        let mut queue: std::collections::VecDeque<TaskId> = group.into_iter().collect();
+        let n = queue.len();
+        self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
+        // Whatever is left fits nowhere.
+        while let Some(t) = queue.pop_front() {
+            let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
+            for node in 0..self.state.nodes.len() {
+                if let Err(f) = self.filter_node(t, node, 0) {
+                    *counts.entry(f).or_default() += 1;
+                }
+            }
+            self.no_suitable_node(t, counts.into_iter().collect());
+        }
+    }
+
+    /// `scheduleNTasksOnSubtree`: split `n` tasks over the label groups of
+    /// the first preference so that every group ends up with an equal share
+    /// of the service's tasks; recurse; leaves use the node walk.
+    fn schedule_on_subtree(
+        &mut self,
+        n: usize,
+        queue: &mut std::collections::VecDeque<TaskId>,
+        nodes: &[NodeId],
+        prefs: &[String],
+        service: ServiceId,
+        version: u64,
+    ) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        let Some((pref, rest)) = prefs.split_first() else {
+            return self.schedule_on_nodes(n, queue, nodes, service, version);
+        };
+        // Group nodes by the label value (missing label = "").
+        let label = pref
+            .strip_prefix("node.labels.")
+            .map(|l| (true, l))
+            .or_else(|| pref.strip_prefix("engine.labels.").map(|l| (false, l)));
+        let mut branches: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
+        for &node in nodes {
+            let value = match label {
+                Some((true, l)) => self.state.nodes[node]
+                    .labels
+                    .get(l)
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            branches.entry(value).or_default().push(node);
+        }
+        // Only branches with at least one node passing the filters count
+        // (`tree` drops empty subtrees).
+        let probe = queue[0];
+        let branches: Vec<(Vec<NodeId>, usize)> = branches
+            .into_values()
+            .filter(|ns| ns.iter().any(|&nd| self.filter_node(probe, nd, 0).is_ok()))
+            .map(|ns| {
+                let tasks = ns
+                    .iter()
+                    .map(|nd| {
+                        self.active_by_service
+                            .get(&(*nd, service))
+                            .copied()
+                            .unwrap_or(0) as usize
+                    })
+                    .sum();
+                (ns, tasks)
+            })
+            .collect();
+        if branches.is_empty() {
+            return 0;
+        }
+        let mut scheduled = 0;
+        let mut in_usable: usize = branches.iter().map(|b| b.1).sum();
+        let mut no_room: BTreeSet<usize> = BTreeSet::new();
+        while scheduled != n && no_room.len() != branches.len() {
+            let usable = branches.len() - no_room.len();
+            let total = in_usable + n - scheduled;
+            let desired = total / usable;
+            let mut remainder = total % usable;
+            let mut progressed = false;
+            for (i, (ns, tasks)) in branches.iter().enumerate() {
+                if no_room.contains(&i) || scheduled == n {
+                    continue;
+                }
+                if *tasks < desired || (*tasks == desired && remainder > 0) {
+                    let mut to_assign = desired.saturating_sub(*tasks);
+                    if remainder > 0 {
+                        to_assign += 1;
+                    }
+                    to_assign = to_assign.min(n - scheduled);
+                    let res =
+                        self.schedule_on_subtree(to_assign, queue, ns, rest, service, version);
+                    if res < to_assign {
+                        no_room.insert(i);
+                        in_usable -= tasks;
+                    } else {
+                        remainder = remainder.saturating_sub(1);
+                    }
+                    if res > 0 {
+                        progressed = true;
+                    }
+                    scheduled += res;
+                }
+            }
+            if !progressed && no_room.len() != branches.len() {
+                // Every branch already holds its share: place the rest by
+                // the node order.
+                let all: Vec<NodeId> = branches
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !no_room.contains(i))
+                    .flat_map(|(_, b)| b.0.iter().copied())
+                    .collect();
+                scheduled += self.schedule_on_nodes(n - scheduled, queue, &all, service, version);
+                break;
+            }
+        }
+        scheduled
+    }
+
+    /// `scheduleNTasksOnNodes`: fill the best nodes until they are no
+    /// better than the next, then round-robin over nodes that still pass.
+    fn schedule_on_nodes(
+        &mut self,
+        n: usize,
+        queue: &mut std::collections::VecDeque<TaskId>,
+        nodes: &[NodeId],
+        service: ServiceId,
+        version: u64,
+    ) -> usize {
+        let Some(&probe) = queue.front() else {
+            return 0;
+        };
+        let mut ordered: Vec<NodeId> = nodes
+            .iter()
+            .copied()
+            .filter(|&nd| self.filter_node(probe, nd, 0).is_ok())
+            .collect();
+        if ordered.is_empty() {
+            return 0;
+        }
+        let key = |c: &Cluster, nd: NodeId| {
+            let failures = c.recent_failures(nd, service, version);
+            let by_service = c
+                .active_by_service
+                .get(&(nd, service))
+                .copied()
+                .unwrap_or(0);
+            (failures, by_service, c.active_total[nd])
+        };
+        let less = |c: &Cluster, a: NodeId, b: NodeId| -> bool {
+            let (fa, sa, ta) = key(c, a);
+            let (fb, sb, tb) = key(c, b);
+            if (fa >= MAX_FAILURES || fb >= MAX_FAILURES) && fa != fb {
+                return fa < fb;
+            }
+            if sa != sb {
+                return sa < sb;
+            }
+            ta < tb
+        };
+        // Stable sort keeps scenario order among equals.
+        ordered.sort_by(|&a, &b| {
+            if less(self, a, b) {
+                std::cmp::Ordering::Less
+            } else if less(self, b, a) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        let count = ordered.len();
+        let mut failed: BTreeSet<usize> = BTreeSet::new();
+        let mut iter = 0usize;
+        let mut scheduled = 0;
+        while scheduled < n {
+            let Some(task) = queue.pop_front() else {
+                break;
+            };
+            let node = ordered[iter % count];
+            self.assign(task, node, "scheduler assigned task to node");
+            scheduled += 1;
+            if scheduled == n || queue.is_empty() {
+                break;
+            }
+            if iter + 1 < count {
+                let next = ordered[(iter + 1) % count];
+                if less(self, next, node) {
+                    iter += 1;
+                }
+            } else {
+                iter += 1;
+            }
+            let orig = iter;
+            let probe = queue[0];
+            while failed.contains(&(iter % count))
+                || self.filter_node(probe, ordered[iter % count], 0).is_err()
+            {
+                failed.insert(iter % count);
+                iter += 1;
+                if iter - orig == count {
+                    return scheduled;
+                }
+            }
+        }
+        scheduled
+    }
+
+    /// `noSuitableNode`: the task stays PENDING with an explanation; a task
+    /// of an older spec version that is no longer wanted is shut down.
+    fn no_suitable_node(&mut self, task: TaskId, mut counts: Vec<(FilterFail, usize)>) {
+        let t = &self.state.tasks[task];
+        let service = &self.state.services[t.service];
+        if t.spec_version != service.spec_version && t.desired >= TaskState::Shutdown {
+            self.set_state(task, TaskState::Shutdown, "shutdown", None, "scheduler");
+            return;
+        }
+        // Most failures first; ties keep filter order.
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let err = if counts.is_empty() {
+            "no suitable node".to_string()
+        } else {
+            let parts: Vec<String> = counts.iter().map(|(f, n)| f.explain(*n)).collect();
+            format!("no suitable node ({})", parts.join("; "))
+        };
+        let message = t.message;
+        // The timestamp is refreshed on every failed attempt; the state
+        // stays PENDING.
+        let t = &mut self.state.tasks[task];
+        let changed = t.err.as_deref() != Some(err.as_str());
+        t.err = Some(err);
+        t.timestamp = self.now;
+        t.message = message;
+        if changed {
+            self.log_task(task, "scheduler: no suitable node");
+        }
+    }
+}

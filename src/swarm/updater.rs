@@ -1,0 +1,678 @@
+//! The update supervisor and updater (swarmkit
+//! `manager/orchestrator/update/updater.go`), as a state machine on the
+//! event queue instead of goroutines.
+//!
+//! One [`Updater`] per service at most. A run:
+//! 1. returns at once if the update is paused;
+//! 2. keeps the dirty slots (in the order given: ascending slot number —
+//!    real Swarm's order is random);
+//! 3. completes at once if none is dirty and an update/rollback was in
+//!    progress;
+//! 4. marks the update started (`update in progress`) if no status is set;
+//! 5. uses `Rollback` config when the service is rolling back, else
+//!    `Update` (defaults when absent); parallelism 0 = all dirty slots;
+//! 6. hands slots to `P` workers; a worker creates the new task (desired
+//!    READY), shuts the old one down (stop-first) or waits for the new one
+//!    to run first (start-first), waits for the new task to reach RUNNING
+//!    or fail (no timeout), then sleeps `Delay` — after every slot,
+//!    including the last;
+//! 7. counts failures of the tasks it created (before RUNNING or within
+//!    `Monitor` after), only while handing out slots and while monitoring;
+//!    `failures / dirty slots > max_failure_ratio` triggers the failure
+//!    action;
+//! 8. after the last slot, waits for the workers, then monitors for
+//!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::sim::queue::EventKey;
+use crate::sim::time::{SimDuration, SimTime, secs};
+use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::model::{
+    FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
+    UpdateState, UpdateStatus,
+};
+
+/// One slot handed to a worker: its key (slot number, or node for global
+/// services) and the tasks it held when the run started (swarmkit passes
+/// a snapshot).
+#[derive(Debug, Clone)]
+pub struct SlotWork {
+    pub slot: u64,
+    pub node: Option<usize>,
+    pub tasks: Vec<TaskId>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Worker {
+    Idle,
+    /// Waiting for the delayed start of `task` (stop-first: for the old
+    /// task to stop), then for it to run.
+    WaitStart {
+        task: TaskId,
+        work: SlotWork,
+        start_first: bool,
+    },
+    /// Waiting for `task` to reach RUNNING or fail.
+    WaitRunning {
+        task: TaskId,
+        work: SlotWork,
+        start_first: bool,
+    },
+    /// Reusing a clean task of the slot: waiting for its start.
+    WaitExisting {
+        task: TaskId,
+    },
+    /// Sleeping `Delay` after a slot.
+    Sleeping {
+        timer: EventKey,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The main loop hands out slots (failures are evaluated at once).
+    Dispatching,
+    /// All slots handed out; waiting for the workers (failures queue up).
+    Draining,
+    /// Final monitoring period.
+    Monitoring,
+}
+
+#[derive(Debug, Clone)]
+pub struct Updater {
+    pub run: u64,
+    pub service: ServiceId,
+    /// The spec this run works towards (`Supervisor.Update` ignores a
+    /// request for the same spec).
+    pub spec: ServiceSpec,
+    /// The service's update status when the run was created.
+    pub status_at_start: Option<UpdateState>,
+    pub config: UpdateConfig,
+    pub monitor: SimDuration,
+    pub queue: VecDeque<SlotWork>,
+    pub dirty_slots: usize,
+    pub workers: Vec<Worker>,
+    /// Task → worker waiting on it.
+    pub waiting: HashMap<TaskId, usize>,
+    /// Tasks this run created → when it saw them reach RUNNING (or fail).
+    pub updated: HashMap<TaskId, Option<SimTime>>,
+    pub counted: BTreeSet<TaskId>,
+    pub failures: u64,
+    /// Failure events seen while draining, evaluated when monitoring starts.
+    pub buffered: Vec<TaskId>,
+    pub phase: Phase,
+    pub stopped: bool,
+    pub monitor_timer: Option<EventKey>,
+}
+
+impl Cluster {
+    /// `Supervisor.Update`: start an updater run for these slots unless
+    /// one already works towards the same spec; a run for another spec is
+    /// cancelled first.
+    pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
+        let spec = &self.state.services[service].spec;
+        if let Some(u) = self.updaters.get(&service) {
+            if &u.spec == spec {
+                return;
+            }
+            self.updater_cancel(service);
+        }
+        let status = self.state.services[service]
+            .update_status
+            .as_ref()
+            .map(|s| s.state);
+        // 1. Paused: do nothing.
+        if matches!(
+            status,
+            Some(UpdateState::Paused | UpdateState::RollbackPaused)
+        ) {
+            return;
+        }
+        // 2. Dirty slots, in the order given.
+        let dirty: VecDeque<SlotWork> = slots
+            .into_iter()
+            .filter(|w| self.is_slot_dirty(service, w))
+            .collect();
+        // 3. Nothing to do.
+        if dirty.is_empty() {
+            if matches!(
+                status,
+                Some(UpdateState::Updating | UpdateState::RollbackStarted)
+            ) {
+                self.complete_update(service);
+            }
+            return;
+        }
+        // 4. Start the update.
+        if status.is_none() {
+            self.set_update_status(
+                service,
+                Some(UpdateStatus {
+                    state: UpdateState::Updating,
+                    started_at: Some(self.now),
+                    completed_at: None,
+                    message: "update in progress".to_string(),
+                }),
+            );
+        }
+        // 5. Which config.
+        let svc = &self.state.services[service];
+        let config = if status == Some(UpdateState::RollbackStarted) {
+            svc.spec.rollback_config.unwrap_or_default()
+        } else {
+            svc.spec.update_config.unwrap_or_default()
+        };
+        // 6. Workers.
+        let parallelism = if config.parallelism == 0 {
+            dirty.len()
+        } else {
+            config.parallelism as usize
+        };
+        let run = self.next_updater_run;
+        self.next_updater_run += 1;
+        let updater = Updater {
+            run,
+            service,
+            spec: svc.spec.clone(),
+            status_at_start: status,
+            config,
+            monitor: config.monitor_period(),
+            dirty_slots: dirty.len(),
+            queue: dirty,
+            workers: vec![Worker::Idle; parallelism],
+            waiting: HashMap::new(),
+            updated: HashMap::new(),
+            counted: BTreeSet::new(),
+            failures: 0,
+            buffered: Vec::new(),
+            phase: Phase::Dispatching,
+            stopped: false,
+            monitor_timer: None,
+        };
+        self.updaters.insert(service, updater);
+        self.updater_dispatch(service);
+    }
+
+    /// `Updater.Cancel`: stop waiting; tasks already created stay, and the
+    /// restart supervisor's pending delayed starts still fire.
+    pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
+        if let Some(u) = self.updaters.remove(&service) {
+            for w in &u.workers {
+                if let Worker::Sleeping { timer } = w {
+                    self.queue.cancel(*timer);
+                }
+            }
+            if let Some(k) = u.monitor_timer {
+                self.queue.cancel(k);
+            }
+        }
+    }
+
+    /// `isSlotDirty`: more than one task, or its single task is dirty.
+    fn is_slot_dirty(&self, service: ServiceId, w: &SlotWork) -> bool {
+        w.tasks.len() > 1 || (w.tasks.len() == 1 && self.is_task_dirty(service, w.tasks[0]))
+    }
+
+    /// `orchestrator.IsTaskDirty`: the task's spec differs from the
+    /// service's (same spec version = clean); a placement-only change does
+    /// not count when the task's node satisfies the new constraints.
+    pub(crate) fn is_task_dirty(&self, service: ServiceId, task: TaskId) -> bool {
+        let svc = &self.state.services[service];
+        let t = &self.state.tasks[task];
+        if t.spec_version == svc.spec_version {
+            return false;
+        }
+        if *t.ports != svc.spec.ports {
+            return true;
+        }
+        let (a, b) = (&*t.spec, &*svc.spec.task);
+        if a == b {
+            return false;
+        }
+        if a.placement != b.placement {
+            let mut a2 = a.clone();
+            a2.placement = b.placement.clone();
+            if a2 == *b
+                && let Some(n) = t.node
+            {
+                return !self.node_satisfies_constraints(n, &b.placement.constraints);
+            }
+        }
+        true
+    }
+
+    /// The main loop: hand slots to idle workers while any are left.
+    fn updater_dispatch(&mut self, service: ServiceId) {
+        loop {
+            let Some(u) = self.updaters.get_mut(&service) else {
+                return;
+            };
+            if u.phase != Phase::Dispatching {
+                break;
+            }
+            let Some(w) = u.workers.iter().position(|w| matches!(w, Worker::Idle)) else {
+                return;
+            };
+            let Some(work) = u.queue.pop_front() else {
+                u.phase = Phase::Draining;
+                break;
+            };
+            if u.queue.is_empty() {
+                // The last slot is handed out: the main loop now waits for
+                // the workers.
+                u.phase = Phase::Draining;
+            }
+            self.worker_begin(service, w, work);
+        }
+        self.updater_check_drained(service);
+    }
+
+    /// `worker`: reuse a clean task of the slot, or create the new task.
+    fn worker_begin(&mut self, service: ServiceId, w: usize, work: SlotWork) {
+        let live: Vec<TaskId> = work
+            .tasks
+            .iter()
+            .copied()
+            .filter(|&t| !self.state.tasks[t].deleted)
+            .collect();
+        let mut running_task = None;
+        let mut clean_task = None;
+        for &t in &live {
+            if !self.is_task_dirty(service, t) {
+                let desired = self.state.tasks[t].desired;
+                if desired == TaskState::Running {
+                    running_task = Some(t);
+                    break;
+                }
+                if desired < TaskState::Running {
+                    clean_task = Some(t);
+                }
+            }
+        }
+        if let Some(existing) = running_task.or(clean_task) {
+            self.use_existing_task(service, w, &live, existing);
+            return;
+        }
+        let order = self.updaters[&service].config.order;
+        let new = self.create_task(
+            service,
+            work.slot,
+            work.node,
+            TaskState::Ready,
+            "updater: new task for the slot",
+        );
+        let u = self.updaters.get_mut(&service).expect("updater");
+        u.updated.insert(new, None);
+        u.waiting.insert(new, w);
+        let start_first = order == UpdateOrder::StartFirst;
+        u.workers[w] = Worker::WaitStart {
+            task: new,
+            work: work.clone(),
+            start_first,
+        };
+        if start_first {
+            self.delay_start(None, new, 0, false);
+        } else {
+            let old = self.remove_old_tasks(service, &live);
+            self.delay_start(old, new, 0, true);
+        }
+    }
+
+    /// `useExistingTask`: keep `existing`, shut the others down, start it
+    /// (after they stopped) if it is not desired RUNNING yet.
+    fn use_existing_task(
+        &mut self,
+        service: ServiceId,
+        w: usize,
+        slot: &[TaskId],
+        existing: TaskId,
+    ) {
+        let others: Vec<TaskId> = slot.iter().copied().filter(|&t| t != existing).collect();
+        let desired = self.state.tasks[existing].desired;
+        if others.is_empty() && desired == TaskState::Running {
+            self.worker_slot_done(service, w);
+            return;
+        }
+        let old = if others.is_empty() {
+            None
+        } else {
+            self.remove_old_tasks(service, &others)
+        };
+        if desired != TaskState::Running {
+            let u = self.updaters.get_mut(&service).expect("updater");
+            u.workers[w] = Worker::WaitExisting { task: existing };
+            u.waiting.insert(existing, w);
+            self.delay_start(old, existing, 0, true);
+        } else {
+            self.worker_slot_done(service, w);
+        }
+    }
+
+    /// `removeOldTasks`: desired SHUTDOWN on each task still desired ≤
+    /// RUNNING; returns one task that was shut down.
+    fn remove_old_tasks(&mut self, _service: ServiceId, tasks: &[TaskId]) -> Option<TaskId> {
+        let mut removed = None;
+        for &t in tasks {
+            if self.state.tasks[t].deleted {
+                continue;
+            }
+            if self.state.tasks[t].desired > TaskState::Running {
+                if !self.should_restart(t) {
+                    removed = Some(t);
+                }
+                continue;
+            }
+            self.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
+            removed = Some(t);
+        }
+        removed
+    }
+
+    /// The restart supervisor raised `task` to desired RUNNING.
+    pub(crate) fn updater_on_delayed_start(&mut self, task: TaskId) {
+        let service = self.state.tasks[task].service;
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        let Some(&w) = u.waiting.get(&task) else {
+            return;
+        };
+        match u.workers[w].clone() {
+            Worker::WaitStart {
+                task: t,
+                work,
+                start_first,
+            } if t == task => {
+                u.workers[w] = Worker::WaitRunning {
+                    task,
+                    work,
+                    start_first,
+                };
+                let state = self.state.tasks[task].state;
+                if state >= TaskState::Running {
+                    self.worker_task_up(service, w, task, state);
+                }
+            }
+            Worker::WaitExisting { task: t } if t == task => {
+                u.waiting.remove(&task);
+                self.worker_slot_done(service, w);
+            }
+            _ => {}
+        }
+    }
+
+    /// A task of a service with an updater changed state.
+    pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
+        let service = self.state.tasks[task].service;
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if state >= TaskState::Running
+            && let Some(&w) = u.waiting.get(&task)
+            && matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task)
+        {
+            self.worker_task_up(service, w, task, state);
+        }
+        // The failure watch (not for failure action `continue`).
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if state > TaskState::Running && u.config.failure_action != FailureAction::Continue {
+            match u.phase {
+                Phase::Draining => u.buffered.push(task),
+                Phase::Dispatching | Phase::Monitoring => {
+                    let phase = u.phase;
+                    if self.failure_triggers_action(service, task) {
+                        self.updater_after_trigger(service, phase);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The worker saw its new task at RUNNING or beyond.
+    fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
+        let now = self.now;
+        let u = self.updaters.get_mut(&service).expect("updater");
+        u.updated.insert(task, Some(now));
+        u.waiting.remove(&task);
+        let Worker::WaitRunning {
+            work, start_first, ..
+        } = std::mem::replace(&mut u.workers[w], Worker::Idle)
+        else {
+            return;
+        };
+        if start_first && state == TaskState::Running {
+            let live: Vec<TaskId> = work
+                .tasks
+                .iter()
+                .copied()
+                .filter(|&t| !self.state.tasks[t].deleted)
+                .collect();
+            self.remove_old_tasks(service, &live);
+        }
+        self.worker_slot_done(service, w);
+    }
+
+    /// After a slot: sleep `Delay` if set, then take the next slot.
+    fn worker_slot_done(&mut self, service: ServiceId, w: usize) {
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if u.config.delay > 0 {
+            let timer = self.queue.push(
+                self.now + u.config.delay,
+                Event::UpdaterDelay {
+                    service,
+                    run: u.run,
+                    worker: w,
+                },
+            );
+            u.workers[w] = Worker::Sleeping { timer };
+        } else {
+            u.workers[w] = Worker::Idle;
+            self.updater_dispatch(service);
+        }
+    }
+
+    pub(crate) fn updater_delay_done(&mut self, service: ServiceId, run: u64, w: usize) {
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if u.run != run {
+            return;
+        }
+        u.workers[w] = Worker::Idle;
+        self.updater_dispatch(service);
+    }
+
+    /// Once every worker is idle after the last slot: stop if a failure
+    /// action stopped the run, else start the final monitoring.
+    fn updater_check_drained(&mut self, service: ServiceId) {
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if u.phase != Phase::Draining || !u.workers.iter().all(|w| matches!(w, Worker::Idle)) {
+            return;
+        }
+        if u.stopped {
+            self.updaters.remove(&service);
+            return;
+        }
+        u.phase = Phase::Monitoring;
+        // `Delay >= Monitor` stretches the final watch to `Delay + 1s`.
+        if u.config.delay >= u.monitor {
+            u.monitor = u.config.delay + secs(1);
+        }
+        let buffered = std::mem::take(&mut u.buffered);
+        for task in buffered {
+            if self.failure_triggers_action(service, task) {
+                self.updater_after_trigger(service, Phase::Monitoring);
+                return;
+            }
+        }
+        let u = self.updaters.get_mut(&service).expect("updater");
+        let at = self.now + u.monitor;
+        u.monitor_timer = Some(self.queue.push(
+            at,
+            Event::UpdaterMonitor {
+                service,
+                run: u.run,
+            },
+        ));
+    }
+
+    pub(crate) fn updater_monitor_done(&mut self, service: ServiceId, run: u64) {
+        let Some(u) = self.updaters.get(&service) else {
+            return;
+        };
+        if u.run != run {
+            return;
+        }
+        let stopped = u.stopped;
+        self.updaters.remove(&service);
+        if !stopped {
+            self.complete_update(service);
+        }
+    }
+
+    /// What the main loop does after a failure triggered the action.
+    fn updater_after_trigger(&mut self, service: ServiceId, phase: Phase) {
+        let Some(u) = self.updaters.get_mut(&service) else {
+            // A rollback replaced this run.
+            return;
+        };
+        match phase {
+            Phase::Dispatching => {
+                // `break slotsLoop`: no more slots; wait for the workers.
+                u.queue.clear();
+                u.phase = Phase::Draining;
+                self.updater_check_drained(service);
+            }
+            Phase::Monitoring | Phase::Draining => {
+                // `break monitorLoop`, then complete unless stopped (the
+                // "rollback paused" branch does not stop: swarmkit then
+                // overwrites the status with `completed`).
+                if let Some(k) = u.monitor_timer.take() {
+                    self.queue.cancel(k);
+                }
+                let stopped = u.stopped;
+                self.updaters.remove(&service);
+                if !stopped {
+                    self.complete_update(service);
+                }
+            }
+        }
+    }
+
+    /// `failureTriggersAction`.
+    fn failure_triggers_action(&mut self, service: ServiceId, task: TaskId) -> bool {
+        let now = self.now;
+        let u = self.updaters.get_mut(&service).expect("updater");
+        if u.counted.contains(&task) {
+            return false;
+        }
+        let Some(&started) = u.updated.get(&task) else {
+            return false;
+        };
+        let counts = match started {
+            None => true,
+            Some(s) => now - s <= u.monitor,
+        };
+        if !counts {
+            return false;
+        }
+        u.counted.insert(task);
+        u.failures += 1;
+        // Strictly greater, in float32 like swarmkit.
+        if (u.failures as f32) / (u.dirty_slots as f32) <= u.config.max_failure_ratio {
+            return false;
+        }
+        let id = self.state.tasks[task].id.clone();
+        match u.config.failure_action {
+            FailureAction::Continue => false,
+            FailureAction::Pause => {
+                u.stopped = true;
+                self.pause_update(
+                    service,
+                    format!("update paused due to failure or early termination of task {id}"),
+                );
+                true
+            }
+            FailureAction::Rollback => {
+                if u.status_at_start == Some(UpdateState::RollbackStarted) {
+                    // Never roll back a rollback.
+                    self.pause_update(
+                        service,
+                        format!("rollback paused due to failure or early termination of task {id}"),
+                    );
+                } else {
+                    u.stopped = true;
+                    self.rollback_update(
+                        service,
+                        format!(
+                            "update rolled back due to failure or early termination of task {id}"
+                        ),
+                    );
+                }
+                true
+            }
+        }
+    }
+
+    /// `completeUpdate`.
+    pub(crate) fn complete_update(&mut self, service: ServiceId) {
+        let Some(mut status) = self.state.services[service].update_status.clone() else {
+            return;
+        };
+        if status.state == UpdateState::RollbackStarted {
+            status.state = UpdateState::RollbackCompleted;
+            status.message = "rollback completed".to_string();
+        } else {
+            status.state = UpdateState::Completed;
+            status.message = "update completed".to_string();
+        }
+        status.completed_at = Some(self.now);
+        self.set_update_status(service, Some(status));
+    }
+
+    /// `pauseUpdate`.
+    fn pause_update(&mut self, service: ServiceId, message: String) {
+        let Some(mut status) = self.state.services[service].update_status.clone() else {
+            return;
+        };
+        status.state = if status.state == UpdateState::RollbackStarted {
+            UpdateState::RollbackPaused
+        } else {
+            UpdateState::Paused
+        };
+        status.message = message;
+        self.set_update_status(service, Some(status));
+    }
+
+    /// `rollbackUpdate`: ROLLBACK_STARTED and the previous spec, which is
+    /// then cleared. Without a previous spec the transaction fails and the
+    /// status stays as it was.
+    fn rollback_update(&mut self, service: ServiceId, message: String) {
+        let svc = &self.state.services[service];
+        let Some(mut status) = svc.update_status.clone() else {
+            return;
+        };
+        let (Some(prev), Some(prev_version)) =
+            (svc.previous_spec.clone(), svc.previous_spec_version)
+        else {
+            return;
+        };
+        status.state = UpdateState::RollbackStarted;
+        status.message = message;
+        let svc = &mut self.state.services[service];
+        svc.spec = prev;
+        svc.spec_version = prev_version;
+        svc.previous_spec = None;
+        svc.previous_spec_version = None;
+        svc.updated_at = self.now;
+        self.set_update_status(service, Some(status));
+        self.notify_service(service);
+    }
+}
