@@ -28,8 +28,9 @@ pub struct PsOptions {
 /// Lists every task of the given services still in the store (reaped tasks
 /// are gone), sorted by NAME in natural order and, within a name, newest
 /// first; rows repeating the previous row's name get the ` \_ ` prefix.
-/// Before sorting, tasks are in task-id order (the order swarmkit's store
-/// returns them), which decides ties of equal creation time.
+/// Tasks created at the same simulated instant are ordered by creation
+/// sequence (a real engine's nanosecond timestamps never tie: the task
+/// created later is newer).
 pub fn service_ps(
     state: &ClusterState,
     services: &[ServiceId],
@@ -37,18 +38,21 @@ pub fn service_ps(
     now: SimTime,
 ) -> String {
     let wanted: BTreeSet<ServiceId> = services.iter().copied().collect();
-    let mut rows: Vec<(String, &Task)> = state
+    let mut rows: Vec<(String, usize, &Task)> = state
         .tasks
         .iter()
-        .filter(|t| !t.deleted && wanted.contains(&t.service))
-        .filter(|t| opts.desired_state.is_none_or(|d| t.desired == d))
-        .filter_map(|t| {
+        .enumerate()
+        .filter(|(_, t)| !t.deleted && wanted.contains(&t.service))
+        .filter(|(_, t)| opts.desired_state.is_none_or(|d| t.desired == d))
+        .filter_map(|(i, t)| {
             let service = state.services.get(t.service)?;
-            Some((task_name(state, t, &service.spec.name), t))
+            Some((task_name(state, t, &service.spec.name), i, t))
         })
         .collect();
-    rows.sort_by(|a, b| a.1.id.cmp(&b.1.id));
-    rows.sort_by(|a, b| natural_cmp(&a.0, &b.0).then(b.1.created_at.cmp(&a.1.created_at)));
+    rows.sort_by(|a, b| {
+        natural_cmp(&a.0, &b.0).then((b.2.created_at, b.1).cmp(&(a.2.created_at, a.1)))
+    });
+    let rows: Vec<(String, &Task)> = rows.into_iter().map(|(n, _, t)| (n, t)).collect();
 
     if opts.quiet {
         return rows.iter().map(|(_, t)| format!("{}\n", t.id)).collect();

@@ -403,21 +403,18 @@ impl Cluster {
     }
 
     /// A task of a service with an updater changed state.
+    ///
+    /// The failure watch sees the change before the worker does: in
+    /// swarmkit the main loop is already blocked in its `select` when the
+    /// event is published, while the worker still has to return from
+    /// `updateTask` and come back for the next slot — so a failure stops
+    /// the hand-out of further slots even with no `Delay`.
     pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
         let service = self.state.tasks[task].service;
         let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
-        if state >= TaskState::Running
-            && let Some(&w) = u.waiting.get(&task)
-            && matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task)
-        {
-            self.worker_task_up(service, w, task, state);
-        }
         // The failure watch (not for failure action `continue`).
-        let Some(u) = self.updaters.get_mut(&service) else {
-            return;
-        };
         if state > TaskState::Running && u.config.failure_action != FailureAction::Continue {
             match u.phase {
                 Phase::Draining => u.buffered.push(task),
@@ -428,6 +425,15 @@ impl Cluster {
                     }
                 }
             }
+        }
+        let Some(u) = self.updaters.get_mut(&service) else {
+            return;
+        };
+        if state >= TaskState::Running
+            && let Some(&w) = u.waiting.get(&task)
+            && matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task)
+        {
+            self.worker_task_up(service, w, task, state);
         }
     }
 

@@ -1,0 +1,568 @@
+//! One test per Swarm rule, with the expected timeline written out by hand
+//! from the reference (`shared/reference/swarm-semantics.md`). Latencies are
+//! fixed so every instant is exact. Unless a test says otherwise, images
+//! pull in 1 s, start in 1 s and stop at once, so a stop-first slot takes
+//! 2 s from the new task's creation to RUNNING (the new image is pulled
+//! on each node once).
+
+use std::rc::Rc;
+
+use swarmsim::runner::{RunOptions, RunResult, run};
+use swarmsim::scenario::parse_str;
+use swarmsim::swarm::store::LogKind;
+
+/// Runs a scenario given as YAML.
+fn sim(yaml: &str) -> RunResult {
+    let scenario = parse_str(yaml, std::path::Path::new("test.yaml")).expect("valid scenario");
+    run(
+        Rc::new(scenario),
+        &RunOptions {
+            keep_log: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// Node `m1` (the manager) and workers `w1`..`w<N-1>`, and the default image profile.
+fn cluster(nodes: usize, extra_images: &str) -> String {
+    format!(
+        "cluster:\n  nodes:\n    - name: m1\n      role: manager\n{}images:\n  default: {{pull: 1s, start: 1s, stop: 0s}}\n{extra_images}",
+        if nodes > 1 {
+            format!("    - name: w{{n}}\n      count: {}\n", nodes - 1)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// The update status changes of a run: (seconds, state, message).
+fn updates(r: &RunResult) -> Vec<(String, String, String)> {
+    r.cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Update)
+        .map(|l| {
+            (
+                swarmsim::sim::time::format_secs3(l.time),
+                l.state.clone(),
+                l.message.clone(),
+            )
+        })
+        .collect()
+}
+
+fn states(r: &RunResult) -> Vec<(String, String)> {
+    updates(r).into_iter().map(|(t, s, _)| (t, s)).collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// Creation times (seconds) of the tasks of `image`.
+fn created(r: &RunResult, image: &str) -> Vec<String> {
+    r.cluster
+        .log
+        .iter()
+        .filter(|l| {
+            l.kind == LogKind::Task
+                && l.state == "new"
+                && l.task
+                    .is_some_and(|t| r.cluster.state.tasks[t].spec.image == image)
+        })
+        .map(|l| swarmsim::sim::time::format_secs3(l.time))
+        .collect()
+}
+
+fn task_id(r: &RunResult, service: &str, slot: u64, image: &str) -> String {
+    let st = &r.cluster.state;
+    let sid = st.service_names[service];
+    st.tasks
+        .iter()
+        .find(|t| t.service == sid && t.slot == slot && t.spec.image == image)
+        .map(|t| t.id.clone())
+        .expect("task")
+}
+
+/// §2.5/§2.8: Delay is slept after every slot, the last one included, and
+/// the final watch is `Delay + 1s` when `Delay >= Monitor`.
+/// Slots at 60, 73, 86 (2 s pull + 1 s start + 10 s delay each with the
+/// tutorial's 2 s pull), last delay ends at 99, watch 11 s → completed 110.
+#[test]
+fn delay_follows_every_slot_and_stretches_the_final_watch() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name redis --update-delay 10s redis:3.0.6\n  - at: 1m\n    docker: docker service update --image redis:3.0.7 redis\n",
+        cluster(
+            3,
+            "  \"redis:3.0.7\": {pull: 2s, start: 1s, stop: 500ms}\n  \"redis:3.0.6\": {pull: 2s, start: 1s, stop: 500ms}\n"
+        )
+    );
+    let r = sim(&yaml);
+    assert_eq!(created(&r, "redis:3.0.7"), ["60.000", "73.000", "86.000"]);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("110.000", "completed")])
+    );
+}
+
+/// §2.8: with Delay < Monitor the final watch is Monitor.
+/// Slots at 60, 64, 68 (2 s + 2 s delay); last delay ends at 72; +5 s.
+#[test]
+fn final_watch_is_monitor_when_delay_is_shorter() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web --update-delay 2s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(created(&r, "web:2"), ["60.000", "64.000", "68.000"]);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("77.000", "completed")])
+    );
+}
+
+/// §2.5: parallelism is a pool of workers; with P=2 and 4 slots two slots
+/// start at 60 and two at 64 (2 s + 2 s delay); 64+2+2 = 68, +5 s watch.
+#[test]
+fn parallelism_two_runs_two_workers() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web --update-parallelism 2 --update-delay 2s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n",
+        cluster(4, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        created(&r, "web:2"),
+        ["60.000", "60.000", "64.000", "64.000"]
+    );
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("73.000", "completed")])
+    );
+}
+
+/// §2.5: parallelism 0 updates every dirty slot at once; the delay is
+/// still slept once per worker: 60 + 2 + 2 + 5 = 69. With stop-first no
+/// replica runs in between.
+#[test]
+fn parallelism_zero_updates_all_slots_at_once() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web --update-parallelism 0 --update-delay 2s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(created(&r, "web:2"), ["60.000", "60.000", "60.000"]);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("69.000", "completed")])
+    );
+    assert_eq!(
+        r.summary.services["web"].min_running_during_updates,
+        Some(0)
+    );
+}
+
+/// §2.7/§2.9: with the default ratio 0 the first failure pauses the update
+/// at once, naming the failed task; the other slots keep the old image.
+/// Slot 1's new task starts at 61 and fails at 62.
+#[test]
+fn first_failure_pauses_the_update() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 1m\n    docker: docker service update --image web:bad web\nuntil: 100s\n",
+        cluster(
+            3,
+            "  \"web:bad\": {pull: 1s, start: 1s, stop: 0s, fail_on_start: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed = task_id(&r, "web", 1, "web:bad");
+    assert_eq!(
+        updates(&r),
+        vec![
+            (
+                "60.000".to_string(),
+                "updating".to_string(),
+                "update in progress".to_string()
+            ),
+            (
+                "62.000".to_string(),
+                "paused".to_string(),
+                format!("update paused due to failure or early termination of task {failed}")
+            ),
+        ]
+    );
+    let st = &r.cluster.state;
+    let sid = st.service_names["web"];
+    for slot in [2, 3] {
+        let live: Vec<_> = st
+            .tasks
+            .iter()
+            .filter(|t| t.service == sid && t.slot == slot && !t.deleted)
+            .collect();
+        assert_eq!(live.len(), 1, "slot {slot} untouched");
+        assert_eq!(live[0].spec.image, "web:1");
+    }
+}
+
+/// §2.7: the ratio test is strictly greater and its denominator is the
+/// number of dirty slots. 4 slots at 60, 62, 64, 66 (delay 0). One
+/// failure (slot 1 killed at 63, 1 s after it ran) is 0.25, not > 0.25:
+/// the update completes at 68 + 5.
+#[test]
+fn failure_ratio_at_the_boundary_does_not_pause() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web --update-max-failure-ratio 0.25 web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 63s\n    kill: web.1\nuntil: 100s\n",
+        cluster(4, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("73.000", "completed")])
+    );
+}
+
+/// §2.7: a second failure (slot 2 killed at 65, 1 s after it ran) makes
+/// 2/4 = 0.5 > 0.25: paused at 65.
+#[test]
+fn failure_ratio_exceeded_pauses() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web --update-max-failure-ratio 0.25 web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 63s\n    kill: web.1\n  - at: 65s\n    kill: web.2\nuntil: 100s\n",
+        cluster(4, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("65.000", "paused")])
+    );
+}
+
+/// §2.7: failures are only read while slots are handed out and during the
+/// final watch, and are measured when read. Slot 4 (the last) is handed
+/// out at 66; slot 1 (running since 62) is killed at 66.5, 4.5 s after it
+/// ran — inside its 5 s monitor — but the event is read only when the
+/// watch starts at 68, 6 s after: it does not count.
+#[test]
+fn failures_while_draining_are_measured_when_read() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 66500ms\n    kill: web.1\nuntil: 100s\n",
+        cluster(4, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("73.000", "completed")])
+    );
+}
+
+/// §2.7: the same kill while slots are still being handed out counts at
+/// once: slot 1 killed at 64.5 (2.5 s after running, slot 3 in progress)
+/// pauses at 64.5.
+#[test]
+fn failures_while_dispatching_count_at_once() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 64500ms\n    kill: web.1\nuntil: 100s\n",
+        cluster(4, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("64.500", "paused")])
+    );
+}
+
+/// §2.7/§2.10/§14: failure action rollback: ROLLBACK_STARTED at the
+/// failure (62) with the previous spec; only slot 1 is dirty; its old-image
+/// task is created at 62, starts at once (image cached, the restart
+/// supervisor's replacement never ran) and runs at 63; +5 s watch with the
+/// default rollback config → rollback_completed at 68. The previous spec is
+/// cleared, so a manual rollback then fails.
+#[test]
+fn automatic_rollback() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web --update-failure-action rollback web:1\n  - at: 1m\n    docker: docker service update --image web:bad web\n  - at: 2m\n    docker: docker service rollback web\nuntil: 150s\n",
+        cluster(
+            3,
+            "  \"web:bad\": {pull: 1s, start: 1s, stop: 0s, fail_on_start: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed = task_id(&r, "web", 1, "web:bad");
+    let u = updates(&r);
+    assert_eq!(
+        states(&r),
+        pairs(&[
+            ("60.000", "updating"),
+            ("62.000", "rollback_started"),
+            ("68.000", "rollback_completed")
+        ])
+    );
+    assert_eq!(
+        u[1].2,
+        format!("update rolled back due to failure or early termination of task {failed}")
+    );
+    assert_eq!(r.summary.services["web"].image, "web:1");
+    assert_eq!(r.summary.services["web"].running_replicas, 3);
+    let svc_id = &r.cluster.state.services[0].id;
+    assert!(r.transcript.contains(&format!(
+        "Error response from daemon: rpc error: code = FailedPrecondition desc = service {svc_id} does not have a previous spec"
+    )));
+    // §14: the slot's history, newest first: the rollback task running,
+    // the restart supervisor's bad replacement (never started) shut down,
+    // the failed task, the original task shut down.
+    let st = &r.cluster.state;
+    // Tasks are stored in creation order: newest last.
+    let slot1: Vec<_> = st
+        .tasks
+        .iter()
+        .filter(|t| t.slot == 1 && !t.deleted)
+        .rev()
+        .collect();
+    let rows: Vec<(&str, &str, &str)> = slot1
+        .iter()
+        .map(|t| (t.spec.image.as_str(), t.desired.pretty(), t.state.pretty()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("web:1", "Running", "Running"),
+            ("web:bad", "Shutdown", "Shutdown"),
+            ("web:bad", "Shutdown", "Failed"),
+            ("web:1", "Shutdown", "Shutdown"),
+        ]
+    );
+}
+
+/// §2.10: a manual rollback swaps spec and previous spec
+/// (`manually requested rollback`), so a second one goes forward again.
+#[test]
+fn manual_rollback_swaps_specs() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web web:1\n  - at: 10s\n    docker: docker service update --image web:2 web\n  - at: 30s\n    docker: docker service rollback web\n  - at: 50s\n    docker: docker service update --rollback web\n",
+        cluster(1, "")
+    );
+    let r = sim(&yaml);
+    let u = updates(&r);
+    assert_eq!(
+        states(&r),
+        pairs(&[
+            ("10.000", "updating"),
+            ("17.000", "completed"),
+            ("30.000", "rollback_started"),
+            ("36.000", "rollback_completed"),
+            ("50.000", "rollback_started"),
+            ("56.000", "rollback_completed"),
+        ])
+    );
+    assert_eq!(u[2].2, "manually requested rollback");
+    assert_eq!(r.summary.services["web"].image, "web:2");
+}
+
+/// §3: restart policy max attempts: a task that crashes 1 s after running
+/// is replaced twice (delay 1 s), then left failed. Running at 2, crash at
+/// 3, restart starts at 4, runs at 5, crashes at 6, again 7→8→9; then no
+/// more replacements: 3 tasks in the slot, none running.
+#[test]
+fn restart_max_attempts() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-max-attempts 2 --restart-delay 1s web:crash\nuntil: 60s\n",
+        cluster(
+            1,
+            "  \"web:crash\": {pull: 1s, start: 1s, stop: 0s, crash_after: 1s}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed_at: Vec<String> = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Task && l.state == "failed" && l.desired_state == "running")
+        .map(|l| swarmsim::sim::time::format_secs3(l.time))
+        .collect();
+    assert_eq!(failed_at, ["3.000", "6.000", "9.000"]);
+    let s = &r.summary.services["web"];
+    assert_eq!(s.running_replicas, 0);
+    assert_eq!(s.task_failures, 3);
+    assert_eq!(
+        r.cluster.state.tasks.iter().filter(|t| !t.deleted).count(),
+        3
+    );
+}
+
+/// §2.12: start-first starts the new task before stopping the old one, so
+/// four tasks run for a moment; `docker service ls` shows 4/3. Slot 1's
+/// new task runs at 62; the old one takes 5 s to stop (until 67).
+#[test]
+fn start_first_overlaps_old_and_new() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web --update-order start-first web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 63s\n    docker: docker service ls\n",
+        cluster(4, "  \"web:1\": {pull: 1s, start: 1s, stop: 5s}\n")
+    );
+    let r = sim(&yaml);
+    assert!(r.transcript.contains("   4/3   "), "{}", r.transcript);
+    assert_eq!(
+        r.summary.services["web"].min_running_during_updates,
+        Some(3)
+    );
+}
+
+/// §4.2/§1.3: scaling down sets desired REMOVE on the extra slots; once
+/// stopped they are deleted and vanish from `docker service ps`.
+#[test]
+fn scale_down_removes_slots() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 10s\n    docker: docker service scale web=1\n  - at: 20s\n    docker: docker service ps web\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert!(r.transcript.contains("web scaled to 1\n"));
+    let ps = r
+        .transcript
+        .split("docker service ps web\n")
+        .nth(1)
+        .unwrap();
+    assert!(ps.contains("web.1 "));
+    assert!(!ps.contains("web.2") && !ps.contains("web.3"), "{ps}");
+    assert_eq!(r.summary.services["web"].running_replicas, 1);
+}
+
+/// §5.2: a task that fits nowhere stays pending with the scheduler's
+/// explanation.
+#[test]
+fn no_suitable_node_explains_why() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --constraint node.labels.zone==nowhere web:1\n  - at: 5s\n    docker: docker service ps --no-trunc web\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert!(
+        r.transcript
+            .contains("\"no suitable node (scheduling constraints not satisfied on 3 nodes)\""),
+        "{}",
+        r.transcript
+    );
+    assert!(r.transcript.contains("Pending 5 seconds ago"));
+}
+
+/// §4.3/§6: a stopped node is declared down only when its heartbeat is
+/// overdue: 3 periods (5 s ± 0.5 s) after the last heartbeat, which was
+/// sent less than one period before the stop — so 2 to 3 periods (9 to
+/// 16.5 s) after the stop. Then its tasks are restarted elsewhere after the restart delay
+/// (5 s), without waiting for the old task.
+#[test]
+fn lost_node_is_noticed_after_heartbeats_expire() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 30s\n    node: {{name: w2, state: down}}\nuntil: 90s\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    let down = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Node && l.state == "down")
+        .expect("node marked down")
+        .time;
+    let secs = down as f64 / 1e9;
+    assert!((30.0 + 9.0..=30.0 + 16.5).contains(&secs), "down at {secs}");
+    let s = &r.summary.services["web"];
+    assert_eq!(s.running_replicas, 3);
+    // The replacement was created when the node was marked down and
+    // started after the 5 s restart delay, on another node.
+    let replacement_start = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Task && l.state == "starting" && l.time > down)
+        .map(|l| l.time)
+        .next()
+        .expect("replacement started");
+    assert_eq!(replacement_start, down + 5_000_000_000);
+}
+
+/// §4.3: draining a node restarts its tasks at once (restart delay 0); the
+/// replacement starts when the old task has stopped (stop 3 s here).
+#[test]
+fn drain_moves_tasks_without_restart_delay() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 30s\n    docker: docker node update --availability drain w2\n  - at: 40s\n    docker: docker node ls\nuntil: 60s\n",
+        cluster(3, "  \"web:1\": {pull: 1s, start: 1s, stop: 3s}\n")
+    );
+    let r = sim(&yaml);
+    let st = &r.cluster.state;
+    let w2 = st.find_node("w2").unwrap();
+    let starting: Vec<u64> = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Task && l.state == "starting" && l.time >= 30_000_000_000)
+        .map(|l| l.time)
+        .collect();
+    // Old task stops at 33; the replacement (pulled on another node
+    // already) starts then.
+    assert_eq!(starting, [33_000_000_000]);
+    assert!(
+        st.tasks
+            .iter()
+            .all(|t| t.node != Some(w2) || t.state != swarmsim::swarm::model::TaskState::Running)
+    );
+    assert!(r.transcript.contains("Drain"));
+}
+
+/// §2.11: while paused nothing is updated; `docker service update` with no
+/// changes resumes: a fresh update (new start time) over the slots still
+/// dirty. Here the bad image is fixed by a second update instead.
+#[test]
+fn a_new_update_replaces_a_paused_one() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web web:1\n  - at: 10s\n    docker: docker service update --image web:bad web\n  - at: 30s\n    docker: docker service update --image web:2 web\nuntil: 60s\n",
+        cluster(
+            2,
+            "  \"web:bad\": {pull: 1s, start: 1s, stop: 0s, fail_on_start: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    // Paused at 12; the new update at 30 updates both slots (slot 1 holds
+    // the crash-looping bad task, slot 2 the original): 30 → 32, 32 → 34,
+    // +5 s.
+    assert_eq!(
+        states(&r),
+        pairs(&[
+            ("10.000", "updating"),
+            ("12.000", "paused"),
+            ("30.000", "updating"),
+            ("39.000", "completed")
+        ])
+    );
+    assert_eq!(r.summary.services["web"].running_replicas, 2);
+}
+
+/// §1.5: the task reaper keeps 5 tasks per slot.
+#[test]
+fn history_is_capped_at_five_tasks_per_slot() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-delay 1s web:crash\nuntil: 59s\n",
+        cluster(
+            1,
+            "  \"web:crash\": {pull: 1s, start: 1s, stop: 0s, crash_after: 1s}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let live = r.cluster.state.tasks.iter().filter(|t| !t.deleted).count();
+    assert_eq!(live, 5);
+    assert!(r.cluster.state.tasks.len() > 10);
+}
+
+/// §2.2/§2.9: a no-op update resets the update status and makes nothing
+/// dirty, so the status stays unset (inspect shows no UpdateStatus).
+#[test]
+fn noop_update_clears_the_status() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web web:1\n  - at: 10s\n    docker: docker service update --image web:2 web\n  - at: 30s\n    docker: docker service update web\n  - at: 31s\n    docker: docker service inspect --pretty web\n",
+        cluster(1, "")
+    );
+    let r = sim(&yaml);
+    let inspect = r.transcript.split("inspect --pretty web\n").nth(1).unwrap();
+    assert!(!inspect.contains("UpdateStatus"), "{inspect}");
+    assert_eq!(r.summary.services["web"].update_state, None);
+}
