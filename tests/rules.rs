@@ -566,3 +566,156 @@ fn noop_update_clears_the_status() {
     assert!(!inspect.contains("UpdateStatus"), "{inspect}");
     assert_eq!(r.summary.services["web"].update_state, None);
 }
+
+/// §7: with a healthcheck the task stays STARTING until the first healthy
+/// probe, one interval after the container started: created 0, pulled 1,
+/// started 2, first probe (interval 5 s) at 7 → RUNNING at 7.
+#[test]
+fn healthcheck_delays_running() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --health-cmd true --health-interval 5s web:1\n",
+        cluster(1, "")
+    );
+    let r = sim(&yaml);
+    let running: Vec<u64> = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Task && l.state == "running" && l.message == "started")
+        .map(|l| l.time)
+        .collect();
+    assert_eq!(running, [7_000_000_000]);
+}
+
+/// §7: during the start period probes run every start interval (5 s by
+/// default): interval 30 s but start period 20 s → healthy at 2 + 5 = 7.
+#[test]
+fn health_start_period_probes_at_the_start_interval() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --health-cmd true --health-interval 30s --health-start-period 20s web:1\n",
+        cluster(1, "")
+    );
+    let r = sim(&yaml);
+    let running = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Task && l.state == "running")
+        .map(|l| l.time);
+    assert_eq!(running, Some(7_000_000_000));
+}
+
+/// §7: a container that never turns healthy is stopped after `retries`
+/// failed probes and the task fails with docker's unhealthy error: started
+/// at 2, probes at 4, 6, 8 fail (interval 2 s, retries 3), stopped in 1 s
+/// (SIGTERM: exit 143) → FAILED at 9.
+#[test]
+fn unhealthy_container_fails_the_task() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-condition none --health-cmd false --health-interval 2s --health-retries 3 web:sick\n",
+        cluster(
+            1,
+            "  \"web:sick\": {pull: 1s, start: 1s, stop: 1s, health_fail: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Task && l.state == "failed")
+        .expect("task failed");
+    assert_eq!(failed.time, 9_000_000_000);
+    assert_eq!(
+        failed.message,
+        "task: non-zero exit (143): dockerexec: unhealthy container"
+    );
+}
+
+/// §5.2: max replicas per node: 3 replicas, 1 per node, 2 nodes → one
+/// task stays pending with the filter's text (which carries no count).
+#[test]
+fn max_replicas_per_node_leaves_a_task_pending() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --replicas-max-per-node 1 --name web web:1\n  - at: 10s\n    docker: docker service ps --no-trunc web\n  - at: 10s\n    docker: docker service ls\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    assert!(
+        r.transcript
+            .contains("\"no suitable node (max replicas per node limit exceed)\""),
+        "{}",
+        r.transcript
+    );
+    assert!(r.transcript.contains("2/3 (max 1 per node)"));
+}
+
+/// §5.2/§5.6: reservations that fit nowhere: each node has 4 CPUs (the
+/// default); two tasks reserving 3 CPUs fill two of three nodes, the third
+/// fits, the fourth does not.
+#[test]
+fn reservations_fill_nodes() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --reserve-cpu 3 --name web web:1\n  - at: 10s\n    docker: docker service ps --no-trunc web\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert!(
+        r.transcript
+            .contains("\"no suitable node (insufficient resources on 3 nodes)\""),
+        "{}",
+        r.transcript
+    );
+    assert_eq!(r.summary.services["web"].running_replicas, 3);
+}
+
+/// §5.5: spread over a node label: 6 replicas over zones a (3 nodes) and
+/// b (1 node) end up 3 and 3.
+#[test]
+fn spread_preference_balances_label_values() {
+    let yaml = "cluster:\n  nodes:\n    - name: m1\n      role: manager\n      labels: {zone: a}\n    - name: a{n}\n      count: 2\n      labels: {zone: a}\n    - name: b1\n      labels: {zone: b}\nimages:\n  default: {pull: 1s, start: 1s, stop: 0s}\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 6 --placement-pref spread=node.labels.zone --name web web:1\n";
+    let r = sim(yaml);
+    let st = &r.cluster.state;
+    let b1 = st.find_node("b1").unwrap();
+    let on_b = st
+        .tasks
+        .iter()
+        .filter(|t| t.node == Some(b1) && !t.deleted)
+        .count();
+    assert_eq!(on_b, 3);
+    assert_eq!(r.summary.services["web"].running_replicas, 6);
+}
+
+/// §4.5: a global service runs one task per eligible node; draining a node
+/// shuts its task down without moving it.
+#[test]
+fn global_service_follows_nodes() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --name agent agent:1\n  - at: 10s\n    docker: docker node update --availability drain w1\n  - at: 20s\n    docker: docker service ls\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    let s = &r.summary.services["agent"];
+    assert_eq!(s.running_replicas, 2);
+    assert_eq!(s.desired_replicas, 2);
+    assert!(
+        r.transcript.contains("global    2/2   "),
+        "{}",
+        r.transcript
+    );
+}
+
+/// §2.5: a global service's update goes node by node like slots.
+#[test]
+fn global_service_rolling_update() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --name agent agent:1\n  - at: 10s\n    docker: docker service update --image agent:2 agent\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(created(&r, "agent:2"), ["10.000", "12.000", "14.000"]);
+    assert_eq!(
+        states(&r),
+        pairs(&[("10.000", "updating"), ("21.000", "completed")])
+    );
+}
