@@ -719,3 +719,33 @@ fn global_service_rolling_update() {
         pairs(&[("10.000", "updating"), ("21.000", "completed")])
     );
 }
+
+/// §1.2/§6: after 24 h down, the node's tasks become ORPHANED.
+#[test]
+fn tasks_of_a_node_down_for_a_day_are_orphaned() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web web:1\n  - at: 10s\n    node: {{name: w1, state: down}}\n  - at: 25h\n    docker: docker service ps web\nuntil: 25h\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    let orphaned = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Task && l.state == "orphaned")
+        .expect("orphaned")
+        .time;
+    let down = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Node && l.state == "down")
+        .unwrap()
+        .time;
+    assert_eq!(orphaned, down + 24 * 3_600_000_000_000);
+    assert!(
+        r.transcript.contains("Orphaned 59 minutes ago"),
+        "{}",
+        r.transcript
+    );
+}

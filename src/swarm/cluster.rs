@@ -65,6 +65,8 @@ pub enum Event {
     ReaperTick,
     /// Dispatcher: a node's heartbeat deadline passed.
     HeartbeatExpired { node: NodeId, epoch: u64 },
+    /// Dispatcher: a node has been down for `defaultNodeDownPeriod`.
+    NodeDownPeriod { node: NodeId, epoch: u64 },
 }
 
 /// Per-image runtime: its profile and its own random streams.
@@ -325,6 +327,7 @@ impl Cluster {
             Event::UpdaterMonitor { service, run } => self.updater_monitor_done(service, run),
             Event::ReaperTick => self.reaper_tick(),
             Event::HeartbeatExpired { node, epoch } => self.heartbeat_expired(node, epoch),
+            Event::NodeDownPeriod { node, epoch } => self.orphan_tasks(node, epoch),
         }
     }
 

@@ -8,15 +8,17 @@
 
 use rand::Rng;
 
-use crate::sim::time::millis;
+use crate::sim::time::{millis, secs};
 use crate::swarm::cluster::{Cluster, Event};
-use crate::swarm::model::{NodeId, NodeStatus};
+use crate::swarm::model::{NodeId, NodeStatus, TaskState};
 
 /// `DefaultHeartBeatPeriod` and `defaultHeartBeatEpsilon`.
 const HEARTBEAT_PERIOD_MS: u64 = 5000;
 const HEARTBEAT_EPSILON_MS: u64 = 500;
 /// `defaultGracePeriodMultiplier`.
 const GRACE_MULTIPLIER: u64 = 3;
+/// `defaultNodeDownPeriod`: tasks of a node down this long are orphaned.
+const NODE_DOWN_PERIOD: u64 = secs(24 * 3600);
 
 impl Cluster {
     /// The machine stops: its agent and containers are gone at once; the
@@ -54,6 +56,25 @@ impl Cluster {
         self.state.nodes[node].status = NodeStatus::Down;
         self.log_node(node, "down");
         self.notify_node(node);
+        self.queue.push(
+            self.now + NODE_DOWN_PERIOD,
+            Event::NodeDownPeriod { node, epoch },
+        );
+    }
+
+    /// `moveTasksToOrphaned`: after 24 h down, the node's tasks that were
+    /// assigned and not yet stopped are ORPHANED (the agent will never
+    /// report them).
+    pub(crate) fn orphan_tasks(&mut self, node: NodeId, epoch: u64) {
+        if self.node_epochs[node] != epoch || self.state.nodes[node].status != NodeStatus::Down {
+            return;
+        }
+        for t in self.tasks_on_node(node) {
+            let state = self.state.tasks[t].state;
+            if (TaskState::Assigned..=TaskState::Running).contains(&state) {
+                self.set_state(t, TaskState::Orphaned, "orphaned", None, "dispatcher");
+            }
+        }
     }
 
     /// The machine is back: the agent registers, the node is READY, and the
