@@ -69,6 +69,13 @@ pub enum Worker {
     },
 }
 
+/// What `removeOldTasks` will do to a slot's old tasks.
+#[derive(Debug, Clone, Default)]
+struct RemovePlan {
+    shutdown: Vec<TaskId>,
+    removed: Option<TaskId>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// The main loop hands out slots (failures are evaluated at once).
@@ -295,6 +302,23 @@ impl Cluster {
             return;
         }
         let order = self.updaters[&service].config.order;
+        let start_first = order == UpdateOrder::StartFirst;
+        // Stop-first creates the new task and shuts the old ones down in
+        // one store batch; if shutting them down fails (the slot's tasks
+        // were already shut down and replaced since the run started, e.g.
+        // by a drain), the batch is aborted: no task is created and the
+        // worker goes on to its delay.
+        let removal = if start_first {
+            None
+        } else {
+            match self.plan_remove_old_tasks(&live) {
+                Ok(plan) => Some(plan),
+                Err(()) => {
+                    self.worker_slot_done(service, w);
+                    return;
+                }
+            }
+        };
         let new = self.create_task(
             service,
             work.slot,
@@ -305,17 +329,17 @@ impl Cluster {
         let u = self.updaters.get_mut(&service).expect("updater");
         u.updated.insert(new, None);
         u.waiting.insert(new, w);
-        let start_first = order == UpdateOrder::StartFirst;
         u.workers[w] = Worker::WaitStart {
             task: new,
             work: work.clone(),
             start_first,
         };
-        if start_first {
-            self.delay_start(None, new, 0, false);
-        } else {
-            let old = self.remove_old_tasks(service, &live);
-            self.delay_start(old, new, 0, true);
+        match removal {
+            None => self.delay_start(None, new, 0, false),
+            Some(plan) => {
+                let old = self.apply_remove_old_tasks(plan);
+                self.delay_start(old, new, 0, true);
+            }
         }
     }
 
@@ -337,7 +361,14 @@ impl Cluster {
         let old = if others.is_empty() {
             None
         } else {
-            self.remove_old_tasks(service, &others)
+            match self.plan_remove_old_tasks(&others) {
+                Ok(plan) => self.apply_remove_old_tasks(plan),
+                Err(()) => {
+                    // The batch failed: the worker moves on.
+                    self.worker_slot_done(service, w);
+                    return;
+                }
+            }
         };
         if desired != TaskState::Running {
             let u = self.updaters.get_mut(&service).expect("updater");
@@ -349,24 +380,41 @@ impl Cluster {
         }
     }
 
-    /// `removeOldTasks`: desired SHUTDOWN on each task still desired ≤
-    /// RUNNING; returns one task that was shut down.
-    fn remove_old_tasks(&mut self, _service: ServiceId, tasks: &[TaskId]) -> Option<TaskId> {
-        let mut removed = None;
+    /// `removeOldTasks`, planned: the tasks to shut down (those still
+    /// desired ≤ RUNNING) and the one to report as removed. A task already
+    /// shut down counts as removed only if it must not be restarted;
+    /// otherwise (or if it is gone) that is an error, and if no task could
+    /// be removed the whole call fails.
+    fn plan_remove_old_tasks(&mut self, tasks: &[TaskId]) -> Result<RemovePlan, ()> {
+        let mut plan = RemovePlan::default();
+        let mut failed = false;
         for &t in tasks {
             if self.state.tasks[t].deleted {
-                continue;
-            }
-            if self.state.tasks[t].desired > TaskState::Running {
-                if !self.should_restart(t) {
-                    removed = Some(t);
+                failed = true;
+            } else if self.state.tasks[t].desired > TaskState::Running {
+                if self.should_restart(t) {
+                    // "task %s was already shut down when reached by updater"
+                    failed = true;
+                } else {
+                    plan.removed = Some(t);
                 }
-                continue;
+            } else {
+                plan.shutdown.push(t);
+                plan.removed = Some(t);
             }
-            self.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
-            removed = Some(t);
         }
-        removed
+        if plan.removed.is_none() && failed {
+            Err(())
+        } else {
+            Ok(plan)
+        }
+    }
+
+    fn apply_remove_old_tasks(&mut self, plan: RemovePlan) -> Option<TaskId> {
+        for t in plan.shutdown {
+            self.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
+        }
+        plan.removed
     }
 
     /// The restart supervisor raised `task` to desired RUNNING.
@@ -456,7 +504,10 @@ impl Cluster {
                 .copied()
                 .filter(|&t| !self.state.tasks[t].deleted)
                 .collect();
-            self.remove_old_tasks(service, &live);
+            // A failure here is only logged by swarmkit.
+            if let Ok(plan) = self.plan_remove_old_tasks(&live) {
+                self.apply_remove_old_tasks(plan);
+            }
         }
         self.worker_slot_done(service, w);
     }
