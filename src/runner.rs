@@ -62,6 +62,9 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
         None => cluster.now,
     };
     cluster.now = end;
+    for service in 0..cluster.state.services.len() {
+        cluster.stats_flush(service);
+    }
     let summary = summary(&cluster, &scenario.name, end, hit_limit);
     let mut result = RunResult {
         cluster,

@@ -88,8 +88,9 @@ fn run_writes_the_three_result_files_into_out() {
     assert_eq!(read(&out.join("transcript.txt")), o.stdout);
     assert!(o.stdout.starts_with("[0s] $ docker service create"));
     assert!(
-        read(&out.join("events.csv"))
-            .starts_with("time_s,kind,service,task_id,slot,node,image,state,desired_state,message\n")
+        read(&out.join("events.csv")).starts_with(
+            "time_s,kind,service,task_id,slot,node,image,state,desired_state,message\n"
+        )
     );
     let s = summary(&out);
     assert_eq!(s["scenario"], "redis tutorial rolling update");
@@ -128,7 +129,10 @@ fn seed_flag_overrides_the_scenario_seed_and_changes_ids() {
     let (id1, id2) = (id(&o_seed1), id(&o_seed2));
     for id in [&id1, &id2] {
         assert_eq!(id.len(), 25, "{id:?}");
-        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        );
     }
     assert_ne!(id1, id2, "--seed must change the ids");
     // Task ids in events.csv change too.
@@ -233,7 +237,11 @@ fn validate_reports_bad_files_and_still_checks_the_others() {
     let o = run_in(&dir, &["validate", "bad.yaml", "min.yaml"]);
     assert_eq!(o.code, Some(2));
     assert_eq!(o.stdout, "ok: min.yaml\n");
-    assert!(o.stderr.starts_with("error: bad.yaml:6:1: "), "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("error: bad.yaml:6:1: "),
+        "{}",
+        o.stderr
+    );
 }
 
 // ----- bad input ----------------------------------------------------------------
@@ -263,7 +271,10 @@ fn expect_bad_input(case: &str, text: &str, line: usize, col: usize, fragment: &
         assert_eq!(o.stderr.lines().count(), 1, "one line: {:?}", o.stderr);
         assert_no_panic(&o);
     }
-    assert!(!dir.join("results").exists(), "results written for bad input");
+    assert!(
+        !dir.join("results").exists(),
+        "results written for bad input"
+    );
 }
 
 #[test]
@@ -312,7 +323,9 @@ fn probability_out_of_range() {
 fn unknown_docker_flag() {
     expect_bad_input(
         "unknown_flag",
-        &format!("{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service create --foo x nginx\n"),
+        &format!(
+            "{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service create --foo x nginx\n"
+        ),
         8,
         13,
         "unknown flag: --foo",
@@ -364,7 +377,8 @@ fn missing_file() {
         assert_eq!(o.code, Some(2), "{args:?}");
         assert_eq!(o.stdout, "");
         assert!(
-            o.stderr.starts_with("error: nope.yaml: cannot read the scenario"),
+            o.stderr
+                .starts_with("error: nope.yaml: cannot read the scenario"),
             "{:?}",
             o.stderr
         );

@@ -166,7 +166,11 @@ fn params() -> impl Strategy<Value = Params> {
         latencies(),
         prop::option::weighted(
             0.4,
-            prop_oneof![Just(0.0), Just(1.0), (1u32..100).prop_map(|p| p as f64 / 100.0)],
+            prop_oneof![
+                Just(0.0),
+                Just(1.0),
+                (1u32..100).prop_map(|p| p as f64 / 100.0)
+            ],
         ),
         prop::option::weighted(
             0.4,
@@ -337,10 +341,18 @@ fn check_parallelism(p: &Params, r: &RunResult) -> Result<(usize, usize), String
 
 /// Without failing image and node event the update completes with every
 /// replica running the new image.
-fn check_clean_update(p: &Params, r: &RunResult, created: usize, max_seen: usize) -> Result<(), String> {
+fn check_clean_update(
+    p: &Params,
+    r: &RunResult,
+    created: usize,
+    max_seen: usize,
+) -> Result<(), String> {
     let s = &r.summary.services["web"];
     if s.update_state.as_deref() != Some("completed") {
-        return Err(format!("update state {:?}, expected completed", s.update_state));
+        return Err(format!(
+            "update state {:?}, expected completed",
+            s.update_state
+        ));
     }
     if s.running_replicas != s.desired_replicas || s.desired_replicas != p.replicas {
         return Err(format!(
@@ -359,7 +371,11 @@ fn check_clean_update(p: &Params, r: &RunResult, created: usize, max_seen: usize
         .filter(|t| !t.deleted && t.state == TaskState::Running)
         .collect();
     if running.len() as u64 != p.replicas {
-        return Err(format!("{} tasks running, expected {}", running.len(), p.replicas));
+        return Err(format!(
+            "{} tasks running, expected {}",
+            running.len(),
+            p.replicas
+        ));
     }
     if let Some(t) = running.iter().find(|t| t.spec.image != "app:2") {
         return Err(format!("task {} still runs {}", t.id, t.spec.image));
@@ -369,7 +385,11 @@ fn check_clean_update(p: &Params, r: &RunResult, created: usize, max_seen: usize
     if created as u64 != p.replicas {
         return Err(format!("{created} updater tasks for {} slots", p.replicas));
     }
-    let par = if p.parallelism == 0 { p.replicas } else { p.parallelism };
+    let par = if p.parallelism == 0 {
+        p.replicas
+    } else {
+        p.parallelism
+    };
     if max_seen as u64 != par.min(p.replicas) {
         return Err(format!(
             "at most {max_seen} slots updated at once; expected {}",
@@ -462,7 +482,10 @@ fn check_monotonic(r: &RunResult) -> Result<(), String> {
         prev = t;
     }
     if rows != r.cluster.log.len() {
-        return Err(format!("{rows} csv rows for {} log records", r.cluster.log.len()));
+        return Err(format!(
+            "{rows} csv rows for {} log records",
+            r.cluster.log.len()
+        ));
     }
     Ok(())
 }
@@ -557,8 +580,16 @@ fn checkers_see_the_updater_tasks_of_a_known_run() {
         rollback_parallelism: 1,
         rollback_start_first: false,
         rollback_failure_action: "pause",
-        old: [Latency::FixedMs(500), Latency::FixedMs(500), Latency::FixedMs(100)],
-        new: [Latency::FixedMs(500), Latency::FixedMs(500), Latency::FixedMs(100)],
+        old: [
+            Latency::FixedMs(500),
+            Latency::FixedMs(500),
+            Latency::FixedMs(100),
+        ],
+        new: [
+            Latency::FixedMs(500),
+            Latency::FixedMs(500),
+            Latency::FixedMs(100),
+        ],
         fail_on_start: None,
         node_event: None,
     };
@@ -569,7 +600,10 @@ fn checkers_see_the_updater_tasks_of_a_known_run() {
     check_assignments(&r).unwrap();
     check_monotonic(&r).unwrap();
     // With a parallelism of 1 claimed, the same log breaks the bound.
-    let strict = Params { parallelism: 1, ..p.clone() };
+    let strict = Params {
+        parallelism: 1,
+        ..p.clone()
+    };
     assert!(check_parallelism(&strict, &r).is_err());
 }
 
@@ -588,8 +622,16 @@ fn assignment_checker_rejects_a_drained_node() {
         rollback_parallelism: 1,
         rollback_start_first: false,
         rollback_failure_action: "pause",
-        old: [Latency::FixedMs(0), Latency::FixedMs(0), Latency::FixedMs(0)],
-        new: [Latency::FixedMs(0), Latency::FixedMs(0), Latency::FixedMs(0)],
+        old: [
+            Latency::FixedMs(0),
+            Latency::FixedMs(0),
+            Latency::FixedMs(0),
+        ],
+        new: [
+            Latency::FixedMs(0),
+            Latency::FixedMs(0),
+            Latency::FixedMs(0),
+        ],
         fail_on_start: None,
         node_event: None,
     };

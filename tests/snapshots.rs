@@ -97,7 +97,11 @@ fn output_of(transcript: &str, cmd: &str) -> String {
         .into_iter()
         .filter(|(echo, _)| echo.ends_with(&format!("$ {cmd}")))
         .collect();
-    assert_eq!(found.len(), 1, "expected exactly one `{cmd}` in:\n{transcript}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one `{cmd}` in:\n{transcript}"
+    );
     let (echo, body) = &found[0];
     format!("{echo}\n{body}")
 }
@@ -121,7 +125,9 @@ fn check_table_layout(table: &str) {
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == ' ' {
-            let j = (i..chars.len()).find(|&k| chars[k] != ' ').unwrap_or(chars.len());
+            let j = (i..chars.len())
+                .find(|&k| chars[k] != ' ')
+                .unwrap_or(chars.len());
             if j - i >= 2 && j < chars.len() {
                 starts.push(j);
             }
@@ -197,7 +203,10 @@ fn check_all_tables(transcript: &str) -> usize {
         if echo.contains(" ps ") && echo.contains(" -q ") {
             for l in body.lines() {
                 assert_eq!(l.len(), 25, "ps -q line {l:?}");
-                assert!(l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+                assert!(
+                    l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                );
             }
         }
     }
@@ -217,9 +226,11 @@ fn tutorial_transcript() {
 fn tutorial_events_csv() {
     let r = run_tutorial();
     let csv = r.events_csv();
-    assert!(csv.starts_with(
-        "time_s,kind,service,task_id,slot,node,image,state,desired_state,message\n"
-    ));
+    assert!(
+        csv.starts_with(
+            "time_s,kind,service,task_id,slot,node,image,state,desired_state,message\n"
+        )
+    );
     assert!(csv.ends_with('\n') && !csv.contains('\r'));
     insta::assert_snapshot!("tutorial_events_csv", csv);
 }
@@ -282,7 +293,10 @@ const COMMANDS: &[(&str, &str)] = &[
         "service_ps_desired_running",
     ),
     ("docker service ps -q web", "service_ps_quiet"),
-    ("docker service inspect --pretty web", "service_inspect_pretty"),
+    (
+        "docker service inspect --pretty web",
+        "service_inspect_pretty",
+    ),
     ("docker service ls", "service_ls"),
     ("docker node ls", "node_ls"),
 ];
@@ -411,7 +425,10 @@ fn failing_image_transcript() {
     assert_eq!(check_all_tables(&r.transcript), 5);
     // The truncated error is 29 characters plus `…`, quoted.
     let ps_db = output_of(&r.transcript, "docker service ps db");
-    assert!(ps_db.contains("   \"no suitable node (scheduling …\"   \n"), "{ps_db}");
+    assert!(
+        ps_db.contains("   \"no suitable node (scheduling …\"   \n"),
+        "{ps_db}"
+    );
     insta::assert_snapshot!("failing_image_transcript", visible(&r.transcript));
 }
 

@@ -86,7 +86,13 @@ pub struct ImageRuntime {
 pub struct ServiceStats {
     /// Tasks currently `running` on a node that is really up.
     pub running: u64,
+    /// The fewest `running` that lasted a positive time while an update or
+    /// rollback was in progress. Values that change again at the same
+    /// instant (an artefact of processing order) do not count.
     pub min_running_during_updates: Option<u64>,
+    /// Since when `running` and `in_update` hold their current values.
+    pub since: SimTime,
+    pub in_update: bool,
     pub task_failures: u64,
     pub episodes: Vec<UpdateEpisode>,
 }
@@ -574,12 +580,12 @@ impl Cluster {
             }
         }
         if before.running != after.running {
+            self.stats_flush(service);
             let stats = &mut self.stats[service];
             if after.running {
                 stats.running += 1;
             } else {
                 stats.running -= 1;
-                self.note_running_dip(service);
             }
         }
     }
@@ -602,20 +608,20 @@ impl Cluster {
         }
     }
 
-    /// Tracks the fewest running tasks while an update or rollback runs.
-    pub fn note_running_dip(&mut self, service: ServiceId) {
-        let in_update = matches!(
-            self.state.services[service]
-                .update_status
-                .as_ref()
-                .map(|s| s.state),
-            Some(UpdateState::Updating | UpdateState::RollbackStarted)
-        );
-        if in_update {
-            let stats = &mut self.stats[service];
-            let r = stats.running;
-            stats.min_running_during_updates =
-                Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
+    /// Closes the interval during which the service's running count and
+    /// update state held: if it lasted a positive time inside an update,
+    /// it counts towards `min_running_during_updates`. Called before either
+    /// changes, and at the end of the run.
+    pub fn stats_flush(&mut self, service: ServiceId) {
+        let now = self.now;
+        let stats = &mut self.stats[service];
+        if now > stats.since {
+            if stats.in_update {
+                let r = stats.running;
+                stats.min_running_during_updates =
+                    Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
+            }
+            stats.since = now;
         }
     }
 
@@ -632,8 +638,13 @@ impl Cluster {
         if old == new && new.is_none() {
             return;
         }
+        self.stats_flush(service);
         let now = self.now;
         let stats = &mut self.stats[service];
+        stats.in_update = matches!(
+            new,
+            Some(UpdateState::Updating | UpdateState::RollbackStarted)
+        );
         let open = stats.episodes.last_mut().filter(|e| e.ended.is_none());
         match new {
             Some(UpdateState::Updating) | Some(UpdateState::RollbackStarted) => {
@@ -647,9 +658,6 @@ impl Cluster {
                     ended: None,
                     state: new.unwrap_or(UpdateState::Updating),
                 });
-                let r = stats.running;
-                stats.min_running_during_updates =
-                    Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
             }
             Some(s) => {
                 if let Some(e) = open {

@@ -42,10 +42,6 @@ impl Cluster {
             deadline.max(self.now),
             Event::HeartbeatExpired { node, epoch },
         );
-        let services: Vec<usize> = (0..self.state.services.len()).collect();
-        for s in services {
-            self.note_running_dip(s);
-        }
     }
 
     /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
