@@ -99,6 +99,7 @@ fn cmd_run(
         seed,
         until,
         keep_log: true,
+        ..Default::default()
     };
     let result = run(Rc::new(scenario), &opts);
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));

@@ -23,6 +23,9 @@ pub struct RunOptions {
     pub until: Option<SimTime>,
     /// Keep the per-event log (events.csv); batch runs turn it off.
     pub keep_log: bool,
+    /// Record each service's running count over time
+    /// (`ServiceStats::running_series`).
+    pub record_series: bool,
 }
 
 pub struct RunResult {
@@ -51,6 +54,7 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     let seed = opts.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let until = opts.until.or(scenario.until);
     let mut cluster = Cluster::new(scenario.clone(), seed, opts.keep_log);
+    cluster.record_series = opts.record_series;
     let mut transcript = String::new();
     let limit_time = until.unwrap_or(MAX_SIM_TIME);
     let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {

@@ -219,6 +219,7 @@ fn simulate(yaml: &str) -> RunResult {
             seed: None,
             until: None,
             keep_log: true,
+            ..Default::default()
         },
     )
 }

@@ -76,6 +76,7 @@ fn committed_redis_tutorial_results_are_reproducible() {
             seed: None,
             until: None,
             keep_log: true,
+            ..Default::default()
         },
     );
     check("transcript.txt", &result.transcript);

@@ -38,6 +38,7 @@ fn run_yaml(name: &str, yaml: &str, until: Option<&str>) -> RunResult {
             seed: None,
             until,
             keep_log: true,
+            ..Default::default()
         },
     )
 }
@@ -51,6 +52,7 @@ fn run_tutorial() -> RunResult {
             seed: None,
             until: None,
             keep_log: true,
+            ..Default::default()
         },
     )
 }

@@ -87,6 +87,8 @@ pub struct ServiceSummary {
     pub updates: Vec<UpdateSummary>,
     pub min_running_during_updates: Option<u64>,
     pub task_failures: u64,
+    /// Replacements created by the restart supervisor.
+    pub restarts: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -146,6 +148,7 @@ pub fn summary(cluster: &Cluster, scenario: &str, end: SimTime, hit_limit: bool)
                 updates,
                 min_running_during_updates: stats.min_running_during_updates,
                 task_failures: stats.task_failures,
+                restarts: stats.restarts,
             },
         );
     }

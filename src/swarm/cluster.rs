@@ -93,6 +93,11 @@ pub struct ServiceStats {
     /// Since when `running` and `in_update` hold their current values.
     pub since: SimTime,
     pub in_update: bool,
+    /// Replacements created by the restart supervisor.
+    pub restarts: u64,
+    /// (time, running) after every change of `running`, when
+    /// [`Cluster::record_series`] is set (one point per instant).
+    pub running_series: Vec<(SimTime, u64)>,
     pub task_failures: u64,
     pub episodes: Vec<UpdateEpisode>,
 }
@@ -137,6 +142,8 @@ pub struct Cluster {
     pub log: Vec<LogRecord>,
     /// Whether to keep the per-event log (off in batch runs).
     pub keep_log: bool,
+    /// Whether to record each service's running count over time.
+    pub record_series: bool,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
@@ -211,6 +218,7 @@ impl Cluster {
             next_version: 1,
             log: Vec::new(),
             keep_log,
+            record_series: false,
             stats: Vec::new(),
             events_processed: 0,
             agent: Vec::new(),
@@ -581,11 +589,20 @@ impl Cluster {
         }
         if before.running != after.running {
             self.stats_flush(service);
+            let now = self.now;
+            let record = self.record_series;
             let stats = &mut self.stats[service];
             if after.running {
                 stats.running += 1;
             } else {
                 stats.running -= 1;
+            }
+            if record {
+                let r = stats.running;
+                match stats.running_series.last_mut() {
+                    Some(last) if last.0 == now => last.1 = r,
+                    _ => stats.running_series.push((now, r)),
+                }
             }
         }
     }

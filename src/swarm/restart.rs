@@ -95,6 +95,7 @@ impl Cluster {
             "restart supervisor: restart policy",
         );
         self.record_restart(new);
+        self.stats[service].restarts += 1;
         self.delay_start(Some(task), new, delay, wait_stop);
     }
 
