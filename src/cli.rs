@@ -48,6 +48,10 @@ pub enum Command {
         /// Print only the final summary.
         #[arg(long)]
         quiet: bool,
+        /// Explain every decision of the simulation in the transcript, each
+        /// naming the setting that caused it.
+        #[arg(long)]
+        explain: bool,
     },
     /// Parse and check scenarios without simulating.
     Validate {
@@ -65,7 +69,8 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             until,
             out,
             quiet,
-        } => cmd_run(&scenario, seed, until.as_deref(), out, quiet),
+            explain,
+        } => cmd_run(&scenario, seed, until.as_deref(), out, quiet, explain),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
     }
 }
@@ -81,6 +86,7 @@ fn cmd_run(
     until: Option<&str>,
     out: Option<PathBuf>,
     quiet: bool,
+    explain: bool,
 ) -> ExitStatus {
     let until = match until.map(parse_duration_nonneg).transpose() {
         Ok(u) => u,
@@ -99,6 +105,7 @@ fn cmd_run(
         seed,
         until,
         keep_log: true,
+        explain,
         ..Default::default()
     };
     let result = run(Rc::new(scenario), &opts);

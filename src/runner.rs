@@ -26,6 +26,8 @@ pub struct RunOptions {
     /// Record each service's running count over time
     /// (`ServiceStats::running_series`).
     pub record_series: bool,
+    /// Explain every decision in the transcript (`# ...` lines).
+    pub explain: bool,
 }
 
 pub struct RunResult {
@@ -55,11 +57,15 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     let until = opts.until.or(scenario.until);
     let mut cluster = Cluster::new(scenario.clone(), seed, opts.keep_log);
     cluster.record_series = opts.record_series;
+    cluster.explain = opts.explain;
     let mut transcript = String::new();
     let limit_time = until.unwrap_or(MAX_SIM_TIME);
+    let mut explained = 0;
     let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {
+        flush_explanations(c, &mut explained, &mut transcript);
         run_item(c, &scenario, i, &mut transcript);
     });
+    flush_explanations(&cluster, &mut explained, &mut transcript);
     let hit_limit = !finished || (until.is_none() && !cluster.queue.is_empty());
     let end = match until {
         Some(u) => u,
@@ -80,6 +86,15 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     let text = result.summary_text();
     result.transcript.push_str(&text);
     result
+}
+
+/// Appends the explanations recorded since the last call as
+/// `[<time>] # <text>` lines.
+fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
+    for e in &c.explanations[*done..] {
+        let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time as i64), e.text);
+    }
+    *done = c.explanations.len();
 }
 
 /// Executes timeline item `i` and appends its transcript lines.

@@ -749,3 +749,38 @@ fn tasks_of_a_node_down_for_a_day_are_orphaned() {
         r.transcript
     );
 }
+
+/// `--explain`: every decision names the setting behind it (here the
+/// tutorial's delay, the stretched final watch, and the restart policy).
+#[test]
+fn explanations_name_the_settings() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web --update-delay 10s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 2m\n    kill: web.1\n",
+        cluster(2, "")
+    );
+    let scenario = parse_str(&yaml, std::path::Path::new("test.yaml")).unwrap();
+    let r = run(
+        Rc::new(scenario),
+        &RunOptions {
+            explain: true,
+            ..Default::default()
+        },
+    );
+    for line in [
+        "[1m0s] # web: update of 2 slot(s) starts with update_config: parallelism 1, delay 10s, monitor 5s, failure_action pause, max_failure_ratio 0, order stop-first",
+        "[1m2s] # web: the worker sleeps 10s before its next slot",
+        "[1m24s] # web: all slots done; watching for failures for 11s (delay 10s >= monitor 5s, so delay + 1s)",
+        "(restart_policy.condition any): replacement",
+        "starts after the 5s restart delay (Swarm's default)",
+    ] {
+        assert!(
+            r.transcript.contains(line),
+            "missing {line:?} in\n{}",
+            r.transcript
+        );
+    }
+    // Off by default: no explanation is even built.
+    let plain = sim(&yaml);
+    assert!(plain.cluster.explanations.is_empty());
+    assert!(!plain.transcript.contains("] # web:"));
+}

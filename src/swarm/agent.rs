@@ -19,6 +19,7 @@
 
 use crate::dist::bernoulli;
 use crate::sim::queue::EventKey;
+use crate::sim::time::format_go_duration;
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
 
@@ -98,6 +99,15 @@ impl Cluster {
                 let rt = &mut self.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
                 self.pulls.insert((node, image), None);
+                self.explain(Some(self.state.tasks[task].service), |c| {
+                    format!(
+                        "{}: node {} pulls {} in {} (images pull; once per node)",
+                        c.task_name(task),
+                        c.state.nodes[node].hostname,
+                        c.images[image].name,
+                        format_go_duration(latency as i64)
+                    )
+                });
                 self.pull_waiters
                     .entry((node, image))
                     .or_default()
@@ -128,6 +138,20 @@ impl Cluster {
         let rt = &mut self.images[image];
         let latency = rt.profile.start.sample(&mut rt.start_rng);
         let failed = bernoulli(&mut rt.fail_rng, rt.profile.fail_on_start);
+        self.explain(Some(self.state.tasks[task].service), |c| {
+            let p = c.images[image].profile.fail_on_start;
+            format!(
+                "{}: task {} starts its container in {} (images start){}",
+                c.task_name(task),
+                c.short_id(task),
+                format_go_duration(latency as i64),
+                if failed {
+                    format!(", and this attempt fails (images fail_on_start {p})")
+                } else {
+                    String::new()
+                }
+            )
+        });
         self.agent_schedule(task, latency, Step::StartDone { failed });
     }
 
@@ -213,6 +237,14 @@ impl Cluster {
         if let Some(crash) = rt.profile.crash_after.clone() {
             let after = crash.sample(&mut rt.crash_rng);
             let code = rt.profile.exit_code;
+            self.explain(Some(self.state.tasks[task].service), |c| {
+                format!(
+                    "{}: task {} will exit with code {code} after {} (images crash_after)",
+                    c.task_name(task),
+                    c.short_id(task),
+                    format_go_duration(after as i64)
+                )
+            });
             self.agent_schedule(task, after, Step::Exit { code });
         }
     }
@@ -249,6 +281,14 @@ impl Cluster {
                 // fails once it is gone.
                 self.agent[task].healthy = false;
                 self.agent[task].stopping = true;
+                let retries = hc.retries();
+                self.explain(Some(self.state.tasks[task].service), |c| {
+                    format!(
+                        "{}: task {} failed {retries} health probes in a row (healthcheck retries): unhealthy, the container is stopped",
+                        c.task_name(task),
+                        c.short_id(task)
+                    )
+                });
                 let (latency, code) = self.stop_latency(task);
                 self.agent_schedule(task, latency, Step::StopDone { code });
                 return;

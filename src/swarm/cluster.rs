@@ -26,7 +26,7 @@ use crate::sim::queue::{EventKey, EventQueue};
 use crate::sim::rng::{RngStreams, random_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::*;
-use crate::swarm::store::{ClusterState, LogKind, LogRecord};
+use crate::swarm::store::{ClusterState, Explanation, LogKind, LogRecord};
 
 use super::agent::AgentTask;
 use super::restart::RestartSupervisor;
@@ -144,6 +144,9 @@ pub struct Cluster {
     pub keep_log: bool,
     /// Whether to record each service's running count over time.
     pub record_series: bool,
+    /// Whether to record explanations of every decision.
+    pub explain: bool,
+    pub explanations: Vec<Explanation>,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
@@ -219,6 +222,8 @@ impl Cluster {
             log: Vec::new(),
             keep_log,
             record_series: false,
+            explain: false,
+            explanations: Vec::new(),
             stats: Vec::new(),
             events_processed: 0,
             agent: Vec::new(),
@@ -702,6 +707,7 @@ impl Cluster {
                 state: state.as_str().to_string(),
                 desired_state: String::new(),
                 message,
+                cause: "updater",
             });
         }
     }
@@ -714,7 +720,7 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn log_task(&mut self, task: TaskId, _cause: Cause) {
+    pub(crate) fn log_task(&mut self, task: TaskId, cause: Cause) {
         if !self.keep_log {
             return;
         }
@@ -729,8 +735,37 @@ impl Cluster {
             state: t.state.api_str().to_string(),
             desired_state: t.desired.api_str().to_string(),
             message,
+            cause,
         };
         self.log.push(rec);
+    }
+
+    /// Records an explanation of a decision, if explanations are on. The
+    /// text is only built when they are.
+    pub fn explain<F>(&mut self, service: Option<ServiceId>, text: F)
+    where
+        F: FnOnce(&Cluster) -> String,
+    {
+        if self.explain {
+            let text = text(self);
+            self.explanations.push(Explanation {
+                time: self.now,
+                service,
+                text,
+            });
+        }
+    }
+
+    /// `name.slot` of a task, as the CLI shows it.
+    pub fn task_name(&self, task: TaskId) -> String {
+        let t = &self.state.tasks[task];
+        t.name(&self.state.services[t.service], &self.state.nodes)
+    }
+
+    /// The first 12 characters of a task's id.
+    pub fn short_id(&self, task: TaskId) -> &str {
+        let id = &self.state.tasks[task].id;
+        &id[..id.len().min(12)]
     }
 
     pub fn log_node(&mut self, node: NodeId, what: &str) {
@@ -751,6 +786,7 @@ impl Cluster {
                 n.status.as_str(),
                 n.availability.as_str()
             ),
+            cause: "dispatcher",
         };
         self.log.push(rec);
     }

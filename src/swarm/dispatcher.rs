@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use crate::sim::time::{millis, secs};
+use crate::sim::time::{format_go_duration, millis, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
 
@@ -42,6 +42,15 @@ impl Cluster {
             deadline.max(self.now),
             Event::HeartbeatExpired { node, epoch },
         );
+        self.explain(None, |c| {
+            format!(
+                "node {} stopped; its last heartbeat was {} ago with a {} period, so the managers notice in {} (3 periods after that heartbeat)",
+                c.state.nodes[node].hostname,
+                format_go_duration(since_last as i64),
+                format_go_duration(period as i64),
+                format_go_duration((deadline.max(c.now) - c.now) as i64)
+            )
+        });
     }
 
     /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
@@ -50,6 +59,12 @@ impl Cluster {
             return;
         }
         self.state.nodes[node].status = NodeStatus::Down;
+        self.explain(None, |c| {
+            format!(
+                "node {} missed its heartbeat deadline: the managers mark it down (heartbeat failure)",
+                c.state.nodes[node].hostname
+            )
+        });
         self.log_node(node, "down");
         self.notify_node(node);
         self.queue.push(

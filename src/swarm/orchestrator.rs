@@ -62,6 +62,13 @@ impl Cluster {
             // ones in the lowest free slot numbers.
             let slots: Vec<SlotWork> = running.iter().map(|(s, t)| work(*s, t)).collect();
             self.updater_update(service, slots);
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: {num} of {replicas} replicas have a slot: {} new task(s) in the lowest free slot numbers",
+                    c.state.services[service].spec.name,
+                    replicas - num
+                )
+            });
             let mut slot = 0;
             for _ in 0..(replicas - num) {
                 loop {
@@ -114,6 +121,17 @@ impl Cluster {
                 .iter()
                 .flat_map(|(_, (_, t))| t.iter().copied())
                 .collect();
+            self.explain(Some(service), |c| {
+                let slots: Vec<String> = indexed[keep..]
+                    .iter()
+                    .map(|(_, (slot, _))| slot.to_string())
+                    .collect();
+                format!(
+                    "{}: scaled down to {replicas}: slot(s) {} removed (from the nodes with the most copies, non-running first)",
+                    c.state.services[service].spec.name,
+                    slots.join(", ")
+                )
+            });
             self.updater_update(service, kept);
             self.delete_dead_slots(dead);
             for t in removed {
@@ -228,6 +246,17 @@ impl Cluster {
         let n = &self.state.nodes[node];
         let invalid = n.status == NodeStatus::Down || n.availability == Availability::Drain;
         if invalid {
+            self.explain(None, |c| {
+                let n = &c.state.nodes[node];
+                if n.status == NodeStatus::Down {
+                    format!("node {} is down: its tasks are restarted elsewhere", n.hostname)
+                } else {
+                    format!(
+                        "node {} is drained: its tasks are moved at once, outside any rolling update",
+                        n.hostname
+                    )
+                }
+            });
             let tasks: Vec<TaskId> = self
                 .tasks_on_node(node)
                 .into_iter()

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::sim::queue::EventKey;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimTime, format_go_duration};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
@@ -46,6 +46,18 @@ pub struct RestartSupervisor {
     pub history: HashMap<(ServiceId, u64), RestartInfo>,
 }
 
+/// How a stopped task ended, for explanations.
+fn ended(state: TaskState) -> &'static str {
+    match state {
+        TaskState::Complete => "exited 0",
+        TaskState::Failed => "failed",
+        TaskState::Rejected => "was rejected",
+        TaskState::Shutdown => "was shut down",
+        TaskState::Orphaned => "was orphaned",
+        _ => "stopped",
+    }
+}
+
 /// The key of a slot's restart history (swarmkit `SlotTuple`).
 fn tuple(service: ServiceId, slot: u64, node: Option<NodeId>) -> (ServiceId, u64) {
     if slot > 0 {
@@ -76,6 +88,31 @@ impl Cluster {
             "restart supervisor: task stopped",
         );
         if !self.should_restart(task) {
+            self.explain(Some(self.state.tasks[task].service), |c| {
+                let t = &c.state.tasks[task];
+                let p = t.spec.restart_policy();
+                let why = match p.condition {
+                    RestartCondition::None => "restart_policy.condition none".to_string(),
+                    RestartCondition::OnFailure if t.state == TaskState::Complete => {
+                        "it exited 0 and restart_policy.condition is on-failure".to_string()
+                    }
+                    _ => format!(
+                        "restart_policy.max_attempts {} reached{}",
+                        p.max_attempts,
+                        if p.window > 0 {
+                            format!(" within the {} window", format_go_duration(p.window as i64))
+                        } else {
+                            String::new()
+                        }
+                    ),
+                };
+                format!(
+                    "{}: task {} {} and is not replaced ({why})",
+                    c.task_name(task),
+                    c.short_id(task),
+                    ended(t.state)
+                )
+            });
             return;
         }
         let t = &self.state.tasks[task];
@@ -96,6 +133,40 @@ impl Cluster {
         );
         self.record_restart(new);
         self.stats[service].restarts += 1;
+        self.explain(Some(service), |c| {
+            let why = if drained {
+                "at once (restart delay 0 on a drained node)".to_string()
+            } else {
+                format!(
+                    "after the {} restart delay{}",
+                    format_go_duration(delay as i64),
+                    if policy.delay.is_some() {
+                        " (restart_policy.delay)"
+                    } else {
+                        " (Swarm's default)"
+                    }
+                )
+            };
+            let wait = if wait_stop {
+                " and once the old task has stopped"
+            } else {
+                ""
+            };
+            let what = if node_down {
+                "is on a node that is down".to_string()
+            } else if drained {
+                "is on a drained node".to_string()
+            } else {
+                ended(old_state).to_string()
+            };
+            format!(
+                "{}: task {} {what} (restart_policy.condition {}): replacement {} from the current spec starts {why}{wait}",
+                c.task_name(task),
+                c.short_id(task),
+                policy.condition.as_str(),
+                c.short_id(new)
+            )
+        });
         self.delay_start(Some(task), new, delay, wait_stop);
     }
 
@@ -213,6 +284,13 @@ impl Cluster {
         if let Some(d) = self.restart.delays.get_mut(&new) {
             d.timeout_timer = None;
             d.old_done = true;
+            self.explain(Some(self.state.tasks[new].service), |c| {
+                format!(
+                    "{}: the old task did not stop within 1 minute, so task {} starts anyway (old-task timeout)",
+                    c.task_name(new),
+                    c.short_id(new)
+                )
+            });
         }
         self.try_start(new);
     }

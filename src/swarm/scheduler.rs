@@ -464,6 +464,20 @@ impl Cluster {
                 break;
             };
             let node = ordered[iter % count];
+            self.explain(Some(service), |c| {
+                let (failures, by_service, total) = key(c, node);
+                format!(
+                    "{}: task {} placed on {}: {by_service} task(s) of the service and {total} in all there{}, the fewest (ties go to the node listed first)",
+                    c.task_name(task),
+                    c.short_id(task),
+                    c.state.nodes[node].hostname,
+                    if failures >= MAX_FAILURES {
+                        format!(", {failures} recent failures")
+                    } else {
+                        String::new()
+                    }
+                )
+            });
             self.assign(task, node, "scheduler assigned task to node");
             scheduled += 1;
             if scheduled == n || queue.is_empty() {
@@ -509,7 +523,16 @@ impl Cluster {
             let parts: Vec<String> = counts.iter().map(|(f, n)| f.explain(*n)).collect();
             format!("no suitable node ({})", parts.join("; "))
         };
-        let message = t.message;
+        if t.err.as_deref() != Some(err.as_str()) {
+            self.explain(Some(t.service), |c| {
+                format!(
+                    "{}: task {} stays pending: {err}",
+                    c.task_name(task),
+                    c.short_id(task)
+                )
+            });
+        }
+        let message = self.state.tasks[task].message;
         // The timestamp is refreshed on every failed attempt; the state
         // stays PENDING.
         let t = &mut self.state.tasks[task];

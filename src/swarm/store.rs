@@ -101,4 +101,16 @@ pub struct LogRecord {
     pub state: String,
     pub desired_state: String,
     pub message: String,
+    /// The component and rule that made the change (e.g. `updater: old
+    /// task shut down`), for explanations and diffs; not in events.csv.
+    pub cause: &'static str,
+}
+
+/// One decision of the simulator in plain language, naming the setting
+/// that caused it (`--explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    pub time: SimTime,
+    pub service: Option<ServiceId>,
+    pub text: String,
 }

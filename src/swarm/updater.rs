@@ -26,7 +26,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimDuration, SimTime, secs};
+use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
@@ -134,6 +134,12 @@ impl Cluster {
             status,
             Some(UpdateState::Paused | UpdateState::RollbackPaused)
         ) {
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: the update is paused, so the updater changes nothing until the next `docker service update`",
+                    c.state.services[service].spec.name
+                )
+            });
             return;
         }
         // 2. Dirty slots, in the order given.
@@ -143,6 +149,14 @@ impl Cluster {
             .collect();
         // 3. Nothing to do.
         if dirty.is_empty() {
+            if status.is_some() {
+                self.explain(Some(service), |c| {
+                    format!(
+                        "{}: every task already matches the spec: nothing left to update",
+                        c.state.services[service].spec.name
+                    )
+                });
+            }
             if matches!(
                 status,
                 Some(UpdateState::Updating | UpdateState::RollbackStarted)
@@ -198,6 +212,34 @@ impl Cluster {
             monitor_timer: None,
         };
         self.updaters.insert(service, updater);
+        self.explain(Some(service), |c| {
+            let u = &c.updaters[&service];
+            let rollback = status == Some(UpdateState::RollbackStarted);
+            let key = if rollback { "rollback_config" } else { "update_config" };
+            let set = if rollback {
+                c.state.services[service].spec.rollback_config.is_some()
+            } else {
+                c.state.services[service].spec.update_config.is_some()
+            };
+            format!(
+                "{}: {} of {} slot(s) starts with {key}{}: parallelism {}{}, delay {}, monitor {}, failure_action {}, max_failure_ratio {}, order {}",
+                u.spec.name,
+                if rollback { "rollback" } else { "update" },
+                u.dirty_slots,
+                if set { "" } else { " (Swarm's defaults: none set)" },
+                u.config.parallelism,
+                if u.config.parallelism == 0 {
+                    format!(" (all {} slots at once)", u.dirty_slots)
+                } else {
+                    String::new()
+                },
+                format_go_duration(u.config.delay as i64),
+                format_go_duration(u.monitor as i64),
+                u.config.failure_action.as_str(),
+                u.config.max_failure_ratio,
+                u.config.order.as_str(),
+            )
+        });
         self.updater_dispatch(service);
     }
 
@@ -205,6 +247,12 @@ impl Cluster {
     /// restart supervisor's pending delayed starts still fire.
     pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
         if let Some(u) = self.updaters.remove(&service) {
+            self.explain(Some(service), |_| {
+                format!(
+                    "{}: the service spec changed, so the update run in progress is cancelled (tasks it created stay)",
+                    u.spec.name
+                )
+            });
             for w in &u.workers {
                 if let Worker::Sleeping { timer } = w {
                     self.queue.cancel(*timer);
@@ -269,6 +317,12 @@ impl Cluster {
                 // The last slot is handed out: the main loop now waits for
                 // the workers.
                 u.phase = Phase::Draining;
+                self.explain(Some(service), |c| {
+                    format!(
+                        "{}: last slot handed out; failures are not read again until the final watch starts",
+                        c.state.services[service].spec.name
+                    )
+                });
             }
             self.worker_begin(service, w, work);
         }
@@ -298,6 +352,13 @@ impl Cluster {
             }
         }
         if let Some(existing) = running_task.or(clean_task) {
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: task {} already has the new spec: kept, the slot's other tasks are stopped",
+                    c.task_name(existing),
+                    c.short_id(existing)
+                )
+            });
             self.use_existing_task(service, w, &live, existing);
             return;
         }
@@ -314,6 +375,13 @@ impl Cluster {
             match self.plan_remove_old_tasks(&live) {
                 Ok(plan) => Some(plan),
                 Err(()) => {
+                    self.explain(Some(service), |c| {
+                        format!(
+                            "{}.{}: its tasks were shut down and replaced since the update started, so the updater creates nothing here (swarmkit aborts the store batch)",
+                            c.state.services[service].spec.name,
+                            work.slot
+                        )
+                    });
                     self.worker_slot_done(service, w);
                     return;
                 }
@@ -334,6 +402,20 @@ impl Cluster {
             work: work.clone(),
             start_first,
         };
+        self.explain(Some(service), |c| {
+            let name = c.task_name(new);
+            if start_first {
+                format!(
+                    "{name}: new task {} starts before the old one stops (order start-first)",
+                    c.short_id(new)
+                )
+            } else {
+                format!(
+                    "{name}: new task {} waits for the old task to stop (order stop-first)",
+                    c.short_id(new)
+                )
+            }
+        });
         match removal {
             None => self.delay_start(None, new, 0, false),
             Some(plan) => {
@@ -487,6 +569,24 @@ impl Cluster {
 
     /// The worker saw its new task at RUNNING or beyond.
     fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
+        self.explain(Some(service), |c| {
+            let t = &c.state.tasks[task];
+            let took = format_go_duration((c.now - t.created_at) as i64);
+            if state == TaskState::Running {
+                format!(
+                    "{}: task {} is running, {took} after it was created",
+                    c.task_name(task),
+                    c.short_id(task)
+                )
+            } else {
+                format!(
+                    "{}: task {} ended {} without running; the worker moves on (it does not retry)",
+                    c.task_name(task),
+                    c.short_id(task),
+                    state.api_str()
+                )
+            }
+        });
         let now = self.now;
         let u = self.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
@@ -518,6 +618,15 @@ impl Cluster {
             return;
         };
         if u.config.delay > 0 {
+            let delay = u.config.delay;
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: the worker sleeps {} before its next slot (update delay; swarmkit sleeps after every slot, the last one included)",
+                    c.state.services[service].spec.name,
+                    format_go_duration(delay as i64)
+                )
+            });
+            let u = self.updaters.get_mut(&service).expect("updater");
             let timer = self.queue.push(
                 self.now + u.config.delay,
                 Event::UpdaterDelay {
@@ -559,9 +668,28 @@ impl Cluster {
         }
         u.phase = Phase::Monitoring;
         // `Delay >= Monitor` stretches the final watch to `Delay + 1s`.
+        let configured = u.monitor;
         if u.config.delay >= u.monitor {
             u.monitor = u.config.delay + secs(1);
         }
+        let (monitor, delay) = (u.monitor, u.config.delay);
+        self.explain(Some(service), |c| {
+            let name = &c.state.services[service].spec.name;
+            if monitor != configured {
+                format!(
+                    "{name}: all slots done; watching for failures for {} (delay {} >= monitor {}, so delay + 1s)",
+                    format_go_duration(monitor as i64),
+                    format_go_duration(delay as i64),
+                    format_go_duration(configured as i64)
+                )
+            } else {
+                format!(
+                    "{name}: all slots done; watching for failures for {} (monitor)",
+                    format_go_duration(monitor as i64)
+                )
+            }
+        });
+        let u = self.updaters.get_mut(&service).expect("updater");
         let buffered = std::mem::take(&mut u.buffered);
         for task in buffered {
             if self.failure_triggers_action(service, task) {
@@ -631,21 +759,78 @@ impl Cluster {
             return false;
         }
         let Some(&started) = u.updated.get(&task) else {
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: task {} stopped; only tasks this update run created count as update failures",
+                    c.task_name(task),
+                    c.short_id(task)
+                )
+            });
             return false;
         };
+        let monitor = u.monitor;
         let counts = match started {
             None => true,
-            Some(s) => now - s <= u.monitor,
+            Some(s) => now - s <= monitor,
         };
         if !counts {
+            self.explain(Some(service), |c| {
+                format!(
+                    "{}: task {} stopped {} after it started, later than the {} monitor: not counted as an update failure",
+                    c.task_name(task),
+                    c.short_id(task),
+                    format_go_duration((now - started.unwrap_or(now)) as i64),
+                    format_go_duration(monitor as i64)
+                )
+            });
             return false;
         }
         u.counted.insert(task);
         u.failures += 1;
+        let (failures, dirty, ratio, action) = (
+            u.failures,
+            u.dirty_slots,
+            u.config.max_failure_ratio,
+            u.config.failure_action,
+        );
+        let rolling_back = u.status_at_start == Some(UpdateState::RollbackStarted);
         // Strictly greater, in float32 like swarmkit.
-        if (u.failures as f32) / (u.dirty_slots as f32) <= u.config.max_failure_ratio {
+        let trips = (failures as f32) / (dirty as f32) > ratio;
+        self.explain(Some(service), |c| {
+            let when = match started {
+                None => "before it ran".to_string(),
+                Some(s) => format!(
+                    "{} after it started, within the {} monitor",
+                    format_go_duration((now - s) as i64),
+                    format_go_duration(monitor as i64)
+                ),
+            };
+            let outcome = if trips {
+                match action {
+                    FailureAction::Pause => "so the update pauses (failure_action pause)".to_string(),
+                    FailureAction::Rollback if rolling_back => {
+                        "so the rollback pauses (failure_action rollback, but a rollback is never rolled back)".to_string()
+                    }
+                    FailureAction::Rollback => {
+                        "so the service rolls back to its previous spec (failure_action rollback)".to_string()
+                    }
+                    FailureAction::Continue => "but failure_action is continue".to_string(),
+                }
+            } else {
+                "so the update goes on".to_string()
+            };
+            format!(
+                "{}: task {} failed {when}: {failures} failure(s) of {dirty} slot(s) = {:.3} {} max_failure_ratio {ratio}, {outcome}",
+                c.task_name(task),
+                c.short_id(task),
+                failures as f32 / dirty as f32,
+                if trips { ">" } else { "<=" },
+            )
+        });
+        if !trips {
             return false;
         }
+        let u = self.updaters.get_mut(&service).expect("updater");
         let id = self.state.tasks[task].id.clone();
         match u.config.failure_action {
             FailureAction::Continue => false,
