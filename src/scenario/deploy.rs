@@ -205,14 +205,9 @@ fn ratio(n: Node, is_update: bool) -> R<f32> {
 fn update_config(n: Node, is_update: bool) -> R<UpdateConfig> {
     let m = n.map()?;
     m.check_keys(CONFIG_KEYS)?;
-    let mut c = UpdateConfig {
-        parallelism: 1,
-        delay: 0,
-        failure_action: FailureAction::Pause,
-        monitor: 0,
-        max_failure_ratio: 0.0,
-        order: UpdateOrder::StopFirst,
-    };
+    // docker stack deploy: absent keys are parallelism 1, delay 0, monitor
+    // 0 (the server's 5 s), pause, ratio 0, stop-first — Swarm's defaults.
+    let mut c = UpdateConfig::default();
     if let Some((p, v)) = child(&m, "parallelism") {
         c.parallelism = Node::new(v, &p).u64()?;
     }

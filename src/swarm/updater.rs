@@ -331,12 +331,7 @@ impl Cluster {
 
     /// `worker`: reuse a clean task of the slot, or create the new task.
     fn worker_begin(&mut self, service: ServiceId, w: usize, work: SlotWork) {
-        let live: Vec<TaskId> = work
-            .tasks
-            .iter()
-            .copied()
-            .filter(|&t| !self.state.tasks[t].deleted)
-            .collect();
+        let live = self.still_stored(&work.tasks);
         let mut running_task = None;
         let mut clean_task = None;
         for &t in &live {
@@ -423,6 +418,15 @@ impl Cluster {
                 self.delay_start(old, new, 0, true);
             }
         }
+    }
+
+    /// The tasks of a slot snapshot that are still in the store.
+    fn still_stored(&self, tasks: &[TaskId]) -> Vec<TaskId> {
+        tasks
+            .iter()
+            .copied()
+            .filter(|&t| !self.state.tasks[t].deleted)
+            .collect()
     }
 
     /// `useExistingTask`: keep `existing`, shut the others down, start it
@@ -598,12 +602,7 @@ impl Cluster {
             return;
         };
         if start_first && state == TaskState::Running {
-            let live: Vec<TaskId> = work
-                .tasks
-                .iter()
-                .copied()
-                .filter(|&t| !self.state.tasks[t].deleted)
-                .collect();
+            let live = self.still_stored(&work.tasks);
             // A failure here is only logged by swarmkit.
             if let Ok(plan) = self.plan_remove_old_tasks(&live) {
                 self.apply_remove_old_tasks(plan);
