@@ -10,7 +10,8 @@
 //!   replaced it in the same store batch (stop-first), when there is one,
 //!   else as half a poll before the poll that saw it.
 //! - `crash_after`: RUNNING → FAILED of tasks that exited on their own;
-//!   failures never seen RUNNING make `fail_on_start` 1.
+//!   when most failures were never seen RUNNING, `fail_on_start` is 1 and
+//!   `start` is STARTING → FAILED instead.
 //! - `exit_code`: from `task: non-zero exit (N)`.
 //!
 //! Each value is the median over the tasks of that image; an image with no
@@ -30,7 +31,8 @@ struct Samples {
     start: Vec<f64>,
     stop: Vec<f64>,
     crash: Vec<f64>,
-    fail_start: usize,
+    /// STARTING → FAILED of failures never seen RUNNING.
+    fail_start: Vec<f64>,
     exit_code: Option<i64>,
 }
 
@@ -88,7 +90,10 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
             if !asked {
                 match running {
                     Some(r) => s.crash.push(f - r),
-                    None => s.fail_start += 1,
+                    None => {
+                        let from = t.state_time("starting").unwrap_or(t.created);
+                        s.fail_start.push(f - from);
+                    }
                 }
                 s.exit_code = exit_code(&t.last.err).or(s.exit_code);
             }
@@ -124,11 +129,17 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         if let Some(v) = median(&s.stop).or(pool_stop) {
             p.stop = fixed(v);
         }
-        if let Some(v) = median(&s.crash) {
-            p.crash_after = Some(fixed(v));
-        }
-        if s.fail_start > 0 && s.crash.is_empty() {
+        // Most failures never seen RUNNING (the agent reports only the
+        // latest status, so a container that dies at once skips RUNNING):
+        // a failed start; else a crash after running.
+        if s.fail_start.len() > s.crash.len() {
             p.fail_on_start = 1.0;
+            p.crash_after = None;
+            if let Some(v) = median(&s.fail_start) {
+                p.start = fixed(v);
+            }
+        } else if let Some(v) = median(&s.crash) {
+            p.crash_after = Some(fixed(v));
         }
         if let Some(c) = s.exit_code {
             p.exit_code = c;

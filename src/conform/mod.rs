@@ -26,6 +26,9 @@ use crate::swarm::store::LogKind;
 use compare::{Check, compare_episodes, compare_slots, compare_transcripts, compare_updates};
 use engine::Engine;
 
+/// Per (service, slot): (created, creation order, row) of each task.
+type SlotRows = BTreeMap<(String, u64), Vec<(f64, usize, String)>>;
+
 /// The outcome of one scenario.
 pub struct Outcome {
     pub name: String,
@@ -169,8 +172,16 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         .collect();
     checks.push(compare_updates(&real_updates, &sim_updates));
 
-    let mut real_slots: BTreeMap<(String, u64), Vec<(f64, String)>> = BTreeMap::new();
-    for t in rec.tasks.values().filter(|t| rec.final_ids.contains(&t.id)) {
+    let mut real_slots: SlotRows = BTreeMap::new();
+    // Newest first: by creation time, then creation order (the simulator
+    // creates several tasks at one instant).
+    for (seq, t) in rec
+        .order
+        .iter()
+        .map(|id| &rec.tasks[id])
+        .enumerate()
+        .filter(|(_, t)| rec.final_ids.contains(&t.id))
+    {
         let row = format!(
             "{} {}/{} {}",
             t.image, t.last.desired, t.last.state, t.last.err
@@ -178,10 +189,10 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         real_slots
             .entry((t.service.clone(), t.slot))
             .or_default()
-            .push((t.created, row.trim_end().to_string()));
+            .push((t.created, seq, row.trim_end().to_string()));
     }
-    let mut sim_slots: BTreeMap<(String, u64), Vec<(f64, String)>> = BTreeMap::new();
-    for t in st.tasks.iter().filter(|t| !t.deleted) {
+    let mut sim_slots: SlotRows = BTreeMap::new();
+    for (seq, t) in st.tasks.iter().enumerate().filter(|(_, t)| !t.deleted) {
         let svc = &st.services[t.service];
         if svc.removed {
             continue;
@@ -196,13 +207,13 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         sim_slots
             .entry((svc.spec.name.clone(), t.slot))
             .or_default()
-            .push((secs_f64(t.created_at), row.trim_end().to_string()));
+            .push((secs_f64(t.created_at), seq, row.trim_end().to_string()));
     }
-    let newest_first = |m: BTreeMap<(String, u64), Vec<(f64, String)>>| {
+    let newest_first = |m: SlotRows| {
         m.into_iter()
             .map(|(k, mut v)| {
-                v.sort_by(|a, b| b.0.total_cmp(&a.0));
-                (k, v.into_iter().map(|(_, r)| r).collect())
+                v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+                (k, v.into_iter().map(|(_, _, r)| r).collect())
             })
             .collect::<BTreeMap<_, Vec<String>>>()
     };

@@ -99,7 +99,11 @@ pub fn real_words(text: &str) -> Result<Vec<String>> {
     }
     words.remove(0);
     if words.len() >= 2 && words[0] == "service" {
+        // `update --rollback` takes no other flag but --detach and --quiet
+        // ("other flags may not be combined with --rollback").
+        let rollback = words.iter().any(|w| w == "--rollback");
         let extra: &[&str] = match words[1].as_str() {
+            "update" if rollback => &["--detach"],
             "create" | "update" => &["--detach", "--no-resolve-image"],
             "rollback" | "scale" => &["--detach"],
             _ => &[],
@@ -293,4 +297,22 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
         std::thread::sleep(Duration::from_secs_f64(wait));
     }
     Ok(r.rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::real_words;
+
+    #[test]
+    fn real_commands_never_block_nor_resolve() {
+        let w = real_words("docker service update --image a:2 web").unwrap();
+        assert_eq!(
+            w[..4],
+            ["service", "update", "--detach", "--no-resolve-image"]
+        );
+        let w = real_words("docker service update --rollback web").unwrap();
+        assert_eq!(w, ["service", "update", "--detach", "--rollback", "web"]);
+        let w = real_words("docker service ps web").unwrap();
+        assert_eq!(w, ["service", "ps", "web"]);
+    }
 }
