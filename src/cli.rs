@@ -53,6 +53,19 @@ pub enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Check the simulator against a real Docker Swarm (DOCKER_HOST, see
+    /// conformance/README.md): replay each scenario on it, simulate it with
+    /// the measured latencies, compare; exit 1 on any mismatch.
+    Conform {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Results folder (default results/conformance/).
+        #[arg(long, default_value = "results/conformance")]
+        out: PathBuf,
+        /// The docker CLI to run (default: Debian's, matching its engine).
+        #[arg(long, default_value = "/usr/bin/docker")]
+        docker: PathBuf,
+    },
     /// Parse and check scenarios without simulating.
     Validate {
         #[arg(required = true)]
@@ -72,6 +85,15 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             explain,
         } => cmd_run(&scenario, seed, until.as_deref(), out, quiet, explain),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
+        Command::Conform {
+            scenarios,
+            out,
+            docker,
+        } => match crate::conform::run_suite(&scenarios, &out, &docker) {
+            Ok(true) => ExitStatus::Success,
+            Ok(false) => ExitStatus::Failure,
+            Err(e) => bad_input(format!("{e:#}")),
+        },
     }
 }
 

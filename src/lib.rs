@@ -2,6 +2,7 @@
 //! rolling updates and rollbacks.
 
 pub mod cli;
+pub mod conform;
 pub mod dist;
 pub mod report;
 pub mod runner;

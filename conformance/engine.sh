@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# A private single-node Docker Swarm for the conformance suite.
+#
+#   conformance/engine.sh start    install docker.io + busybox-static if missing,
+#                                  start dockerd (own data root, exec root, socket),
+#                                  swarm init on 127.0.0.1, build the test images
+#   conformance/engine.sh stop     leave the swarm, stop dockerd, remove its folder
+#   conformance/engine.sh status   exit 0 when the engine answers
+#   conformance/engine.sh env      print `export DOCKER_HOST=...` for this engine
+#
+# The engine must never reach outside this machine: dockerd gets
+# DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (the swarm executor does not pull),
+# no bridge and no iptables rules, and the swarm listens on 127.0.0.1 only.
+# The folder is $SWARMSIM_ENGINE_DIR (default /tmp/swarmsim-conform): short,
+# because a unix socket path must stay under 108 bytes.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+DIR="${SWARMSIM_ENGINE_DIR:-/tmp/swarmsim-conform}"
+SOCK="$DIR/docker.sock"
+PIDFILE="$DIR/dockerd.pid"
+LOG="$DIR/dockerd.log"
+# The Debian CLI matches the Debian engine; another docker (e.g. a newer static
+# client in /usr/local/bin) would print other formats.
+DOCKER="${SWARMSIM_DOCKER:-/usr/bin/docker}"
+export DOCKER_HOST="unix://$SOCK"
+
+say() { echo "engine: $*" >&2; }
+
+install_packages() {
+    local missing=()
+    [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing+=(docker.io)
+    [ -x /bin/busybox ] && /bin/busybox --help 2>/dev/null | grep -q 'statically linked' \
+        || dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+    command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+running() {
+    [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null \
+        && "$DOCKER" version >/dev/null 2>&1
+}
+
+build_images() {
+    local b="$DIR/build"
+    rm -rf "$b"; mkdir -p "$b/bin"
+    gcc -static -O2 -o "$b/testprog" "$HERE/testprog.c"
+    cp /bin/busybox "$b/bin/busybox"
+    # `docker build` of each behaviour tag; the behaviour is baked in as ENV.
+    while read -r tag envs; do
+        [ -z "$tag" ] || [ "${tag#\#}" != "$tag" ] && continue
+        {
+            echo "FROM scratch"
+            echo "COPY bin/busybox /bin/busybox"
+            echo "COPY bin/busybox /bin/sh"
+            echo "COPY testprog /testprog"
+            for e in $envs; do echo "ENV $e"; done
+            echo "ENTRYPOINT [\"/testprog\"]"
+        } > "$b/Dockerfile.$tag"
+        "$DOCKER" build -q -f "$b/Dockerfile.$tag" -t "swarmsim-test:$tag" "$b" >/dev/null
+        say "built swarmsim-test:$tag ($envs)"
+    done < "$HERE/images.txt"
+}
+
+start() {
+    install_packages
+    if running; then say "already running ($DOCKER_HOST)"; return 0; fi
+    mkdir -p "$DIR"
+    say "starting dockerd in $DIR"
+    # setsid: the engine outlives this script and is stopped by `stop`.
+    DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd \
+        --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$PIDFILE" \
+        -H "unix://$SOCK" --bridge none --iptables=false --ip-masq=false \
+        --containerd-namespace swarmsim-conform \
+        --containerd-plugins-namespace swarmsim-conform-plugins \
+        > "$LOG" 2>&1 < /dev/null &
+    local i
+    for i in $(seq 1 100); do
+        if "$DOCKER" version >/dev/null 2>&1; then break; fi
+        if [ $i -eq 100 ] || ! kill -0 $! 2>/dev/null; then
+            say "dockerd did not start; last lines of $LOG:"
+            tail -n 15 "$LOG" >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+    if ! "$DOCKER" info --format '{{.Swarm.LocalNodeState}}' | grep -qx active; then
+        "$DOCKER" swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
+    fi
+    build_images
+    say "ready: export DOCKER_HOST=$DOCKER_HOST"
+}
+
+stop() {
+    if [ -f "$PIDFILE" ]; then
+        local pid; pid="$(cat "$PIDFILE")"
+        "$DOCKER" swarm leave --force >/dev/null 2>&1 || true
+        kill "$pid" 2>/dev/null || true
+        local i
+        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    # Container mounts under the data root must go before the folder can.
+    if [ -d "$DIR" ]; then
+        grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        rm -rf "$DIR"
+    fi
+    say "stopped"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) if running; then echo "running: DOCKER_HOST=$DOCKER_HOST"; else echo "not running"; exit 1; fi ;;
+    env) echo "export DOCKER_HOST=$DOCKER_HOST" ;;
+    *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,160 @@
+//! Image latencies measured from a real run, as fixed image profiles for
+//! the simulator (issue: "runs swarmsim on the same scenario with image
+//! latencies measured from that run").
+//!
+//! - `pull`: PREPARING → READY (the engine creates the container there;
+//!   the image is local, nothing is pulled).
+//! - `start`: STARTING → RUNNING.
+//! - `stop`: desired SHUTDOWN → observed SHUTDOWN. The desired change has
+//!   no timestamp of its own: it is taken as the creation of the task that
+//!   replaced it in the same store batch (stop-first), when there is one,
+//!   else as half a poll before the poll that saw it.
+//! - `crash_after`: RUNNING → FAILED of tasks that exited on their own;
+//!   when most failures were never seen RUNNING, `fail_on_start` is 1 and
+//!   `start` is STARTING → FAILED instead.
+//! - `exit_code`: from `task: non-zero exit (N)`.
+//!
+//! Each value is the median over the tasks of that image; an image with no
+//! sample of a kind takes the median over all images (or the scenario's
+//! own value when no image has one).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::record::{POLL, Recording, TaskObs};
+use crate::dist::Dist;
+use crate::scenario::ImageProfiles;
+
+#[derive(Default, Debug)]
+struct Samples {
+    pull: Vec<f64>,
+    start: Vec<f64>,
+    stop: Vec<f64>,
+    crash: Vec<f64>,
+    /// STARTING → FAILED of failures never seen RUNNING.
+    fail_start: Vec<f64>,
+    exit_code: Option<i64>,
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+fn exit_code(err: &str) -> Option<i64> {
+    let rest = err.split("non-zero exit (").nth(1)?;
+    rest.split(')').next()?.parse().ok()
+}
+
+fn fixed(s: f64) -> Dist {
+    Dist::Fixed((s.max(0.0) * 1e9).round() as u64)
+}
+
+fn stop_requested(t: &TaskObs, all: &[&TaskObs]) -> Option<f64> {
+    let seen = t.desired_time("shutdown")?;
+    let half = POLL.as_secs_f64() / 2.0;
+    let replacement = all
+        .iter()
+        .filter(|o| o.service == t.service && o.slot == t.slot && o.id != t.id)
+        .map(|o| o.created)
+        .filter(|&c| c <= seen && c >= seen - POLL.as_secs_f64() - 0.1)
+        .fold(None, |a: Option<f64>, c| Some(a.map_or(c, |a| a.max(c))));
+    Some(replacement.unwrap_or(seen - half))
+}
+
+/// The measured profiles and a human-readable account of them.
+pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+    let all: Vec<&TaskObs> = rec.order.iter().map(|id| &rec.tasks[id]).collect();
+    let mut by_image: BTreeMap<String, Samples> = BTreeMap::new();
+    for t in &all {
+        let s = by_image.entry(t.image.clone()).or_default();
+        if let (Some(p), Some(r)) = (t.state_time("preparing"), t.state_time("ready")) {
+            s.pull.push(r - p);
+        }
+        let running = t.state_time("running");
+        if let (Some(a), Some(b)) = (t.state_time("starting"), running) {
+            s.start.push(b - a);
+        }
+        if let (Some(req), Some(done), Some(_)) =
+            (stop_requested(t, &all), t.state_time("shutdown"), running)
+        {
+            s.stop.push(done - req);
+        }
+        if let Some(f) = t.state_time("failed") {
+            // Exited on its own: the orchestrator had not asked it to stop.
+            let asked = t.desired_time("shutdown").is_some_and(|d| d < f);
+            if !asked {
+                match running {
+                    Some(r) => s.crash.push(f - r),
+                    None => {
+                        let from = t.state_time("starting").unwrap_or(t.created);
+                        s.fail_start.push(f - from);
+                    }
+                }
+                s.exit_code = exit_code(&t.last.err).or(s.exit_code);
+            }
+        }
+    }
+    let pooled = |f: fn(&Samples) -> &Vec<f64>| {
+        let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
+        median(&v)
+    };
+    let pool_pull = pooled(|s| &s.pull);
+    let pool_start = pooled(|s| &s.start);
+    let pool_stop = pooled(|s| &s.stop);
+
+    let mut out = base.clone();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "| image | pull (n) | start (n) | stop (n) | crash_after (n) | fail_on_start | exit_code |"
+    );
+    let _ = writeln!(text, "| --- | --- | --- | --- | --- | --- | --- |");
+    let show = |m: Option<f64>, n: usize| match m {
+        Some(m) => format!("{m:.3}s ({n})"),
+        None => "pooled".to_string(),
+    };
+    for (image, s) in &by_image {
+        let mut p = base.profile(image).clone();
+        if let Some(v) = median(&s.pull).or(pool_pull) {
+            p.pull = fixed(v);
+        }
+        if let Some(v) = median(&s.start).or(pool_start) {
+            p.start = fixed(v);
+        }
+        if let Some(v) = median(&s.stop).or(pool_stop) {
+            p.stop = fixed(v);
+        }
+        // Most failures never seen RUNNING (the agent reports only the
+        // latest status, so a container that dies at once skips RUNNING):
+        // a failed start; else a crash after running.
+        if s.fail_start.len() > s.crash.len() {
+            p.fail_on_start = 1.0;
+            p.crash_after = None;
+            if let Some(v) = median(&s.fail_start) {
+                p.start = fixed(v);
+            }
+        } else if let Some(v) = median(&s.crash) {
+            p.crash_after = Some(fixed(v));
+        }
+        if let Some(c) = s.exit_code {
+            p.exit_code = c;
+        }
+        let _ = writeln!(
+            text,
+            "| {image} | {} | {} | {} | {} | {} | {} |",
+            show(median(&s.pull), s.pull.len()),
+            show(median(&s.start), s.start.len()),
+            show(median(&s.stop), s.stop.len()),
+            median(&s.crash).map_or("-".to_string(), |m| format!("{m:.3}s ({})", s.crash.len())),
+            p.fail_on_start,
+            p.exit_code
+        );
+        out.images.insert(image.clone(), p);
+    }
+    (out, text)
+}

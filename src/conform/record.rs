@@ -1,0 +1,318 @@
+//! Runs a scenario's timeline against the real engine at the scenario's
+//! times and records what happened: every task state change and every
+//! UpdateStatus change (polled through the Engine API), and what the CLI
+//! printed for each command.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+use super::engine::{Engine, parse_time, split_words};
+use crate::scenario::{Action, Scenario};
+use crate::sim::time::{format_go_duration, secs_f64};
+
+/// How often the engine is polled.
+pub const POLL: Duration = Duration::from_millis(50);
+/// How long to keep recording after the last timeline item when the
+/// scenario has no `until`.
+const TAIL: f64 = 5.0;
+
+/// One observation of a task (times in seconds from the scenario start).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSnap {
+    pub state: String,
+    pub desired: String,
+    pub message: String,
+    pub err: String,
+    /// `Status.Timestamp`: when the engine says the state changed.
+    pub ts: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskObs {
+    pub id: String,
+    pub service: String,
+    pub slot: u64,
+    pub image: String,
+    pub created: f64,
+    /// Each observed state with its engine timestamp, in order.
+    pub states: Vec<(String, f64)>,
+    /// Each observed desired state with the poll time it was first seen.
+    pub desired: Vec<(String, f64)>,
+    pub last: TaskSnap,
+}
+
+impl TaskObs {
+    pub fn state_time(&self, state: &str) -> Option<f64> {
+        self.states
+            .iter()
+            .find(|(s, _)| s == state)
+            .map(|&(_, t)| t)
+    }
+    pub fn desired_time(&self, desired: &str) -> Option<f64> {
+        self.desired
+            .iter()
+            .find(|(s, _)| s == desired)
+            .map(|&(_, t)| t)
+    }
+}
+
+/// One UpdateStatus change of a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateObs {
+    pub service: String,
+    /// Best estimate of when it happened: `StartedAt` for a new start,
+    /// `CompletedAt` for a completion, else the poll that saw it.
+    pub t: f64,
+    pub state: String,
+    pub message: String,
+}
+
+pub struct Recording {
+    /// `[time] $ command` and the real CLI's output, like swarmsim's.
+    pub transcript: String,
+    /// JSON lines: actions, task changes and update changes.
+    pub trace: String,
+    /// By task id; `order` keeps first-seen order.
+    pub tasks: BTreeMap<String, TaskObs>,
+    pub order: Vec<String>,
+    pub updates: Vec<UpdateObs>,
+    /// The engine's node name (`NODE` in `service ps`).
+    pub hostname: String,
+    /// Actions the real engine cannot replay (node events, kills).
+    pub unsupported: Vec<String>,
+    pub end: f64,
+    /// Ids of the tasks that the engine still had at the last poll.
+    pub final_ids: std::collections::BTreeSet<String>,
+}
+
+/// The docker CLI words for the real engine: `--detach` so that create,
+/// update, rollback and scale return at once (the CLI otherwise follows the
+/// progress), `--no-resolve-image` so that it never asks a registry.
+pub fn real_words(text: &str) -> Result<Vec<String>> {
+    let mut words = split_words(text)?;
+    if words.first().map(String::as_str) != Some("docker") {
+        bail!("not a docker command: {text}");
+    }
+    words.remove(0);
+    if words.len() >= 2 && words[0] == "service" {
+        // `update --rollback` takes no other flag but --detach and --quiet
+        // ("other flags may not be combined with --rollback").
+        let rollback = words.iter().any(|w| w == "--rollback");
+        let extra: &[&str] = match words[1].as_str() {
+            "update" if rollback => &["--detach"],
+            "create" | "update" => &["--detach", "--no-resolve-image"],
+            "rollback" | "scale" => &["--detach"],
+            _ => &[],
+        };
+        for (i, e) in extra.iter().enumerate() {
+            words.insert(2 + i, e.to_string());
+        }
+    }
+    Ok(words)
+}
+
+fn epoch_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+struct Recorder<'a> {
+    engine: &'a Engine,
+    t0_ns: i128,
+    start: Instant,
+    rec: Recording,
+    last_update: BTreeMap<String, (String, String, Option<f64>, Option<f64>)>,
+}
+
+impl Recorder<'_> {
+    fn now(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+    fn rel(&self, s: &Value) -> Option<f64> {
+        parse_time(s.as_str()?).map(|ns| (ns - self.t0_ns) as f64 / 1e9)
+    }
+    fn log(&mut self, v: Value) {
+        self.rec.trace.push_str(&v.to_string());
+        self.rec.trace.push('\n');
+    }
+
+    fn poll(&mut self) -> Result<()> {
+        let t = self.now();
+        let services = self.engine.get("/services")?;
+        let mut names = BTreeMap::new();
+        for s in services.as_array().into_iter().flatten() {
+            let id = s["ID"].as_str().unwrap_or("").to_string();
+            let name = s["Spec"]["Name"].as_str().unwrap_or("").to_string();
+            names.insert(id, name.clone());
+            let us = &s["UpdateStatus"];
+            let state = us["State"].as_str().unwrap_or("").to_string();
+            let message = us["Message"].as_str().unwrap_or("").to_string();
+            let started = self.rel(&us["StartedAt"]);
+            let completed = self.rel(&us["CompletedAt"]);
+            let cur = (state.clone(), message.clone(), started, completed);
+            if self.last_update.get(&name) != Some(&cur) {
+                let prev = self.last_update.insert(name.clone(), cur);
+                let prev_started = prev.as_ref().and_then(|p| p.2);
+                if !state.is_empty() {
+                    let when = match state.as_str() {
+                        "completed" | "rollback_completed" => completed,
+                        _ if started != prev_started => started,
+                        _ => None,
+                    };
+                    self.rec.updates.push(UpdateObs {
+                        service: name.clone(),
+                        t: when.unwrap_or(t),
+                        state: state.clone(),
+                        message: message.clone(),
+                    });
+                }
+                self.log(
+                    json!({"t": t, "kind": "update", "service": name, "state": state,
+                    "message": message, "started_at": started, "completed_at": completed}),
+                );
+            }
+        }
+        let tasks = self.engine.get("/tasks")?;
+        self.rec.final_ids.clear();
+        for task in tasks.as_array().into_iter().flatten() {
+            let id = task["ID"].as_str().unwrap_or("").to_string();
+            self.rec.final_ids.insert(id.clone());
+            let st = &task["Status"];
+            let snap = TaskSnap {
+                state: st["State"].as_str().unwrap_or("").to_string(),
+                desired: task["DesiredState"].as_str().unwrap_or("").to_string(),
+                message: st["Message"].as_str().unwrap_or("").to_string(),
+                err: st["Err"].as_str().unwrap_or("").to_string(),
+                ts: self.rel(&st["Timestamp"]).unwrap_or(t),
+            };
+            if self.rec.tasks.get(&id).map(|o| &o.last) == Some(&snap) {
+                continue;
+            }
+            let service = names
+                .get(task["ServiceID"].as_str().unwrap_or(""))
+                .cloned()
+                .unwrap_or_default();
+            let slot = task["Slot"].as_u64().unwrap_or(0);
+            let image = task["Spec"]["ContainerSpec"]["Image"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let created = self.rel(&task["CreatedAt"]).unwrap_or(t);
+            self.log(
+                json!({"t": t, "kind": "task", "service": service, "task_id": id,
+                "slot": slot, "image": image, "created_at": created, "state": snap.state,
+                "desired_state": snap.desired, "timestamp": snap.ts, "message": snap.message,
+                "err": snap.err}),
+            );
+            let obs = self.rec.tasks.entry(id.clone()).or_insert_with(|| TaskObs {
+                id: id.clone(),
+                service,
+                slot,
+                image,
+                created,
+                states: Vec::new(),
+                desired: Vec::new(),
+                last: snap.clone(),
+            });
+            if obs.states.last().map(|(s, _)| s) != Some(&snap.state) {
+                obs.states.push((snap.state.clone(), snap.ts));
+            }
+            if obs.desired.last().map(|(s, _)| s) != Some(&snap.desired) {
+                obs.desired.push((snap.desired.clone(), t));
+            }
+            obs.last = snap;
+            if !self.rec.order.contains(&id) {
+                self.rec.order.push(id);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replays `scenario`'s timeline on the (clean) engine and records it.
+pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
+    let hostname = engine.hostname()?;
+    let last_at = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+    let end = match scenario.until {
+        Some(u) => secs_f64(u),
+        None => secs_f64(last_at) + TAIL,
+    };
+    let mut r = Recorder {
+        engine,
+        t0_ns: epoch_ns(),
+        start: Instant::now(),
+        rec: Recording {
+            transcript: String::new(),
+            trace: String::new(),
+            tasks: BTreeMap::new(),
+            order: Vec::new(),
+            updates: Vec::new(),
+            hostname,
+            unsupported: Vec::new(),
+            end,
+            final_ids: Default::default(),
+        },
+        last_update: BTreeMap::new(),
+    };
+    let mut next = 0;
+    loop {
+        while next < scenario.timeline.len() && secs_f64(scenario.timeline[next].at) <= r.now() {
+            let item = &scenario.timeline[next];
+            next += 1;
+            let stamp = format!("[{}]", format_go_duration(item.at as i64));
+            let t = r.now();
+            match &item.action {
+                Action::Docker { text, .. } => {
+                    let words = real_words(text)?;
+                    let out = engine.cli(&words)?;
+                    let _ = writeln!(r.rec.transcript, "{stamp} $ {text}");
+                    r.rec.transcript.push_str(&out.stdout);
+                    r.rec.transcript.push_str(&out.stderr);
+                    r.log(json!({"t": t, "kind": "action", "at": secs_f64(item.at),
+                        "command": words, "exit_code": out.code, "stdout": out.stdout,
+                        "stderr": out.stderr}));
+                }
+                other => {
+                    let what = format!("{other:?}");
+                    let _ = writeln!(r.rec.transcript, "{stamp} # not replayed: {what}");
+                    r.rec.unsupported.push(what);
+                }
+            }
+        }
+        r.poll()?;
+        let now = r.now();
+        if next >= scenario.timeline.len() && now >= end {
+            break;
+        }
+        let mut wait = POLL.as_secs_f64();
+        if let Some(item) = scenario.timeline.get(next) {
+            wait = wait.min((secs_f64(item.at) - now).max(0.0));
+        }
+        std::thread::sleep(Duration::from_secs_f64(wait));
+    }
+    Ok(r.rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::real_words;
+
+    #[test]
+    fn real_commands_never_block_nor_resolve() {
+        let w = real_words("docker service update --image a:2 web").unwrap();
+        assert_eq!(
+            w[..4],
+            ["service", "update", "--detach", "--no-resolve-image"]
+        );
+        let w = real_words("docker service update --rollback web").unwrap();
+        assert_eq!(w, ["service", "update", "--detach", "--rollback", "web"]);
+        let w = real_words("docker service ps web").unwrap();
+        assert_eq!(w, ["service", "ps", "web"]);
+    }
+}
