@@ -149,6 +149,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
             seed: None,
             until: Some(until),
             keep_log: true,
+            ..Default::default()
         },
     );
 
