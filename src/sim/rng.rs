@@ -93,18 +93,28 @@ pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
     n[8..16].copy_from_slice(&rng.next_u64().to_le_bytes());
     n[16] = rng.next_u32().to_le_bytes()[0];
     n[0] |= 0x80;
-    // Repeated long division by 36, least significant digit first.
-    let mut digits = [0u8; 27];
-    for d in digits.iter_mut() {
-        let mut rem: u32 = 0;
-        for byte in n.iter_mut() {
-            let cur = (rem << 8) | u32::from(*byte);
-            *byte = (cur / 36) as u8;
-            rem = cur % 36;
+    // The 136-bit number (n[0] most significant, as Go's SetBytes reads
+    // it) as three 64-bit limbs, most significant first.
+    let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
+    let mut limbs = [u64::from(n[0]), (lo >> 64) as u64, lo as u64];
+    // Divide by 36^12 three times: 36 base-36 digits, least significant
+    // first (the number has 27).
+    const CHUNK: u64 = 36u64.pow(12);
+    let mut digits = [0u8; 36];
+    for chunk in digits.chunks_mut(12) {
+        let mut rem: u64 = 0;
+        for limb in limbs.iter_mut() {
+            let cur = (u128::from(rem) << 64) | u128::from(*limb);
+            *limb = (cur / u128::from(CHUNK)) as u64;
+            rem = (cur % u128::from(CHUNK)) as u64;
         }
-        *d = rem as u8;
+        for d in chunk.iter_mut() {
+            *d = (rem % 36) as u8;
+            rem /= 36;
+        }
     }
-    debug_assert!(n.iter().all(|&b| b == 0), "2^136 < 36^27");
+    debug_assert!(limbs.iter().all(|&l| l == 0), "2^136 < 36^36");
+    // Go: Text(36)[1:26] — skip the most significant of the 27 digits.
     digits[1..=ID_LEN]
         .iter()
         .rev()
