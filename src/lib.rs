@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod dist;
+pub mod regress;
 pub mod report;
 pub mod runner;
 pub mod scenario;
