@@ -556,6 +556,7 @@ fn eval_over(
     };
     // One summary per seed, in seed order (a plain deterministic loop).
     let mut per_seed: Vec<(u64, ServiceSummary)> = Vec::with_capacity(n as usize);
+    let mut name = String::new();
     for seed in seed_start..seed_start + n {
         let r = run(
             scenario.clone(),
@@ -565,7 +566,10 @@ fn eval_over(
             },
         );
         match resolve(e, &r.summary.services) {
-            Ok((_, svc)) => per_seed.push((seed, svc.clone())),
+            Ok((resolved, svc)) => {
+                name = resolved;
+                per_seed.push((seed, svc.clone()));
+            }
             Err(msg) => {
                 res.failures.push(Failure {
                     what: "service".into(),
@@ -577,13 +581,7 @@ fn eval_over(
             }
         }
     }
-    let name = e.service.clone().unwrap_or_else(|| {
-        scenario
-            .services
-            .first()
-            .map(|s| s.name.clone())
-            .unwrap_or_default()
-    });
+    res.title = res.title.replace("(the service)", &name);
     for check in checks {
         match check {
             StatCheck::Stat {

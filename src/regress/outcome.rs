@@ -6,9 +6,9 @@
 //! | 0 | success |
 //! | 1 | an expectation failed |
 //! | 2 | bad input |
-//! | 3 | `--fail-on paused`: an update ended `paused` |
-//! | 4 | `--fail-on rollback`: an update was rolled back (`rollback_started` or `rollback_completed` at the end) |
-//! | 5 | `--fail-on rollback_paused`: a rollback itself paused |
+//! | 3 | `--fail-on paused`: an update (or a rollback) ended paused |
+//! | 4 | `--fail-on rollback`: the service was rolled back (`rollback_started`, `rollback_completed` or `rollback_paused` at the end) |
+//! | 5 | `--fail-on rollback_paused`: a rollback itself paused (checked first) |
 //! | 6 | `--fail-on updating`: an update or rollback was still running at the end |
 
 use crate::report::results::Summary;
@@ -56,8 +56,11 @@ impl Outcome {
     /// Whether a final update state is this outcome.
     fn matches(self, state: &str) -> bool {
         match self {
-            Outcome::Paused => state == "paused",
-            Outcome::Rollback => matches!(state, "rollback_started" | "rollback_completed"),
+            Outcome::Paused => matches!(state, "paused" | "rollback_paused"),
+            Outcome::Rollback => matches!(
+                state,
+                "rollback_started" | "rollback_completed" | "rollback_paused"
+            ),
             Outcome::RollbackPaused => state == "rollback_paused",
             Outcome::Updating => matches!(state, "updating" | "rollback_started"),
         }
@@ -85,10 +88,11 @@ pub fn parse_list(text: &str) -> Result<Vec<Outcome>, String> {
 /// service and its final update state and message.
 pub fn occurred(summary: &Summary, wanted: &[Outcome]) -> Vec<(Outcome, String)> {
     let mut hits = Vec::new();
+    // The most specific outcome first.
     for o in [
+        Outcome::RollbackPaused,
         Outcome::Paused,
         Outcome::Rollback,
-        Outcome::RollbackPaused,
         Outcome::Updating,
     ] {
         if !wanted.contains(&o) {
