@@ -6,17 +6,33 @@ use std::rc::Rc;
 
 use clap::{Parser, Subcommand};
 
+use crate::regress::{check, diff, eval, lint, outcome};
 use crate::runner::{RunOptions, run};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
-/// Exit statuses (contract §1): 0 success, 1 an expectation failed, 2 bad
-/// input.
+/// Exit statuses (contract §1): 0 success, 1 an expectation failed (or
+/// `diff` found a difference, or `lint --deny` a denied warning), 2 bad
+/// input; `run --fail-on` adds 3 to 6 ([`outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
-    Success = 0,
-    Failure = 1,
-    BadInput = 2,
+    Success,
+    Failure,
+    BadInput,
+    /// A `--fail-on` outcome: 3 paused, 4 rollback, 5 rollback_paused,
+    /// 6 updating.
+    Outcome(u8),
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::BadInput => 2,
+            ExitStatus::Outcome(c) => c,
+        }
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -34,8 +50,17 @@ pub struct Cli {
 pub enum Command {
     /// Run one simulation: print the transcript, write results.
     Run {
-        /// Scenario file (YAML).
-        scenario: PathBuf,
+        /// Scenario file (YAML); optional with --compose.
+        #[arg(required_unless_present = "compose")]
+        scenario: Option<PathBuf>,
+        /// Run a docker-compose / stack file on the default cluster
+        /// (manager1, worker1, worker2) instead of a scenario.
+        #[arg(long, conflicts_with = "scenario")]
+        compose: Option<PathBuf>,
+        /// Exit with a distinct status when an outcome happens:
+        /// paused (3), rollback (4), rollback_paused (5), updating (6).
+        #[arg(long, value_name = "OUTCOME,...")]
+        fail_on: Option<String>,
         /// Seed (overrides the scenario's `seed`; default 1).
         #[arg(long)]
         seed: Option<u64>,
@@ -71,6 +96,41 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Run the `expect:` items of scenarios (files, or folders searched
+    /// for YAML files with `expect:`): one line per scenario; exit 1 on a
+    /// failure, 2 on bad input.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Compare two scenarios (or one with --set overrides): the first
+    /// instant where their timelines part and the rule that made them
+    /// part, then both summaries. Exit 0 when identical, 1 when they
+    /// differ.
+    Diff {
+        a: PathBuf,
+        b: Option<PathBuf>,
+        /// Override a service setting for B: SERVICE.KEY=VALUE, e.g.
+        /// web.update_config.parallelism=2 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Seed of both runs (default: each scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Warn about update policies that bite Swarm users, with the reason
+    /// and the fix.
+    Lint {
+        /// A scenario or a docker-compose / stack file.
+        path: PathBuf,
+        /// Turn warnings into errors (exit 1): `warnings` for all, or a
+        /// rule name (repeatable).
+        #[arg(long, value_name = "warnings|RULE")]
+        deny: Vec<String>,
+    },
 }
 
 /// Runs the parsed command line; errors are printed here.
@@ -78,12 +138,33 @@ pub fn main_with(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Run {
             scenario,
+            compose,
+            fail_on,
             seed,
             until,
             out,
             quiet,
             explain,
-        } => cmd_run(&scenario, seed, until.as_deref(), out, quiet, explain),
+        } => {
+            let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
+                Ok(f) => f.unwrap_or_default(),
+                Err(e) => return bad_input(e),
+            };
+            let source = match (scenario, compose) {
+                (Some(s), _) => Source::Scenario(s),
+                (None, Some(c)) => Source::Compose(c),
+                (None, None) => return bad_input("a scenario file or --compose FILE is required"),
+            };
+            cmd_run(
+                &source,
+                seed,
+                until.as_deref(),
+                out,
+                quiet,
+                explain,
+                &fail_on,
+            )
+        }
         Command::Validate { scenarios } => cmd_validate(&scenarios),
         Command::Conform {
             scenarios,
@@ -94,6 +175,34 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             Ok(false) => ExitStatus::Failure,
             Err(e) => bad_input(format!("{e:#}")),
         },
+        Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
+        Command::Diff { a, b, set, seed } => cmd_diff(&a, b.as_deref(), &set, seed),
+        Command::Lint { path, deny } => cmd_lint(&path, &deny),
+    }
+}
+
+enum Source {
+    Scenario(PathBuf),
+    Compose(PathBuf),
+}
+
+/// Loads a scenario, or a bare stack file, and prints the stack file's
+/// ignored keys once on stderr.
+fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::Scenario, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let s = if scenario::looks_like_compose(&text) {
+        scenario::from_compose(path, overrides)
+    } else {
+        scenario::load_with(path, overrides)
+    }
+    .map_err(|e| e.to_string())?;
+    warn_ignored(&s);
+    Ok(s)
+}
+
+fn warn_ignored(s: &scenario::Scenario) {
+    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line()) {
+        eprintln!("warning: {line}");
     }
 }
 
@@ -103,12 +212,13 @@ fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
 }
 
 fn cmd_run(
-    path: &Path,
+    source: &Source,
     seed: Option<u64>,
     until: Option<&str>,
     out: Option<PathBuf>,
     quiet: bool,
     explain: bool,
+    fail_on: &[outcome::Outcome],
 ) -> ExitStatus {
     let until = match until.map(parse_duration_nonneg).transpose() {
         Ok(u) => u,
@@ -119,18 +229,23 @@ fn cmd_run(
             ));
         }
     };
-    let scenario = match scenario::load(path) {
-        Ok(s) => s,
+    let (path, loaded) = match source {
+        Source::Scenario(p) => (p, scenario::load(p)),
+        Source::Compose(p) => (p, scenario::from_compose(p, &[])),
+    };
+    let scenario = match loaded {
+        Ok(s) => Rc::new(s),
         Err(e) => return bad_input(e),
     };
+    warn_ignored(&scenario);
     let opts = RunOptions {
         seed,
         until,
         keep_log: true,
         explain,
-        ..Default::default()
+        record_series: !scenario.expect.is_empty(),
     };
-    let result = run(Rc::new(scenario), &opts);
+    let result = run(scenario.clone(), &opts);
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
@@ -148,7 +263,150 @@ fn cmd_run(
             "warning: the run stopped at the safety limit; set `until:` in the scenario or --until"
         );
     }
-    ExitStatus::Success
+    let mut status = ExitStatus::Success;
+    if !scenario.expect.is_empty() {
+        // End-of-run items use this run when it ran to the scenario's
+        // own end; `--until` moves "the end" with it.
+        let results = eval::evaluate(&scenario, seed, Some(&result));
+        let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
+        let mut text = String::new();
+        for r in &failed {
+            text.push_str(&r.render(&path.display().to_string()));
+        }
+        text.push_str(&format!(
+            "expect: {} checked, {} failed\n",
+            results.len(),
+            failed.len()
+        ));
+        let _ = stdout.write_all(text.as_bytes());
+        if !failed.is_empty() {
+            status = ExitStatus::Failure;
+        }
+    }
+    let hits = outcome::occurred(&result.summary, fail_on);
+    if let Some((o, what)) = hits.first() {
+        eprintln!("fail-on {}: {what}", o.name());
+        if status == ExitStatus::Success {
+            return ExitStatus::Outcome(o.exit_code());
+        }
+    }
+    status
+}
+
+fn cmd_check(paths: &[PathBuf], junit: Option<&Path>) -> ExitStatus {
+    let files = match check::collect(paths) {
+        Ok(f) => f,
+        Err(e) => return bad_input(e),
+    };
+    if files.is_empty() {
+        return bad_input(format!(
+            "no scenario with `expect:` found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut results = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for f in &files {
+        let r = check::check_file(f);
+        let _ = stdout.write_all(check::report_line(&r).as_bytes());
+        let _ = stdout.flush();
+        results.push(r);
+    }
+    let failed = results.iter().filter(|r| r.failed() > 0).count();
+    let errors = results.iter().filter(|r| r.results.is_err()).count();
+    let _ = writeln!(
+        stdout,
+        "{} scenarios: {} ok, {failed} failed, {errors} with errors",
+        results.len(),
+        results.len() - failed - errors
+    );
+    if let Some(j) = junit
+        && let Err(e) = std::fs::write(j, check::junit(&results))
+    {
+        return bad_input(format!("{}: {e}", j.display()));
+    }
+    if errors > 0 {
+        ExitStatus::BadInput
+    } else if failed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+fn cmd_diff(a: &Path, b: Option<&Path>, set: &[String], seed: Option<u64>) -> ExitStatus {
+    let overrides: Vec<scenario::Override> =
+        match set.iter().map(|s| scenario::parse_override(s)).collect() {
+            Ok(o) => o,
+            Err(e) => return bad_input(e),
+        };
+    if b.is_none() && overrides.is_empty() {
+        return bad_input("diff needs two scenarios, or one scenario and --set KEY=VALUE");
+    }
+    let sa = match load_any(a, &[]) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let b_path = b.unwrap_or(a);
+    let sb = match load_any(b_path, &overrides) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let label = |p: &Path, s: &scenario::Scenario, sets: &[String]| {
+        let mut l = p.display().to_string();
+        for x in sets {
+            l.push_str(&format!(" --set {x}"));
+        }
+        format!(
+            "{l} (seed {})",
+            seed.or(s.seed).unwrap_or(crate::runner::DEFAULT_SEED)
+        )
+    };
+    let la = label(a, &sa, &[]);
+    let lb = label(b_path, &sb, set);
+    let ra = diff::run_for_diff(sa, seed);
+    let rb = diff::run_for_diff(sb, seed);
+    let (text, differ) = diff::report(&la, &ra, &lb, &rb);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if differ {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+fn cmd_lint(path: &Path, deny: &[String]) -> ExitStatus {
+    for d in deny {
+        if d != "warnings" && !lint::RULES.contains(&d.as_str()) {
+            return bad_input(format!(
+                "invalid argument \"{d}\" for \"--deny\" flag: expected `warnings` or a rule: {}",
+                lint::RULES.join(", ")
+            ));
+        }
+    }
+    let s = match load_any(path, &[]) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let warnings = match lint::lint(&s) {
+        Ok(w) => w,
+        Err(e) => return bad_input(e),
+    };
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(lint::render(&warnings).as_bytes());
+    let denied = warnings
+        .iter()
+        .any(|w| deny.iter().any(|d| d == "warnings" || d == w.rule));
+    if denied {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// `results/<scenario file stem>/`.

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod conform;
 pub mod dist;
+pub mod regress;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -13,5 +13,5 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    ExitCode::from(main_with(cli) as u8)
+    ExitCode::from(main_with(cli).code())
 }

@@ -10,10 +10,10 @@ use serde_yaml::Value;
 
 use super::load::{cpus, memory, one_of, string_map};
 use super::yaml::{Map, Node, R, index_path};
-use crate::swarm::docker_cli::values::validate_constraint;
+use crate::swarm::docker_cli::values::{parse_port, validate_constraint};
 use crate::swarm::model::{
-    FailureAction, Healthcheck, Placement, Resources, RestartCondition, RestartPolicy, ServiceMode,
-    ServiceSpec, SpreadPreference, TaskSpec, UpdateConfig, UpdateOrder,
+    FailureAction, Healthcheck, Placement, PortConfig, PublishMode, Resources, RestartCondition,
+    RestartPolicy, ServiceMode, ServiceSpec, SpreadPreference, TaskSpec, UpdateConfig, UpdateOrder,
 };
 
 const SERVICE_KEYS: &[&str] = &[
@@ -22,6 +22,94 @@ const SERVICE_KEYS: &[&str] = &[
     "healthcheck",
     "environment",
     "stop_grace_period",
+    "ports",
+    "restart",
+    "command",
+    "init",
+];
+/// Compose service keys that do not change what a rolling update does
+/// (networks, volumes, logging, ...): a stack file may have them; they
+/// are listed once as ignored.
+pub const COMPOSE_IGNORED_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "hostname",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "pull_policy",
+    "read_only",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
 ];
 const DEPLOY_KEYS: &[&str] = &[
     "mode",
@@ -60,6 +148,16 @@ fn child<'a>(m: &Map<'a>, key: &str) -> Option<(Vec<super::yaml::Seg>, &'a Value
 
 /// `services:` in file order.
 pub fn services(n: Node) -> R<Vec<ServiceSpec>> {
+    services_with(n, None)
+}
+
+/// `services:` of a scenario (`ignored` is `None`: every key must be
+/// known) or of a Compose file (keys of [`COMPOSE_IGNORED_KEYS`] and `x-`
+/// extensions are accepted and pushed to `ignored` as `(key, service)`).
+pub fn services_with(
+    n: Node,
+    mut ignored: Option<&mut Vec<(String, String)>>,
+) -> R<Vec<ServiceSpec>> {
     let m = n.map()?;
     let mut out = Vec::new();
     for (name, v) in &m.entries {
@@ -67,14 +165,42 @@ pub fn services(n: Node) -> R<Vec<ServiceSpec>> {
             return Err(m.key_error(name, "a service name must not be empty"));
         }
         let path = m.child_path(name);
-        out.push(service(name, Node::new(v, &path))?);
+        out.push(service(name, Node::new(v, &path), ignored.as_deref_mut())?);
     }
     Ok(out)
 }
 
-fn service(name: &str, n: Node) -> R<ServiceSpec> {
+fn service(name: &str, n: Node, ignored: Option<&mut Vec<(String, String)>>) -> R<ServiceSpec> {
     let m = n.map()?;
-    m.check_keys(SERVICE_KEYS)?;
+    match ignored {
+        None => m.check_keys(SERVICE_KEYS)?,
+        Some(list) => {
+            let all: Vec<&str> = SERVICE_KEYS
+                .iter()
+                .chain(COMPOSE_IGNORED_KEYS)
+                .copied()
+                .collect();
+            for (k, _) in &m.entries {
+                if k.starts_with("x-") {
+                    continue;
+                }
+                if COMPOSE_IGNORED_KEYS.contains(&k.as_str()) {
+                    list.push((k.clone(), name.to_string()));
+                }
+            }
+            let entries: Vec<_> = m
+                .entries
+                .iter()
+                .filter(|(k, _)| !k.starts_with("x-"))
+                .cloned()
+                .collect();
+            Map {
+                entries,
+                path: m.path,
+            }
+            .check_keys(&all)?;
+        }
+    }
     let Some((ip, iv)) = child(&m, "image") else {
         return m.missing("image", "every service needs an image");
     };
@@ -104,6 +230,32 @@ fn service(name: &str, n: Node) -> R<ServiceSpec> {
     }
     if let Some((p, v)) = child(&m, "healthcheck") {
         task.healthcheck = Some(healthcheck(Node::new(v, &p))?);
+    }
+    if let Some((p, v)) = child(&m, "command") {
+        let cn = Node::new(v, &p);
+        task.args = match v {
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| Node::new(it, &index_path(&p, i)).scalar_text())
+                .collect::<R<Vec<_>>>()?,
+            _ => cn
+                .scalar_text()?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+        };
+    }
+    if let Some((p, v)) = child(&m, "init") {
+        task.init = Some(Node::new(v, &p).bool()?);
+    }
+    if let Some((p, v)) = child(&m, "restart") {
+        // `convertRestartPolicy`: used only when deploy.restart_policy is
+        // absent (applied below, before `deploy`, which overrides it).
+        task.restart_policy = restart_key(Node::new(v, &p))?;
+    }
+    if let Some((p, v)) = child(&m, "ports") {
+        spec.ports = ports(Node::new(v, &p))?;
     }
     if let Some((p, v)) = child(&m, "deploy") {
         deploy(Node::new(v, &p), &mut spec, &mut task)?;
@@ -171,6 +323,124 @@ fn deploy(n: Node, spec: &mut ServiceSpec, task: &mut TaskSpec) -> R<()> {
         spec.endpoint_mode = s.to_string();
     }
     Ok(())
+}
+
+/// The service-level `restart:` key (docker/cli `convertRestartPolicy`):
+/// `no` ⇒ unset (Swarm's default), `always` / `unless-stopped` ⇒ any,
+/// `on-failure[:N]` ⇒ on-failure with N attempts.
+fn restart_key(n: Node) -> R<Option<RestartPolicy>> {
+    let s = n.scalar_text()?;
+    let any = RestartPolicy {
+        condition: RestartCondition::Any,
+        ..RestartPolicy::default()
+    };
+    match s.as_str() {
+        "no" | "false" => Ok(None),
+        "always" | "unless-stopped" => Ok(Some(any)),
+        other => {
+            let Some(rest) = other.strip_prefix("on-failure") else {
+                return n.fail(one_of(
+                    "restart",
+                    other,
+                    &["no", "always", "on-failure", "unless-stopped"],
+                ));
+            };
+            let max_attempts = match rest.strip_prefix(':') {
+                Some(num) => num.parse::<u64>().map_err(|_| {
+                    n.error(format!("invalid restart policy: maximum retry count `{num}` must be a non-negative integer"))
+                })?,
+                None if rest.is_empty() => 0,
+                None => return n.fail(format!("invalid restart policy `{other}`")),
+            };
+            Ok(Some(RestartPolicy {
+                condition: RestartCondition::OnFailure,
+                max_attempts,
+                ..RestartPolicy::default()
+            }))
+        }
+    }
+}
+
+const PORT_KEYS: &[&str] = &[
+    "target",
+    "published",
+    "protocol",
+    "mode",
+    "host_ip",
+    "name",
+    "app_protocol",
+];
+
+/// `ports:`: short syntax strings (`"8080:80"`, `"80"`, `"9000-9001:80-81/udp"`,
+/// published in ingress mode) or the long syntax
+/// `{target, published, protocol, mode: host|ingress}`.
+fn ports(n: Node) -> R<Vec<PortConfig>> {
+    let mut out = Vec::new();
+    for (i, item) in n.seq()?.iter().enumerate() {
+        let p = index_path(n.path, i);
+        let pn = Node::new(item, &p);
+        if !matches!(item, Value::Mapping(_)) {
+            let text = pn.scalar_text()?;
+            if text.matches(':').count() > 1 {
+                return pn.fail(format!(
+                    "port `{text}`: host IPs are not supported by swarmsim (swarm mode ignores them)"
+                ));
+            }
+            out.extend(
+                parse_port(&text).map_err(|e| pn.error(format!("invalid port `{text}`: {e}")))?,
+            );
+            continue;
+        }
+        let m = pn.map()?;
+        m.check_keys(PORT_KEYS)?;
+        let number = |k: &str| -> R<Option<u32>> {
+            let Some((kp, kv)) = child(&m, k) else {
+                return Ok(None);
+            };
+            let kn = Node::new(kv, &kp);
+            let text = kn.scalar_text()?;
+            match text.parse::<u32>() {
+                Ok(v) if (1..=65535).contains(&v) => Ok(Some(v)),
+                _ => kn.fail(format!(
+                    "`{k}` must be a port number between 1 and 65535, found {}",
+                    kn.display()
+                )),
+            }
+        };
+        let Some(target) = number("target")? else {
+            return m.missing("target", "the container port, e.g. `target: 80`");
+        };
+        let published = number("published")?.unwrap_or(0);
+        let protocol = match child(&m, "protocol") {
+            Some((kp, kv)) => {
+                let kn = Node::new(kv, &kp);
+                let s = kn.str()?;
+                if !matches!(s, "tcp" | "udp" | "sctp") {
+                    return kn.fail(one_of("protocol", s, &["tcp", "udp", "sctp"]));
+                }
+                s.to_string()
+            }
+            None => "tcp".to_string(),
+        };
+        let mode = match child(&m, "mode") {
+            Some((kp, kv)) => {
+                let kn = Node::new(kv, &kp);
+                match kn.str()? {
+                    "host" => PublishMode::Host,
+                    "ingress" => PublishMode::Ingress,
+                    other => return kn.fail(one_of("publish mode", other, &["host", "ingress"])),
+                }
+            }
+            None => PublishMode::Ingress,
+        };
+        out.push(PortConfig {
+            protocol,
+            target,
+            published,
+            mode,
+        });
+    }
+    Ok(out)
 }
 
 fn failure_action(n: Node) -> R<FailureAction> {

@@ -8,7 +8,10 @@ use std::path::Path;
 use serde_yaml::Value;
 
 use super::yaml::{Map, Node, PathBuf, R, index_path, suggest};
-use super::{ImageProfile, ImageProfiles, NodeDef, Scenario, ScenarioError};
+use super::{
+    ImageProfile, ImageProfiles, NodeDef, Override, Scenario, ScenarioError, apply_overrides,
+    unapplied,
+};
 use crate::dist::Dist;
 use crate::swarm::docker_cli::values::{parse_cpus, parse_ram_in_bytes};
 use crate::swarm::model::{Availability, NodeRole};
@@ -29,15 +32,18 @@ const TOP_KEYS: &[&str] = &[
     "services",
     "timeline",
     "expect",
+    "compose",
 ];
 
-pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-    let value: Value = match serde_yaml::from_str(text) {
+pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let mut value: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => return Err(yaml_error(file, &e)),
     };
+    let mut pending: Vec<(Override, bool)> = overrides.iter().map(|o| (o.clone(), false)).collect();
+    apply_overrides(&mut value, &mut pending);
     let root: PathBuf = Vec::new();
-    convert(&value, &root, text, file).map_err(|f| {
+    let located = |f: super::yaml::Fail| {
         let (line, column) = super::yaml::locate(text, &f.pos).unwrap_or((1, 1));
         ScenarioError::Invalid {
             file: file.to_path_buf(),
@@ -45,12 +51,41 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
             column,
             message: f.message,
         }
-    })
+    };
+    let mut scenario = convert(&value, &root, text, file).map_err(located)?;
+    // `compose: FILE`, relative to the scenario.
+    if let Value::Mapping(m) = &value
+        && let Some(cv) = m.get("compose").filter(|v| !v.is_null())
+    {
+        let cpath = vec![super::yaml::Seg::Key("compose".to_string())];
+        let cn = Node::new(cv, &cpath);
+        let rel = cn.str().map_err(located)?;
+        let full = file.parent().unwrap_or(Path::new("")).join(rel);
+        if !full.is_file() {
+            return Err(located(cn.error(format!(
+                "cannot read the compose file `{}`",
+                full.display()
+            ))));
+        }
+        let compose = super::compose::load(&full, &mut pending)?;
+        for svc in &compose.services {
+            if scenario.services.iter().any(|s| s.name == svc.name) {
+                return Err(located(cn.error(format!(
+                    "service `{}` is defined both under `services:` and in `{rel}`",
+                    svc.name
+                ))));
+            }
+        }
+        scenario.services.extend(compose.services.iter().cloned());
+        scenario.compose = Some(compose);
+    }
+    unapplied(file, &pending)?;
+    Ok(scenario)
 }
 
 /// A YAML syntax error, with serde_yaml's ` at line L column C` moved to
 /// the front.
-fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
+pub(super) fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
     let mut message = e.to_string();
     let (line, column) = match e.location() {
         Some(l) => {
@@ -75,12 +110,6 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
     }
     let top = doc.map()?;
     top.check_keys(TOP_KEYS)?;
-    if top.entries.iter().any(|(k, _)| k == "expect") {
-        return Err(top.key_error(
-            "expect",
-            "`expect` (expectations) is not supported yet by this version of swarmsim; remove the block to run the scenario",
-        ));
-    }
     let dir = file.parent().unwrap_or(Path::new(""));
     let child = |k: &str| top.child_path(k);
 
@@ -119,6 +148,10 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
         Some(v) => super::timeline::timeline(Node::new(v, &child("timeline")), &nodes, text)?,
         None => Vec::new(),
     };
+    let expect = match top.get("expect") {
+        Some(v) => super::expect::expectations(Node::new(v, &child("expect")), text, until)?,
+        None => Vec::new(),
+    };
     Ok(Scenario {
         file: file.to_path_buf(),
         name,
@@ -129,6 +162,8 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
         images,
         services,
         timeline,
+        expect,
+        compose: None,
     })
 }
 

@@ -30,6 +30,11 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     /// In file order (items at equal times run in that order).
     pub timeline: Vec<TimelineItem>,
+    /// `expect:` items, in file order.
+    pub expect: Vec<Expectation>,
+    /// The stack file named by `compose:` (its services are in
+    /// `services`, after the scenario's own).
+    pub compose: Option<Compose>,
 }
 
 /// A node of `cluster.nodes`. Capacity defaults to 4 CPUs and 8 GiB when
@@ -129,11 +134,15 @@ pub enum NodeChange {
     Availability(Availability),
 }
 
+pub mod compose;
 mod deploy;
+pub mod expect;
 mod load;
 mod timeline;
-mod yaml;
+pub(crate) mod yaml;
 
+pub use compose::Compose;
+pub use expect::Expectation;
 pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS};
 
 /// A scenario that cannot be used. Displays as `FILE:LINE:COLUMN: what is
@@ -163,17 +172,172 @@ impl ScenarioError {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with(path, &[])
+}
+
+/// Reads a scenario with `--set` overrides applied to its services (those
+/// under `services:`, or those of its `compose:` file).
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
         file: path.to_path_buf(),
         message: format!("cannot read the scenario: {e}"),
     })?;
-    parse_str(&text, path)
+    load::parse(&text, path, overrides)
 }
 
 /// Validates scenario text; `file` names it in messages and is the base
-/// of relative paths (`empirical: {file: x.csv}`).
+/// of relative paths (`empirical: {file: x.csv}`, `compose: stack.yml`).
 pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-    load::parse(text, file)
+    load::parse(text, file, &[])
+}
+
+/// The nodes of the cluster used for a bare stack file
+/// (`swarmsim run --compose`, `swarmsim lint stack.yml`): `manager1`,
+/// `worker1`, `worker2`, each with the default capacity.
+pub fn default_nodes() -> Vec<NodeDef> {
+    ["manager1", "worker1", "worker2"]
+        .iter()
+        .map(|name| NodeDef {
+            name: name.to_string(),
+            role: if *name == "manager1" {
+                NodeRole::Manager
+            } else {
+                NodeRole::Worker
+            },
+            availability: Availability::Active,
+            labels: BTreeMap::new(),
+            nano_cpus: DEFAULT_NODE_NANO_CPUS,
+            memory_bytes: DEFAULT_NODE_MEMORY,
+        })
+        .collect()
+}
+
+/// A scenario made of a stack file alone: the default cluster
+/// ([`default_nodes`]), default image behaviour, the stack's services
+/// deployed at time 0, no timeline.
+pub fn from_compose(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let mut pending: Vec<(Override, bool)> = overrides.iter().map(|o| (o.clone(), false)).collect();
+    let compose = compose::load(path, &mut pending)?;
+    unapplied(path, &pending)?;
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        description: String::new(),
+        seed: None,
+        until: None,
+        nodes: default_nodes(),
+        images: ImageProfiles::default(),
+        services: compose.services.clone(),
+        timeline: Vec::new(),
+        expect: Vec::new(),
+        compose: Some(compose),
+    })
+}
+
+/// Whether a YAML file looks like a stack file rather than a scenario: a
+/// mapping with `services` and without `cluster`.
+pub fn looks_like_compose(text: &str) -> bool {
+    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Ok(serde_yaml::Value::Mapping(m)) => {
+            m.contains_key("services") && !m.contains_key("cluster")
+        }
+        _ => false,
+    }
+}
+
+/// A `--set KEY=VALUE` override of a service: `web.update_config.parallelism=2`.
+/// Keys of a Compose `deploy:` section may omit `deploy.`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub text: String,
+    pub service: String,
+    /// Keys below the service, `deploy` inserted where implied.
+    pub path: Vec<String>,
+    pub value: serde_yaml::Value,
+}
+
+const DEPLOY_LEVEL: &[&str] = &[
+    "mode",
+    "replicas",
+    "update_config",
+    "rollback_config",
+    "restart_policy",
+    "placement",
+    "resources",
+    "labels",
+    "endpoint_mode",
+];
+
+/// Parses `SERVICE.KEY[.KEY...]=VALUE` (the value is read as YAML, so
+/// `2`, `10s`, `start-first`, `[a, b]` all work).
+pub fn parse_override(text: &str) -> Result<Override, String> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!(
+            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
+        ));
+    };
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
+        return Err(format!(
+            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
+        ));
+    }
+    let mut path: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
+    if DEPLOY_LEVEL.contains(&path[0].as_str()) {
+        path.insert(0, "deploy".to_string());
+    }
+    let value: serde_yaml::Value = serde_yaml::from_str(value)
+        .map_err(|e| format!("--set `{text}`: the value is not valid YAML: {e}"))?;
+    Ok(Override {
+        text: text.to_string(),
+        service: parts[0].to_string(),
+        path,
+        value,
+    })
+}
+
+/// Applies the overrides whose service is under `services:` of `root`,
+/// creating missing mappings on the way; marks them done.
+pub(crate) fn apply_overrides(root: &mut serde_yaml::Value, overrides: &mut [(Override, bool)]) {
+    use serde_yaml::Value;
+    for (o, done) in overrides.iter_mut() {
+        if *done {
+            continue;
+        }
+        let Some(svc) = root
+            .get_mut("services")
+            .and_then(|s| s.get_mut(o.service.as_str()))
+        else {
+            continue;
+        };
+        let mut cur = svc;
+        for k in &o.path {
+            if !cur.is_mapping() {
+                *cur = Value::Mapping(Default::default());
+            }
+            let Value::Mapping(m) = cur else { break };
+            cur = m.entry(Value::String(k.clone())).or_insert(Value::Null);
+        }
+        *cur = o.value.clone();
+        *done = true;
+    }
+}
+
+/// The error for an override whose service was found nowhere.
+pub(crate) fn unapplied(file: &Path, overrides: &[(Override, bool)]) -> Result<(), ScenarioError> {
+    match overrides.iter().find(|(_, done)| !done) {
+        Some((o, _)) => Err(ScenarioError::Io {
+            file: file.to_path_buf(),
+            message: format!(
+                "--set `{}`: no service `{}` under `services:` (or in the `compose:` file)",
+                o.text, o.service
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

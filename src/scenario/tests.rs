@@ -402,15 +402,71 @@ fn error_unknown_keys_with_suggestions() {
     );
     assert_eq!(
         err(&format!("{NODES}banana: 1\n")),
-        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, services, timeline, expect)"
+        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, services, timeline, expect, compose)"
     );
 }
 
 #[test]
-fn error_expect_is_reserved() {
+fn expect_items_parse() {
+    let s = ok(&format!(
+        "{NODES}expect:\n  - service: web\n    update_state: completed\n    running: {{min: 2}}\n    update_duration: {{max: 90s}}\n  - {{service: web, slot: 1, sequence: [running, shutdown]}}\n  - over: {{runs: 20}}\n    p95: {{update_duration: {{max: 90s}}}}\n    probability: {{rollback_completed: {{max: 0.05}}}}\n"
+    ));
+    assert_eq!(s.expect.len(), 3);
+    assert_eq!(s.expect[0].line, 6);
+    assert_eq!(s.expect[1].line, 10);
+    match &s.expect[2].kind {
+        super::expect::ExpectKind::Over { runs, checks, .. } => {
+            assert_eq!(*runs, 20);
+            assert_eq!(checks.len(), 2);
+        }
+        other => panic!("statistical item expected, got {other:?}"),
+    }
+}
+
+#[test]
+fn expect_errors_are_located() {
+    assert_eq!(
+        err(&format!(
+            "{NODES}expect:\n  - service: web\n    runing: 3\n"
+        )),
+        "s.yaml:7:5: unknown key `runing`; did you mean `running`?"
+    );
+    assert_eq!(
+        err(&format!(
+            "{NODES}expect:\n  - service: web\n    update_state: complete\n"
+        )),
+        "s.yaml:7:19: invalid update state `complete`; did you mean `completed`? (one of `none`, `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`, `rollback_completed`)"
+    );
+    assert_eq!(
+        err(&format!(
+            "{NODES}expect:\n  - service: web\n    message: \"(\"\n"
+        ))
+        .lines()
+        .next()
+        .unwrap_or_default(),
+        "s.yaml:7:14: `message` is not a valid regular expression: regex parse error:"
+    );
+    assert_eq!(
+        err(&format!(
+            "{NODES}expect:\n  - service: web\n    sequence: [running]\n"
+        )),
+        "s.yaml:7:5: `sequence` needs `slot:` (the replica slot, e.g. `slot: 1`)"
+    );
+    assert_eq!(
+        err(&format!(
+            "{NODES}expect:\n  - over: {{runs: 0}}\n    p95: {{update_duration: {{max: 1s}}}}\n"
+        )),
+        "s.yaml:6:18: `runs` must be between 1 and 100000"
+    );
+    assert_eq!(
+        err(&format!(
+            "{NODES}until: 1m\nexpect:\n  - {{service: web, at: 2m, running: 1}}\n"
+        )),
+        "s.yaml:7:24: `at` is after the scenario's `until`: the run never gets there"
+    );
     assert_eq!(
         err(&format!("{NODES}expect:\n  - service: web\n")),
-        "s.yaml:5:1: `expect` (expectations) is not supported yet by this version of swarmsim; remove the block to run the scenario"
+        "s.yaml:6:5: an expectation needs at least one of: update_state, message, running, image, update_duration, min_running, task_failures, sequence"
     );
 }
 

@@ -1,0 +1,51 @@
+//! The regression-testing layer on top of the simulator: `expect:`
+//! evaluation, `swarmsim check` (with JUnit XML), `swarmsim diff`,
+//! `swarmsim lint` and `--fail-on` outcomes.
+
+pub mod check;
+pub mod diff;
+pub mod eval;
+pub mod lint;
+pub mod outcome;
+
+use crate::sim::time::format_go_duration;
+use crate::swarm::cluster::Cluster;
+use crate::swarm::store::{LogKind, LogRecord};
+
+/// One log record in words: time, what changed, and the rule that changed
+/// it, e.g. `[39s] update web: rollback_completed "rollback completed"
+/// (cause: updater: ...)`.
+pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
+    let time = format_go_duration(rec.time as i64);
+    let service = rec
+        .service
+        .map(|s| c.state.services[s].spec.name.as_str())
+        .unwrap_or("");
+    let body = match rec.kind {
+        LogKind::Task => {
+            let task = rec.task.unwrap_or(0);
+            let node = rec
+                .node
+                .map(|n| format!(" on {}", c.state.nodes[n].hostname))
+                .unwrap_or_default();
+            format!(
+                "task {} ({}, {}){node}: {} (desired {}) \"{}\"",
+                c.task_name(task),
+                c.short_id(task),
+                c.state.tasks[task].spec.image,
+                rec.state,
+                rec.desired_state,
+                rec.message
+            )
+        }
+        LogKind::Update => format!("update {service}: {} \"{}\"", rec.state, rec.message),
+        LogKind::Node => {
+            let node = rec
+                .node
+                .map(|n| c.state.nodes[n].hostname.as_str())
+                .unwrap_or("");
+            format!("node {node}: {} ({})", rec.state, rec.message)
+        }
+    };
+    format!("[{time}] {body} (cause: {})", rec.cause)
+}
