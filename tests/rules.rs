@@ -784,3 +784,36 @@ fn explanations_name_the_settings() {
     assert!(plain.cluster.explanations.is_empty());
     assert!(!plain.transcript.contains("] # web:"));
 }
+
+/// §2.2/§2.5: the orchestrator reconciles on every write of the service,
+/// the updater's status writes included. A start-first rollback leaves two
+/// tasks in slots whose crashed task the restart supervisor replaced after
+/// the rollback's snapshot (2 and 3; tasks run 7 s after creation: 1 s
+/// pull, 1 s start, first probe 5 s later); the write of `rollback_completed` at
+/// 1m33s starts a clean-up run with the update config (start-first,
+/// delay 5 s, monitor 30 s) that keeps one task per slot: 2 slots × 5 s +
+/// 30 s → `completed` at 2m13s (completeUpdate writes `completed` unless
+/// the state is `rollback_started`).
+#[test]
+fn a_slot_left_with_two_tasks_is_cleaned_up_after_completion() {
+    let yaml = format!(
+        "{}services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\n      update_config: {{parallelism: 1, delay: 5s, failure_action: rollback, monitor: 30s, order: start-first}}\n      rollback_config: {{parallelism: 1, failure_action: continue, monitor: 10s, order: start-first}}\n      restart_policy: {{condition: any, delay: 5s}}\n    healthcheck: {{test: [CMD, \"true\"], interval: 5s, timeout: 2s, retries: 3}}\ntimeline:\n  - at: 30s\n    docker: docker service update --image web:2 web\nuntil: 5m\n",
+        cluster(
+            3,
+            "  \"web:1\": {pull: 1s, start: 1s, stop: 500ms}\n  \"web:2\": {pull: 1s, start: 1s, stop: 500ms, crash_after: 20s}\n"
+        )
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        states(&r),
+        pairs(&[
+            ("30.000", "updating"),
+            ("65.000", "rollback_started"),
+            ("93.000", "rollback_completed"),
+            ("133.000", "completed"),
+        ])
+    );
+    let web = &r.summary.services["web"];
+    assert_eq!(web.running_replicas, 3);
+    assert_eq!(web.image, "web:1");
+}

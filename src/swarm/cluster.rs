@@ -389,8 +389,16 @@ impl Cluster {
         }
     }
 
+    /// Queues a reconcile of the service, unless one is already queued
+    /// (a reconcile reads the current spec and status, so one is enough).
     pub fn notify_service(&mut self, service: ServiceId) {
-        self.changes.push_back(Change::Service(service));
+        let queued = self
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Service(s) if *s == service));
+        if !queued {
+            self.changes.push_back(Change::Service(service));
+        }
     }
 
     pub fn notify_node(&mut self, node: NodeId) {
@@ -660,6 +668,13 @@ impl Cluster {
         if old == new && new.is_none() {
             return;
         }
+        // Every write of the service object is an `EventUpdateService`, and
+        // the replicated orchestrator reconciles on each one — including
+        // the updater's own status writes. Usually a no-op; after a run
+        // that left a slot with two tasks (a replacement created after the
+        // run's slot snapshot), that reconcile starts a run that cleans the
+        // slot up.
+        self.notify_service(service);
         self.stats_flush(service);
         let now = self.now;
         let stats = &mut self.stats[service];

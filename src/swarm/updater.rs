@@ -149,18 +149,16 @@ impl Cluster {
             .collect();
         // 3. Nothing to do.
         if dirty.is_empty() {
-            if status.is_some() {
-                self.explain(Some(service), |c| {
-                    format!(
-                        "{}: every task already matches the spec: nothing left to update",
-                        c.state.services[service].spec.name
-                    )
-                });
-            }
             if matches!(
                 status,
                 Some(UpdateState::Updating | UpdateState::RollbackStarted)
             ) {
+                self.explain(Some(service), |c| {
+                    format!(
+                        "{}: every task already matches the spec, so the update completes",
+                        c.state.services[service].spec.name
+                    )
+                });
                 self.complete_update(service);
             }
             return;
@@ -221,10 +219,17 @@ impl Cluster {
             } else {
                 c.state.services[service].spec.update_config.is_some()
             };
+            let what = match status {
+                None | Some(UpdateState::Updating) => "update".to_string(),
+                Some(UpdateState::RollbackStarted) => "rollback".to_string(),
+                Some(s) => format!(
+                    "clean-up run (the status stays {}: a slot holds more than one task)",
+                    s.as_str()
+                ),
+            };
             format!(
-                "{}: {} of {} slot(s) starts with {key}{}: parallelism {}{}, delay {}, monitor {}, failure_action {}, max_failure_ratio {}, order {}",
+                "{}: {what} of {} slot(s) starts with {key}{}: parallelism {}{}, delay {}, monitor {}, failure_action {}, max_failure_ratio {}, order {}",
                 u.spec.name,
-                if rollback { "rollback" } else { "update" },
                 u.dirty_slots,
                 if set { "" } else { " (Swarm's defaults: none set)" },
                 u.config.parallelism,
