@@ -53,6 +53,24 @@ pub enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Interactive: type docker commands on a simulated cluster, advance the
+    /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
+    Shell {
+        /// Scenario whose cluster, services and timeline to use (default:
+        /// three nodes manager1, worker1, worker2).
+        scenario: Option<PathBuf>,
+        /// Seed (overrides the scenario's `seed`; default 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Start with explanations on (`explain on|off` in the shell).
+        #[arg(long)]
+        explain: bool,
+        /// While a docker command waits for convergence: simulated seconds
+        /// per real second (default 1 on a terminal; from a pipe the wait
+        /// takes no real time unless given).
+        #[arg(long)]
+        speed: Option<f64>,
+    },
     /// Parse and check scenarios without simulating.
     Validate {
         #[arg(required = true)]
@@ -72,6 +90,12 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             explain,
         } => cmd_run(&scenario, seed, until.as_deref(), out, quiet, explain),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
+        Command::Shell {
+            scenario,
+            seed,
+            explain,
+            speed,
+        } => cmd_shell(scenario.as_deref(), seed, explain, speed),
     }
 }
 
@@ -158,4 +182,25 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitStatus {
         }
     }
     status
+}
+
+fn cmd_shell(path: Option<&Path>, seed: Option<u64>, explain: bool, speed: Option<f64>) -> ExitStatus {
+    if let Some(s) = speed
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return bad_input(format!("invalid argument \"{s}\" for \"--speed\" flag"));
+    }
+    let scenario = match path {
+        Some(p) => match scenario::load(p) {
+            Ok(s) => s,
+            Err(e) => return bad_input(e),
+        },
+        None => crate::teach::shell::default_scenario(),
+    };
+    match crate::teach::shell::run_shell(Rc::new(scenario), seed, explain, speed) {
+        Ok(()) => ExitStatus::Success,
+        // A closed pipe is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => bad_input(e),
+    }
 }

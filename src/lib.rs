@@ -8,3 +8,4 @@ pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod swarm;
+pub mod teach;
