@@ -52,6 +52,17 @@ pub enum Command {
         /// naming the setting that caused it.
         #[arg(long)]
         explain: bool,
+        /// Replay the scenario in real time with docker's converge
+        /// progress (instead of printing the transcript at once).
+        #[arg(long)]
+        play: bool,
+        /// With --play: simulated seconds per real second (default 1).
+        #[arg(long, requires = "play")]
+        speed: Option<f64>,
+        /// Write a visual timeline: FILE.svg, or FILE.html (with
+        /// `docker service ps` at any instant).
+        #[arg(long)]
+        timeline: Option<PathBuf>,
     },
     /// Interactive: type docker commands on a simulated cluster, advance the
     /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
@@ -88,7 +99,21 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             out,
             quiet,
             explain,
-        } => cmd_run(&scenario, seed, until.as_deref(), out, quiet, explain),
+            play,
+            speed,
+            timeline,
+        } => cmd_run(
+            &scenario,
+            RunFlags {
+                seed,
+                until: until.as_deref(),
+                out,
+                quiet,
+                explain,
+                play: play.then_some(speed.unwrap_or(1.0)),
+                timeline,
+            },
+        ),
         Command::Validate { scenarios } => cmd_validate(&scenarios),
         Command::Shell {
             scenario,
@@ -104,14 +129,47 @@ fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
     ExitStatus::BadInput
 }
 
-fn cmd_run(
-    path: &Path,
+struct RunFlags<'a> {
     seed: Option<u64>,
-    until: Option<&str>,
+    until: Option<&'a str>,
     out: Option<PathBuf>,
     quiet: bool,
     explain: bool,
-) -> ExitStatus {
+    /// `--play` at this speed.
+    play: Option<f64>,
+    timeline: Option<PathBuf>,
+}
+
+fn cmd_run(path: &Path, f: RunFlags) -> ExitStatus {
+    let RunFlags {
+        seed,
+        until,
+        out,
+        quiet,
+        explain,
+        play,
+        timeline,
+    } = f;
+    if let Some(s) = play
+        && !(s.is_finite() && s > 0.0)
+    {
+        return bad_input(format!(
+            "invalid argument \"{s}\" for \"--speed\" flag: must be positive"
+        ));
+    }
+    let timeline_kind = match &timeline {
+        None => None,
+        Some(p) => match p.extension().and_then(|e| e.to_str()) {
+            Some("svg") => Some(false),
+            Some("html") | Some("htm") => Some(true),
+            _ => {
+                return bad_input(format!(
+                    "--timeline {}: the file name must end in .svg or .html",
+                    p.display()
+                ));
+            }
+        },
+    };
     let until = match until.map(parse_duration_nonneg).transpose() {
         Ok(u) => u,
         Err(e) => {
@@ -132,10 +190,33 @@ fn cmd_run(
         explain,
         ..Default::default()
     };
-    let result = run(Rc::new(scenario), &opts);
+    let scenario = Rc::new(scenario);
+    let result = run(scenario.clone(), &opts);
+    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
+        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+        let text = if html { tl.html() } else { tl.svg() };
+        if let Err(e) = std::fs::write(p, text) {
+            return bad_input(format!("{}: {e}", p.display()));
+        }
+    }
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    if let Some(speed) = play {
+        use std::io::IsTerminal;
+        let speed = Some(speed);
+        if std::io::stdout().is_terminal() {
+            let mut d = crate::teach::display::Live::new();
+            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+        } else {
+            let mut d = crate::teach::display::Plain {
+                out: std::io::stdout().lock(),
+            };
+            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+        }
+        let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
+        return ExitStatus::Success;
     }
     let text = if quiet {
         result.summary_text()
@@ -184,7 +265,12 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitStatus {
     status
 }
 
-fn cmd_shell(path: Option<&Path>, seed: Option<u64>, explain: bool, speed: Option<f64>) -> ExitStatus {
+fn cmd_shell(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    explain: bool,
+    speed: Option<f64>,
+) -> ExitStatus {
     if let Some(s) = speed
         && !(s.is_finite() && s >= 0.0)
     {

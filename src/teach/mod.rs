@@ -2,6 +2,8 @@
 //! the interactive shell, `run --play`, and the visual timeline.
 
 pub mod display;
+pub mod play;
 pub mod progress;
 pub mod session;
 pub mod shell;
+pub mod timeline;

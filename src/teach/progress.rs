@@ -221,10 +221,7 @@ impl Watch {
                     self.rollback = true;
                 }
                 U::RollbackPaused => {
-                    return Outcome::Failed(format!(
-                        "service rollback paused: {}",
-                        status.message
-                    ));
+                    return Outcome::Failed(format!("service rollback paused: {}", status.message));
                 }
                 U::RollbackCompleted => {
                     if !self.converged {
@@ -370,7 +367,6 @@ impl Watch {
 const fn secs1() -> SimDuration {
     crate::sim::time::secs(1)
 }
-
 
 /// `writeOverallProgress`.
 fn overall(n: u64, d: u64, rollback: bool) -> Msg {

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::runner::{DEFAULT_SEED, MAX_EVENTS, flush_explanations, run_item};
-use crate::scenario::Scenario;
+use std::fmt::Write as _;
+
+use crate::scenario::{Action, Scenario};
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::docker_cli::DockerCommand;
@@ -60,12 +62,36 @@ impl Session {
     /// Runs the simulation up to `t` (inclusive): timeline items and
     /// explanations become transcript lines.
     pub fn advance_to(&mut self, t: SimTime, d: &mut dyn Display) {
+        let _ = self.advance_collect(t, d);
+    }
+
+    /// [`Session::advance_to`], also returning a [`Watch`] for every
+    /// timeline `docker` command that would wait for convergence (create,
+    /// update, rollback without `--detach`) and succeeded.
+    pub fn advance_collect(&mut self, t: SimTime, d: &mut dyn Display) -> Vec<Watch> {
         let mut text = String::new();
+        let mut watches = Vec::new();
         let scenario = self.scenario.clone();
         let explained = &mut self.explained;
         self.cluster.run(Some(t), MAX_EVENTS, |c, i| {
             flush_explanations(c, explained, &mut text);
-            run_item(c, &scenario, i, &mut text);
+            match &scenario.timeline[i].action {
+                Action::Docker {
+                    text: line,
+                    command,
+                } => {
+                    // As `run_item` does, keeping the command's result.
+                    let before = c.state.services.len();
+                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now as i64));
+                    let o = c.execute(command);
+                    text.push_str(&o.stdout);
+                    text.push_str(&o.stderr);
+                    if o.stderr.is_empty() {
+                        watches.extend(watch_for(c, command, before));
+                    }
+                }
+                _ => run_item(c, &scenario, i, &mut text),
+            }
         });
         flush_explanations(&self.cluster, &mut self.explained, &mut text);
         if self.cluster.now < t {
@@ -74,6 +100,7 @@ impl Session {
         for l in text.lines() {
             d.line(l);
         }
+        watches
     }
 
     /// Prints explanations recorded outside [`Session::advance_to`] (by a
@@ -97,38 +124,10 @@ impl Session {
             d.line(l);
         }
         self.flush(d);
-        let watches: Vec<Watch> = match cmd {
-            DockerCommand::ServiceCreate { detach: false, .. } if o.stderr.is_empty() => {
-                let sid = before;
-                vec![Watch::new(sid, self.cluster.state.services[sid].id.clone())]
-            }
-            DockerCommand::ServiceUpdate {
-                service,
-                detach: false,
-                ..
-            }
-            | DockerCommand::ServiceRollback {
-                service,
-                detach: false,
-            } if o.stderr.is_empty() => self
-                .cluster
-                .state
-                .find_service(service)
-                .map(|sid| Watch::new(sid, service.clone()))
-                .into_iter()
-                .collect(),
-            DockerCommand::ServiceScale {
-                scales,
-                detach: false,
-            } => scales
-                .iter()
-                .filter_map(|(name, _)| {
-                    let sid = self.cluster.state.find_service(name)?;
-                    let global = self.cluster.state.services[sid].spec.replicas().is_none();
-                    (!global).then(|| Watch::new(sid, name.clone()))
-                })
-                .collect(),
-            _ => Vec::new(),
+        let watches = if o.stderr.is_empty() || matches!(cmd, DockerCommand::ServiceScale { .. }) {
+            watch_for(&self.cluster, cmd, before)
+        } else {
+            Vec::new()
         };
         let scale = matches!(cmd, DockerCommand::ServiceScale { .. });
         let mut ok = o.stderr.is_empty();
@@ -196,7 +195,9 @@ impl Session {
                             format_go_duration(MAX_WAIT as i64)
                         )
                     };
-                    d.line(&format!("# swarmsim: {why}; stopped waiting, as Ctrl-C would"));
+                    d.line(&format!(
+                        "# swarmsim: {why}; stopped waiting, as Ctrl-C would"
+                    ));
                 }
                 return None;
             }
@@ -206,5 +207,46 @@ impl Session {
             let next = self.cluster.now + POLL;
             self.advance_to(next, d);
         }
+    }
+}
+
+/// The services a docker command waits for (none when detached).
+/// `services_before` is the number of services before the command ran.
+pub fn watch_for(c: &Cluster, cmd: &DockerCommand, services_before: usize) -> Vec<Watch> {
+    match cmd {
+        DockerCommand::ServiceCreate { detach: false, .. } => {
+            if c.state.services.len() > services_before {
+                let sid = services_before;
+                vec![Watch::new(sid, c.state.services[sid].id.clone())]
+            } else {
+                Vec::new()
+            }
+        }
+        DockerCommand::ServiceUpdate {
+            service,
+            detach: false,
+            ..
+        }
+        | DockerCommand::ServiceRollback {
+            service,
+            detach: false,
+        } => c
+            .state
+            .find_service(service)
+            .map(|sid| Watch::new(sid, service.clone()))
+            .into_iter()
+            .collect(),
+        DockerCommand::ServiceScale {
+            scales,
+            detach: false,
+        } => scales
+            .iter()
+            .filter_map(|(name, _)| {
+                let sid = c.state.find_service(name)?;
+                let replicated = c.state.services[sid].spec.replicas().is_some();
+                replicated.then(|| Watch::new(sid, name.clone()))
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }

@@ -173,8 +173,7 @@ pub fn run_shell(
         let f = flag.clone();
         // Ctrl-C while a command waits stops the wait, as in docker; at the
         // prompt rustyline reads it as a key.
-        if ctrlc::set_handler(move || f.store(true, std::sync::atomic::Ordering::SeqCst)).is_ok()
-        {
+        if ctrlc::set_handler(move || f.store(true, std::sync::atomic::Ordering::SeqCst)).is_ok() {
             shell.session.interrupt = Some(flag);
         }
         interactive_loop(&mut shell)
