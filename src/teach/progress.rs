@@ -498,3 +498,197 @@ pub fn plain_line(m: &Msg) -> Option<String> {
         format!("{}: {}", m.id, m.text)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::time::secs;
+    use crate::swarm::docker_cli::parse_command_line;
+    use std::rc::Rc;
+
+    #[test]
+    fn bar_widths_follow_the_numbered_states() {
+        // new 5, pending 16, assigned 22, accepted 27, preparing 33,
+        // ready 38, starting 44, running 50 (reference §8.4).
+        let widths: Vec<usize> = [1, 3, 4, 5, 6, 7, 8, 9]
+            .iter()
+            .map(|&n| bar(n).matches('=').count())
+            .collect();
+        assert_eq!(widths, [5, 16, 22, 27, 33, 38, 44, 50]);
+        assert_eq!(bar(9), format!("[{}>] ", "=".repeat(50)));
+        assert!(bar(3).ends_with(">                                  ] "));
+    }
+
+    #[test]
+    fn errors_are_cut_to_75_bytes_without_newlines() {
+        assert_eq!(trunc_error("a\nb"), "a b");
+        let long = "x".repeat(80);
+        let cut = trunc_error(&long);
+        assert_eq!(cut, format!("{}…", "x".repeat(74)));
+        assert_eq!(trunc_error(&"y".repeat(75)), "y".repeat(75));
+    }
+
+    #[test]
+    fn terminal_and_plain_renderings() {
+        let slot = Msg {
+            id: "1/3".into(),
+            text: format!("{:<9}", "running"),
+            current: 9,
+            status: false,
+        };
+        let mut screen = Screen::new(true);
+        screen.apply(&Msg::action("overall progress", "0 out of 3 tasks"));
+        screen.apply(&slot);
+        screen.apply(&Msg::action("overall progress", "1 out of 3 tasks"));
+        assert_eq!(
+            screen.lines,
+            [
+                "overall progress: 1 out of 3 tasks ".to_string(),
+                format!("1/3: running   {}", bar(9)),
+            ]
+        );
+        // A status message appends and forgets the IDs seen so far.
+        screen.apply(&Msg::status("rollback", "rollback completed"));
+        screen.apply(&Msg::action("overall progress", "x"));
+        assert_eq!(screen.lines.len(), 4);
+        assert_eq!(plain_line(&slot), None);
+        assert_eq!(
+            plain_line(&Msg::action("1/3", " ")).as_deref(),
+            Some("1/3:  ")
+        );
+        assert_eq!(Screen::new(false).line(&slot), "1/3: running   ");
+    }
+
+    fn cluster(yaml: &str) -> Cluster {
+        let sc = crate::scenario::parse_str(yaml, std::path::Path::new("t.yaml")).unwrap();
+        Cluster::new(Rc::new(sc), 1, true)
+    }
+
+    /// Polls every 200 ms until the watch ends; returns the plain lines.
+    fn watch(c: &mut Cluster, w: &mut Watch) -> (Vec<String>, Outcome) {
+        let mut lines = Vec::new();
+        loop {
+            let mut msgs = Vec::new();
+            let o = w.poll(c, &mut msgs);
+            lines.extend(msgs.iter().filter_map(plain_line));
+            if o != Outcome::Continue || c.now > secs(600) {
+                return (lines, o);
+            }
+            let t = c.now + POLL;
+            c.run(Some(t), 1_000_000, |_, _| {});
+            c.now = c.now.max(t);
+        }
+    }
+
+    const LAB: &str = "
+name: t
+cluster:
+  nodes:
+    - name: manager1
+      role: manager
+    - name: worker{n}
+      count: 2
+images:
+  default: {pull: 1s, start: 1s, stop: 500ms}
+  \"bad:1\": {pull: 1s, start: 1s, crash_after: 2s}
+services:
+  web:
+    image: ok:1
+    deploy:
+      replicas: 3
+      update_config: {failure_action: FAILURE}
+";
+
+    fn update(c: &mut Cluster, image: &str) -> Watch {
+        c.run(Some(secs(10)), 1_000_000, |_, _| {});
+        let cmd =
+            parse_command_line(&format!("docker service update --image {image} web")).unwrap();
+        assert_eq!(c.execute(&cmd).stdout, "web\n");
+        c.propagate();
+        Watch::new(0, "web")
+    }
+
+    #[test]
+    fn a_good_update_counts_up_then_verifies_5_to_1() {
+        let mut c = cluster(&LAB.replace("FAILURE", "pause"));
+        let mut w = update(&mut c, "ok:2");
+        let (lines, o) = watch(&mut c, &mut w);
+        assert_eq!(o, Outcome::Done);
+        assert_eq!(
+            &lines[..5],
+            [
+                "overall progress: 0 out of 3 tasks",
+                "1/3:  ",
+                "2/3:  ",
+                "3/3:  ",
+                "overall progress: 0 out of 3 tasks"
+            ]
+        );
+        let counts: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.starts_with("verify: Waiting"))
+            .collect();
+        assert_eq!(counts.len(), 25, "5 s of 200 ms polls");
+        assert!(counts[0].contains("Waiting 5 seconds"));
+        assert!(counts[24].contains("Waiting 1 seconds"));
+        assert_eq!(lines.last().unwrap(), "verify: Service web converged");
+        // The overall count only grows, one slot at a time.
+        let mut last = 0;
+        for l in lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("overall progress: "))
+        {
+            let n: u64 = l.split(' ').next().unwrap().parse().unwrap();
+            assert!(n == last || n == last + 1, "{l}");
+            last = n;
+        }
+        assert_eq!(last, 3);
+    }
+
+    #[test]
+    fn a_failing_update_pauses_or_rolls_back_as_configured() {
+        let mut c = cluster(&LAB.replace("FAILURE", "pause"));
+        let mut w = update(&mut c, "bad:1");
+        let (_, o) = watch(&mut c, &mut w);
+        let Outcome::Failed(e) = o else {
+            panic!("{o:?}")
+        };
+        assert!(
+            e.starts_with(
+                "service update paused: update paused due to failure or early termination of task "
+            ),
+            "{e}"
+        );
+
+        let mut c = cluster(&LAB.replace("FAILURE", "rollback"));
+        let mut w = update(&mut c, "bad:1");
+        let (lines, o) = watch(&mut c, &mut w);
+        assert_eq!(o, Outcome::Done);
+        let rb = lines
+            .iter()
+            .position(|l| {
+                l.starts_with(
+                    "rollback: update rolled back due to failure or early termination of task ",
+                )
+            })
+            .expect("rollback line");
+        assert!(
+            lines[rb + 1..]
+                .iter()
+                .any(|l| l.starts_with("overall progress: rolling back update: "))
+        );
+        // docker remembers `rollback: rollback completed` only if it sees
+        // the rollback complete before its own check converged; then it
+        // follows the verify line. Either way the verify line ends the wait.
+        let v = lines
+            .iter()
+            .position(|l| l == "verify: Service web converged")
+            .expect("verify line");
+        assert!(
+            lines[v + 1..]
+                .iter()
+                .all(|l| l == "rollback: rollback completed")
+        );
+        assert!(lines.len() - v <= 2);
+    }
+}

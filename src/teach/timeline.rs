@@ -181,7 +181,6 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
     let mut rows: BTreeMap<(usize, u64, String), Vec<Bar>> = BTreeMap::new();
     for (&tid, ch) in &changes {
         let t = &st.tasks[tid];
-        let svc = &st.services[t.service];
         let node = t
             .node
             .map(|n| st.nodes[n].hostname.clone())
@@ -209,7 +208,6 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
                 to,
             });
         }
-        let _ = svc;
         rows.entry(key).or_default().push(Bar {
             task_id: t.id.clone(),
             image: t.spec.image.clone(),
@@ -390,12 +388,11 @@ impl Timeline {
                 );
                 for seg in &bar.segments {
                     let x1 = self.x(seg.from);
-                    let (x2, w) = match seg.to {
-                        Some(to) if to == seg.from => (x1, 2.0),
-                        Some(to) => (self.x(to), (self.x(to) - x1).max(0.5)),
-                        None => (self.x(self.end), (self.x(self.end) - x1).max(0.5)),
+                    let w = match seg.to {
+                        Some(to) if to == seg.from => 2.0,
+                        Some(to) => (self.x(to) - x1).max(0.5),
+                        None => (self.x(self.end) - x1).max(0.5),
                     };
-                    let _ = x2;
                     let _ = writeln!(
                         s,
                         r#"<rect class="seg" data-state="{st}" x="{x1:.2}" y="{by:.1}" width="{w:.2}" height="{:.1}" fill="{}"><title>{} {} on {}: {st} from {}</title></rect>"#,
