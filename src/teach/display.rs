@@ -93,10 +93,17 @@ impl Display for Live {
         }
     }
     fn end_progress(&mut self) {
+        // Leave docker's last screen as plain lines: indicatif may skip the
+        // last redraw of a line that changed just before the end.
         for b in self.bars.drain(..) {
-            b.finish();
+            b.finish_and_clear();
         }
-        self.mp = None;
+        if let Some(mp) = self.mp.take() {
+            let _ = mp.clear();
+            for l in &self.screen.lines {
+                println!("{l}");
+            }
+        }
         self.screen = Screen::new(self.wide);
         let _ = std::io::stdout().flush();
     }
