@@ -77,6 +77,35 @@ pub enum Command {
         /// naming the setting that caused it.
         #[arg(long)]
         explain: bool,
+        /// Replay the scenario in real time with docker's converge
+        /// progress (instead of printing the transcript at once).
+        #[arg(long)]
+        play: bool,
+        /// With --play: simulated seconds per real second (default 1).
+        #[arg(long, requires = "play")]
+        speed: Option<f64>,
+        /// Write a visual timeline: FILE.svg, or FILE.html (with
+        /// `docker service ps` at any instant).
+        #[arg(long)]
+        timeline: Option<PathBuf>,
+    },
+    /// Interactive: type docker commands on a simulated cluster, advance the
+    /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
+    Shell {
+        /// Scenario whose cluster, services and timeline to use (default:
+        /// three nodes manager1, worker1, worker2).
+        scenario: Option<PathBuf>,
+        /// Seed (overrides the scenario's `seed`; default 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Start with explanations on (`explain on|off` in the shell).
+        #[arg(long)]
+        explain: bool,
+        /// While a docker command waits for convergence: simulated seconds
+        /// per real second (default 1 on a terminal; from a pipe the wait
+        /// takes no real time unless given).
+        #[arg(long)]
+        speed: Option<f64>,
     },
     /// Check the simulator against a real Docker Swarm (DOCKER_HOST, see
     /// conformance/README.md): replay each scenario on it, simulate it with
@@ -145,6 +174,9 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             out,
             quiet,
             explain,
+            play,
+            speed,
+            timeline,
         } => {
             let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
                 Ok(f) => f.unwrap_or_default(),
@@ -157,15 +189,25 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             };
             cmd_run(
                 &source,
-                seed,
-                until.as_deref(),
-                out,
-                quiet,
-                explain,
-                &fail_on,
+                RunFlags {
+                    seed,
+                    until: until.as_deref(),
+                    out,
+                    quiet,
+                    explain,
+                    play: play.then_some(speed.unwrap_or(1.0)),
+                    timeline,
+                    fail_on: &fail_on,
+                },
             )
         }
         Command::Validate { scenarios } => cmd_validate(&scenarios),
+        Command::Shell {
+            scenario,
+            seed,
+            explain,
+            speed,
+        } => cmd_shell(scenario.as_deref(), seed, explain, speed),
         Command::Conform {
             scenarios,
             out,
@@ -211,15 +253,49 @@ fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
     ExitStatus::BadInput
 }
 
-fn cmd_run(
-    source: &Source,
+struct RunFlags<'a> {
     seed: Option<u64>,
-    until: Option<&str>,
+    until: Option<&'a str>,
     out: Option<PathBuf>,
     quiet: bool,
     explain: bool,
-    fail_on: &[outcome::Outcome],
-) -> ExitStatus {
+    /// `--play` at this speed.
+    play: Option<f64>,
+    timeline: Option<PathBuf>,
+    fail_on: &'a [outcome::Outcome],
+}
+
+fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
+    let RunFlags {
+        seed,
+        until,
+        out,
+        quiet,
+        explain,
+        play,
+        timeline,
+        fail_on,
+    } = f;
+    if let Some(s) = play
+        && !(s.is_finite() && s > 0.0)
+    {
+        return bad_input(format!(
+            "invalid argument \"{s}\" for \"--speed\" flag: must be positive"
+        ));
+    }
+    let timeline_kind = match &timeline {
+        None => None,
+        Some(p) => match p.extension().and_then(|e| e.to_str()) {
+            Some("svg") => Some(false),
+            Some("html") | Some("htm") => Some(true),
+            _ => {
+                return bad_input(format!(
+                    "--timeline {}: the file name must end in .svg or .html",
+                    p.display()
+                ));
+            }
+        },
+    };
     let until = match until.map(parse_duration_nonneg).transpose() {
         Ok(u) => u,
         Err(e) => {
@@ -246,9 +322,31 @@ fn cmd_run(
         record_series: !scenario.expect.is_empty(),
     };
     let result = run(scenario.clone(), &opts);
+    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
+        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+        let text = if html { tl.html() } else { tl.svg() };
+        if let Err(e) = std::fs::write(p, text) {
+            return bad_input(format!("{}: {e}", p.display()));
+        }
+    }
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    if let Some(speed) = play {
+        use std::io::IsTerminal;
+        let speed = Some(speed);
+        if std::io::stdout().is_terminal() {
+            let mut d = crate::teach::display::Live::new();
+            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+        } else {
+            let mut d = crate::teach::display::Plain {
+                out: std::io::stdout().lock(),
+            };
+            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+        }
+        let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
+        return ExitStatus::Success;
     }
     let text = if quiet {
         result.summary_text()
@@ -438,4 +536,30 @@ fn cmd_validate(paths: &[PathBuf]) -> ExitStatus {
         }
     }
     status
+}
+
+fn cmd_shell(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    explain: bool,
+    speed: Option<f64>,
+) -> ExitStatus {
+    if let Some(s) = speed
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return bad_input(format!("invalid argument \"{s}\" for \"--speed\" flag"));
+    }
+    let scenario = match path {
+        Some(p) => match scenario::load(p) {
+            Ok(s) => s,
+            Err(e) => return bad_input(e),
+        },
+        None => crate::teach::shell::default_scenario(),
+    };
+    match crate::teach::shell::run_shell(Rc::new(scenario), seed, explain, speed) {
+        Ok(()) => ExitStatus::Success,
+        // A closed pipe is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => bad_input(e),
+    }
 }

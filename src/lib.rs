@@ -10,3 +10,4 @@ pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod swarm;
+pub mod teach;

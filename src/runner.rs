@@ -90,7 +90,7 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
 
 /// Appends the explanations recorded since the last call as
 /// `[<time>] # <text>` lines.
-fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
+pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
     for e in &c.explanations[*done..] {
         let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time as i64), e.text);
     }
@@ -98,7 +98,7 @@ fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
 }
 
 /// Executes timeline item `i` and appends its transcript lines.
-fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut String) {
+pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut String) {
     let item = &scenario.timeline[i];
     let stamp = format!("[{}]", format_go_duration(c.now as i64));
     match &item.action {

@@ -37,6 +37,52 @@ pub fn service_ps(
     opts: &PsOptions,
     now: SimTime,
 ) -> String {
+    let rows = sorted_tasks(state, services, opts);
+    if opts.quiet {
+        return rows.iter().map(|(_, t)| format!("{}\n", t.id)).collect();
+    }
+    let mut table = vec![PS_HEADER.map(String::from).to_vec()];
+    for mut row in rows_of(state, &rows, opts) {
+        row.cells[5] = current_state_at(row.state, row.since, now);
+        table.push(row.cells);
+    }
+    tabwriter::table(table)
+}
+
+/// The column headers of `docker service ps`.
+pub const PS_HEADER: [&str; 8] = [
+    "ID",
+    "NAME",
+    "IMAGE",
+    "NODE",
+    "DESIRED STATE",
+    "CURRENT STATE",
+    "ERROR",
+    "PORTS",
+];
+
+/// One row of `docker service ps` without its time-dependent cell: the
+/// CURRENT STATE cell (index 5) is empty; it is `state` and the time since
+/// `since` (see [`current_state_at`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PsRow {
+    pub cells: Vec<String>,
+    pub state: TaskState,
+    pub since: SimTime,
+}
+
+/// The rows `docker service ps` shows now, in its order, with the CURRENT
+/// STATE cell left for the caller (it depends on the instant of viewing).
+pub fn ps_rows(state: &ClusterState, services: &[ServiceId], opts: &PsOptions) -> Vec<PsRow> {
+    let rows = sorted_tasks(state, services, opts);
+    rows_of(state, &rows, opts)
+}
+
+fn sorted_tasks<'a>(
+    state: &'a ClusterState,
+    services: &[ServiceId],
+    opts: &PsOptions,
+) -> Vec<(String, &'a Task)> {
     let wanted: BTreeSet<ServiceId> = services.iter().copied().collect();
     let mut rows: Vec<(String, usize, &Task)> = state
         .tasks
@@ -52,55 +98,46 @@ pub fn service_ps(
     rows.sort_by(|a, b| {
         natural_cmp(&a.0, &b.0).then((b.2.created_at, b.1).cmp(&(a.2.created_at, a.1)))
     });
-    let rows: Vec<(String, &Task)> = rows.into_iter().map(|(n, _, t)| (n, t)).collect();
+    rows.into_iter().map(|(n, _, t)| (n, t)).collect()
+}
 
-    if opts.quiet {
-        return rows.iter().map(|(_, t)| format!("{}\n", t.id)).collect();
-    }
-
-    let header = [
-        "ID",
-        "NAME",
-        "IMAGE",
-        "NODE",
-        "DESIRED STATE",
-        "CURRENT STATE",
-        "ERROR",
-        "PORTS",
-    ]
-    .map(String::from);
-    let mut table = vec![header.to_vec()];
+fn rows_of(state: &ClusterState, rows: &[(String, &Task)], opts: &PsOptions) -> Vec<PsRow> {
+    let mut out = Vec::with_capacity(rows.len());
     let mut prev_name: Option<&str> = None;
-    for (name, t) in &rows {
+    for (name, t) in rows {
         let shown_name = if prev_name == Some(name.as_str()) {
             format!(" \\_ {name}")
         } else {
             name.clone()
         };
         prev_name = Some(name.as_str());
-        table.push(vec![
-            if opts.no_trunc {
-                t.id.clone()
-            } else {
-                truncate_id(&t.id).to_string()
-            },
-            shown_name,
-            if opts.no_trunc {
-                t.spec.image.clone()
-            } else {
-                display_image(&t.spec.image)
-            },
-            t.node
-                .and_then(|n| state.nodes.get(n))
-                .map(|n| n.hostname.clone())
-                .unwrap_or_default(),
-            t.desired.pretty().to_string(),
-            current_state(t, now),
-            error_cell(t, opts.no_trunc),
-            ports_cell(t),
-        ]);
+        out.push(PsRow {
+            cells: vec![
+                if opts.no_trunc {
+                    t.id.clone()
+                } else {
+                    truncate_id(&t.id).to_string()
+                },
+                shown_name,
+                if opts.no_trunc {
+                    t.spec.image.clone()
+                } else {
+                    display_image(&t.spec.image)
+                },
+                t.node
+                    .and_then(|n| state.nodes.get(n))
+                    .map(|n| n.hostname.clone())
+                    .unwrap_or_default(),
+                t.desired.pretty().to_string(),
+                String::new(),
+                error_cell(t, opts.no_trunc),
+                ports_cell(t),
+            ],
+            state: t.state,
+            since: t.timestamp,
+        });
     }
-    tabwriter::table(table)
+    out
 }
 
 /// `<service>.<slot>`, or `<service>.<node id>` for global tasks.
@@ -116,12 +153,13 @@ fn task_name(state: &ClusterState, t: &Task, service_name: &str) -> String {
     }
 }
 
-/// `Running 37 seconds ago`, `Preparing less than a second ago`.
-fn current_state(t: &Task, now: SimTime) -> String {
+/// `Running 37 seconds ago`, `Preparing less than a second ago`: a task
+/// in `state` since `since`, seen at `now`.
+pub fn current_state_at(state: TaskState, since: SimTime, now: SimTime) -> String {
     format!(
         "{} {} ago",
-        t.state.pretty(),
-        human_duration(now.saturating_sub(t.timestamp)).to_lowercase()
+        state.pretty(),
+        human_duration(now.saturating_sub(since)).to_lowercase()
     )
 }
 

@@ -1,0 +1,110 @@
+//! Where the shell and `run --play` write: plain lines (a pipe or a file,
+//! deterministic) or a live terminal display drawn with indicatif.
+
+use std::io::Write;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::progress::{Msg, Screen, plain_line};
+
+pub trait Display {
+    /// A transcript line (without its newline).
+    fn line(&mut self, s: &str);
+    /// Progress messages of a waiting docker command.
+    fn progress(&mut self, msgs: &[Msg]);
+    /// The docker command stopped waiting: leave its last screen.
+    fn end_progress(&mut self);
+}
+
+/// Not a terminal: every message is a line `<ID>: <text>`; per-slot state
+/// lines (messages with a progress value) are left out, as docker does.
+pub struct Plain<W: Write> {
+    pub out: W,
+}
+
+impl<W: Write> Display for Plain<W> {
+    fn line(&mut self, s: &str) {
+        let _ = writeln!(self.out, "{s}");
+    }
+    fn progress(&mut self, msgs: &[Msg]) {
+        for m in msgs {
+            if let Some(l) = plain_line(m) {
+                let _ = writeln!(self.out, "{l}");
+            }
+        }
+    }
+    fn end_progress(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// A terminal: each progress ID is one line rewritten in place (an
+/// indicatif bar whose whole text is the docker line); transcript lines are
+/// printed above the progress lines.
+pub struct Live {
+    mp: Option<MultiProgress>,
+    bars: Vec<ProgressBar>,
+    screen: Screen,
+    wide: bool,
+}
+
+impl Live {
+    pub fn new() -> Live {
+        // docker draws bars only on a terminal wider than 110 columns.
+        let wide = console::Term::stdout()
+            .size_checked()
+            .is_some_and(|(_, w)| w > 110);
+        Live {
+            mp: None,
+            bars: Vec::new(),
+            screen: Screen::new(wide),
+            wide,
+        }
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live::new()
+    }
+}
+
+impl Display for Live {
+    fn line(&mut self, s: &str) {
+        match &self.mp {
+            Some(mp) => {
+                let _ = mp.println(s);
+            }
+            None => println!("{s}"),
+        }
+    }
+    fn progress(&mut self, msgs: &[Msg]) {
+        let mp = self
+            .mp
+            .get_or_insert_with(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
+        for m in msgs {
+            let i = self.screen.apply(m);
+            while self.bars.len() <= i {
+                let style = ProgressStyle::with_template("{msg}").expect("valid template");
+                let pb = mp.add(ProgressBar::new_spinner().with_style(style));
+                self.bars.push(pb);
+            }
+            self.bars[i].set_message(self.screen.lines[i].clone());
+        }
+    }
+    fn end_progress(&mut self) {
+        // Leave docker's last screen as plain lines: indicatif may skip the
+        // last redraw of a line that changed just before the end.
+        for b in self.bars.drain(..) {
+            b.finish_and_clear();
+        }
+        if let Some(mp) = self.mp.take() {
+            let _ = mp.clear();
+            for l in &self.screen.lines {
+                println!("{l}");
+            }
+        }
+        self.screen = Screen::new(self.wide);
+        let _ = std::io::stdout().flush();
+    }
+}
