@@ -1,10 +1,13 @@
 //! swarmsim: a deterministic discrete-event simulator of Docker Swarm
 //! rolling updates and rollbacks.
 
+pub mod batch;
 pub mod cli;
 pub mod dist;
+pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod swarm;
+pub mod sweep;
