@@ -77,8 +77,48 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
-/// Writes a batch's result files; the same function for `batch` and
+/// The result files of a batch, (file name, contents): `runs.csv`,
+/// `batch.json`, `band.csv` and per service the update-duration histogram
+/// and the running band. A pure function, the same for `batch` and
 /// `merge`, so that they cannot differ.
+pub fn batch_files(
+    meta: &BatchMeta,
+    columns: &[String],
+    rows: &[RunRecord],
+    band: &Band,
+) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("runs.csv".to_string(), runs_csv(columns, rows)),
+        ("batch.json".to_string(), batch_json(meta, columns, rows)),
+        ("band.csv".to_string(), band.to_csv(columns)),
+    ];
+    for (i, name) in columns.iter().enumerate() {
+        let durations: Vec<u64> = rows
+            .iter()
+            .filter_map(|r| r.services.get(i)?.as_ref()?.update_ms)
+            .collect();
+        let title = format!("{name}: first update duration, {} runs", rows.len());
+        files.push((
+            format!("update-histogram-{}.svg", safe(name)),
+            crate::plot::histogram_svg(&title, "update duration (s)", &durations),
+        ));
+        let q = band
+            .services
+            .get(i)
+            .map(|b| b.quantiles())
+            .unwrap_or_default();
+        let title = format!(
+            "{name}: running replicas (p5, p50, p95), {} runs",
+            rows.len()
+        );
+        files.push((
+            format!("running-band-{}.svg", safe(name)),
+            crate::plot::band_svg(&title, &q),
+        ));
+    }
+    files
+}
+
 fn write_batch(
     dir: &Path,
     meta: &BatchMeta,
@@ -87,29 +127,8 @@ fn write_batch(
     band: &Band,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("runs.csv"), runs_csv(columns, rows))?;
-    std::fs::write(dir.join("batch.json"), batch_json(meta, columns, rows))?;
-    std::fs::write(dir.join("band.csv"), band.to_csv(columns))?;
-    for (i, name) in columns.iter().enumerate() {
-        let durations: Vec<u64> = rows
-            .iter()
-            .filter_map(|r| r.services.get(i)?.as_ref()?.update_ms)
-            .collect();
-        let title = format!("{name}: first update duration, {} runs", rows.len());
-        std::fs::write(
-            dir.join(format!("update-histogram-{}.svg", safe(name))),
-            crate::plot::histogram_svg(&title, "update duration (s)", &durations),
-        )?;
-        let q = band
-            .services
-            .get(i)
-            .map(|b| b.quantiles())
-            .unwrap_or_default();
-        let title = format!("{name}: running replicas, {} runs", rows.len());
-        std::fs::write(
-            dir.join(format!("running-band-{}.svg", safe(name))),
-            crate::plot::band_svg(&title, &q),
-        )?;
+    for (name, text) in batch_files(meta, columns, rows, band) {
+        std::fs::write(dir.join(name), text)?;
     }
     Ok(())
 }

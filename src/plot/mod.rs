@@ -276,11 +276,17 @@ pub fn band_svg(title: &str, points: &[(u64, u64, u64, u64)]) -> String {
                 .iter()
                 .map(|p| (f.x(p.0 as f64 / 1000.0), f.y(sel(p) as f64)))
                 .collect();
+            // Corners only: a run of equal values is one horizontal segment.
             let mut seq: Vec<(f64, f64)> = Vec::new();
             for (i, &(x, y)) in pts.iter().enumerate() {
                 let x_next = pts.get(i + 1).map(|p| p.0).unwrap_or(x);
-                seq.push((x, y));
-                seq.push((x_next, y));
+                match seq.last_mut() {
+                    Some(last) if last.1 == y => last.0 = x_next,
+                    _ => {
+                        seq.push((x, y));
+                        seq.push((x_next, y));
+                    }
+                }
             }
             if rev {
                 seq.reverse();
