@@ -450,7 +450,11 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
             Err(e) => return bad_input(e),
         };
         metrics.push(CellMetrics::of(&rows, column));
-        let label: Vec<String> = cell.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // As in the table: the last part of each key, so legends fit.
+        let label: Vec<String> = cell
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+            .collect();
         durations.push((
             label.join(" "),
             rows.iter()

@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-const W: f64 = 720.0;
+const W: f64 = 780.0;
 const H: f64 = 420.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 170.0;
+const RIGHT: f64 = 230.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 55.0;
 const COLOURS: [&str; 8] = [
