@@ -160,6 +160,71 @@ pub enum Command {
         #[arg(long, value_name = "warnings|RULE")]
         deny: Vec<String>,
     },
+    /// Monte Carlo over seeds: runs.csv, batch.json, band.csv, plots and a
+    /// table of duration percentiles and final-state probabilities.
+    Batch {
+        /// Scenario file (YAML).
+        scenario: PathBuf,
+        /// Number of runs (seeds S..S+N-1).
+        #[arg(long)]
+        runs: u64,
+        /// First seed S.
+        #[arg(long, default_value_t = 1)]
+        seed_start: u64,
+        /// Worker threads (default: the number of cores). Output does not
+        /// depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (0-based), e.g. `--shard 0/4`; join the
+        /// shard folders with `swarmsim merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Results folder (default results/<scenario file stem>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Join the folders of a sharded batch into the unsharded batch's files.
+    Merge {
+        /// Shard folders (each written by `batch --shard I/N`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Results folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Policy grid over seeds: every combination of the --set values, the
+    /// same seeds in every cell.
+    Sweep {
+        /// Scenario file (YAML).
+        scenario: PathBuf,
+        /// KEY=V1,V2,... (repeatable), e.g.
+        /// redis.update_config.parallelism=1,2,4
+        #[arg(long, required = true)]
+        set: Vec<String>,
+        /// Runs per cell.
+        #[arg(long)]
+        runs: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        seed_start: u64,
+        /// Worker threads (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// The service whose update is measured (default: the service of
+        /// the first service key, or the only service).
+        #[arg(long)]
+        service: Option<String>,
+        /// A constraint on a cell, e.g. 'min_running>=2' (repeatable).
+        #[arg(long)]
+        require: Vec<String>,
+        /// Pick the policy with the smallest METRIC among those meeting
+        /// --require (p50_duration, p95_duration, p_paused, p_rolled_back).
+        #[arg(long)]
+        minimize: Option<String>,
+        /// Results folder (default results/<scenario file stem>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line; errors are printed here.
@@ -220,6 +285,43 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
         Command::Diff { a, b, set, seed } => cmd_diff(&a, b.as_deref(), &set, seed),
         Command::Lint { path, deny } => cmd_lint(&path, &deny),
+        Command::Batch {
+            scenario,
+            runs,
+            seed_start,
+            jobs,
+            shard,
+            out,
+        } => crate::batch::cmd::batch(crate::batch::cmd::BatchArgs {
+            scenario,
+            runs,
+            seed_start,
+            jobs,
+            shard,
+            out,
+        }),
+        Command::Merge { dirs, out } => crate::batch::cmd::merge(&dirs, &out),
+        Command::Sweep {
+            scenario,
+            set,
+            runs,
+            seed_start,
+            jobs,
+            service,
+            require,
+            minimize,
+            out,
+        } => crate::batch::cmd::sweep(crate::batch::cmd::SweepArgs {
+            scenario,
+            set,
+            runs,
+            seed_start,
+            jobs,
+            service,
+            require,
+            minimize,
+            out,
+        }),
     }
 }
 
@@ -320,6 +422,7 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         keep_log: true,
         explain,
         record_series: !scenario.expect.is_empty(),
+        ..Default::default()
     };
     let result = run(scenario.clone(), &opts);
     if let (Some(p), Some(html)) = (&timeline, timeline_kind) {

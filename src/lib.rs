@@ -1,13 +1,16 @@
 //! swarmsim: a deterministic discrete-event simulator of Docker Swarm
 //! rolling updates and rollbacks.
 
+pub mod batch;
 pub mod cli;
 pub mod conform;
 pub mod dist;
+pub mod plot;
 pub mod regress;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod swarm;
+pub mod sweep;
 pub mod teach;

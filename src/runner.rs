@@ -28,6 +28,12 @@ pub struct RunOptions {
     pub record_series: bool,
     /// Explain every decision in the transcript (`# ...` lines).
     pub explain: bool,
+    /// Do not render the transcript (batch runs): read-only docker commands
+    /// (`service ps`, `service inspect`, `service ls`, `node ls`) are not
+    /// executed and nothing is echoed. Rendering is a pure function of the
+    /// cluster state, so skipping it changes no result; `transcript` is
+    /// then empty.
+    pub skip_transcript: bool,
 }
 
 pub struct RunResult {
@@ -60,10 +66,15 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     cluster.explain = opts.explain;
     let mut transcript = String::new();
     let limit_time = until.unwrap_or(MAX_SIM_TIME);
+    let skip = opts.skip_transcript;
     let mut explained = 0;
     let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {
-        flush_explanations(c, &mut explained, &mut transcript);
-        run_item(c, &scenario, i, &mut transcript);
+        if skip {
+            run_item_silent(c, &scenario, i);
+        } else {
+            flush_explanations(c, &mut explained, &mut transcript);
+            run_item(c, &scenario, i, &mut transcript);
+        }
     });
     flush_explanations(&cluster, &mut explained, &mut transcript);
     let hit_limit = !finished || (until.is_none() && !cluster.queue.is_empty());
@@ -83,8 +94,10 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
         end,
         hit_limit,
     };
-    let text = result.summary_text();
-    result.transcript.push_str(&text);
+    if !skip {
+        let text = result.summary_text();
+        result.transcript.push_str(&text);
+    }
     result
 }
 
@@ -95,6 +108,22 @@ pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String
         let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time as i64), e.text);
     }
     *done = c.explanations.len();
+}
+
+/// Executes timeline item `i` like [`run_item`], without the transcript:
+/// the read-only queries, whose only effect is their output, are skipped.
+fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) {
+    use crate::swarm::docker_cli::DockerCommand as D;
+    match &scenario.timeline[i].action {
+        Action::Docker {
+            command: D::ServicePs { .. } | D::ServiceInspect { .. } | D::ServiceLs | D::NodeLs,
+            ..
+        } => {}
+        _ => {
+            let mut sink = String::new();
+            run_item(c, scenario, i, &mut sink);
+        }
+    }
 }
 
 /// Executes timeline item `i` and appends its transcript lines.

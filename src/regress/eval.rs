@@ -70,7 +70,7 @@ fn run_at(scenario: &Rc<Scenario>, seed: u64, at: Option<SimTime>) -> RunResult 
             until: at,
             keep_log: true,
             record_series: true,
-            explain: false,
+            ..Default::default()
         },
     )
 }

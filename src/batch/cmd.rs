@@ -1,0 +1,500 @@
+//! The `batch`, `merge` and `sweep` subcommands (called from `cli`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::band::Band;
+use super::output::{BatchMeta, RunRecord, batch_json, batch_table, parse_runs_csv, runs_csv};
+use super::{ScenarioSource, run_seeds, service_columns};
+use crate::cli::ExitStatus;
+use crate::sweep::report::{CellMetrics, Metric, Requirement, sweep_csv, sweep_table};
+use crate::sweep::{Key, apply, grid, parse_key, parse_set};
+
+fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
+    eprintln!("error: {msg}");
+    ExitStatus::BadInput
+}
+
+/// The default number of jobs: the machine's cores.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// A progress bar on stderr when it is a terminal, none otherwise.
+fn progress_bar(total: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+    {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+/// Parses `--shard I/N` (0 ≤ I < N).
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let err = || format!("invalid --shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(err)?;
+    let i: u64 = i.trim().parse().map_err(|_| err())?;
+    let n: u64 = n.trim().parse().map_err(|_| err())?;
+    if n == 0 || i >= n {
+        return Err(err());
+    }
+    Ok((i, n))
+}
+
+/// The seeds of shard `i` of `n` of a batch of `runs` from `start`:
+/// contiguous blocks, the first `runs mod n` shards one run longer.
+pub fn shard_seeds(start: u64, runs: u64, i: u64, n: u64) -> std::ops::Range<u64> {
+    let lo = start + i * runs / n;
+    let hi = start + (i + 1) * runs / n;
+    lo..hi
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The result files of a batch, (file name, contents): `runs.csv`,
+/// `batch.json`, `band.csv` and per service the update-duration histogram
+/// and the running band. A pure function, the same for `batch` and
+/// `merge`, so that they cannot differ.
+pub fn batch_files(
+    meta: &BatchMeta,
+    columns: &[String],
+    rows: &[RunRecord],
+    band: &Band,
+) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("runs.csv".to_string(), runs_csv(columns, rows)),
+        ("batch.json".to_string(), batch_json(meta, columns, rows)),
+        ("band.csv".to_string(), band.to_csv(columns)),
+    ];
+    for (i, name) in columns.iter().enumerate() {
+        let durations: Vec<u64> = rows
+            .iter()
+            .filter_map(|r| r.services.get(i)?.as_ref()?.update_ms)
+            .collect();
+        let title = format!("{name}: first update duration, {} runs", rows.len());
+        files.push((
+            format!("update-histogram-{}.svg", safe(name)),
+            crate::plot::histogram_svg(&title, "update duration (s)", &durations),
+        ));
+        let q = band
+            .services
+            .get(i)
+            .map(|b| b.quantiles())
+            .unwrap_or_default();
+        let title = format!(
+            "{name}: running replicas (p5, p50, p95), {} runs",
+            rows.len()
+        );
+        files.push((
+            format!("running-band-{}.svg", safe(name)),
+            crate::plot::band_svg(&title, &q),
+        ));
+    }
+    files
+}
+
+fn write_batch(
+    dir: &Path,
+    meta: &BatchMeta,
+    columns: &[String],
+    rows: &[RunRecord],
+    band: &Band,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in batch_files(meta, columns, rows, band) {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
+pub struct BatchArgs {
+    pub scenario: PathBuf,
+    pub runs: u64,
+    pub seed_start: u64,
+    pub jobs: Option<usize>,
+    pub shard: Option<String>,
+    pub out: Option<PathBuf>,
+}
+
+pub fn batch(a: BatchArgs) -> ExitStatus {
+    if a.runs == 0 {
+        return bad_input("--runs must be at least 1");
+    }
+    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
+    let source = match ScenarioSource::load(&a.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let sc = match source.build() {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let columns = service_columns(&sc);
+    let seeds = match shard {
+        Some((i, n)) => shard_seeds(a.seed_start, a.runs, i, n),
+        None => a.seed_start..a.seed_start + a.runs,
+    };
+    let count = seeds.end - seeds.start;
+    let pb = progress_bar(count);
+    let started = Instant::now();
+    let inc = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
+    let (rows, band) = match run_seeds(&source, &columns, seeds.clone(), jobs, &inc) {
+        Ok(r) => r,
+        Err(e) => return bad_input(e),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    let meta = BatchMeta {
+        scenario: sc.name.clone(),
+        scenario_file: file_name(&a.scenario),
+        seed_start: seeds.start,
+        runs: count,
+        shard,
+    };
+    let out = a
+        .out
+        .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
+    if let Err(e) = write_batch(&out, &meta, &columns, &rows, &band) {
+        return bad_input(format!("{}: {e}", out.display()));
+    }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(batch_table(&meta, &columns, &rows).as_bytes());
+    eprintln!(
+        "{count} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
+        count as f64 / elapsed.max(1e-9),
+        out.display()
+    );
+    ExitStatus::Success
+}
+
+/// One shard folder read back.
+struct Shard {
+    meta: BatchMeta,
+    columns: Vec<String>,
+    rows: Vec<RunRecord>,
+    band: Band,
+}
+
+fn read_shard(dir: &Path) -> Result<Shard, String> {
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
+    };
+    let json: serde_json::Value = serde_json::from_str(&read("batch.json")?)
+        .map_err(|e| format!("{}: {e}", dir.join("batch.json").display()))?;
+    let s = |k: &str| json[k].as_str().map(str::to_string);
+    let u = |k: &str| json[k].as_u64();
+    let bad = || {
+        format!(
+            "{}: not a swarmsim batch.json",
+            dir.join("batch.json").display()
+        )
+    };
+    let shard = match &json["shard"] {
+        serde_json::Value::Null => None,
+        v => Some((
+            v["index"].as_u64().ok_or_else(bad)?,
+            v["count"].as_u64().ok_or_else(bad)?,
+        )),
+    };
+    let meta = BatchMeta {
+        scenario: s("scenario").ok_or_else(bad)?,
+        scenario_file: s("scenario_file").ok_or_else(bad)?,
+        seed_start: u("seed_start").ok_or_else(bad)?,
+        runs: u("runs").ok_or_else(bad)?,
+        shard,
+    };
+    let (columns, rows) =
+        parse_runs_csv(&read("runs.csv")?).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if rows.len() as u64 != meta.runs {
+        return Err(format!(
+            "{}: runs.csv has {} rows, batch.json says {}",
+            dir.display(),
+            rows.len(),
+            meta.runs
+        ));
+    }
+    let band = Band::from_csv(&read("band.csv")?, &columns)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(Shard {
+        meta,
+        columns,
+        rows,
+        band,
+    })
+}
+
+/// `swarmsim merge DIR... --out DIR`: joins shard folders into the files
+/// the unsharded batch writes.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
+    let mut shards = Vec::new();
+    for d in dirs {
+        match read_shard(d) {
+            Ok(s) => shards.push(s),
+            Err(e) => return bad_input(e),
+        }
+    }
+    let Some(first) = shards.first() else {
+        return bad_input("merge needs at least one folder");
+    };
+    let (scenario, file, columns) = (
+        first.meta.scenario.clone(),
+        first.meta.scenario_file.clone(),
+        first.columns.clone(),
+    );
+    for (s, d) in shards.iter().zip(dirs) {
+        if s.meta.scenario != scenario || s.meta.scenario_file != file || s.columns != columns {
+            return bad_input(format!(
+                "{}: a batch of another scenario ({} / {}) than {} ({} / {})",
+                d.display(),
+                s.meta.scenario_file,
+                s.meta.scenario,
+                dirs[0].display(),
+                file,
+                scenario
+            ));
+        }
+    }
+    // Every shard of an N-way split, once.
+    let counts: std::collections::BTreeSet<u64> = shards
+        .iter()
+        .filter_map(|s| s.meta.shard.map(|x| x.1))
+        .collect();
+    if let Some(&n) = counts.iter().next() {
+        let idx: std::collections::BTreeSet<u64> = shards
+            .iter()
+            .filter_map(|s| s.meta.shard.map(|x| x.0))
+            .collect();
+        if counts.len() > 1 || idx.len() != shards.len() || idx.len() as u64 != n {
+            let missing: Vec<String> = (0..n)
+                .filter(|i| !idx.contains(i))
+                .map(|i| format!("{i}/{n}"))
+                .collect();
+            return bad_input(format!(
+                "the folders are not the shards 0/{n}..{}/{n} once each{}",
+                n - 1,
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (missing {})", missing.join(", "))
+                }
+            ));
+        }
+    }
+    let mut rows: Vec<RunRecord> = Vec::new();
+    let mut band = Band::new(columns.len());
+    for s in &shards {
+        rows.extend(s.rows.iter().cloned());
+        band.merge(&s.band);
+    }
+    rows.sort_by_key(|r| r.seed);
+    let start = rows.first().map(|r| r.seed).unwrap_or(0);
+    for (k, r) in rows.iter().enumerate() {
+        if r.seed != start + k as u64 {
+            return bad_input(format!(
+                "the shards' seeds are not one contiguous range: expected seed {} after {}, found {}",
+                start + k as u64,
+                start + k as u64 - 1,
+                r.seed
+            ));
+        }
+    }
+    let meta = BatchMeta {
+        scenario,
+        scenario_file: file,
+        seed_start: start,
+        runs: rows.len() as u64,
+        shard: None,
+    };
+    if let Err(e) = write_batch(out, &meta, &columns, &rows, &band) {
+        return bad_input(format!("{}: {e}", out.display()));
+    }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(batch_table(&meta, &columns, &rows).as_bytes());
+    ExitStatus::Success
+}
+
+pub struct SweepArgs {
+    pub scenario: PathBuf,
+    pub set: Vec<String>,
+    pub runs: u64,
+    pub seed_start: u64,
+    pub jobs: Option<usize>,
+    pub service: Option<String>,
+    pub require: Vec<String>,
+    pub minimize: Option<String>,
+    pub out: Option<PathBuf>,
+}
+
+pub fn sweep(a: SweepArgs) -> ExitStatus {
+    if a.runs == 0 {
+        return bad_input("--runs must be at least 1");
+    }
+    let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut sets = Vec::new();
+    for s in &a.set {
+        match parse_set(s) {
+            Ok(x) => sets.push(x),
+            Err(e) => return bad_input(e),
+        }
+    }
+    let mut require = Vec::new();
+    for r in &a.require {
+        match Requirement::parse(r) {
+            Ok(x) => require.push(x),
+            Err(e) => return bad_input(e),
+        }
+    }
+    let minimize = match a.minimize.as_deref().map(Metric::parse).transpose() {
+        Ok(m) => m,
+        Err(e) => return bad_input(format!("--minimize: {e}")),
+    };
+    if !require.is_empty() && minimize.is_none() {
+        return bad_input("--require needs --minimize METRIC to pick a policy");
+    }
+    let source = match ScenarioSource::load(&a.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let sc = match source.build() {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let columns = service_columns(&sc);
+    let mut keys = Vec::new();
+    for s in &sets {
+        match parse_key(&s.key, &sc) {
+            Ok(k) => keys.push(k),
+            Err(e) => return bad_input(e),
+        }
+    }
+    let service = match a.service.clone().or_else(|| {
+        keys.iter().find_map(|k| match k {
+            Key::Service { service, .. } => Some(service.clone()),
+            Key::Image { .. } => None,
+        })
+    }) {
+        Some(s) => s,
+        None if columns.len() == 1 => columns[0].clone(),
+        None => {
+            return bad_input(format!(
+                "which service should the sweep measure? add --service (one of {})",
+                columns.join(", ")
+            ));
+        }
+    };
+    let Some(column) = columns.iter().position(|c| *c == service) else {
+        return bad_input(format!(
+            "--service {service}: no such service (services: {})",
+            columns.join(", ")
+        ));
+    };
+    let cells = grid(&sets);
+    let mut sources = Vec::new();
+    for c in &cells {
+        match apply(&source, &sc, c) {
+            Ok(s) => sources.push(s),
+            Err(e) => return bad_input(e),
+        }
+    }
+    let seeds = a.seed_start..a.seed_start + a.runs;
+    let pb = progress_bar(a.runs * cells.len() as u64);
+    let inc = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
+    let started = Instant::now();
+    let mut metrics = Vec::new();
+    let mut durations = Vec::new();
+    for (cell, src) in cells.iter().zip(&sources) {
+        let rows = match run_seeds(src, &columns, seeds.clone(), jobs, &inc) {
+            Ok((rows, _)) => rows,
+            Err(e) => return bad_input(e),
+        };
+        metrics.push(CellMetrics::of(&rows, column));
+        // As in the table: the last part of each key, so legends fit.
+        let label: Vec<String> = cell
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+            .collect();
+        durations.push((
+            label.join(" "),
+            rows.iter()
+                .filter_map(|r| r.services[column].as_ref()?.update_ms)
+                .collect::<Vec<u64>>(),
+        ));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    let key_names: Vec<String> = sets.iter().map(|s| s.key.clone()).collect();
+    let out = a
+        .out
+        .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(&out)?;
+        std::fs::write(
+            out.join("sweep.csv"),
+            sweep_csv(&key_names, &cells, &metrics, &require),
+        )?;
+        let title = format!(
+            "{service}: first update duration per policy, {} runs each",
+            a.runs
+        );
+        std::fs::write(
+            out.join("sweep-update-cdf.svg"),
+            crate::plot::cdf_svg(&title, "update duration (s)", &durations),
+        )
+    };
+    if let Err(e) = write() {
+        return bad_input(format!("{}: {e}", out.display()));
+    }
+    let table = sweep_table(&service, a.runs, &cells, &metrics, &require, minimize);
+    let _ = std::io::stdout().lock().write_all(table.as_bytes());
+    let total = a.runs * cells.len() as u64;
+    eprintln!(
+        "{total} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
+        total as f64 / elapsed.max(1e-9),
+        out.display()
+    );
+    ExitStatus::Success
+}

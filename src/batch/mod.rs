@@ -1,0 +1,211 @@
+//! Monte Carlo over seeds: run a scenario once per seed on a rayon pool,
+//! keep only a small record per run (and the running-count band), and
+//! write `runs.csv`, `batch.json`, `band.csv` and plots.
+//!
+//! Determinism: every run is a pure function of (scenario, seed); workers
+//! tag their records with the seed and the records are sorted by seed
+//! before anything is written; the band is a sum of histograms. So the
+//! output does not depend on `--jobs` or on thread timing.
+
+pub mod band;
+pub mod cmd;
+pub mod output;
+pub mod stats;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::runner::{RunOptions, run};
+use crate::scenario::{Action, Scenario, ScenarioError};
+use crate::swarm::docker_cli::DockerCommand;
+use crate::sweep::CreatePatch;
+use band::Band;
+use output::{RunRecord, STATES, ServiceRecord, UNFINISHED};
+
+/// A scenario as text (so that each worker thread can build its own
+/// `Scenario`, which holds `Rc`s), with the `--set` patches of a sweep
+/// cell that apply to services created by the timeline.
+#[derive(Debug, Clone)]
+pub struct ScenarioSource {
+    pub file: PathBuf,
+    pub text: String,
+    pub create_patches: Vec<CreatePatch>,
+}
+
+impl ScenarioSource {
+    pub fn load(path: &Path) -> Result<ScenarioSource, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            file: path.to_path_buf(),
+            message: format!("cannot read the scenario: {e}"),
+        })?;
+        Ok(ScenarioSource {
+            file: path.to_path_buf(),
+            text,
+            create_patches: Vec::new(),
+        })
+    }
+
+    pub fn build(&self) -> Result<Scenario, ScenarioError> {
+        let mut sc = crate::scenario::parse_str(&self.text, &self.file)?;
+        for p in &self.create_patches {
+            p.apply(&mut sc);
+        }
+        Ok(sc)
+    }
+}
+
+/// The service columns of a batch: the services under `services:` and
+/// those a `docker service create` of the timeline names, sorted by name.
+pub fn service_columns(sc: &Scenario) -> Vec<String> {
+    let mut names: BTreeSet<String> = sc.services.iter().map(|s| s.name.clone()).collect();
+    for item in &sc.timeline {
+        if let Action::Docker {
+            command: DockerCommand::ServiceCreate { spec, .. },
+            ..
+        } = &item.action
+        {
+            names.insert(spec.name.clone());
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// Nanoseconds to milliseconds, rounded half up.
+fn ms(ns: u64) -> u64 {
+    (ns + 500_000) / 1_000_000
+}
+
+fn state_str(s: crate::swarm::model::UpdateState) -> &'static str {
+    let a = s.as_str();
+    STATES
+        .iter()
+        .find(|x| **x == a)
+        .copied()
+        .unwrap_or("updating")
+}
+
+/// One run of `sc` with `seed`: its record, and its contribution to `band`.
+pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band) -> RunRecord {
+    let opts = RunOptions {
+        seed: Some(seed),
+        keep_log: false,
+        record_series: true,
+        skip_transcript: true,
+        ..Default::default()
+    };
+    let result = run(sc.clone(), &opts);
+    let c = &result.cluster;
+    let mut services = Vec::with_capacity(columns.len());
+    for (col, name) in columns.iter().enumerate() {
+        let Some(sid) = c.state.find_service(name) else {
+            services.push(None);
+            continue;
+        };
+        let stats = &c.stats[sid];
+        let first = |rollback: bool| {
+            let e = stats.episodes.iter().find(|e| e.rollback == rollback)?;
+            Some(match e.ended {
+                Some(end) => (Some(ms(end - e.started)), state_str(e.state)),
+                None => (None, UNFINISHED),
+            })
+        };
+        let (update_ms, update_end) = first(false).unzip();
+        let (rollback_ms, rollback_end) = first(true).unzip();
+        services.push(Some(ServiceRecord {
+            update_ms: update_ms.flatten(),
+            update_end,
+            rollback_ms: rollback_ms.flatten(),
+            rollback_end,
+            final_state: c.state.services[sid]
+                .update_status
+                .as_ref()
+                .map(|s| state_str(s.state))
+                .unwrap_or("none"),
+            min_running: stats.min_running_during_updates,
+            task_failures: stats.task_failures,
+            restarts: stats.restarts,
+        }));
+        band.services[col].add_run(&stats.running_series, result.end, stats.running);
+    }
+    RunRecord {
+        seed,
+        end_ms: ms(result.end),
+        hit_limit: result.hit_limit,
+        services,
+    }
+}
+
+/// Runs handed to a worker at a time.
+const CHUNK: u64 = 32;
+
+/// Runs `source` for every seed in `seeds` on `jobs` threads. Returns the
+/// records in seed order and the band. `progress` is called after each
+/// run (from worker threads).
+pub fn run_seeds(
+    source: &ScenarioSource,
+    columns: &[String],
+    seeds: std::ops::Range<u64>,
+    jobs: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<(Vec<RunRecord>, Band), ScenarioError> {
+    // Validate once here, so that the workers cannot fail.
+    source.build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| ScenarioError::Io {
+            file: source.file.clone(),
+            message: format!("cannot start worker threads: {e}"),
+        })?;
+    let next = AtomicU64::new(seeds.start);
+    let results: Mutex<Vec<(Vec<RunRecord>, Band)>> = Mutex::new(Vec::new());
+    pool.scope(|s| {
+        for _ in 0..jobs.max(1) {
+            s.spawn(|_| {
+                // One Scenario per worker: it holds Rcs and cannot be shared.
+                let sc = match source.build() {
+                    Ok(sc) => Rc::new(sc),
+                    Err(_) => return, // validated above
+                };
+                let mut rows = Vec::new();
+                let mut band = Band::new(columns.len());
+                loop {
+                    let from = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if from >= seeds.end {
+                        break;
+                    }
+                    for seed in from..(from + CHUNK).min(seeds.end) {
+                        rows.push(run_one(&sc, columns, seed, &mut band));
+                        progress();
+                    }
+                }
+                if let Ok(mut r) = results.lock() {
+                    r.push((rows, band));
+                }
+            });
+        }
+    });
+    let parts = results.into_inner().unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut band = Band::new(columns.len());
+    for (r, b) in parts {
+        rows.extend(r);
+        band.merge(&b);
+    }
+    // Gathered by seed, whatever thread ran which seed.
+    rows.sort_by_key(|r| r.seed);
+    if rows.len() as u64 != seeds.end - seeds.start {
+        return Err(ScenarioError::Io {
+            file: source.file.clone(),
+            message: format!(
+                "internal error: {} of {} runs came back",
+                rows.len(),
+                seeds.end - seeds.start
+            ),
+        });
+    }
+    Ok((rows, band))
+}

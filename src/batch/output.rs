@@ -1,0 +1,619 @@
+//! `runs.csv`, `batch.json` and the batch table: pure functions from the
+//! runs (in seed order) to text. Durations are integer milliseconds and are
+//! written with exactly three decimals, so `runs.csv` reads back to the
+//! same numbers and `merge` recomputes exactly the statistics of an
+//! unsharded batch.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::stats::{Describe, Z95, wilson};
+
+/// Final update states, and `none` for a service never updated.
+pub const STATES: [&str; 7] = [
+    "none",
+    "updating",
+    "paused",
+    "completed",
+    "rollback_started",
+    "rollback_paused",
+    "rollback_completed",
+];
+
+/// How an update or rollback episode ended: one of [`STATES`] (the state
+/// that closed it), or `unfinished` when it was still running at the end.
+pub const UNFINISHED: &str = "unfinished";
+
+/// What one run says about one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// The first `update` episode: ended − started (ms), `None` when there
+    /// was none or it was still running at the end.
+    pub update_ms: Option<u64>,
+    /// How that episode ended (`None` when there was none).
+    pub update_end: Option<&'static str>,
+    pub rollback_ms: Option<u64>,
+    pub rollback_end: Option<&'static str>,
+    /// The service's update state at the end of the run, or `none`.
+    pub final_state: &'static str,
+    pub min_running: Option<u64>,
+    pub task_failures: u64,
+    pub restarts: u64,
+}
+
+/// One row of `runs.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub seed: u64,
+    pub end_ms: u64,
+    pub hit_limit: bool,
+    /// One entry per service column; `None` when the service does not
+    /// exist at the end of the run.
+    pub services: Vec<Option<ServiceRecord>>,
+}
+
+/// What identifies a batch (the part of `batch.json` that is not
+/// statistics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchMeta {
+    pub scenario: String,
+    /// File name of the scenario (no directory: shards may run elsewhere).
+    pub scenario_file: String,
+    pub seed_start: u64,
+    pub runs: u64,
+    /// `Some((index, count))` for one shard of a batch.
+    pub shard: Option<(u64, u64)>,
+}
+
+const SERVICE_COLUMNS: [&str; 8] = [
+    "update_s",
+    "update_end",
+    "rollback_s",
+    "rollback_end",
+    "final_state",
+    "min_running",
+    "task_failures",
+    "restarts",
+];
+
+pub fn fmt_ms(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Parses a non-negative decimal with at most three decimals into ms,
+/// exactly (no floating point).
+pub fn parse_ms(s: &str) -> Option<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || frac.len() > 3 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u64 = int.parse().ok()?;
+    let mut f: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    for _ in frac.len()..3 {
+        f *= 10;
+    }
+    whole.checked_mul(1000)?.checked_add(f)
+}
+
+fn intern(s: &str) -> Option<&'static str> {
+    STATES
+        .iter()
+        .chain(std::iter::once(&UNFINISHED))
+        .find(|x| **x == s)
+        .copied()
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The header of `runs.csv` for these service columns.
+pub fn runs_csv_header(services: &[String]) -> String {
+    let mut h = String::from("seed,end_s,hit_limit");
+    for s in services {
+        for c in SERVICE_COLUMNS {
+            let _ = write!(h, ",{s}.{c}");
+        }
+    }
+    h
+}
+
+/// One `runs.csv` line (with its newline).
+pub fn runs_csv_row(r: &RunRecord) -> String {
+    let mut line = format!("{},{},{}", r.seed, fmt_ms(r.end_ms), r.hit_limit);
+    for s in &r.services {
+        match s {
+            Some(s) => {
+                let _ = write!(
+                    line,
+                    ",{},{},{},{},{},{},{},{}",
+                    opt(s.update_ms.map(fmt_ms)),
+                    s.update_end.unwrap_or(""),
+                    opt(s.rollback_ms.map(fmt_ms)),
+                    s.rollback_end.unwrap_or(""),
+                    s.final_state,
+                    opt(s.min_running),
+                    s.task_failures,
+                    s.restarts
+                );
+            }
+            None => line.push_str(&",".repeat(SERVICE_COLUMNS.len())),
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// `runs.csv`: the header, then one row per run in the given (seed) order.
+pub fn runs_csv(services: &[String], runs: &[RunRecord]) -> String {
+    let mut out = runs_csv_header(services);
+    out.push('\n');
+    for r in runs {
+        out.push_str(&runs_csv_row(r));
+    }
+    out
+}
+
+/// Reads a `runs.csv` written by [`runs_csv`]: the service columns and the
+/// rows.
+pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRecord>), String> {
+    let mut lines = text.lines();
+    let header = lines.next().ok_or("runs.csv is empty")?;
+    let cols: Vec<&str> = header.split(',').collect();
+    if cols.len() < 3
+        || cols[..3] != ["seed", "end_s", "hit_limit"]
+        || !(cols.len() - 3).is_multiple_of(SERVICE_COLUMNS.len())
+    {
+        return Err("runs.csv: not a swarmsim batch header".into());
+    }
+    let mut services = Vec::new();
+    for chunk in cols[3..].chunks(SERVICE_COLUMNS.len()) {
+        let name = chunk[0]
+            .strip_suffix(".update_s")
+            .ok_or("runs.csv: not a swarmsim batch header")?;
+        services.push(name.to_string());
+    }
+    if runs_csv_header(&services) != header {
+        return Err("runs.csv: not a swarmsim batch header".into());
+    }
+    let mut runs = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let bad = || format!("runs.csv: line {}: cannot read {line:?}", i + 2);
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != cols.len() {
+            return Err(bad());
+        }
+        let ms = |s: &str| -> Result<Option<u64>, String> {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                parse_ms(s).map(Some).ok_or_else(bad)
+            }
+        };
+        let int = |s: &str| -> Result<Option<u64>, String> {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse().map(Some).map_err(|_| bad())
+            }
+        };
+        let state = |s: &str| -> Result<Option<&'static str>, String> {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                intern(s).map(Some).ok_or_else(bad)
+            }
+        };
+        let mut rec = RunRecord {
+            seed: f[0].parse().map_err(|_| bad())?,
+            end_ms: parse_ms(f[1]).ok_or_else(bad)?,
+            hit_limit: match f[2] {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad()),
+            },
+            services: Vec::new(),
+        };
+        for c in f[3..].chunks(SERVICE_COLUMNS.len()) {
+            if c.iter().all(|x| x.is_empty()) {
+                rec.services.push(None);
+                continue;
+            }
+            rec.services.push(Some(ServiceRecord {
+                update_ms: ms(c[0])?,
+                update_end: state(c[1])?,
+                rollback_ms: ms(c[2])?,
+                rollback_end: state(c[3])?,
+                final_state: state(c[4])?.ok_or_else(bad)?,
+                min_running: int(c[5])?,
+                task_failures: int(c[6])?.ok_or_else(bad)?,
+                restarts: int(c[7])?.ok_or_else(bad)?,
+            }));
+        }
+        runs.push(rec);
+    }
+    Ok((services, runs))
+}
+
+/// Statistics of one service over the runs of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceStats {
+    /// Runs in which the service exists at the end.
+    pub runs: u64,
+    pub update: Episodes,
+    pub rollback: Episodes,
+    pub min_running: Describe,
+    pub task_failures: Describe,
+    pub restarts: Describe,
+    /// Final update state → number of runs.
+    pub final_state: BTreeMap<&'static str, u64>,
+}
+
+/// Durations of one kind of episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episodes {
+    /// Over the runs whose episode ended.
+    pub duration: Describe,
+    /// Runs with no such episode.
+    pub none: u64,
+    /// Runs whose episode was still running at the end.
+    pub unfinished: u64,
+}
+
+impl ServiceStats {
+    pub fn of(runs: &[RunRecord], column: usize) -> ServiceStats {
+        let recs: Vec<&ServiceRecord> = runs
+            .iter()
+            .filter_map(|r| r.services.get(column).and_then(|s| s.as_ref()))
+            .collect();
+        let episodes = |ms: fn(&ServiceRecord) -> Option<u64>,
+                        end: fn(&ServiceRecord) -> Option<&'static str>| {
+            let mut v: Vec<u64> = recs.iter().filter_map(|r| ms(r)).collect();
+            Episodes {
+                duration: Describe::of(&mut v),
+                none: recs.iter().filter(|r| end(r).is_none()).count() as u64,
+                unfinished: recs.iter().filter(|r| end(r) == Some(UNFINISHED)).count() as u64,
+            }
+        };
+        let mut mins: Vec<u64> = recs.iter().filter_map(|r| r.min_running).collect();
+        let mut fails: Vec<u64> = recs.iter().map(|r| r.task_failures).collect();
+        let mut restarts: Vec<u64> = recs.iter().map(|r| r.restarts).collect();
+        let mut final_state = BTreeMap::new();
+        for r in &recs {
+            *final_state.entry(r.final_state).or_insert(0) += 1;
+        }
+        ServiceStats {
+            runs: recs.len() as u64,
+            update: episodes(|r| r.update_ms, |r| r.update_end),
+            rollback: episodes(|r| r.rollback_ms, |r| r.rollback_end),
+            min_running: Describe::of(&mut mins),
+            task_failures: Describe::of(&mut fails),
+            restarts: Describe::of(&mut restarts),
+            final_state,
+        }
+    }
+
+    /// Share of runs whose final state is one of `states`.
+    pub fn share(&self, states: &[&str]) -> f64 {
+        if self.runs == 0 {
+            return 0.0;
+        }
+        let k: u64 = states
+            .iter()
+            .map(|s| self.final_state.get(s).copied().unwrap_or(0))
+            .sum();
+        k as f64 / self.runs as f64
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn json_num(v: Option<u64>, ms: bool) -> String {
+    match v {
+        None => "null".into(),
+        Some(v) if ms => fmt_ms(v),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn json_mean(v: Option<f64>, ms: bool) -> String {
+    match v {
+        None => "null".into(),
+        Some(m) if ms => format!("{:.3}", m / 1000.0),
+        Some(m) => format!("{m:.3}"),
+    }
+}
+
+fn json_describe(d: &Describe, ms: bool) -> String {
+    format!(
+        "\"n\": {}, \"mean\": {}, \"p5\": {}, \"p50\": {}, \"p90\": {}, \"p95\": {}, \"p99\": {}, \"max\": {}",
+        d.n,
+        json_mean(d.mean, ms),
+        json_num(d.p5, ms),
+        json_num(d.p50, ms),
+        json_num(d.p90, ms),
+        json_num(d.p95, ms),
+        json_num(d.p99, ms),
+        json_num(d.max, ms),
+    )
+}
+
+/// `batch.json`: what was run and the statistics of every service, with
+/// fixed decimals (seconds with 3, probabilities with 4). Percentiles are
+/// nearest-rank (see `stats::percentile`).
+pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> String {
+    let mut o = String::from("{\n");
+    let _ = writeln!(o, "  \"scenario\": {},", json_str(&meta.scenario));
+    let _ = writeln!(o, "  \"scenario_file\": {},", json_str(&meta.scenario_file));
+    if let Some((i, n)) = meta.shard {
+        let _ = writeln!(o, "  \"shard\": {{\"index\": {i}, \"count\": {n}}},");
+    }
+    let _ = writeln!(o, "  \"seed_start\": {},", meta.seed_start);
+    let _ = writeln!(o, "  \"runs\": {},", meta.runs);
+    let limit = runs.iter().filter(|r| r.hit_limit).count();
+    let _ = writeln!(o, "  \"hit_safety_limit\": {limit},");
+    let mut ends: Vec<u64> = runs.iter().map(|r| r.end_ms).collect();
+    let _ = writeln!(
+        o,
+        "  \"end_s\": {{{}}},",
+        json_describe(&Describe::of(&mut ends), true)
+    );
+    let _ = writeln!(o, "  \"percentiles\": \"nearest-rank\",");
+    let _ = writeln!(o, "  \"band_bin_s\": {},", fmt_ms(super::band::BIN_MS));
+    o.push_str("  \"services\": {");
+    for (i, name) in services.iter().enumerate() {
+        let st = ServiceStats::of(runs, i);
+        o.push_str(if i == 0 { "\n" } else { ",\n" });
+        let _ = writeln!(o, "    {}: {{", json_str(name));
+        let _ = writeln!(o, "      \"runs\": {},", st.runs);
+        for (key, e) in [("update_s", &st.update), ("rollback_s", &st.rollback)] {
+            let _ = writeln!(
+                o,
+                "      \"{key}\": {{{}, \"none\": {}, \"unfinished\": {}}},",
+                json_describe(&e.duration, true),
+                e.none,
+                e.unfinished
+            );
+        }
+        let _ = writeln!(
+            o,
+            "      \"min_running\": {{{}}},",
+            json_describe(&st.min_running, false)
+        );
+        let _ = writeln!(
+            o,
+            "      \"task_failures\": {{{}}},",
+            json_describe(&st.task_failures, false)
+        );
+        let _ = writeln!(
+            o,
+            "      \"restarts\": {{{}}},",
+            json_describe(&st.restarts, false)
+        );
+        o.push_str("      \"final_state\": {");
+        for (j, (state, k)) in st.final_state.iter().enumerate() {
+            let (lo, hi) = wilson(*k, st.runs, Z95);
+            o.push_str(if j == 0 { "\n" } else { ",\n" });
+            let _ = write!(
+                o,
+                "        \"{state}\": {{\"runs\": {k}, \"p\": {:.4}, \"ci95\": [{lo:.4}, {hi:.4}]}}",
+                *k as f64 / st.runs as f64
+            );
+        }
+        o.push_str(if st.final_state.is_empty() {
+            "}\n"
+        } else {
+            "\n      }\n"
+        });
+        o.push_str("    }");
+    }
+    o.push_str(if services.is_empty() {
+        "}\n}\n"
+    } else {
+        "\n  }\n}\n"
+    });
+    o
+}
+
+fn cell(v: Option<u64>, ms: bool) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if ms => fmt_ms(v),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn mean_cell(v: Option<f64>, ms: bool) -> String {
+    match v {
+        None => "-".into(),
+        Some(m) if ms => format!("{:.3}", m / 1000.0),
+        Some(m) => format!("{m:.3}"),
+    }
+}
+
+/// The table `batch` prints: per service, the duration and min-running
+/// statistics, then the share of each final update state with its 95%
+/// Wilson interval.
+pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> String {
+    let mut o = String::new();
+    let last = meta.seed_start + meta.runs.saturating_sub(1);
+    let _ = writeln!(
+        o,
+        "{}: {} runs, seeds {}..{}",
+        meta.scenario, meta.runs, meta.seed_start, last
+    );
+    let limit = runs.iter().filter(|r| r.hit_limit).count();
+    if limit > 0 {
+        let _ = writeln!(o, "{limit} runs stopped at the safety limit");
+    }
+    let _ = writeln!(
+        o,
+        "durations in seconds (first update / first rollback: ended - started); percentiles nearest-rank"
+    );
+    for (i, name) in services.iter().enumerate() {
+        let st = ServiceStats::of(runs, i);
+        let _ = writeln!(o, "\n{name} ({} runs)", st.runs);
+        let _ = writeln!(
+            o,
+            "  {:<16}{:>7}{:>7}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            "", "n", "none", "unfin", "mean", "p50", "p90", "p95", "p99", "max"
+        );
+        let row =
+            |o: &mut String, label: &str, d: &Describe, none: String, unfin: String, ms: bool| {
+                let _ = writeln!(
+                    o,
+                    "  {:<16}{:>7}{:>7}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+                    label,
+                    d.n,
+                    none,
+                    unfin,
+                    mean_cell(d.mean, ms),
+                    cell(d.p50, ms),
+                    cell(d.p90, ms),
+                    cell(d.p95, ms),
+                    cell(d.p99, ms),
+                    cell(d.max, ms)
+                );
+            };
+        row(
+            &mut o,
+            "update",
+            &st.update.duration,
+            st.update.none.to_string(),
+            st.update.unfinished.to_string(),
+            true,
+        );
+        row(
+            &mut o,
+            "rollback",
+            &st.rollback.duration,
+            st.rollback.none.to_string(),
+            st.rollback.unfinished.to_string(),
+            true,
+        );
+        row(
+            &mut o,
+            "min running",
+            &st.min_running,
+            (st.runs - st.min_running.n).to_string(),
+            "-".into(),
+            false,
+        );
+        let _ = writeln!(
+            o,
+            "  {:<20}{:>7}{:>9}   95% Wilson interval",
+            "final state", "runs", "P"
+        );
+        for (state, k) in &st.final_state {
+            let (lo, hi) = wilson(*k, st.runs, Z95);
+            let _ = writeln!(
+                o,
+                "  {:<20}{:>7}{:>9.4}   [{lo:.4}, {hi:.4}]",
+                state,
+                k,
+                *k as f64 / st.runs as f64
+            );
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(seed: u64, update_ms: Option<u64>, state: &'static str) -> RunRecord {
+        RunRecord {
+            seed,
+            end_ms: 240_000 + seed,
+            hit_limit: false,
+            services: vec![
+                Some(ServiceRecord {
+                    update_ms,
+                    update_end: Some(if update_ms.is_some() {
+                        "completed"
+                    } else {
+                        UNFINISHED
+                    }),
+                    rollback_ms: None,
+                    rollback_end: None,
+                    final_state: state,
+                    min_running: Some(2),
+                    task_failures: seed % 3,
+                    restarts: 0,
+                }),
+                None,
+            ],
+        }
+    }
+
+    #[test]
+    fn parse_ms_is_exact() {
+        assert_eq!(parse_ms("50.000"), Some(50_000));
+        assert_eq!(parse_ms("0.5"), Some(500));
+        assert_eq!(parse_ms("12"), Some(12_000));
+        assert_eq!(parse_ms("1.2345"), None);
+        assert_eq!(parse_ms("-1"), None);
+        assert_eq!(parse_ms(""), None);
+        assert_eq!(fmt_ms(1_234_567), "1234.567");
+    }
+
+    #[test]
+    fn runs_csv_round_trips() {
+        let names = vec!["web".to_string(), "gone".to_string()];
+        let runs = vec![rec(1, Some(50_500), "completed"), rec(2, None, "updating")];
+        let text = runs_csv(&names, &runs);
+        assert!(text.starts_with("seed,end_s,hit_limit,web.update_s,web.update_end,"));
+        assert!(text.contains("\n1,240.001,false,50.500,completed,,,completed,2,1,0,,,,,,,,\n"));
+        let (n2, r2) = parse_runs_csv(&text).unwrap();
+        assert_eq!(n2, names);
+        assert_eq!(r2, runs);
+    }
+
+    #[test]
+    fn statistics_by_hand() {
+        let names = vec!["web".to_string(), "gone".to_string()];
+        let runs: Vec<RunRecord> = (1..=4)
+            .map(|s| {
+                rec(
+                    s,
+                    Some(s * 1000),
+                    if s == 4 { "paused" } else { "completed" },
+                )
+            })
+            .collect();
+        let st = ServiceStats::of(&runs, 0);
+        assert_eq!(st.runs, 4);
+        assert_eq!(st.update.duration.mean, Some(2500.0));
+        assert_eq!(st.update.duration.p50, Some(2000));
+        assert_eq!(st.final_state.get("completed"), Some(&3));
+        assert_eq!(st.share(&["paused"]), 0.25);
+        let meta = BatchMeta {
+            scenario: "t".into(),
+            scenario_file: "t.yaml".into(),
+            seed_start: 1,
+            runs: 4,
+            shard: None,
+        };
+        let json = batch_json(&meta, &names, &runs);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(
+            v["services"]["web"]["update_s"]["mean"],
+            serde_json::json!(2.5)
+        );
+        assert_eq!(v["services"]["web"]["final_state"]["paused"]["runs"], 1);
+        assert_eq!(v["services"]["gone"]["runs"], 0);
+        assert!(json.contains("\"mean\": 2.500,"));
+        let table = batch_table(&meta, &names, &runs);
+        assert!(table.contains("paused"));
+    }
+}

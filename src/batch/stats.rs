@@ -1,0 +1,137 @@
+//! Statistics of a batch: nearest-rank percentiles, means and Wilson score
+//! intervals. Pure functions of their inputs, so a batch gives the same
+//! numbers whatever the order in which its runs finished.
+
+/// The two-sided 95% normal quantile, z = Φ⁻¹(0.975).
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// The `p`-th percentile (0 < p ≤ 100, in whole percent) of `sorted`
+/// (ascending) by the **nearest-rank** definition: the smallest value `x`
+/// such that at least `p`% of the values are ≤ `x`, i.e. the value of rank
+/// `⌈p·n/100⌉` (1-based). It is always one of the observed values, so no
+/// interpolation (and no floating point) is involved. `None` when empty.
+pub fn percentile(sorted: &[u64], p: u32) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len() as u64;
+    let p = u64::from(p.clamp(1, 100));
+    let rank = (p * n).div_ceil(100).max(1);
+    Some(sorted[(rank - 1) as usize])
+}
+
+/// Arithmetic mean (exact integer sum, one division). `None` when empty.
+pub fn mean(values: &[u64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+    Some(sum as f64 / values.len() as f64)
+}
+
+/// Wilson score interval for `k` successes in `n` trials at normal quantile
+/// `z`: centre `(p̂ + z²/2n) / (1 + z²/n)`, half-width
+/// `z / (1 + z²/n) · √(p̂(1−p̂)/n + z²/4n²)`, clamped to [0, 1].
+/// `(0, 1)` when `n` is 0.
+pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let n_f = n as f64;
+    let p = k as f64 / n_f;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n_f;
+    let centre = (p + z2 / (2.0 * n_f)) / denom;
+    let half = z / denom * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Summary of one numeric column: how many runs have a value, the mean and
+/// the nearest-rank percentiles the reports show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Describe {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub p5: Option<u64>,
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p95: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+impl Describe {
+    /// Sorts `values` in place and describes them.
+    pub fn of(values: &mut [u64]) -> Describe {
+        values.sort_unstable();
+        Describe {
+            n: values.len() as u64,
+            mean: mean(values),
+            p5: percentile(values, 5),
+            p50: percentile(values, 50),
+            p90: percentile(values, 90),
+            p95: percentile(values, 95),
+            p99: percentile(values, 99),
+            max: values.last().copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles_by_hand() {
+        // n = 10: rank(p) = ceil(p * 10 / 100).
+        let v: Vec<u64> = (1..=10).map(|x| x * 10).collect();
+        assert_eq!(percentile(&v, 5), Some(10)); // rank ceil(0.5) = 1
+        assert_eq!(percentile(&v, 50), Some(50)); // rank 5
+        assert_eq!(percentile(&v, 51), Some(60)); // rank ceil(5.1) = 6
+        assert_eq!(percentile(&v, 90), Some(90)); // rank 9
+        assert_eq!(percentile(&v, 95), Some(100)); // rank ceil(9.5) = 10
+        assert_eq!(percentile(&v, 100), Some(100));
+        // n = 3: p50 -> rank ceil(1.5) = 2; p99 -> rank ceil(2.97) = 3.
+        assert_eq!(percentile(&[7, 8, 9], 50), Some(8));
+        assert_eq!(percentile(&[7, 8, 9], 99), Some(9));
+        assert_eq!(percentile(&[7, 8, 9], 33), Some(7)); // ceil(0.99) = 1
+        assert_eq!(percentile(&[42], 1), Some(42));
+        assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn mean_is_exact_for_integers() {
+        assert_eq!(mean(&[1, 2, 3, 4]), Some(2.5));
+        assert_eq!(mean(&[u64::MAX, u64::MAX]), Some(u64::MAX as f64));
+        assert_eq!(mean(&[]), None);
+    }
+
+    #[test]
+    fn wilson_interval_by_hand() {
+        // k = 5, n = 10, z = 1.96: p = 0.5, z²/n = 0.38416,
+        // centre = (0.5 + 0.19208) / 1.38416 = 0.5,
+        // half = 1.96 / 1.38416 * sqrt(0.025 + 0.0096040) = 0.263410...
+        let (lo, hi) = wilson(5, 10, 1.96);
+        assert!((lo - 0.236_590).abs() < 1e-5, "{lo}");
+        assert!((hi - 0.763_410).abs() < 1e-5, "{hi}");
+        // k = 0, n = 10: centre = 0.19208 / 1.38416 = 0.138770,
+        // half = 1.416021 * sqrt(0.009604) = 0.138770 -> [0, 0.277540].
+        let (lo, hi) = wilson(0, 10, 1.96);
+        assert!(lo.abs() < 1e-12, "{lo}");
+        assert!((hi - 0.277_540).abs() < 1e-5, "{hi}");
+        // k = n = 100 with Z95: upper bound 1, lower 100/(100+z²) = 0.963007.
+        let (lo, hi) = wilson(100, 100, Z95);
+        assert!((lo - 0.963_007).abs() < 1e-5, "{lo}");
+        assert!((hi - 1.0).abs() < 1e-12);
+        assert_eq!(wilson(0, 0, Z95), (0.0, 1.0));
+    }
+
+    #[test]
+    fn describe_sorts_and_summarises() {
+        let mut v = vec![30, 10, 20];
+        let d = Describe::of(&mut v);
+        assert_eq!(d.n, 3);
+        assert_eq!(d.mean, Some(20.0));
+        assert_eq!((d.p5, d.p50, d.max), (Some(10), Some(20), Some(30)));
+    }
+}
