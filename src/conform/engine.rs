@@ -158,61 +158,10 @@ pub fn parse_time(s: &str) -> Option<i128> {
     Some(secs as i128 * 1_000_000_000 + frac_ns)
 }
 
-/// Splits a command line like a POSIX shell would for plain words and
-/// single or double quotes (what scenario `docker:` lines use).
+/// Splits a `docker:` line into words with the same rules the scenario
+/// loader uses (`docker_cli::split_words`).
 pub fn split_words(line: &str) -> Result<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(x) => cur.push(x),
-                        None => bail!("unterminated ' in {line}"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(x) => cur.push(x),
-                            None => bail!("unterminated \" in {line}"),
-                        },
-                        Some(x) => cur.push(x),
-                        None => bail!("unterminated \" in {line}"),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(x) = chars.next() {
-                    cur.push(x);
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    crate::swarm::docker_cli::split_words(line).map_err(|e| anyhow::anyhow!("{e}: {line}"))
 }
 
 #[cfg(test)]

@@ -111,7 +111,8 @@ pub const COMPOSE_IGNORED_KEYS: &[&str] = &[
     "volumes_from",
     "working_dir",
 ];
-const DEPLOY_KEYS: &[&str] = &[
+/// The keys of a service's `deploy:` block.
+pub(crate) const DEPLOY_KEYS: &[&str] = &[
     "mode",
     "replicas",
     "update_config",

@@ -259,18 +259,6 @@ pub struct Override {
     pub value: serde_yaml::Value,
 }
 
-const DEPLOY_LEVEL: &[&str] = &[
-    "mode",
-    "replicas",
-    "update_config",
-    "rollback_config",
-    "restart_policy",
-    "placement",
-    "resources",
-    "labels",
-    "endpoint_mode",
-];
-
 /// Parses `SERVICE.KEY[.KEY...]=VALUE` (the value is read as YAML, so
 /// `2`, `10s`, `start-first`, `[a, b]` all work).
 pub fn parse_override(text: &str) -> Result<Override, String> {
@@ -286,7 +274,7 @@ pub fn parse_override(text: &str) -> Result<Override, String> {
         ));
     }
     let mut path: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
-    if DEPLOY_LEVEL.contains(&path[0].as_str()) {
+    if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
         path.insert(0, "deploy".to_string());
     }
     let value: serde_yaml::Value = serde_yaml::from_str(value)
