@@ -38,6 +38,9 @@ pub struct TaskObs {
     pub slot: u64,
     pub image: String,
     pub created: f64,
+    /// The task's healthcheck (interval in seconds, retries); `None`
+    /// without one.
+    pub health: Option<(f64, u64)>,
     /// Each observed state with its engine timestamp, in order.
     pub states: Vec<(String, f64)>,
     /// Each observed desired state with the poll time it was first seen.
@@ -204,6 +207,7 @@ impl Recorder<'_> {
                 .unwrap_or("")
                 .to_string();
             let created = self.rel(&task["CreatedAt"]).unwrap_or(t);
+            let health = health(&task["Spec"]["ContainerSpec"]["Healthcheck"]);
             self.log(
                 json!({"t": t, "kind": "task", "service": service, "task_id": id,
                 "slot": slot, "image": image, "created_at": created, "state": snap.state,
@@ -216,6 +220,7 @@ impl Recorder<'_> {
                 slot,
                 image,
                 created,
+                health,
                 states: Vec::new(),
                 desired: Vec::new(),
                 last: snap.clone(),
@@ -233,6 +238,23 @@ impl Recorder<'_> {
         }
         Ok(())
     }
+}
+
+/// A task spec's healthcheck: (interval in seconds, retries); `None`
+/// without a healthcheck (or `NONE`); the engine's defaults (30 s, 3) for
+/// what it leaves out.
+pub fn health(hc: &Value) -> Option<(f64, u64)> {
+    let test = hc["Test"].as_array()?;
+    match test.first().and_then(Value::as_str) {
+        None | Some("NONE") => return None,
+        _ => {}
+    }
+    let ns = hc["Interval"]
+        .as_u64()
+        .filter(|&n| n > 0)
+        .unwrap_or(30_000_000_000);
+    let retries = hc["Retries"].as_u64().filter(|&n| n > 0).unwrap_or(3);
+    Some((ns as f64 / 1e9, retries))
 }
 
 /// Replays `scenario`'s timeline on the (clean) engine and records it.
@@ -301,7 +323,21 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
 
 #[cfg(test)]
 mod tests {
-    use super::real_words;
+    use super::{health, real_words};
+
+    #[test]
+    fn health_intervals_from_task_specs() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"Test": ["CMD-SHELL", "test -e /healthy"], "Interval": 1000000000, "Retries": 2}"#,
+        )
+        .unwrap();
+        assert_eq!(health(&v), Some((1.0, 2)));
+        let v: serde_json::Value = serde_json::from_str(r#"{"Test": ["CMD-SHELL", "x"]}"#).unwrap();
+        assert_eq!(health(&v), Some((30.0, 3)));
+        let v: serde_json::Value = serde_json::from_str(r#"{"Test": ["NONE"]}"#).unwrap();
+        assert_eq!(health(&v), None);
+        assert_eq!(health(&serde_json::Value::Null), None);
+    }
 
     #[test]
     fn real_commands_never_block_nor_resolve() {
