@@ -224,7 +224,7 @@ case "${1:-}" in
     start) shift; start "$@" ;;
     stop) stop ;;
     status) if [ -f "$NODES" ] && dk 1 version >/dev/null 2>&1; then echo "running: DOCKER_HOST=unix://$(sock 1)"; else echo "not running"; exit 1; fi ;;
-    env) echo "export DOCKER_HOST=unix://$(sock 1)"; echo "export SWARMSIM_NODE_CTL='$HERE/cluster.sh node'" ;;
+    env) echo "export DOCKER_HOST=unix://$(sock 1)"; echo "export SWARMSIM_NODE_CTL='env SWARMSIM_CLUSTER_DIR=$DIR $HERE/cluster.sh node'" ;;
     node)
         case "${2:-}" in
             down) node_down "$3" ;;

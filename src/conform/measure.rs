@@ -37,21 +37,22 @@ use super::record::{POLL, Recording, TaskObs};
 use crate::dist::Dist;
 use crate::scenario::ImageProfiles;
 
+/// Latency samples of one image, in seconds.
 #[derive(Default, Debug)]
-struct Samples {
-    pull: Vec<f64>,
-    start: Vec<f64>,
-    stop: Vec<f64>,
-    crash: Vec<f64>,
+pub struct Samples {
+    pub pull: Vec<f64>,
+    pub start: Vec<f64>,
+    pub stop: Vec<f64>,
+    pub crash: Vec<f64>,
     /// STARTING → FAILED of failures never seen RUNNING.
-    fail_start: Vec<f64>,
+    pub fail_start: Vec<f64>,
     /// STARTING → RUNNING of health-checked tasks (time to healthy).
-    healthy: Vec<f64>,
+    pub healthy: Vec<f64>,
     /// Health-checked tasks stopped as unhealthy.
-    unhealthy: usize,
+    pub unhealthy: usize,
     /// STARTING → end of those, less `retries` probe intervals.
-    unhealthy_stop: Vec<f64>,
-    exit_code: Option<i64>,
+    pub unhealthy_stop: Vec<f64>,
+    pub exit_code: Option<i64>,
 }
 
 fn median(v: &[f64]) -> Option<f64> {
@@ -84,8 +85,8 @@ fn stop_requested(t: &TaskObs, all: &[&TaskObs]) -> Option<f64> {
     Some(replacement.unwrap_or(seen - half))
 }
 
-/// The measured profiles and a human-readable account of them.
-pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+/// Every sample of a recording, by image.
+pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
     let all: Vec<&TaskObs> = rec.order.iter().map(|id| &rec.tasks[id]).collect();
     let mut by_image: BTreeMap<String, Samples> = BTreeMap::new();
     for t in &all {
@@ -135,6 +136,12 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
             }
         }
     }
+    by_image
+}
+
+/// The measured profiles and a human-readable account of them.
+pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+    let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
         median(&v)
