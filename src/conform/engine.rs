@@ -13,6 +13,10 @@ use serde_json::Value;
 /// Engine API version spoken; 1.41 is Docker 20.10's.
 const API: &str = "v1.41";
 
+/// A node as the engine reports it: (hostname, state, availability, label
+/// keys).
+pub type NodeInfo = (String, String, String, Vec<String>);
+
 pub struct Engine {
     pub socket: PathBuf,
     /// The docker CLI binary run for the scenario's commands.
@@ -101,7 +105,7 @@ impl Engine {
 
     /// The swarm's nodes by hostname: (hostname, state, availability,
     /// label keys).
-    pub fn nodes(&self) -> Result<Vec<(String, String, String, Vec<String>)>> {
+    pub fn nodes(&self) -> Result<Vec<NodeInfo>> {
         let nodes = self.get("/nodes")?;
         Ok(nodes
             .as_array()

@@ -106,16 +106,15 @@ pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
         }
         let asked_before = |x: f64| t.desired_time("shutdown").is_some_and(|d| d < x);
         let ended = t.state_time("failed").or(t.state_time("complete"));
-        if let (Some((i, retries)), Some(e), None) = (t.health, ended, running) {
-            if !asked_before(e)
-                && (t.last.err.contains("unhealthy container") || t.last.state == "complete")
-            {
-                s.unhealthy += 1;
-                if let Some(a) = t.state_time("starting") {
-                    s.unhealthy_stop.push(e - a - retries as f64 * i);
-                }
-                continue;
+        if let (Some((i, retries)), Some(e), None) = (t.health, ended, running)
+            && !asked_before(e)
+            && (t.last.err.contains("unhealthy container") || t.last.state == "complete")
+        {
+            s.unhealthy += 1;
+            if let Some(a) = t.state_time("starting") {
+                s.unhealthy_stop.push(e - a - retries as f64 * i);
             }
+            continue;
         }
         if let (Some(req), Some(done), Some(_)) =
             (stop_requested(t, &all), t.state_time("shutdown"), running)

@@ -73,18 +73,24 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
     }
     let _ = engine.clean();
     std::fs::create_dir_all(out)?;
-    let table = summary_table(&outcomes, &version);
+    let nodes = engine.nodes().map(|n| n.len()).unwrap_or(1);
+    let table = summary_table(&outcomes, &version, nodes);
     std::fs::write(out.join("README.md"), &table)?;
     print!("{table}");
     Ok(outcomes.iter().all(|o| o.checks.iter().all(|c| c.ok)))
 }
 
-fn summary_table(outcomes: &[Outcome], version: &str) -> String {
+fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "# Conformance: swarmsim against a real Docker Swarm\n");
     let _ = writeln!(
         t,
-        "Engine: {version}, one node. Regenerate with `conformance/run.sh` (see conformance/README.md).\n"
+        "Engine: {version}, {}. Regenerate with `conformance/run.sh` (see conformance/README.md).\n",
+        if nodes == 1 {
+            "one node".to_string()
+        } else {
+            format!("{nodes} nodes (conformance/cluster.sh)")
+        }
     );
     let _ = writeln!(
         t,
