@@ -214,7 +214,7 @@ stop() {
     fi
     ip link del "$BR" 2>/dev/null || true
     if [ -d "$DIR" ]; then
-        grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        { grep -o " $DIR/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
         rm -rf "$DIR"
     fi
     say "stopped"

@@ -110,7 +110,7 @@ stop() {
     fi
     # Container mounts under the data root must go before the folder can.
     if [ -d "$DIR" ]; then
-        grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        { grep -o " $DIR/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
         rm -rf "$DIR"
     fi
     say "stopped"
