@@ -7,6 +7,9 @@
 #   conformance/engine.sh stop     leave the swarm, stop dockerd, remove its folder
 #   conformance/engine.sh status   exit 0 when the engine answers
 #   conformance/engine.sh env      print `export DOCKER_HOST=...` for this engine
+#   conformance/engine.sh install  only install the packages (used by cluster.sh)
+#   conformance/engine.sh build    only build the test images into the engine at
+#                                  the caller's $DOCKER_HOST (used by cluster.sh)
 #
 # The engine must never reach outside this machine: dockerd gets
 # DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (the swarm executor does not pull),
@@ -23,6 +26,7 @@ LOG="$DIR/dockerd.log"
 # The Debian CLI matches the Debian engine; another docker (e.g. a newer static
 # client in /usr/local/bin) would print other formats.
 DOCKER="${SWARMSIM_DOCKER:-/usr/bin/docker}"
+CALLER_HOST="${DOCKER_HOST:-}"
 export DOCKER_HOST="unix://$SOCK"
 
 say() { echo "engine: $*" >&2; }
@@ -106,7 +110,7 @@ stop() {
     fi
     # Container mounts under the data root must go before the folder can.
     if [ -d "$DIR" ]; then
-        grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+        { grep -o " $DIR/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
         rm -rf "$DIR"
     fi
     say "stopped"
@@ -117,5 +121,7 @@ case "${1:-}" in
     stop) stop ;;
     status) if running; then echo "running: DOCKER_HOST=$DOCKER_HOST"; else echo "not running"; exit 1; fi ;;
     env) echo "export DOCKER_HOST=$DOCKER_HOST" ;;
-    *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+    install) install_packages ;;
+    build) export DOCKER_HOST="$CALLER_HOST"; mkdir -p "$DIR"; build_images; rm -rf "$DIR" ;;
+    *) echo "usage: $0 start|stop|status|env|install|build" >&2; exit 2 ;;
 esac

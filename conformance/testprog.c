@@ -7,7 +7,10 @@
  *                   command `test -e /healthy` passes; 0: never create it
  *   EXIT_AFTER_MS   exit this long after start (default: run until stopped)
  *   EXIT_CODE       code for that exit (default 1)
- *   STOP_DELAY_MS   on SIGTERM, wait this long before exiting 0 (default 0)
+ *   STOP_DELAY_MS   on SIGTERM, wait this long before exiting (default 0)
+ *   TERM_EXIT_CODE  exit code after SIGTERM (default 0); non-zero makes a
+ *                   container stopped for being unhealthy a failed task
+ *                   rather than a completed one
  *
  * It runs as PID 1 in its container, where the kernel ignores SIGTERM
  * unless a handler is installed, so it installs one.
@@ -53,6 +56,7 @@ int main(void) {
     long exit_after = env_ms("EXIT_AFTER_MS", -1);
     long exit_code = env_ms("EXIT_CODE", 1);
     long stop_delay = env_ms("STOP_DELAY_MS", 0);
+    long term_exit_code = env_ms("TERM_EXIT_CODE", 0);
     const char *version = getenv("VERSION");
 
     long t0 = now_ms();
@@ -66,7 +70,7 @@ int main(void) {
             long until = now_ms() + stop_delay;
             while (now_ms() < until) sleep_ms(until - now_ms());
             printf("testprog: stopped\n");
-            return 0;
+            return (int)term_exit_code;
         }
         if (exit_after >= 0 && t >= exit_after) {
             printf("testprog: exiting with %ld\n", exit_code);

@@ -120,6 +120,29 @@ pub enum Command {
         #[arg(long, default_value = "/usr/bin/docker")]
         docker: PathBuf,
     },
+    /// Follow a live service on a real engine (DOCKER_HOST) and write every
+    /// task and update change to a trace, until interrupted or `--for`.
+    Record {
+        service: String,
+        /// The trace file (JSON lines; written as it goes).
+        #[arg(long)]
+        out: PathBuf,
+        /// Stop after this long (a Go duration); default: until interrupted.
+        #[arg(long = "for")]
+        for_: Option<String>,
+        /// The docker CLI (only for the engine's version).
+        #[arg(long, default_value = "/usr/bin/docker")]
+        docker: PathBuf,
+    },
+    /// Fit image profiles (pull, start, stop, crash, failure rates) to
+    /// traces from `record` or `conform`; prints a scenario `images:` block.
+    Calibrate {
+        #[arg(required = true)]
+        traces: Vec<PathBuf>,
+        /// Write the YAML here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Parse and check scenarios without simulating.
     Validate {
         #[arg(required = true)]
@@ -273,6 +296,45 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             explain,
             speed,
         } => cmd_shell(scenario.as_deref(), seed, explain, speed),
+        Command::Record {
+            service,
+            out,
+            for_,
+            docker,
+        } => {
+            let dur = match for_.as_deref().map(parse_duration_nonneg).transpose() {
+                Ok(d) => d.map(|ns| ns as f64 / 1e9),
+                Err(e) => return bad_input(format!("--for: {e}")),
+            };
+            let res = crate::conform::engine::Engine::from_env(docker)
+                .and_then(|e| crate::conform::record::follow(&e, &service, dur, &out));
+            match res {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => bad_input(format!("{e:#}")),
+            }
+        }
+        Command::Calibrate { traces, out } => {
+            let mut texts = Vec::new();
+            for p in &traces {
+                match std::fs::read_to_string(p) {
+                    Ok(t) => texts.push((p.display().to_string(), t)),
+                    Err(e) => return bad_input(format!("{}: {e}", p.display())),
+                }
+            }
+            match crate::conform::calibrate::calibrate(&texts) {
+                Ok(y) => match out {
+                    Some(o) => match std::fs::write(&o, y) {
+                        Ok(()) => ExitStatus::Success,
+                        Err(e) => bad_input(format!("{}: {e}", o.display())),
+                    },
+                    None => {
+                        print!("{y}");
+                        ExitStatus::Success
+                    }
+                },
+                Err(e) => bad_input(format!("{e:#}")),
+            }
+        }
         Command::Conform {
             scenarios,
             out,

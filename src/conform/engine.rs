@@ -13,6 +13,10 @@ use serde_json::Value;
 /// Engine API version spoken; 1.41 is Docker 20.10's.
 const API: &str = "v1.41";
 
+/// A node as the engine reports it: (hostname, state, availability, label
+/// keys).
+pub type NodeInfo = (String, String, String, Vec<String>);
+
 pub struct Engine {
     pub socket: PathBuf,
     /// The docker CLI binary run for the scenario's commands.
@@ -97,6 +101,56 @@ impl Engine {
     pub fn hostname(&self) -> Result<String> {
         let info = self.get("/info")?;
         Ok(info["Name"].as_str().unwrap_or("").to_string())
+    }
+
+    /// The swarm's nodes by hostname: (hostname, state, availability,
+    /// label keys).
+    pub fn nodes(&self) -> Result<Vec<NodeInfo>> {
+        let nodes = self.get("/nodes")?;
+        Ok(nodes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+                let labels = n["Spec"]["Labels"]
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                (
+                    s(&n["Description"]["Hostname"]),
+                    s(&n["Status"]["State"]),
+                    s(&n["Spec"]["Availability"]),
+                    labels,
+                )
+            })
+            .collect())
+    }
+
+    /// Puts the nodes back as a scenario expects them: every node active,
+    /// without labels, and ready (waiting up to 60 s for nodes that were
+    /// started again).
+    pub fn reset_nodes(&self) -> Result<()> {
+        for (host, _, avail, labels) in self.nodes()? {
+            let mut args = vec!["node".to_string(), "update".to_string()];
+            if avail != "active" {
+                args.extend(["--availability".to_string(), "active".to_string()]);
+            }
+            for l in labels {
+                args.extend(["--label-rm".to_string(), l]);
+            }
+            if args.len() > 2 {
+                args.push(host);
+                self.cli(&args)?;
+            }
+        }
+        for _ in 0..600 {
+            if self.nodes()?.iter().all(|n| n.1 == "ready") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("some nodes are not ready after 60 s")
     }
 
     /// Removes every service and waits until their tasks and containers

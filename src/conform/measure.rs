@@ -13,6 +13,18 @@
 //!   when most failures were never seen RUNNING, `fail_on_start` is 1 and
 //!   `start` is STARTING → FAILED instead.
 //! - `exit_code`: from `task: non-zero exit (N)`.
+//! - With a healthcheck, STARTING → RUNNING is the container start plus
+//!   the wait for the first healthy probe; the simulator adds one probe
+//!   interval on top of `start`, so `start` is STARTING → RUNNING minus
+//!   the task's interval (the time to healthy is shown in the table).
+//! - `health_fail`: the share of health-checked tasks that the engine
+//!   stopped as unhealthy (`dockerexec: unhealthy container`, or, for an
+//!   image that exits 0 on SIGTERM, `Complete` without ever running nor
+//!   being asked to stop) among those that either did that or became
+//!   healthy. The simulator draws it per probe, so it is only exact at 0
+//!   and 1. Such a task's STARTING → end, less `retries` probe
+//!   intervals and the image's start latency, is a `stop` sample (the
+//!   simulator stops an unhealthy container with the image's stop latency).
 //!
 //! Each value is the median over the tasks of that image; an image with no
 //! sample of a kind takes the median over all images (or the scenario's
@@ -25,15 +37,22 @@ use super::record::{POLL, Recording, TaskObs};
 use crate::dist::Dist;
 use crate::scenario::ImageProfiles;
 
+/// Latency samples of one image, in seconds.
 #[derive(Default, Debug)]
-struct Samples {
-    pull: Vec<f64>,
-    start: Vec<f64>,
-    stop: Vec<f64>,
-    crash: Vec<f64>,
+pub struct Samples {
+    pub pull: Vec<f64>,
+    pub start: Vec<f64>,
+    pub stop: Vec<f64>,
+    pub crash: Vec<f64>,
     /// STARTING → FAILED of failures never seen RUNNING.
-    fail_start: Vec<f64>,
-    exit_code: Option<i64>,
+    pub fail_start: Vec<f64>,
+    /// STARTING → RUNNING of health-checked tasks (time to healthy).
+    pub healthy: Vec<f64>,
+    /// Health-checked tasks stopped as unhealthy.
+    pub unhealthy: usize,
+    /// STARTING → end of those, less `retries` probe intervals.
+    pub unhealthy_stop: Vec<f64>,
+    pub exit_code: Option<i64>,
 }
 
 fn median(v: &[f64]) -> Option<f64> {
@@ -66,8 +85,8 @@ fn stop_requested(t: &TaskObs, all: &[&TaskObs]) -> Option<f64> {
     Some(replacement.unwrap_or(seen - half))
 }
 
-/// The measured profiles and a human-readable account of them.
-pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+/// Every sample of a recording, by image.
+pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
     let all: Vec<&TaskObs> = rec.order.iter().map(|id| &rec.tasks[id]).collect();
     let mut by_image: BTreeMap<String, Samples> = BTreeMap::new();
     for t in &all {
@@ -77,7 +96,25 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         }
         let running = t.state_time("running");
         if let (Some(a), Some(b)) = (t.state_time("starting"), running) {
-            s.start.push(b - a);
+            match t.health {
+                Some((i, _)) => {
+                    s.healthy.push(b - a);
+                    s.start.push((b - a - i).max(0.0));
+                }
+                None => s.start.push(b - a),
+            }
+        }
+        let asked_before = |x: f64| t.desired_time("shutdown").is_some_and(|d| d < x);
+        let ended = t.state_time("failed").or(t.state_time("complete"));
+        if let (Some((i, retries)), Some(e), None) = (t.health, ended, running)
+            && !asked_before(e)
+            && (t.last.err.contains("unhealthy container") || t.last.state == "complete")
+        {
+            s.unhealthy += 1;
+            if let Some(a) = t.state_time("starting") {
+                s.unhealthy_stop.push(e - a - retries as f64 * i);
+            }
+            continue;
         }
         if let (Some(req), Some(done), Some(_)) =
             (stop_requested(t, &all), t.state_time("shutdown"), running)
@@ -86,8 +123,7 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         }
         if let Some(f) = t.state_time("failed") {
             // Exited on its own: the orchestrator had not asked it to stop.
-            let asked = t.desired_time("shutdown").is_some_and(|d| d < f);
-            if !asked {
+            if !asked_before(f) {
                 match running {
                     Some(r) => s.crash.push(f - r),
                     None => {
@@ -99,6 +135,12 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
             }
         }
     }
+    by_image
+}
+
+/// The measured profiles and a human-readable account of them.
+pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+    let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
         median(&v)
@@ -111,9 +153,12 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "| image | pull (n) | start (n) | stop (n) | crash_after (n) | fail_on_start | exit_code |"
+        "| image | pull (n) | start (n) | stop (n) | crash_after (n) | fail_on_start | exit_code | time to healthy (n) | health_fail |"
     );
-    let _ = writeln!(text, "| --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        text,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
     let show = |m: Option<f64>, n: usize| match m {
         Some(m) => format!("{m:.3}s ({n})"),
         None => "pooled".to_string(),
@@ -126,7 +171,13 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         if let Some(v) = median(&s.start).or(pool_start) {
             p.start = fixed(v);
         }
-        if let Some(v) = median(&s.stop).or(pool_stop) {
+        let start_s = median(&s.start).or(pool_start).unwrap_or(0.0);
+        let unhealthy_stop: Vec<f64> = s
+            .unhealthy_stop
+            .iter()
+            .map(|v| (v - start_s).max(0.0))
+            .collect();
+        if let Some(v) = median(&s.stop).or(median(&unhealthy_stop)).or(pool_stop) {
             p.stop = fixed(v);
         }
         // Most failures never seen RUNNING (the agent reports only the
@@ -144,15 +195,30 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         if let Some(c) = s.exit_code {
             p.exit_code = c;
         }
+        if s.unhealthy > 0 || !s.healthy.is_empty() {
+            p.health_fail = s.unhealthy as f64 / (s.unhealthy + s.healthy.len()) as f64;
+        }
         let _ = writeln!(
             text,
-            "| {image} | {} | {} | {} | {} | {} | {} |",
+            "| {image} | {} | {} | {} | {} | {} | {} | {} | {} |",
             show(median(&s.pull), s.pull.len()),
             show(median(&s.start), s.start.len()),
-            show(median(&s.stop), s.stop.len()),
+            match median(&s.stop) {
+                None if !unhealthy_stop.is_empty() => format!(
+                    "{:.3}s ({}, unhealthy)",
+                    median(&unhealthy_stop).unwrap_or(0.0),
+                    unhealthy_stop.len()
+                ),
+                m => show(m, s.stop.len()),
+            },
             median(&s.crash).map_or("-".to_string(), |m| format!("{m:.3}s ({})", s.crash.len())),
             p.fail_on_start,
-            p.exit_code
+            p.exit_code,
+            median(&s.healthy).map_or("-".to_string(), |m| format!(
+                "{m:.3}s ({})",
+                s.healthy.len()
+            )),
+            p.health_fail
         );
         out.images.insert(image.clone(), p);
     }

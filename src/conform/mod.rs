@@ -7,6 +7,7 @@
 //! `OUT/<scenario>/` (real trace and transcript, simulated transcript and
 //! events, latencies, report) and `OUT/README.md` (the summary table).
 
+pub mod calibrate;
 pub mod compare;
 pub mod engine;
 pub mod measure;
@@ -72,18 +73,24 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
     }
     let _ = engine.clean();
     std::fs::create_dir_all(out)?;
-    let table = summary_table(&outcomes, &version);
+    let nodes = engine.nodes().map(|n| n.len()).unwrap_or(1);
+    let table = summary_table(&outcomes, &version, nodes);
     std::fs::write(out.join("README.md"), &table)?;
     print!("{table}");
     Ok(outcomes.iter().all(|o| o.checks.iter().all(|c| c.ok)))
 }
 
-fn summary_table(outcomes: &[Outcome], version: &str) -> String {
+fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "# Conformance: swarmsim against a real Docker Swarm\n");
     let _ = writeln!(
         t,
-        "Engine: {version}, one node. Regenerate with `conformance/run.sh` (see conformance/README.md).\n"
+        "Engine: {version}, {}. Regenerate with `conformance/run.sh` (see conformance/README.md).\n",
+        if nodes == 1 {
+            "one node".to_string()
+        } else {
+            format!("{nodes} nodes (conformance/cluster.sh)")
+        }
     );
     let _ = writeln!(
         t,
@@ -125,10 +132,38 @@ fn summary_table(outcomes: &[Outcome], version: &str) -> String {
 
 fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The engine's nodes must be the scenario's, by hostname.
+    let hosts: Vec<String> = engine.nodes()?.into_iter().map(|n| n.0).collect();
+    if scen.nodes.len() > 1 {
+        let missing: Vec<&str> = scen
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .filter(|n| !hosts.iter().any(|h| h == n))
+            .collect();
+        if !missing.is_empty() || hosts.len() != scen.nodes.len() {
+            anyhow::bail!(
+                "the scenario needs the nodes {:?}, the swarm has {hosts:?} (start them with conformance/cluster.sh start NAME...)",
+                scen.nodes.iter().map(|n| &n.name).collect::<Vec<_>>()
+            );
+        }
+    }
+    engine
+        .reset_nodes()
+        .context("resetting the nodes before the scenario")?;
     engine
         .clean()
         .context("cleaning the swarm before the scenario")?;
-    let rec = record::record(engine, &scen)?;
+    let rec = record::record(engine, &scen);
+    // Whatever happened, start stopped nodes again for the next scenario.
+    let downed = rec.as_ref().map(|r| r.downed.clone()).unwrap_or_default();
+    for name in &downed {
+        record::node_event(engine, name, crate::scenario::NodeChange::Up)?;
+    }
+    let rec = rec?;
+    engine
+        .reset_nodes()
+        .context("resetting the nodes after the scenario")?;
     engine
         .clean()
         .context("cleaning the swarm after the scenario")?;

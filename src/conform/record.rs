@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::engine::{Engine, parse_time, split_words};
-use crate::scenario::{Action, Scenario};
+use crate::scenario::{Action, NodeChange, Scenario};
 use crate::sim::time::{format_go_duration, secs_f64};
 
 /// How often the engine is polled.
@@ -38,6 +39,9 @@ pub struct TaskObs {
     pub slot: u64,
     pub image: String,
     pub created: f64,
+    /// The task's healthcheck (interval in seconds, retries); `None`
+    /// without one.
+    pub health: Option<(f64, u64)>,
     /// Each observed state with its engine timestamp, in order.
     pub states: Vec<(String, f64)>,
     /// Each observed desired state with the poll time it was first seen.
@@ -85,8 +89,131 @@ pub struct Recording {
     /// Actions the real engine cannot replay (node events, kills).
     pub unsupported: Vec<String>,
     pub end: f64,
+    /// Nodes stopped by a `node: {state: down}` event (to start again).
+    pub downed: Vec<String>,
     /// Ids of the tasks that the engine still had at the last poll.
     pub final_ids: std::collections::BTreeSet<String>,
+}
+
+impl Recording {
+    fn empty(hostname: String, end: f64) -> Recording {
+        Recording {
+            transcript: String::new(),
+            trace: String::new(),
+            tasks: BTreeMap::new(),
+            order: Vec::new(),
+            updates: Vec::new(),
+            hostname,
+            unsupported: Vec::new(),
+            end,
+            downed: Vec::new(),
+            final_ids: Default::default(),
+        }
+    }
+
+    /// One observation of a task at poll time `t`.
+    #[allow(clippy::too_many_arguments)]
+    fn observe(
+        &mut self,
+        t: f64,
+        id: &str,
+        service: String,
+        slot: u64,
+        image: String,
+        created: f64,
+        health: Option<(f64, u64)>,
+        snap: TaskSnap,
+    ) {
+        let obs = self.tasks.entry(id.to_string()).or_insert_with(|| TaskObs {
+            id: id.to_string(),
+            service,
+            slot,
+            image,
+            created,
+            health,
+            states: Vec::new(),
+            desired: Vec::new(),
+            last: snap.clone(),
+        });
+        if obs.states.last().map(|(s, _)| s) != Some(&snap.state) {
+            obs.states.push((snap.state.clone(), snap.ts));
+        }
+        if obs.desired.last().map(|(s, _)| s) != Some(&snap.desired) {
+            obs.desired.push((snap.desired.clone(), t));
+        }
+        obs.last = snap;
+        if !self.order.iter().any(|o| o == id) {
+            self.order.push(id.to_string());
+        }
+    }
+
+    /// Rebuilds the task observations of a trace written by `swarmsim
+    /// record` or `swarmsim conform` (its `task` lines).
+    pub fn from_trace(text: &str) -> Result<Recording> {
+        let mut rec = Recording::empty(String::new(), 0.0);
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(line)
+                .map_err(|e| anyhow::anyhow!("line {}: not JSON: {e}", n + 1))?;
+            let t = v["t"].as_f64().unwrap_or(0.0);
+            rec.end = rec.end.max(t);
+            if v["kind"] != "task" {
+                continue;
+            }
+            let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            let health = v["health"]
+                .as_array()
+                .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_u64()?)));
+            let snap = TaskSnap {
+                state: s("state"),
+                desired: s("desired_state"),
+                message: s("message"),
+                err: s("err"),
+                ts: v["timestamp"].as_f64().unwrap_or(t),
+            };
+            rec.final_ids.insert(s("task_id"));
+            rec.observe(
+                t,
+                &s("task_id"),
+                s("service"),
+                v["slot"].as_u64().unwrap_or(0),
+                s("image"),
+                v["created_at"].as_f64().unwrap_or(t),
+                health,
+                snap,
+            );
+        }
+        Ok(rec)
+    }
+}
+
+/// `swarmsim record`: follows `service` on the engine, writing every task
+/// and UpdateStatus change to `out` as it happens (so an interrupted run
+/// keeps what it saw), until `duration` seconds have passed (or forever).
+pub fn follow(engine: &Engine, service: &str, duration: Option<f64>, out: &Path) -> Result<()> {
+    let sink = std::fs::File::create(out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let mut r = Recorder {
+        engine,
+        t0_ns: epoch_ns(),
+        start: Instant::now(),
+        rec: Recording::empty(engine.hostname()?, duration.unwrap_or(f64::INFINITY)),
+        last_update: BTreeMap::new(),
+        only: Some(service.to_string()),
+        sink: Some(sink),
+    };
+    let t = r.now();
+    r.log(json!({"t": t, "kind": "record", "service": service,
+        "started_at_unix_ns": r.t0_ns.to_string(), "engine": engine.version()}));
+    loop {
+        r.poll()?;
+        if r.now() >= r.rec.end {
+            return Ok(());
+        }
+        std::thread::sleep(POLL);
+    }
 }
 
 /// The docker CLI words for the real engine: `--detach` so that create,
@@ -128,6 +255,10 @@ struct Recorder<'a> {
     start: Instant,
     rec: Recording,
     last_update: BTreeMap<String, (String, String, Option<f64>, Option<f64>)>,
+    /// Only this service (`swarmsim record`); `None`: every service.
+    only: Option<String>,
+    /// Each trace line is also written (and flushed) here at once.
+    sink: Option<std::fs::File>,
 }
 
 impl Recorder<'_> {
@@ -138,8 +269,12 @@ impl Recorder<'_> {
         parse_time(s.as_str()?).map(|ns| (ns - self.t0_ns) as f64 / 1e9)
     }
     fn log(&mut self, v: Value) {
-        self.rec.trace.push_str(&v.to_string());
-        self.rec.trace.push('\n');
+        let line = v.to_string() + "\n";
+        if let Some(f) = self.sink.as_mut() {
+            use std::io::Write as _;
+            let _ = f.write_all(line.as_bytes()).and_then(|_| f.flush());
+        }
+        self.rec.trace.push_str(&line);
     }
 
     fn poll(&mut self) -> Result<()> {
@@ -149,6 +284,9 @@ impl Recorder<'_> {
         for s in services.as_array().into_iter().flatten() {
             let id = s["ID"].as_str().unwrap_or("").to_string();
             let name = s["Spec"]["Name"].as_str().unwrap_or("").to_string();
+            if self.only.as_ref().is_some_and(|o| *o != name) {
+                continue;
+            }
             names.insert(id, name.clone());
             let us = &s["UpdateStatus"];
             let state = us["State"].as_str().unwrap_or("").to_string();
@@ -182,6 +320,10 @@ impl Recorder<'_> {
         self.rec.final_ids.clear();
         for task in tasks.as_array().into_iter().flatten() {
             let id = task["ID"].as_str().unwrap_or("").to_string();
+            if self.only.is_some() && !names.contains_key(task["ServiceID"].as_str().unwrap_or(""))
+            {
+                continue;
+            }
             self.rec.final_ids.insert(id.clone());
             let st = &task["Status"];
             let snap = TaskSnap {
@@ -204,35 +346,78 @@ impl Recorder<'_> {
                 .unwrap_or("")
                 .to_string();
             let created = self.rel(&task["CreatedAt"]).unwrap_or(t);
+            let health = health(&task["Spec"]["ContainerSpec"]["Healthcheck"]);
             self.log(
                 json!({"t": t, "kind": "task", "service": service, "task_id": id,
                 "slot": slot, "image": image, "created_at": created, "state": snap.state,
                 "desired_state": snap.desired, "timestamp": snap.ts, "message": snap.message,
-                "err": snap.err}),
+                "err": snap.err, "health": health}),
             );
-            let obs = self.rec.tasks.entry(id.clone()).or_insert_with(|| TaskObs {
-                id: id.clone(),
-                service,
-                slot,
-                image,
-                created,
-                states: Vec::new(),
-                desired: Vec::new(),
-                last: snap.clone(),
-            });
-            if obs.states.last().map(|(s, _)| s) != Some(&snap.state) {
-                obs.states.push((snap.state.clone(), snap.ts));
-            }
-            if obs.desired.last().map(|(s, _)| s) != Some(&snap.desired) {
-                obs.desired.push((snap.desired.clone(), t));
-            }
-            obs.last = snap;
-            if !self.rec.order.contains(&id) {
-                self.rec.order.push(id);
-            }
+            self.rec
+                .observe(t, &id, service, slot, image, created, health, snap);
         }
         Ok(())
     }
+}
+
+/// Performs a node event on the real swarm; returns the transcript head
+/// (as the simulator writes it) and what was printed. A machine stopping
+/// or starting is `$SWARMSIM_NODE_CTL down|up NAME`
+/// (`conformance/cluster.sh node`); an availability change is `docker node
+/// update --availability`.
+pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(String, String)> {
+    match change {
+        NodeChange::Down | NodeChange::Up => {
+            let ctl = std::env::var("SWARMSIM_NODE_CTL").map_err(|_| {
+                anyhow::anyhow!(
+                    "node {name}: stopping or starting a node needs SWARMSIM_NODE_CTL (conformance/cluster.sh env)"
+                )
+            })?;
+            let (verb, head) = if change == NodeChange::Down {
+                ("down", format!("# node {name} stops (machine down)"))
+            } else {
+                ("up", format!("# node {name} starts again"))
+            };
+            let mut words = split_words(&ctl)?;
+            words.push(verb.to_string());
+            words.push(name.to_string());
+            let st = std::process::Command::new(&words[0])
+                .args(&words[1..])
+                .status()?;
+            if !st.success() {
+                bail!("{ctl} {verb} {name} failed ({st})");
+            }
+            Ok((head, String::new()))
+        }
+        NodeChange::Availability(a) => {
+            let words: Vec<String> = ["node", "update", "--availability", a.as_str(), name]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let out = engine.cli(&words)?;
+            Ok((
+                format!("$ docker node update --availability {} {name}", a.as_str()),
+                out.stdout + &out.stderr,
+            ))
+        }
+    }
+}
+
+/// A task spec's healthcheck: (interval in seconds, retries); `None`
+/// without a healthcheck (or `NONE`); the engine's defaults (30 s, 3) for
+/// what it leaves out.
+pub fn health(hc: &Value) -> Option<(f64, u64)> {
+    let test = hc["Test"].as_array()?;
+    match test.first().and_then(Value::as_str) {
+        None | Some("NONE") => return None,
+        _ => {}
+    }
+    let ns = hc["Interval"]
+        .as_u64()
+        .filter(|&n| n > 0)
+        .unwrap_or(30_000_000_000);
+    let retries = hc["Retries"].as_u64().filter(|&n| n > 0).unwrap_or(3);
+    Some((ns as f64 / 1e9, retries))
 }
 
 /// Replays `scenario`'s timeline on the (clean) engine and records it.
@@ -247,18 +432,10 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
         engine,
         t0_ns: epoch_ns(),
         start: Instant::now(),
-        rec: Recording {
-            transcript: String::new(),
-            trace: String::new(),
-            tasks: BTreeMap::new(),
-            order: Vec::new(),
-            updates: Vec::new(),
-            hostname,
-            unsupported: Vec::new(),
-            end,
-            final_ids: Default::default(),
-        },
+        rec: Recording::empty(hostname, end),
         last_update: BTreeMap::new(),
+        only: None,
+        sink: None,
     };
     let mut next = 0;
     loop {
@@ -277,6 +454,16 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
                     r.log(json!({"t": t, "kind": "action", "at": secs_f64(item.at),
                         "command": words, "exit_code": out.code, "stdout": out.stdout,
                         "stderr": out.stderr}));
+                }
+                Action::Node { name, change } => {
+                    let (head, out) = node_event(engine, name, *change)?;
+                    let _ = writeln!(r.rec.transcript, "{stamp} {head}");
+                    r.rec.transcript.push_str(&out);
+                    if *change == NodeChange::Down {
+                        r.rec.downed.push(name.clone());
+                    }
+                    r.log(json!({"t": t, "kind": "node", "at": secs_f64(item.at),
+                        "node": name, "change": format!("{change:?}"), "output": out}));
                 }
                 other => {
                     let what = format!("{other:?}");
@@ -301,7 +488,21 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
 
 #[cfg(test)]
 mod tests {
-    use super::real_words;
+    use super::{health, real_words};
+
+    #[test]
+    fn health_intervals_from_task_specs() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"Test": ["CMD-SHELL", "test -e /healthy"], "Interval": 1000000000, "Retries": 2}"#,
+        )
+        .unwrap();
+        assert_eq!(health(&v), Some((1.0, 2)));
+        let v: serde_json::Value = serde_json::from_str(r#"{"Test": ["CMD-SHELL", "x"]}"#).unwrap();
+        assert_eq!(health(&v), Some((30.0, 3)));
+        let v: serde_json::Value = serde_json::from_str(r#"{"Test": ["NONE"]}"#).unwrap();
+        assert_eq!(health(&v), None);
+        assert_eq!(health(&serde_json::Value::Null), None);
+    }
 
     #[test]
     fn real_commands_never_block_nor_resolve() {
