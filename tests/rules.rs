@@ -817,3 +817,57 @@ fn a_slot_left_with_two_tasks_is_cleaned_up_after_completion() {
     assert_eq!(web.running_replicas, 3);
     assert_eq!(web.image, "web:1");
 }
+
+/// §7: an unhealthy container that exits 0 when stopped is not a failure:
+/// the executor reports the exit code, and the health failure only names
+/// the cause of a non-zero exit. Started at 2, probes at 4, 6, 8 fail,
+/// stopped in 1 s with exit 0 → RUNNING then COMPLETE at 9 (conformance
+/// unhealthy-exit-zero).
+#[test]
+fn unhealthy_container_that_exits_zero_completes() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-condition none --health-cmd false --health-interval 2s --health-retries 3 web:sick\n",
+        cluster(
+            1,
+            "  \"web:sick\": {pull: 1s, start: 1s, stop: 1s, health_fail: 1, stop_exit_code: 0}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let rows: Vec<(u64, &str, &str)> = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Task && l.time >= 9_000_000_000)
+        .map(|l| (l.time, l.state.as_str(), l.message.as_str()))
+        .collect();
+    assert_eq!(
+        rows[..2],
+        [
+            (9_000_000_000, "running", "started"),
+            (9_000_000_000, "complete", "finished")
+        ]
+    );
+    assert_eq!(r.summary.services["web"].task_failures, 0);
+}
+
+/// A machine that comes back reports the tasks whose containers had
+/// started as failed with exit 255 (its dockerd died with them), even when
+/// the managers had already set them to shut down (conformance
+/// cluster/node-down: `failed/shutdown task: non-zero exit (255)`).
+#[test]
+fn a_node_that_comes_back_reports_its_dead_containers() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web web:1\n  - at: 10s\n    node: {{name: w1, state: down}}\n  - at: 60s\n    node: {{name: w1, state: up}}\nuntil: 70s\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    let back = r
+        .cluster
+        .log
+        .iter()
+        .find(|l| l.kind == LogKind::Task && l.time == 60_000_000_000 && l.state == "failed")
+        .expect("old task reported at 60s");
+    assert_eq!(back.desired_state, "shutdown");
+    assert_eq!(back.message, "task: non-zero exit (255)");
+    assert_eq!(r.summary.services["web"].running_replicas, 2);
+}

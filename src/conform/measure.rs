@@ -53,6 +53,9 @@ pub struct Samples {
     /// STARTING → end of those, less `retries` probe intervals.
     pub unhealthy_stop: Vec<f64>,
     pub exit_code: Option<i64>,
+    /// How containers stopped as unhealthy exited (0 when they ended
+    /// `complete`).
+    pub stop_exit_code: Option<i64>,
 }
 
 fn median(v: &[f64]) -> Option<f64> {
@@ -111,6 +114,11 @@ pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
             && (t.last.err.contains("unhealthy container") || t.last.state == "complete")
         {
             s.unhealthy += 1;
+            s.stop_exit_code = if t.last.state == "complete" {
+                Some(0)
+            } else {
+                exit_code(&t.last.err).or(s.stop_exit_code)
+            };
             if let Some(a) = t.state_time("starting") {
                 s.unhealthy_stop.push(e - a - retries as f64 * i);
             }
@@ -194,6 +202,9 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
         }
         if let Some(c) = s.exit_code {
             p.exit_code = c;
+        }
+        if let Some(c) = s.stop_exit_code {
+            p.stop_exit_code = c;
         }
         if s.unhealthy > 0 || !s.healthy.is_empty() {
             p.health_fail = s.unhealthy as f64 / (s.unhealthy + s.healthy.len()) as f64;

@@ -347,14 +347,16 @@ const PROFILE_KEYS: &[&str] = &[
     "crash_after",
     "exit_code",
     "health_fail",
+    "stop_exit_code",
 ];
 
 /// `images:`: `default` first (on top of [`ImageProfile::default`]), then
 /// every image, whose omitted keys take the `default` entry's values.
 ///
-/// Besides the contract's keys, a profile takes `health_fail`, a
-/// swarmsim extension: the probability that one health probe of a
-/// container of this image fails (0 = always healthy).
+/// Besides the contract's keys, a profile takes two swarmsim extensions:
+/// `health_fail`, the probability that one health probe of a container of
+/// this image fails (0 = always healthy), and `stop_exit_code`, what the
+/// container exits with when stopped by SIGTERM (default 143).
 fn images(n: Node, dir: &Path) -> R<ImageProfiles> {
     let m = n.map()?;
     let default = match m.get("default") {
@@ -415,16 +417,20 @@ fn profile(n: Node, base: &ImageProfile, dir: &Path) -> R<ImageProfile> {
             _ => Some(dist(cn, dir)?),
         };
     }
-    if let Some(v) = m.get("exit_code") {
-        let path = m.child_path("exit_code");
-        let en = Node::new(v, &path);
-        let code = en.i64()?;
-        if !(0..=255).contains(&code) {
-            return en.fail(format!(
-                "`exit_code` must be between 0 and 255, found {code}"
-            ));
+    for key in ["exit_code", "stop_exit_code"] {
+        if let Some(v) = m.get(key) {
+            let path = m.child_path(key);
+            let en = Node::new(v, &path);
+            let code = en.i64()?;
+            if !(0..=255).contains(&code) {
+                return en.fail(format!("`{key}` must be between 0 and 255, found {code}"));
+            }
+            if key == "exit_code" {
+                p.exit_code = code;
+            } else {
+                p.stop_exit_code = code;
+            }
         }
-        p.exit_code = code;
     }
     Ok(p)
 }

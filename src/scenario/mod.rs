@@ -67,6 +67,12 @@ pub struct ImageProfile {
     /// Probability that a health probe fails (0 = always healthy). A
     /// swarmsim extension of the contract's image keys (`health_fail:`).
     pub health_fail: f64,
+    /// Exit code of a container stopped by SIGTERM within the grace period
+    /// (143 = killed by the signal; 0 for a program that exits cleanly on
+    /// it). swarmsim extension of the contract's image keys
+    /// (`stop_exit_code:`). It decides how an unhealthy container ends:
+    /// `Failed` with a non-zero code, `Complete` with 0.
+    pub stop_exit_code: i64,
 }
 
 impl Default for ImageProfile {
@@ -80,6 +86,7 @@ impl Default for ImageProfile {
             crash_after: None,
             exit_code: 1,
             health_fail: 0.0,
+            stop_exit_code: 143,
         }
     }
 }

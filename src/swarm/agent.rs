@@ -213,7 +213,16 @@ impl Cluster {
                     let unhealthy = !self.agent[task].healthy
                         && self.agent[task].stopping
                         && self.state.tasks[task].desired < TaskState::Shutdown;
-                    if unhealthy {
+                    if unhealthy && code == 0 {
+                        // The executor reports the exit code; a health
+                        // failure only names the cause of a non-zero exit
+                        // (reference §7): a start that ends this way
+                        // succeeds, then the task completes.
+                        if state == TaskState::Starting {
+                            self.set_state(task, TaskState::Running, "started", None, "agent");
+                        }
+                        self.agent_exit(task, 0, None);
+                    } else if unhealthy {
                         self.agent_exit(task, code, Some("dockerexec: unhealthy container"));
                     } else {
                         self.agent_cancel_all(task);
@@ -323,7 +332,8 @@ impl Cluster {
     }
 
     /// Stop latency of the task's image, capped by the stop grace period;
-    /// the exit code is 143 (SIGTERM) or 137 (killed at the grace period).
+    /// the exit code is the image's on SIGTERM (`stop_exit_code`, 143 by
+    /// default) or 137 (killed at the end of the grace period).
     fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
         let t = &self.state.tasks[task];
         let grace = t
@@ -336,7 +346,7 @@ impl Cluster {
         if latency > grace {
             (grace, 137)
         } else {
-            (latency, 143)
+            (latency, rt.profile.stop_exit_code)
         }
     }
 
@@ -399,19 +409,22 @@ impl Cluster {
     }
 
     /// The machine is back: the agent reports what happened to its tasks.
-    /// Containers did not survive the stop: tasks the managers want
-    /// stopped are reported SHUTDOWN; tasks that had started are reported
-    /// FAILED (exit 137, killed with the machine); the rest resume.
+    /// Containers did not survive the stop: a task whose container had
+    /// started is reported FAILED with `task: non-zero exit (255)` — what
+    /// a real engine reports after its dockerd was killed, whatever the
+    /// desired state (seen in conformance cluster/node-down); a task not
+    /// started yet is SHUTDOWN if the managers want it stopped, else it
+    /// resumes.
     pub(crate) fn agent_node_started(&mut self, node: NodeId) {
         for t in self.tasks_on_node(node) {
             let task = &self.state.tasks[t];
             if task.state >= TaskState::Complete {
                 continue;
             }
-            if task.desired >= TaskState::Shutdown {
+            if task.state >= TaskState::Starting {
+                self.agent_exit(t, 255, None);
+            } else if task.desired >= TaskState::Shutdown {
                 self.set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
-            } else if task.state >= TaskState::Starting {
-                self.agent_exit(t, 137, None);
             } else {
                 if task.state == TaskState::Preparing {
                     // The pull restarts.
