@@ -10,15 +10,7 @@ use std::fmt::Write as _;
 use super::stats::{Describe, Z95, wilson};
 
 /// Final update states, and `none` for a service never updated.
-pub const STATES: [&str; 7] = [
-    "none",
-    "updating",
-    "paused",
-    "completed",
-    "rollback_started",
-    "rollback_paused",
-    "rollback_completed",
-];
+pub use crate::swarm::model::UPDATE_STATE_NAMES as STATES;
 
 /// How an update or rollback episode ended: one of [`STATES`] (the state
 /// that closed it), or `unfinished` when it was still running at the end.

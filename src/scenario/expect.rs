@@ -209,15 +209,7 @@ const OVER_ITEM_KEYS: &[&str] = &[
     "min",
     "probability",
 ];
-const STATES: &[&str] = &[
-    "none",
-    "updating",
-    "paused",
-    "completed",
-    "rollback_started",
-    "rollback_paused",
-    "rollback_completed",
-];
+const STATES: &[&str] = &crate::swarm::model::UPDATE_STATE_NAMES;
 /// Cap on `over.runs`, to keep `check` fast and memory small.
 pub const MAX_RUNS: u64 = 100_000;
 
@@ -366,22 +358,7 @@ fn run_checks(m: &Map, until: Option<SimTime>) -> R<ExpectKind> {
     Ok(ExpectKind::Run { at, checks })
 }
 
-const TASK_STATES: &[&str] = &[
-    "new",
-    "pending",
-    "assigned",
-    "accepted",
-    "preparing",
-    "ready",
-    "starting",
-    "running",
-    "complete",
-    "shutdown",
-    "failed",
-    "rejected",
-    "remove",
-    "orphaned",
-];
+const TASK_STATES: &[&str] = &crate::swarm::model::TaskState::API_NAMES;
 
 fn over(m: &Map) -> R<ExpectKind> {
     let (op, ov) = get(m, "over").expect("checked by the caller");
@@ -472,28 +449,19 @@ fn over(m: &Map) -> R<ExpectKind> {
 
 /// `3` or `{min: 2, max: 3}`.
 fn count_bound(n: Node) -> R<Bound<u64>> {
-    if !matches!(n.v, Value::Mapping(_)) {
-        let v = n.u64()?;
-        return Ok(Bound {
-            min: Some(v),
-            max: Some(v),
-        });
-    }
-    let m = n.map()?;
-    m.check_keys(&["min", "max"])?;
-    let min = get(&m, "min")
-        .map(|(p, v)| Node::new(v, &p).u64())
-        .transpose()?;
-    let max = get(&m, "max")
-        .map(|(p, v)| Node::new(v, &p).u64())
-        .transpose()?;
-    bound_checked(n, min, max)
+    bound(n, |n| n.u64())
 }
 
 /// `90s` or `{min: 10s, max: 90s}`.
 fn duration_bound(n: Node) -> R<Bound<SimTime>> {
+    bound(n, |n| n.duration())
+}
+
+/// A single value (both bounds) or a `{min, max}` map of values read by
+/// `one`.
+fn bound<T: PartialOrd + Copy>(n: Node, one: impl Fn(Node) -> R<T>) -> R<Bound<T>> {
     if !matches!(n.v, Value::Mapping(_)) {
-        let v = n.duration()?;
+        let v = one(n)?;
         return Ok(Bound {
             min: Some(v),
             max: Some(v),
@@ -502,10 +470,10 @@ fn duration_bound(n: Node) -> R<Bound<SimTime>> {
     let m = n.map()?;
     m.check_keys(&["min", "max"])?;
     let min = get(&m, "min")
-        .map(|(p, v)| Node::new(v, &p).duration())
+        .map(|(p, v)| one(Node::new(v, &p)))
         .transpose()?;
     let max = get(&m, "max")
-        .map(|(p, v)| Node::new(v, &p).duration())
+        .map(|(p, v)| one(Node::new(v, &p)))
         .transpose()?;
     bound_checked(n, min, max)
 }

@@ -339,7 +339,8 @@ fn node_resources(n: Node) -> R<(i64, i64)> {
 
 // ---- images ----
 
-const PROFILE_KEYS: &[&str] = &[
+/// The keys of an image profile.
+pub const PROFILE_KEYS: &[&str] = &[
     "pull",
     "start",
     "stop",

@@ -150,7 +150,7 @@ pub(crate) mod yaml;
 
 pub use compose::Compose;
 pub use expect::Expectation;
-pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS};
+pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS, PROFILE_KEYS};
 
 /// A scenario that cannot be used. Displays as `FILE:LINE:COLUMN: what is
 /// wrong` (the binary prefixes `error: `), or `FILE: what is wrong` when

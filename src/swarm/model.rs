@@ -47,6 +47,24 @@ impl TaskState {
         TaskState::Orphaned,
     ];
 
+    /// Every state's Engine API spelling, in state order.
+    pub const API_NAMES: [&'static str; 14] = [
+        "new",
+        "pending",
+        "assigned",
+        "accepted",
+        "preparing",
+        "ready",
+        "starting",
+        "running",
+        "complete",
+        "shutdown",
+        "failed",
+        "rejected",
+        "remove",
+        "orphaned",
+    ];
+
     /// Engine API spelling (`running`, `shutdown`, ...).
     pub fn api_str(self) -> &'static str {
         match self {
@@ -383,6 +401,18 @@ impl ServiceSpec {
         }
     }
 }
+
+/// Update state names as reports spell them, with `none` for a service
+/// that was never updated.
+pub const UPDATE_STATE_NAMES: [&str; 7] = [
+    "none",
+    "updating",
+    "paused",
+    "completed",
+    "rollback_started",
+    "rollback_paused",
+    "rollback_completed",
+];
 
 /// `UpdateStatus.UpdateState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

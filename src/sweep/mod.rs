@@ -36,15 +36,6 @@ const UPDATE_FIELDS: [&str; 6] = [
     "max_failure_ratio",
     "order",
 ];
-const IMAGE_FIELDS: [&str; 7] = [
-    "pull",
-    "start",
-    "stop",
-    "fail_on_start",
-    "crash_after",
-    "exit_code",
-    "health_fail",
-];
 
 /// One `--set KEY=V1,V2,...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +120,7 @@ pub fn parse_key(key: &str, sc: &Scenario) -> Result<Key, String> {
     let unknown = || format!("unknown --set key `{key}`: {}", key_help());
     if let Some(rest) = key.strip_prefix("images.") {
         let (image, field) = rest.rsplit_once('.').ok_or_else(unknown)?;
-        let field = one_of(field, &IMAGE_FIELDS).ok_or_else(unknown)?;
+        let field = one_of(field, crate::scenario::PROFILE_KEYS).ok_or_else(unknown)?;
         if image.is_empty() {
             return Err(unknown());
         }
