@@ -216,11 +216,10 @@ impl Cluster {
                     if unhealthy && code == 0 {
                         // The executor reports the exit code; a health
                         // failure only names the cause of a non-zero exit
-                        // (reference §7): a start that ends this way
-                        // succeeds, then the task completes.
-                        if state == TaskState::Starting {
-                            self.set_state(task, TaskState::Running, "started", None, "agent");
-                        }
+                        // (reference §7), so the task completes. From
+                        // STARTING the agent reports `complete` straight
+                        // away, never `running` (conformance
+                        // unhealthy-exit-zero on a real engine).
                         self.agent_exit(task, 0, None);
                     } else if unhealthy {
                         self.agent_exit(task, code, Some("dockerexec: unhealthy container"));
