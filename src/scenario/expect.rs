@@ -480,29 +480,13 @@ fn bound<T: PartialOrd + Copy>(n: Node, one: impl Fn(Node) -> R<T>) -> R<Bound<T
 
 /// A number or `{min, max}`; probabilities must lie in [0, 1].
 fn number_bound(n: Node, probability: bool) -> R<Bound<f64>> {
-    let one = |n: Node| {
+    bound(n, |n| {
         if probability {
             n.probability()
         } else {
             n.f64()
         }
-    };
-    if !matches!(n.v, Value::Mapping(_)) {
-        let v = one(n)?;
-        return Ok(Bound {
-            min: Some(v),
-            max: Some(v),
-        });
-    }
-    let m = n.map()?;
-    m.check_keys(&["min", "max"])?;
-    let min = get(&m, "min")
-        .map(|(p, v)| one(Node::new(v, &p)))
-        .transpose()?;
-    let max = get(&m, "max")
-        .map(|(p, v)| one(Node::new(v, &p)))
-        .transpose()?;
-    bound_checked(n, min, max)
+    })
 }
 
 fn bound_checked<T: PartialOrd + Copy>(n: Node, min: Option<T>, max: Option<T>) -> R<Bound<T>> {
