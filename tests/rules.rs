@@ -872,3 +872,30 @@ fn a_node_that_comes_back_reports_its_dead_containers() {
     assert_eq!(back.message, "task: non-zero exit (255)");
     assert_eq!(r.summary.services["web"].running_replicas, 2);
 }
+
+/// §2.7: a task the update created that is shut down within the monitor —
+/// here because its node is drained — counts as a failure ("failure or
+/// early termination"). Slot 1's new task runs on m1 at 62 (m1 holds no
+/// other task of the service once its old task stopped); m1 is drained at
+/// 63 and the task stops at once: 1 s after it started, within the 5 s
+/// monitor, while slot 2 still waits to be handed out → paused at 63
+/// (seen on a real three-node swarm in conformance drain-during-update
+/// when Swarm's random placement put the new task on the drained node).
+#[test]
+fn a_new_task_drained_within_the_monitor_pauses_the_update() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web --update-delay 2s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 63s\n    docker: docker node update --availability drain m1\nuntil: 90s\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    let drained = task_id(&r, "web", 1, "web:2");
+    let u = updates(&r);
+    assert_eq!(
+        states(&r),
+        pairs(&[("60.000", "updating"), ("63.000", "paused")])
+    );
+    assert_eq!(
+        u[1].2,
+        format!("update paused due to failure or early termination of task {drained}")
+    );
+}
