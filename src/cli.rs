@@ -7,7 +7,7 @@ use std::rc::Rc;
 use clap::{Parser, Subcommand};
 
 use crate::regress::{check, diff, eval, lint, outcome};
-use crate::runner::{RunOptions, run};
+use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
@@ -481,12 +481,22 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let opts = RunOptions {
         seed,
         until,
-        keep_log: true,
+        // events.csv streams to its file; the log is kept in memory only
+        // for the expectations, which read it.
+        keep_log: !scenario.expect.is_empty(),
         explain,
         record_series: !scenario.expect.is_empty(),
         ..Default::default()
     };
-    let result = run(scenario.clone(), &opts);
+    let out_dir = out.unwrap_or_else(|| default_out_dir(path));
+    let events = match open_events_csv(&out_dir) {
+        Ok(w) => w,
+        Err(e) => return bad_input(format!("{}: {e}", out_dir.display())),
+    };
+    let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    if let Some(e) = &result.sink_error {
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+    }
     if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
         let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
         let text = if html { tl.html() } else { tl.svg() };
@@ -494,7 +504,6 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
             return bad_input(format!("{}: {e}", p.display()));
         }
     }
-    let out_dir = out.unwrap_or_else(|| default_out_dir(path));
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
     }
@@ -681,10 +690,21 @@ pub fn default_out_dir(path: &Path) -> PathBuf {
     PathBuf::from("results").join(stem)
 }
 
-fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
+/// Creates the results folder and opens its `events.csv`, which the run
+/// then writes row by row.
+fn open_events_csv(
+    dir: &Path,
+) -> std::io::Result<crate::report::results::EventsCsv<std::io::BufWriter<std::fs::File>>> {
     std::fs::create_dir_all(dir)?;
+    let file = std::fs::File::create(dir.join("events.csv"))?;
+    Ok(crate::report::results::EventsCsv::new(
+        std::io::BufWriter::with_capacity(1 << 16, file),
+    ))
+}
+
+/// The rest of the results (events.csv was streamed during the run).
+fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
     std::fs::write(dir.join("transcript.txt"), &result.transcript)?;
-    std::fs::write(dir.join("events.csv"), result.events_csv())?;
     std::fs::write(dir.join("summary.json"), result.summary_json())?;
     Ok(())
 }

@@ -16,6 +16,7 @@
 //! simulation schedules for that instant, in file order. Reactions to a
 //! change run in the order the changes were made.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -26,11 +27,11 @@ use crate::sim::queue::{EventKey, EventQueue};
 use crate::sim::rng::{RngStreams, random_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::*;
-use crate::swarm::store::{ClusterState, Explanation, LogKind, LogRecord};
+use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
 
 use super::agent::AgentTask;
-use super::restart::RestartSupervisor;
 use super::nodeset::NodeSet;
+use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
 use super::updater::Updater;
 
@@ -141,8 +142,10 @@ pub struct Cluster {
     /// version counter).
     pub next_version: u64,
     pub log: Vec<LogRecord>,
-    /// Whether to keep the per-event log (off in batch runs).
+    /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
+    /// Where each log record goes as it happens (events.csv).
+    pub sink: Option<Box<dyn ChangeSink>>,
     /// Whether to record each service's running count over time.
     pub record_series: bool,
     /// Whether to record explanations of every decision.
@@ -178,6 +181,17 @@ impl Cluster {
     /// Builds the cluster of a scenario: nodes Ready at time 0, the
     /// scenario's services created at time 0, timeline queued.
     pub fn new(scenario: Rc<Scenario>, seed: u64, keep_log: bool) -> Cluster {
+        Cluster::with_sink(scenario, seed, keep_log, None)
+    }
+
+    /// Like [`Cluster::new`], with a sink that sees every log record from
+    /// the first (the nodes becoming ready) on.
+    pub fn with_sink(
+        scenario: Rc<Scenario>,
+        seed: u64,
+        keep_log: bool,
+        sink: Option<Box<dyn ChangeSink>>,
+    ) -> Cluster {
         let streams = RngStreams::new(seed);
         let mut node_id_rng = streams.stream("node-ids", "");
         let mut nodes = Vec::new();
@@ -217,6 +231,7 @@ impl Cluster {
             next_version: 1,
             log: Vec::new(),
             keep_log,
+            sink,
             record_series: false,
             explain: false,
             explanations: Vec::new(),
@@ -710,9 +725,9 @@ impl Cluster {
                 service: Some(service),
                 task: None,
                 node: None,
-                state: state.as_str().to_string(),
-                desired_state: String::new(),
-                message,
+                state: state.as_str(),
+                desired_state: "",
+                message: message.into(),
                 cause: "updater",
             });
         }
@@ -721,29 +736,41 @@ impl Cluster {
     // ----- logging ----------------------------------------------------------
 
     fn push_log(&mut self, rec: LogRecord) {
+        if let Some(sink) = &mut self.sink {
+            sink.record(&self.state, &rec);
+        }
         if self.keep_log {
             self.log.push(rec);
         }
     }
 
+    /// Whether anything listens to the change log (the log is kept, or a
+    /// sink streams it): when nothing does, records are not even built.
+    fn logging(&self) -> bool {
+        self.keep_log || self.sink.is_some()
+    }
+
     pub(crate) fn log_task(&mut self, task: TaskId, cause: Cause) {
-        if !self.keep_log {
+        if !self.logging() {
             return;
         }
         let t = &self.state.tasks[task];
-        let message = t.err.clone().unwrap_or_else(|| t.message.to_string());
+        let message = match &t.err {
+            Some(e) => Cow::Owned(e.clone()),
+            None => Cow::Borrowed(t.message),
+        };
         let rec = LogRecord {
             time: self.now,
             kind: LogKind::Task,
             service: Some(t.service),
             task: Some(task),
             node: t.node,
-            state: t.state.api_str().to_string(),
-            desired_state: t.desired.api_str().to_string(),
+            state: t.state.api_str(),
+            desired_state: t.desired.api_str(),
             message,
             cause,
         };
-        self.log.push(rec);
+        self.push_log(rec);
     }
 
     /// Records an explanation of a decision, if explanations are on. The
@@ -774,8 +801,8 @@ impl Cluster {
         &id[..id.len().min(12)]
     }
 
-    pub fn log_node(&mut self, node: NodeId, what: &str) {
-        if !self.keep_log {
+    pub fn log_node(&mut self, node: NodeId, what: &'static str) {
+        if !self.logging() {
             return;
         }
         let n = &self.state.nodes[node];
@@ -785,16 +812,16 @@ impl Cluster {
             service: None,
             task: None,
             node: Some(node),
-            state: what.to_string(),
-            desired_state: String::new(),
-            message: format!(
+            state: what,
+            desired_state: "",
+            message: Cow::Owned(format!(
                 "status {}, availability {}",
                 n.status.as_str(),
                 n.availability.as_str()
-            ),
+            )),
             cause: "dispatcher",
         };
-        self.log.push(rec);
+        self.push_log(rec);
     }
 
     // ----- services -----------------------------------------------------------
