@@ -83,8 +83,7 @@ impl Cluster {
 
     /// PREPARING: pull the image unless the node has it already.
     fn agent_prepare(&mut self, task: TaskId, node: NodeId) {
-        let image_name = self.state.tasks[task].spec.image.clone();
-        let image = self.image(&image_name);
+        let image = self.task_image(task);
         match self.pulls.get(&(node, image)) {
             Some(Some(_)) => {
                 self.set_state(task, TaskState::Ready, "prepared", None, "agent");
@@ -134,10 +133,13 @@ impl Cluster {
 
     /// STARTING: draw the start latency and whether this attempt fails.
     fn agent_start(&mut self, task: TaskId) {
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let latency = rt.profile.start.sample(&mut rt.start_rng);
-        let failed = bernoulli(&mut rt.fail_rng, rt.profile.fail_on_start);
+        // A stream per image draws nothing else, and the image's rate is
+        // fixed: with a rate of 0 its draws could never matter.
+        let p = rt.profile.fail_on_start;
+        let failed = p > 0.0 && bernoulli(&mut rt.fail_rng, p);
         self.explain(Some(self.state.tasks[task].service), |c| {
             let p = c.images[image].profile.fail_on_start;
             format!(
@@ -233,14 +235,14 @@ impl Cluster {
     }
 
     fn image_profile_exit_code(&mut self, task: TaskId) -> i64 {
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         self.images[image].profile.exit_code
     }
 
     /// STARTING → RUNNING, and schedule the image's crash if it has one.
     fn agent_running(&mut self, task: TaskId) {
         self.set_state(task, TaskState::Running, "started", None, "agent");
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         if let Some(crash) = rt.profile.crash_after.clone() {
             let after = crash.sample(&mut rt.crash_rng);
@@ -268,10 +270,11 @@ impl Cluster {
         let Some(hc) = t.spec.healthcheck.clone() else {
             return;
         };
-        let image = self.image(&t.spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let p = rt.profile.health_fail;
-        let failed = bernoulli(&mut rt.health_rng, p);
+        // As for fail_on_start: a rate of 0 needs no draw.
+        let failed = p > 0.0 && bernoulli(&mut rt.health_rng, p);
         let started = self.agent[task].container_started.unwrap_or(self.now);
         let in_start_period = self.now < started + hc.start_period;
         if !failed {
@@ -339,7 +342,7 @@ impl Cluster {
             .spec
             .stop_grace_period
             .unwrap_or(DEFAULT_STOP_GRACE_PERIOD);
-        let image = self.image(&t.spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng);
         if latency > grace {

@@ -21,10 +21,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
 
 use crate::scenario::{ImageProfile, Scenario};
 use crate::sim::queue::{EventKey, EventQueue};
-use crate::sim::rng::{RngStreams, random_id};
+use crate::sim::rng::{LazyStream, RngStreams, random_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::*;
 use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
@@ -75,12 +76,12 @@ pub enum Event {
 pub struct ImageRuntime {
     pub name: String,
     pub profile: ImageProfile,
-    pub pull_rng: ChaCha8Rng,
-    pub start_rng: ChaCha8Rng,
-    pub stop_rng: ChaCha8Rng,
-    pub fail_rng: ChaCha8Rng,
-    pub crash_rng: ChaCha8Rng,
-    pub health_rng: ChaCha8Rng,
+    pub pull_rng: LazyStream,
+    pub start_rng: LazyStream,
+    pub stop_rng: LazyStream,
+    pub fail_rng: LazyStream,
+    pub crash_rng: LazyStream,
+    pub health_rng: LazyStream,
 }
 
 /// Running count and update bookkeeping per service, for the summary.
@@ -137,7 +138,7 @@ pub struct Cluster {
     pub task_id_rng: ChaCha8Rng,
     pub service_id_rng: ChaCha8Rng,
     pub images: Vec<ImageRuntime>,
-    pub image_index: HashMap<String, usize>,
+    pub image_index: FxHashMap<String, usize>,
     /// Monotonic source of spec versions (swarmkit uses the store's
     /// version counter).
     pub next_version: u64,
@@ -168,7 +169,7 @@ pub struct Cluster {
     pub reaper_last_event: SimTime,
     pub reaper_pending: Option<EventKey>,
     pub node_epochs: Vec<u64>,
-    pub heartbeat_rngs: Vec<ChaCha8Rng>,
+    pub heartbeat_rngs: Vec<LazyStream>,
     /// Per node: when the node stopped (for heartbeat expiry).
     pub node_stopped_at: Vec<Option<SimTime>>,
     pub task_history_limit: i64,
@@ -212,7 +213,7 @@ impl Cluster {
                 memory_bytes: def.memory_bytes,
                 leader,
             });
-            heartbeat_rngs.push(streams.stream("heartbeat", &def.name));
+            heartbeat_rngs.push(LazyStream::new(&streams, "heartbeat", &def.name));
         }
         let n = nodes.len();
         let mut cluster = Cluster {
@@ -227,7 +228,7 @@ impl Cluster {
             service_id_rng: streams.stream("service-ids", ""),
             streams,
             images: Vec::new(),
-            image_index: HashMap::new(),
+            image_index: FxHashMap::default(),
             next_version: 1,
             log: Vec::new(),
             keep_log,
@@ -284,17 +285,27 @@ impl Cluster {
         let rt = ImageRuntime {
             name: name.to_string(),
             profile,
-            pull_rng: s.stream("pull", name),
-            start_rng: s.stream("start", name),
-            stop_rng: s.stream("stop", name),
-            fail_rng: s.stream("fail-on-start", name),
-            crash_rng: s.stream("crash", name),
-            health_rng: s.stream("health", name),
+            pull_rng: LazyStream::new(s, "pull", name),
+            start_rng: LazyStream::new(s, "start", name),
+            stop_rng: LazyStream::new(s, "stop", name),
+            fail_rng: LazyStream::new(s, "fail-on-start", name),
+            crash_rng: LazyStream::new(s, "crash", name),
+            health_rng: LazyStream::new(s, "health", name),
         };
         self.images.push(rt);
         let i = self.images.len() - 1;
         self.image_index.insert(name.to_string(), i);
         i
+    }
+
+    /// The image runtime of a task's image.
+    pub fn task_image(&mut self, task: TaskId) -> usize {
+        let name = self.state.tasks[task].spec.image.as_str();
+        if let Some(&i) = self.image_index.get(name) {
+            return i;
+        }
+        let name = name.to_string();
+        self.image(&name)
     }
 
     pub fn new_spec_version(&mut self) -> u64 {
