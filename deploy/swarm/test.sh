@@ -14,7 +14,11 @@
 #   2. batch-job.sh runs 8 shards (the shipped default) of SWARMSIM_RUNS
 #      runs (default 16) as a replicated job and merges them in a second
 #      job: the merged files must equal the unsharded batch's, byte for byte;
-#   3. a scenario with an error: batch-job.sh must exit 1, not wait.
+#   3. a scenario with an error: batch-job.sh must exit 1, not wait;
+#   4. the Kubernetes Indexed Job's and merge Job's container commands
+#      (deploy/kubernetes/), expanded for each pod index, run in the same
+#      image with `docker run` (this is not Kubernetes), the run count made
+#      small: the merge must equal the unsharded batch too.
 # Nothing is written into the repository.
 #
 # Environment: SWARMSIM (the binary; default: `cargo build` then
@@ -111,4 +115,39 @@ grep -q 'unknown key `no_such_key`' "$TMP/broken.err" \
 [ -z "$("$DOCKER" service ls -q --filter name=swarmsim-deploy-test)" ] \
     || fail "batch-job.sh left its services behind"
 say "a broken scenario: batch-job.sh exited 1 with the task's error in $((SECONDS - t0)) s"
+
+# --- 4. the Kubernetes Jobs' containers, in the same image, on Docker ----------
+# Not Kubernetes: each pod's command and args as the kubelet would expand
+# them (deploy/kubernetes/check.py --print-command), run with `docker run`
+# on a shared folder, the run count made small. It shows that the image and
+# the manifests fit (paths, PATH, the shell for the merge's glob) and that
+# the merge equals the unsharded batch.
+K8S="$REPO/deploy/kubernetes"
+if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+    say "step 4 SKIPPED: /usr/bin/python3 with yaml (Debian's python3-yaml) is missing"
+else
+    t0=$SECONDS
+    mkdir -p "$TMP/k8s"
+    n_pods="$(sed -n 's/^ *completions: *\([0-9]*\).*/\1/p' "$K8S/batch-indexed-job.yaml")"
+    run_pod() { # FILE INDEX: run the pod's container; rewrite --runs=N to $RUNS
+        local words=() w out=() seen=0
+        mapfile -t words < <(/usr/bin/python3 "$K8S/check.py" --print-command "$1" "$2")
+        [ ${#words[@]} -gt 0 ] || fail "no command in $1"
+        for w in "${words[@]}"; do
+            case "$w" in --runs=*) out+=("--runs=$RUNS"); seen=1 ;; *) out+=("$w") ;; esac
+        done
+        case "$1" in *batch-indexed-job.yaml) [ $seen -eq 1 ] || fail "no --runs= in $1" ;; esac
+        "$DOCKER" run --rm --network none -v "$TMP/k8s:/results" \
+            --entrypoint "${out[0]}" "$IMAGE" "${out[@]:1}" >/dev/null 2>"$TMP/pod.err" \
+            || { tail -n 5 "$TMP/pod.err" >&2; fail "pod $2 of $(basename "$1") failed in the image"; }
+    }
+    for ((i = 0; i < n_pods; i++)); do run_pod "$K8S/batch-indexed-job.yaml" "$i"; done
+    run_pod "$K8S/merge-job.yaml" 0
+    for f in "$TMP"/unsharded/*; do
+        cmp "$f" "$TMP/k8s/merged/$(basename "$f")" \
+            || fail "the Kubernetes Jobs' merged/$(basename "$f") differs from the unsharded batch"
+    done
+    [ "$(ls "$TMP/k8s/merged" | wc -l)" -eq "$n" ] || fail "the Kubernetes merge wrote other files"
+    say "the Kubernetes Jobs' $n_pods pod commands + merge, run in the image on Docker: $n files byte for byte in $((SECONDS - t0)) s"
+fi
 say "PASSED"
