@@ -78,12 +78,12 @@ wait_job() {
         if [ -n "$ids" ]; then
             # shellcheck disable=SC2086
             states="$("$DOCKER" inspect --format '{{.Slot}} {{.Status.State}} {{.Status.Err}}' $ids)"
-            done=$(grep -c ' complete ' <<<"$states" || true)
-            bad=$(grep -E ' (failed|rejected|orphaned) ' <<<"$states" | sort -u || true)
+            done=$(awk '$2 == "complete"' <<<"$states" | wc -l)
+            bad=$(awk '$2 == "failed" || $2 == "rejected" || $2 == "orphaned"' <<<"$states" | sort -u)
             if [ -n "$bad" ]; then
                 echo "swarm: $svc: a task did not complete (slot, state, error):" >&2
                 sed 's/^/  /' <<<"$bad" >&2
-                "$DOCKER" service logs --raw "$svc" 2>&1 | tail -n 20 | sed 's/^/  log: /' >&2 || true
+                "$DOCKER" service logs --raw "$svc" 2>&1 | awk '!seen[$0]++' | tail -n 20 | sed 's/^/  log: /' >&2 || true
                 return 1
             fi
             [ "$done" -ge "$want" ] && return 0
