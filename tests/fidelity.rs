@@ -1,0 +1,292 @@
+//! Rule tests for issue 11 (fidelity against swarmkit's own tests and real
+//! command lines), in the style of `tests/rules.rs`: the timeline of each
+//! test is written out by hand from swarmkit's source, cited per test.
+//! Images pull in 1 s, start in 1 s and stop at once unless a test says
+//! otherwise; an image already on a node is not pulled again.
+
+use std::rc::Rc;
+
+use swarmsim::runner::{RunOptions, RunResult, run};
+use swarmsim::scenario::parse_str;
+use swarmsim::swarm::store::LogKind;
+
+fn sim_with(yaml: &str, explain: bool) -> RunResult {
+    let scenario = parse_str(yaml, std::path::Path::new("test.yaml")).expect("valid scenario");
+    run(
+        Rc::new(scenario),
+        &RunOptions {
+            keep_log: true,
+            explain,
+            ..Default::default()
+        },
+    )
+}
+
+fn sim(yaml: &str) -> RunResult {
+    sim_with(yaml, false)
+}
+
+/// Node `m1` (the manager) and workers `w1`..`w<N-1>`.
+fn cluster(nodes: usize, extra_images: &str) -> String {
+    format!(
+        "cluster:\n  nodes:\n    - name: m1\n      role: manager\n{}images:\n  default: {{pull: 1s, start: 1s, stop: 0s}}\n{extra_images}",
+        if nodes > 1 {
+            format!("    - name: w{{n}}\n      count: {}\n", nodes - 1)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// The update status changes of a run: (seconds, state).
+fn states(r: &RunResult) -> Vec<(String, String)> {
+    r.cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Update)
+        .map(|l| (swarmsim::sim::time::format_secs3(l.time), l.state.clone()))
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// (seconds, node) of every task creation of `image`, in order.
+fn created_on(r: &RunResult, image: &str) -> Vec<(String, String)> {
+    let st = &r.cluster.state;
+    r.cluster
+        .log
+        .iter()
+        .filter(|l| {
+            l.kind == LogKind::Task
+                && l.state == "new"
+                && l.task.is_some_and(|t| st.tasks[t].spec.image == image)
+        })
+        .map(|l| {
+            let t = &st.tasks[l.task.unwrap()];
+            let node = r
+                .cluster
+                .state
+                .node_tasks
+                .iter()
+                .find(|(_, v)| v.contains(&l.task.unwrap()))
+                .map(|(&(_, n), _)| n)
+                .or(t.node)
+                .map(|n| st.nodes[n].hostname.clone())
+                .unwrap_or_default();
+            (swarmsim::sim::time::format_secs3(l.time), node)
+        })
+        .collect()
+}
+
+fn at(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs(v)
+}
+
+/// The `docker service ps` output printed at `[time]`.
+fn ps_at<'a>(r: &'a RunResult, time: &str) -> &'a str {
+    let head = format!("[{time}] $ docker service ps");
+    let rest = r.transcript.split(&head).nth(1).expect("ps in transcript");
+    let rest = &rest[rest.find('\n').unwrap() + 1..];
+    &rest[..rest.find("\n[").unwrap_or(rest.len())]
+}
+
+/// Rows of a `ps` output on `node` (NODE column), header excluded.
+fn rows_on<'a>(ps: &'a str, node: &str) -> Vec<&'a str> {
+    ps.lines()
+        .skip(1)
+        .filter(|l| l.split_whitespace().any(|w| w == node))
+        .collect()
+}
+
+// ----- item 1: a dead global task keeps its node's slot --------------------
+
+/// swarmkit `manager/orchestrator/global/global_test.go` TestTaskFailure,
+/// on two nodes. A global service with `--restart-condition none` whose
+/// tasks fail is not recreated: not by a no-op update (`reconcileServices`
+/// keeps, through `restart.go` `UpdatableTasksInSlot`, the newest dead task
+/// of each node as its slot, because `shouldRestart` says no; the updater
+/// finds it clean), not by a node label change (`reconcileOneNode`: the
+/// slot has one clean task, nothing to add or shut down). A spec change
+/// goes through the updater (`updater.go` `worker`: the replacement is
+/// bound to the slot's node) and writes `updating` / `completed`.
+///
+/// 0 s: tasks created on m1 and w1; pulled 1 s, started 2 s; crash 3 s
+/// after RUNNING: failed at 5 s, not restarted. 20 s: no-op update, 30 s:
+/// label on w1: nothing. 40 s: `--image app:2`: update starts; slot m1:
+/// new task 40 s, pull → 41 s, RUNNING 42 s; slot w1: 42 s → RUNNING 44 s;
+/// monitor 5 s: completed at 49 s.
+#[test]
+fn global_dead_task_that_must_not_restart_keeps_its_slot() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --restart-condition none --name g bad\n  - at: 20s\n    docker: docker service update g\n  - at: 30s\n    docker: docker node update --label-add foo=bar w1\n  - at: 35s\n    docker: docker service ps g\n  - at: 40s\n    docker: docker service update --image app:2 g\n",
+        cluster(
+            2,
+            "  bad: {pull: 1s, start: 1s, stop: 0s, crash_after: 3s}\n"
+        )
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        created_on(&r, "bad"),
+        at(&[("0.000", "m1"), ("0.000", "w1")]),
+        "{}",
+        r.transcript
+    );
+    let ps = ps_at(&r, "35s");
+    assert_eq!(ps.lines().count(), 3, "{ps}");
+    assert_eq!(rows_on(ps, "m1").len(), 1, "{ps}");
+    assert!(rows_on(ps, "w1")[0].contains("Shutdown        Failed 30 seconds ago"));
+    assert_eq!(
+        created_on(&r, "app:2"),
+        at(&[("40.000", "m1"), ("42.000", "w1")])
+    );
+    assert_eq!(
+        states(&r),
+        pairs(&[("40.000", "updating"), ("49.000", "completed")])
+    );
+}
+
+/// The same holds for a task that used up `max_attempts` (`shouldRestart`:
+/// `numRestarts < MaxAttempts` is false) and for an on-failure task that
+/// exited 0 (`shouldRestart`: `RestartOnFailure` and COMPLETE).
+///
+/// `crash`: 0 s created, RUNNING 2 s, fails 5 s; restarted once (delay
+/// 1 s): the replacement is created at 5 s, starts at 6 s (image present),
+/// RUNNING 7 s, fails 10 s: max attempts used. `done`: RUNNING 2 s, exits 0
+/// at 5 s. Then a no-op update (20 s) and a label change (30 s) create
+/// nothing.
+#[test]
+fn global_tasks_past_max_attempts_or_exited_zero_keep_their_slot() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --restart-max-attempts 1 --restart-delay 1s --name c crash\n  - at: 0s\n    docker: docker service create --mode global --restart-condition on-failure --name d done\n  - at: 20s\n    docker: docker service update c\n  - at: 20s\n    docker: docker service update d\n  - at: 30s\n    docker: docker node update --label-add foo=bar m1\n",
+        cluster(
+            1,
+            "  crash: {pull: 1s, start: 1s, stop: 0s, crash_after: 3s}\n  done: {pull: 1s, start: 1s, stop: 0s, crash_after: 3s, exit_code: 0}\n"
+        )
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        created_on(&r, "crash"),
+        at(&[("0.000", "m1"), ("5.000", "m1")]),
+        "{}",
+        r.transcript
+    );
+    assert_eq!(created_on(&r, "done"), at(&[("0.000", "m1")]));
+    assert!(states(&r).is_empty());
+}
+
+/// `docker service update --force` on a global service whose tasks are
+/// dead goes through the updater (`global.go` `reconcileServices` hands the
+/// dead slots to `updater.Update`; `--force` bumps `ForceUpdate`, so
+/// `IsTaskDirty` is true): `updating` is written at once. The new task on
+/// m1 (41 s, RUNNING 42 s, image present) fails 3 s later, within the
+/// 5 s monitor: 1 failure of 2 slots > ratio 0, so the update pauses at
+/// 45 s; w1's task was created at 42 s when m1's slot was done.
+#[test]
+fn force_on_a_dead_global_service_runs_an_update() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --restart-condition none --name g bad\n  - at: 41s\n    docker: docker service update --force g\n",
+        cluster(
+            2,
+            "  bad: {pull: 1s, start: 1s, stop: 0s, crash_after: 3s}\n"
+        )
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        created_on(&r, "bad"),
+        at(&[
+            ("0.000", "m1"),
+            ("0.000", "w1"),
+            ("41.000", "m1"),
+            ("42.000", "w1")
+        ]),
+        "{}",
+        r.transcript
+    );
+    assert_eq!(
+        states(&r),
+        pairs(&[("41.000", "updating"), ("45.000", "paused")])
+    );
+}
+
+// ----- item 2: a paused node is skipped -------------------------------------
+
+/// `global.go` `reconcileServices`: "the node is paused, so we won't add or
+/// update any tasks"; `updater.go` `worker`: a global replacement is
+/// created with its slot's node. Three nodes, w1 paused at 10 s,
+/// `--force` at 11 s: the updater gets m1's and w2's slots only. m1: new
+/// task 11 s, RUNNING 12 s; w2: 12 s → 13 s; completed after the 5 s
+/// monitor, at 18 s. w1 keeps its one running task. When w1 is made active
+/// again (30 s), `reconcileOneNode` finds its task out of date and replaces
+/// it at once, outside any rolling update (no new update status).
+#[test]
+fn force_on_a_global_service_skips_a_paused_node() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --name g app:1\n  - at: 10s\n    docker: docker node update --availability pause w1\n  - at: 11s\n    docker: docker service update --force g\n  - at: 20s\n    docker: docker service ps g\n  - at: 30s\n    docker: docker node update --availability active w1\n  - at: 40s\n    docker: docker service ps g\n",
+        cluster(3, "")
+    );
+    let r = sim(&yaml);
+    assert_eq!(
+        created_on(&r, "app:1"),
+        at(&[
+            ("0.000", "m1"),
+            ("0.000", "w1"),
+            ("0.000", "w2"),
+            ("11.000", "m1"),
+            ("12.000", "w2"),
+            ("30.000", "w1")
+        ]),
+        "{}",
+        r.transcript
+    );
+    assert_eq!(
+        states(&r),
+        pairs(&[("11.000", "updating"), ("18.000", "completed")])
+    );
+    let ps = ps_at(&r, "20s");
+    let w1 = rows_on(ps, "w1");
+    assert_eq!(w1.len(), 1, "{ps}");
+    assert!(
+        w1[0].contains("Running         Running 18 seconds ago"),
+        "{ps}"
+    );
+    assert!(!ps.contains("Pending"), "{ps}");
+    assert_eq!(rows_on(ps, "m1").len(), 2, "{ps}");
+    assert_eq!(rows_on(ps, "w2").len(), 2, "{ps}");
+    let ps = ps_at(&r, "40s");
+    let w1 = rows_on(ps, "w1");
+    assert_eq!(w1.len(), 2, "{ps}");
+    assert!(
+        w1[0].contains("Running         Running 9 seconds ago"),
+        "{ps}"
+    );
+    assert!(
+        w1[1].contains("Shutdown        Shutdown 10 seconds ago"),
+        "{ps}"
+    );
+}
+
+/// A failed global task on a paused node is shut down, not restarted
+/// (`global.go` `tickTasks`).
+#[test]
+fn a_global_task_failing_on_a_paused_node_is_not_restarted() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --name g bad\n  - at: 3s\n    docker: docker node update --availability pause w1\n",
+        cluster(
+            2,
+            "  bad: {pull: 1s, start: 1s, stop: 0s, crash_after: 3s}\nuntil: 9s\n"
+        )
+    );
+    let r = sim(&yaml);
+    // m1's task fails at 5 s and is replaced (restart delay 5 s: the new
+    // task is created at once); w1's is not.
+    assert_eq!(
+        created_on(&r, "bad"),
+        at(&[("0.000", "m1"), ("0.000", "w1"), ("5.000", "m1")]),
+        "{}",
+        r.transcript
+    );
+}
