@@ -290,3 +290,34 @@ fn a_global_task_failing_on_a_paused_node_is_not_restarted() {
         r.transcript
     );
 }
+
+// ----- item 4: the default manager ------------------------------------------
+
+/// A swarm always has the node `docker swarm init` ran on: with no node
+/// marked `role: manager`, the first listed node is the manager and the
+/// leader (moby `daemon/cluster/swarm.go` `Init` makes the node it runs
+/// on the first manager, hence the raft leader), shown as `Leader` by `docker node ls`
+/// (docker/cli `cli/command/node/formatter.go` `ManagerStatus`) and
+/// matched by `node.role==manager` (swarmkit `manager/constraint`). All
+/// three replicas go to node1, created at 0 s, RUNNING at 2 s.
+#[test]
+fn first_listed_node_is_the_manager_when_none_is_named() {
+    let yaml = "cluster:\n  nodes:\n    - name: node{n}\n      count: 3\nimages:\n  default: {pull: 1s, start: 1s, stop: 0s}\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web --constraint node.role==manager web:1\n  - at: 5s\n    docker: docker node ls\n  - at: 6s\n    docker: docker service ps web\n";
+    let r = sim(yaml);
+    let ls = r
+        .transcript
+        .split("[5s] $ docker node ls\n")
+        .nth(1)
+        .unwrap();
+    let lines: Vec<&str> = ls.lines().take(4).collect();
+    assert!(
+        lines[1].contains(" *   node1      Ready     Active         Leader "),
+        "{ls}"
+    );
+    assert!(lines[2].contains("node2      Ready     Active                  "));
+    assert!(lines[3].contains("node3      Ready     Active                  "));
+    let ps = ps_at(&r, "6s");
+    assert_eq!(rows_on(ps, "node1").len(), 3, "{ps}");
+    assert!(ps.contains("Running 4 seconds ago"), "{ps}");
+    assert_eq!(r.summary.services["web"].running_replicas, 3);
+}

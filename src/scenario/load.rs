@@ -267,9 +267,12 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             });
         }
     }
+    // A swarm always has the node it was initialised on: when no node
+    // says `role: manager`, the first listed node is the manager (and so
+    // the leader), as `docker swarm init` on it would make it
+    // (docs/scenario-format.md, `cluster`).
     if !out.iter().any(|n| n.role == NodeRole::Manager) {
-        return Node::new(list, &nodes_path)
-            .fail("no manager: a swarm needs at least one node with `role: manager`");
+        out[0].role = NodeRole::Manager;
     }
     Ok(out)
 }

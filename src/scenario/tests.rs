@@ -276,6 +276,23 @@ fn count_expansion_and_node_defaults() {
     assert!(s.services.is_empty() && s.timeline.is_empty());
 }
 
+/// A cluster where no node says `role: manager`: the first listed node is
+/// the manager, as `docker swarm init` on it would make it; the others
+/// stay workers.
+#[test]
+fn first_node_is_the_manager_when_none_is_named() {
+    let s = ok("cluster:\n  nodes:\n    - name: node{n}\n      count: 3\n");
+    let roles: Vec<_> = s.nodes.iter().map(|n| n.role).collect();
+    assert_eq!(
+        roles,
+        vec![NodeRole::Manager, NodeRole::Worker, NodeRole::Worker]
+    );
+    // A manager named anywhere wins: nothing else is promoted.
+    let s = ok("cluster:\n  nodes:\n    - name: w1\n    - {name: m1, role: manager}\n");
+    assert_eq!(s.nodes[0].role, NodeRole::Worker);
+    assert_eq!(s.nodes[1].role, NodeRole::Manager);
+}
+
 #[test]
 fn stack_deploy_defaults() {
     let s = ok(&format!(
@@ -552,10 +569,6 @@ fn error_nodes() {
     assert_eq!(
         err("cluster:\n  nodes: []\n"),
         "s.yaml:2:10: `cluster.nodes` is empty: a swarm needs at least one node"
-    );
-    assert_eq!(
-        err("cluster:\n  nodes:\n    - name: w1\n"),
-        "s.yaml:3:5: no manager: a swarm needs at least one node with `role: manager`"
     );
     assert_eq!(
         err("cluster:\n  nodes:\n    - {name: a, role: boss}\n"),
