@@ -321,3 +321,43 @@ fn first_listed_node_is_the_manager_when_none_is_named() {
     assert!(ps.contains("Running 4 seconds ago"), "{ps}");
     assert_eq!(r.summary.services["web"].running_replicas, 3);
 }
+
+// ----- item 3: --explain names the node avoided for its failures ------------
+
+/// swarmkit `manager/scheduler/scheduler.go` (`nodeLess`, `maxFailures`
+/// 5, `monitorFailures` 5 min; failures recorded by `nodeinfo.go`
+/// `taskFailed`): a node with 5 or more recent failures of the service
+/// version ranks after the others. One replica, restart delay 0: the task
+/// starts in 1 s and crashes 1 s after RUNNING, so tasks created at 0, 2,
+/// 4, 6, 8 s fail on m1 (listed first, tie on counts) at 2, 4, 6, 8, 10 s;
+/// the replacement created at 10 s goes to w1, and `--explain` says why.
+#[test]
+fn explain_names_the_node_avoided_for_recent_failures() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --restart-delay 0s --name web bad\nuntil: 11s\n",
+        cluster(
+            2,
+            "  bad: {pull: 0s, start: 1s, stop: 0s, crash_after: 1s}\n"
+        )
+    );
+    let r = sim_with(&yaml, true);
+    let placed: Vec<&str> = r
+        .transcript
+        .lines()
+        .filter(|l| l.contains(" placed on "))
+        .collect();
+    assert_eq!(placed.len(), 6, "{}", r.transcript);
+    for l in &placed[..5] {
+        assert!(l.contains(" placed on m1: 0 task(s) of the service and 0 in all there, the fewest (ties go to the node listed first)"), "{l}");
+    }
+    assert!(
+        placed[5].starts_with("[10s] # web.1: task "),
+        "{}",
+        placed[5]
+    );
+    assert!(
+        placed[5].ends_with(" placed on w1: m1 (5 failures) avoided for recent failures of this service (5 or more in 5 minutes sink a node); of the others, w1 has the fewest tasks: 0 of the service and 0 in all (ties go to the node listed first)"),
+        "{}",
+        placed[5]
+    );
+}

@@ -466,6 +466,26 @@ impl Cluster {
             let node = ordered[iter % count];
             self.explain(Some(service), |c| {
                 let (failures, by_service, total) = key(c, node);
+                // Nodes ranked after this one for their recent failures
+                // (swarmkit `manager/scheduler/scheduler.go` nodeLess).
+                let avoided: Vec<String> = ordered
+                    .iter()
+                    .filter(|&&o| {
+                        let f = key(c, o).0;
+                        f >= MAX_FAILURES && f > failures
+                    })
+                    .map(|&o| format!("{} ({} failures)", c.state.nodes[o].hostname, key(c, o).0))
+                    .collect();
+                if !avoided.is_empty() {
+                    return format!(
+                        "{}: task {} placed on {}: {} avoided for recent failures of this service (5 or more in 5 minutes sink a node); of the others, {} has the fewest tasks: {by_service} of the service and {total} in all (ties go to the node listed first)",
+                        c.task_name(task),
+                        c.short_id(task),
+                        c.state.nodes[node].hostname,
+                        avoided.join(", "),
+                        c.state.nodes[node].hostname,
+                    );
+                }
                 format!(
                     "{}: task {} placed on {}: {by_service} task(s) of the service and {total} in all there{}, the fewest (ties go to the node listed first)",
                     c.task_name(task),
