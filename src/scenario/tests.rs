@@ -589,9 +589,9 @@ fn error_docker_lines() {
     );
     assert_eq!(
         err(&line(
-            "docker service create --mount type=bind,src=/a,dst=/b nginx"
+            "docker service create --mount type=bind,src=/a nginx"
         )),
-        "s.yaml:7:13: flag --mount is not supported by swarmsim"
+        "s.yaml:7:13: invalid argument \"type=bind,src=/a\" for \"--mount\" flag: target is required"
     );
     assert_eq!(
         err(&line("docker service update --rollback --image x:1 web")),

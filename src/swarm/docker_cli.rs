@@ -10,6 +10,8 @@ mod tokenize;
 mod update;
 pub mod values;
 
+pub use flags::parse_go_bool;
+
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -22,6 +24,8 @@ use crate::swarm::model::{
 use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
 pub use tokenize::{quote_word, render_command_line, split_words};
 pub use update::{ConfigFlags, HealthFlags, RestartFlags, UpdateArgs};
+
+use crate::swarm::container::ExtraFlags;
 
 // Commands are parsed once per timeline item; boxing the large variants
 // would only make matching on them clumsier.
@@ -113,21 +117,21 @@ const SERVICE_COMMON: &[FlagDef] = &[
     val("health-start-interval"),
     boolean("no-healthcheck"),
     boolean("init"),
-    short(unsupported("workdir"), 'w'),
-    short(unsupported("user"), 'u'),
-    unsupported("credential-spec"),
-    unsupported("hostname"),
-    unsupported("entrypoint"),
-    unsupported("cap-add"),
-    unsupported("cap-drop"),
-    unsupported("max-concurrent"),
-    unsupported("log-driver"),
-    unsupported("log-opt"),
-    short(unsupported("tty"), 't'),
-    unsupported("read-only"),
-    unsupported("stop-signal"),
-    unsupported("isolation"),
-    unsupported("oom-score-adj"),
+    short(val("workdir"), 'w'),
+    short(val("user"), 'u'),
+    val("credential-spec"),
+    val("hostname"),
+    val("entrypoint"),
+    val("cap-add"),
+    val("cap-drop"),
+    val("max-concurrent"),
+    val("log-driver"),
+    val("log-opt"),
+    short(boolean("tty"), 't'),
+    boolean("read-only"),
+    val("stop-signal"),
+    val("isolation"),
+    val("oom-score-adj"),
     short(unsupported("help"), 'h'),
 ];
 
@@ -139,20 +143,20 @@ const SERVICE_CREATE: &[FlagDef] = &[
     val("constraint"),
     val("placement-pref"),
     short(val("publish"), 'p'),
-    unsupported("container-label"),
-    unsupported("env-file"),
-    unsupported("mount"),
-    unsupported("network"),
-    unsupported("secret"),
-    unsupported("config"),
-    unsupported("group"),
-    unsupported("dns"),
-    unsupported("dns-option"),
-    unsupported("dns-search"),
-    unsupported("host"),
-    unsupported("sysctl"),
-    unsupported("ulimit"),
-    unsupported("generic-resource"),
+    val("container-label"),
+    val("env-file"),
+    val("mount"),
+    val("network"),
+    val("secret"),
+    val("config"),
+    val("group"),
+    val("dns"),
+    val("dns-option"),
+    val("dns-search"),
+    val("host"),
+    val("sysctl"),
+    val("ulimit"),
+    val("generic-resource"),
 ];
 
 const SERVICE_UPDATE: &[FlagDef] = &[
@@ -170,32 +174,32 @@ const SERVICE_UPDATE: &[FlagDef] = &[
     val("placement-pref-rm"),
     val("publish-add"),
     val("publish-rm"),
-    unsupported("group-add"),
-    unsupported("group-rm"),
-    unsupported("container-label-add"),
-    unsupported("container-label-rm"),
-    unsupported("mount-add"),
-    unsupported("mount-rm"),
-    unsupported("dns-add"),
-    unsupported("dns-rm"),
-    unsupported("dns-option-add"),
-    unsupported("dns-option-rm"),
-    unsupported("dns-search-add"),
-    unsupported("dns-search-rm"),
-    unsupported("host-add"),
-    unsupported("host-rm"),
-    unsupported("secret-add"),
-    unsupported("secret-rm"),
-    unsupported("config-add"),
-    unsupported("config-rm"),
-    unsupported("network-add"),
-    unsupported("network-rm"),
-    unsupported("sysctl-add"),
-    unsupported("sysctl-rm"),
-    unsupported("ulimit-add"),
-    unsupported("ulimit-rm"),
-    unsupported("generic-resource-add"),
-    unsupported("generic-resource-rm"),
+    val("group-add"),
+    val("group-rm"),
+    val("container-label-add"),
+    val("container-label-rm"),
+    val("mount-add"),
+    val("mount-rm"),
+    val("dns-add"),
+    val("dns-rm"),
+    val("dns-option-add"),
+    val("dns-option-rm"),
+    val("dns-search-add"),
+    val("dns-search-rm"),
+    val("host-add"),
+    val("host-rm"),
+    val("secret-add"),
+    val("secret-rm"),
+    val("config-add"),
+    val("config-rm"),
+    val("network-add"),
+    val("network-rm"),
+    val("sysctl-add"),
+    val("sysctl-rm"),
+    val("ulimit-add"),
+    val("ulimit-rm"),
+    val("generic-resource-add"),
+    val("generic-resource-rm"),
 ];
 
 const HELP: FlagDef = short(unsupported("help"), 'h');
@@ -490,6 +494,11 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
     if let Some(g) = p.last("init") {
         a.init = Some(g.as_bool()?);
     }
+    a.extra = extra_flags(p)?;
+    if let Some(g) = p.last("max-concurrent") {
+        parse_u64(g)?;
+        return Err("max-concurrent can only be used with replicated-job mode".to_string());
+    }
     if let Some(g) = p.last("endpoint-mode") {
         let mode = g.value.to_ascii_lowercase();
         if !matches!(mode.as_str(), "vip" | "dnsrr") {
@@ -498,6 +507,127 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
         a.endpoint_mode = Some(mode);
     }
     Ok(())
+}
+
+/// The container flags swarmsim keeps without modelling them (and
+/// `--stop-signal`), with docker's syntax checks (docker/cli `opts/*.go`).
+fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
+    use crate::swarm::container as c;
+    let mut x = ExtraFlags::default();
+    let last = |name: &str| p.last(name).map(|g| g.value.clone());
+    x.hostname = last("hostname");
+    x.dir = last("workdir");
+    x.user = last("user");
+    x.log_driver = last("log-driver");
+    x.isolation = last("isolation");
+    if let Some(g) = p.last("entrypoint") {
+        x.entrypoint = Some(split_words(&g.value).map_err(|e| g.invalid(e))?);
+    }
+    if let Some(g) = p.last("tty") {
+        x.tty = Some(g.as_bool()?);
+    }
+    if let Some(g) = p.last("read-only") {
+        x.read_only = Some(g.as_bool()?);
+    }
+    if let Some(g) = p.last("stop-signal") {
+        c::stop_signal_number(&g.value)?;
+        x.stop_signal = Some(g.value.clone());
+    }
+    if let Some(g) = p.last("oom-score-adj") {
+        x.oom_score_adj = Some(parse_i64(g)?);
+    }
+    if let Some(g) = p.last("credential-spec") {
+        c::validate_credential_spec(&g.value).map_err(|e| g.invalid(e))?;
+        x.credential_spec = Some(g.value.clone());
+    }
+    let each =
+        |name: &str, check: &dyn Fn(&str) -> Result<(), String>| -> Result<Vec<String>, String> {
+            p.all(name)
+                .map(|g| {
+                    check(&g.value)
+                        .map(|()| g.value.clone())
+                        .map_err(|e| g.invalid(e))
+                })
+                .collect()
+        };
+    let any = |_: &str| Ok(());
+    let kv = |v: Vec<String>| -> Vec<(String, String)> {
+        v.iter().map(|s| values::split_kv(s)).collect()
+    };
+    x.cap_add = each("cap-add", &any)?;
+    x.cap_drop = each("cap-drop", &any)?;
+    x.log_opts = kv(each("log-opt", &values::validate_env)?);
+    for name in ["mount", "mount-add"] {
+        for g in p.all(name) {
+            x.mounts
+                .push(c::parse_mount(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["network", "network-add"] {
+        for g in p.all(name) {
+            x.networks
+                .push(c::parse_network(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for (name, what) in [("secret", "secret"), ("secret-add", "secret")] {
+        for g in p.all(name) {
+            x.secrets
+                .push(c::parse_file_ref(&g.value, what).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["config", "config-add"] {
+        for g in p.all(name) {
+            x.configs
+                .push(c::parse_file_ref(&g.value, "config").map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["dns", "dns-add"] {
+        x.dns.extend(each(name, &c::validate_ip)?);
+    }
+    for name in ["dns-option", "dns-option-add"] {
+        x.dns_options.extend(each(name, &any)?);
+    }
+    for name in ["dns-search", "dns-search-add"] {
+        x.dns_search.extend(each(name, &c::validate_dns_search)?);
+    }
+    for name in ["host", "host-add"] {
+        x.hosts.extend(each(name, &c::validate_extra_host)?);
+    }
+    for name in ["group", "group-add"] {
+        x.groups.extend(each(name, &any)?);
+    }
+    for name in ["sysctl", "sysctl-add"] {
+        x.sysctls.extend(kv(each(name, &any)?));
+    }
+    for name in ["ulimit", "ulimit-add"] {
+        for g in p.all(name) {
+            x.ulimits
+                .push(c::parse_ulimit(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["generic-resource", "generic-resource-add"] {
+        x.generic_resources
+            .extend(each(name, &c::validate_generic_resource)?);
+    }
+    for name in ["container-label", "container-label-add"] {
+        x.container_labels
+            .extend(kv(each(name, &values::validate_label)?));
+    }
+    x.env_files = each("env-file", &any)?;
+    x.mount_rm = each("mount-rm", &any)?;
+    x.network_rm = each("network-rm", &any)?;
+    x.secret_rm = each("secret-rm", &any)?;
+    x.config_rm = each("config-rm", &any)?;
+    x.dns_rm = each("dns-rm", &any)?;
+    x.dns_option_rm = each("dns-option-rm", &any)?;
+    x.dns_search_rm = each("dns-search-rm", &any)?;
+    x.host_rm = each("host-rm", &any)?;
+    x.group_rm = each("group-rm", &any)?;
+    x.sysctl_rm = each("sysctl-rm", &any)?;
+    x.ulimit_rm = each("ulimit-rm", &any)?;
+    x.generic_resource_rm = each("generic-resource-rm", &any)?;
+    x.container_label_rm = each("container-label-rm", &any)?;
+    Ok(x)
 }
 
 fn all_values(
@@ -617,6 +747,7 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
         stop_grace_period: a.stop_grace_period,
         force_update: 0,
         init: Some(a.init.unwrap_or(false)),
+        container: a.extra.for_create(),
     };
     let mut update_config = None;
     a.update_config.update(&mut update_config);

@@ -364,6 +364,10 @@ pub struct TaskSpec {
     pub force_update: u64,
     /// `docker service create` always sets Init (false unless `--init`).
     pub init: Option<bool>,
+    /// Container settings kept but not modelled (`--mount`, `--network`,
+    /// `--user` …; `--stop-signal` is modelled), see
+    /// [`crate::swarm::container`].
+    pub container: crate::swarm::container::ContainerExtras,
 }
 
 impl TaskSpec {
