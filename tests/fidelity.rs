@@ -361,3 +361,107 @@ fn explain_names_the_node_avoided_for_recent_failures() {
         placed[5]
     );
 }
+
+// ----- item 5: real docker flags --------------------------------------------
+
+/// `--stop-signal` with `--stop-grace-period` (moby `daemon/stop.go`
+/// `containerStop`: send the stop signal, wait the grace period, SIGKILL;
+/// moby `daemon/cluster/executor/container/container.go` passes `StopSignal`,
+/// `controller.go` `Shutdown` the `StopGracePeriod`). `web:1` takes 8 s to stop on
+/// SIGTERM. Stop-first update at 10 s; the new task pulls `web:2` (1 s)
+/// while the old one stops, starts 1 s after it stopped; completed after
+/// the 5 s monitor.
+/// - default (SIGTERM, grace 10 s): old stops at 18 s, new RUNNING 19 s,
+///   completed 24 s;
+/// - `--stop-signal SIGKILL`: old dies at once (10 s), new RUNNING 12 s
+///   (pull 11 s, start 12 s), completed 17 s;
+/// - `--stop-signal SIGSTOP --stop-grace-period 3s`: the process never
+///   ends; killed at 13 s, new RUNNING 14 s, completed 19 s.
+#[test]
+fn stop_signal_and_grace_period_set_the_stop_time() {
+    let run = |flags: &str| {
+        let yaml = format!(
+            "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web {flags} web:1\n  - at: 10s\n    docker: docker service update --image web:2 web\n",
+            cluster(1, "  \"web:1\": {pull: 1s, start: 1s, stop: 8s}\n")
+        );
+        states(&sim(&yaml))
+    };
+    assert_eq!(
+        run(""),
+        pairs(&[("10.000", "updating"), ("24.000", "completed")])
+    );
+    assert_eq!(
+        run("--stop-signal SIGKILL"),
+        pairs(&[("10.000", "updating"), ("17.000", "completed")])
+    );
+    assert_eq!(
+        run("--stop-signal SIGSTOP --stop-grace-period 3s"),
+        pairs(&[("10.000", "updating"), ("19.000", "completed")])
+    );
+}
+
+/// A real deploy line is accepted (docker/cli `cli/command/service/opts.go`
+/// `addServiceFlags`, `create.go`), the settings are shown where
+/// `docker service inspect --pretty` shows them (docker/cli
+/// `cli/command/service/formatter.go` `serviceInspectPrettyTemplate`),
+/// the transcript says once that they are not modelled, and changing one
+/// (`--mount-add`) redeploys the tasks through the updater because the task
+/// spec differs (swarmkit `orchestrator.IsTaskDirty`): 11 s update start,
+/// slot 1: new task 11 s, the old one stops at once, RUNNING 12 s (image
+/// present); slot 2: 12 s → 13 s; completed 18 s.
+#[test]
+fn real_deploy_flags_are_kept_shown_and_noted_once() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --name api --replicas 2 --network front --network name=back,alias=db --mount type=bind,source=/srv/data,target=/data,readonly --secret source=db_pw,target=/run/secrets/pw --config app_cfg --log-driver json-file --log-opt max-size=10m --user 1000 --workdir /app --cap-add net_admin --sysctl net.core.somaxconn=1024 --ulimit nofile=1024:2048 api:1\n  - at: 10s\n    docker: docker service inspect --pretty api\n  - at: 11s\n    docker: docker service update --mount-add type=volume,src=cache,dst=/cache --hostname api api\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    let t = &r.transcript;
+    let expected_pretty = "ContainerSpec:
+ Image:\t\tapi:1
+ Dir:\t\t/app
+ Init:\t\tfalse
+ User: 1000
+Capabilities:
+ Add: CAP_NET_ADMIN
+SysCtls:
+ net.core.somaxconn: 1024
+Ulimits:
+ nofile: 1024:2048
+Mounts:
+ Target:\t/data
+  Source:\t/srv/data
+  ReadOnly:\ttrue
+  Type:\t\tbind
+Configs:
+ Target:\tapp_cfg
+  Source:\tapp_cfg
+Secrets:
+ Target:\t/run/secrets/pw
+  Source:\tdb_pw
+Log Driver:
+ Name:\t\tjson-file
+ LogOpts:
+  max-size:       10m
+
+Resources:
+Networks: back front 
+Endpoint Mode:\tvip
+
+";
+    assert!(t.contains(expected_pretty), "{t}");
+    assert_eq!(
+        t.matches("but not modelled").count(),
+        2,
+        "one note for the create flags, one for --hostname: {t}"
+    );
+    assert!(t.contains("[0s] # --cap-add, --config, --log-driver, --log-opt, --mount, --network, --secret, --sysctl, --ulimit, --user, --workdir: kept in the service spec and shown by `docker service inspect --pretty`, but not modelled: no effect on placement or timing (a change to them still redeploys the tasks, as on Swarm)\n"), "{t}");
+    assert!(
+        t.contains("[11s] # --hostname: kept in the service spec"),
+        "{t}"
+    );
+    assert_eq!(
+        states(&r),
+        pairs(&[("11.000", "updating"), ("18.000", "completed")])
+    );
+}

@@ -147,6 +147,8 @@ pub struct Cluster {
     /// Whether to record explanations of every decision.
     pub explain: bool,
     pub explanations: Vec<Explanation>,
+    /// Docker flags already named in the transcript's "not modelled" note.
+    pub noted_flags: std::collections::BTreeSet<&'static str>,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
@@ -224,6 +226,7 @@ impl Cluster {
             record_series: false,
             explain: false,
             explanations: Vec::new(),
+            noted_flags: Default::default(),
             stats: Vec::new(),
             events_processed: 0,
             agent: Vec::new(),

@@ -73,6 +73,47 @@ pub struct ContainerExtras {
     pub env_files: Vec<String>,
 }
 
+impl ContainerExtras {
+    /// The `service create` flags behind the settings that are set, for
+    /// the transcript's note.
+    pub fn given_flags(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut add = |set: bool, flag: &'static str| {
+            if set {
+                out.push(flag);
+            }
+        };
+        add(!self.cap_add.is_empty(), "cap-add");
+        add(!self.cap_drop.is_empty(), "cap-drop");
+        add(!self.configs.is_empty(), "config");
+        add(!self.container_labels.is_empty(), "container-label");
+        add(!self.credential_spec.is_empty(), "credential-spec");
+        add(!self.dns.is_empty(), "dns");
+        add(!self.dns_options.is_empty(), "dns-option");
+        add(!self.dns_search.is_empty(), "dns-search");
+        add(!self.entrypoint.is_empty(), "entrypoint");
+        add(!self.env_files.is_empty(), "env-file");
+        add(!self.generic_resources.is_empty(), "generic-resource");
+        add(!self.groups.is_empty(), "group");
+        add(!self.hosts.is_empty(), "host");
+        add(!self.hostname.is_empty(), "hostname");
+        add(!self.isolation.is_empty(), "isolation");
+        add(!self.log_driver.is_empty(), "log-driver");
+        add(!self.log_opts.is_empty(), "log-opt");
+        add(!self.mounts.is_empty(), "mount");
+        add(!self.networks.is_empty(), "network");
+        add(self.oom_score_adj != 0, "oom-score-adj");
+        add(self.read_only, "read-only");
+        add(!self.secrets.is_empty(), "secret");
+        add(!self.sysctls.is_empty(), "sysctl");
+        add(self.tty, "tty");
+        add(!self.ulimits.is_empty(), "ulimit");
+        add(!self.user.is_empty(), "user");
+        add(!self.dir.is_empty(), "workdir");
+        out
+    }
+}
+
 /// The flags this module handles and that have no effect on the
 /// simulation: the `#` note names them.
 pub const UNMODELLED_FLAGS: &[&str] = &[
@@ -625,13 +666,15 @@ impl ExtraFlags {
             (&mut c.dir, &self.dir),
             (&mut c.user, &self.user),
             (&mut c.stop_signal, &self.stop_signal),
-            (&mut c.log_driver, &self.log_driver),
             (&mut c.isolation, &self.isolation),
             (&mut c.credential_spec, &self.credential_spec),
         ] {
             if let Some(v) = v {
                 *field = v.clone();
             }
+        }
+        if let Some(v) = self.log_driver.as_ref().filter(|d| !d.is_empty()) {
+            c.log_driver = v.clone();
         }
         if let Some(v) = &self.entrypoint {
             c.entrypoint = v.clone();
@@ -645,8 +688,9 @@ impl ExtraFlags {
         if let Some(v) = self.oom_score_adj {
             c.oom_score_adj = v;
         }
-        if !self.log_opts.is_empty() {
-            // `updateLogDriver`: new options replace the old ones.
+        // `toLogDriver` / `updateLogDriver`: options count only with a
+        // driver name, and replace the old ones.
+        if self.log_driver.as_deref().is_some_and(|d| !d.is_empty()) {
             c.log_opts = self.log_opts.iter().cloned().collect();
         }
         // `updateCapabilities`: an added capability leaves the drop list

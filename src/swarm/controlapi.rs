@@ -7,8 +7,10 @@ use crate::report::inspect::inspect_pretty_many;
 use crate::report::ls::{node_ls, service_ls};
 use crate::report::ps::{PsOptions, service_ps};
 use crate::swarm::cluster::Cluster;
+use crate::swarm::container::UNMODELLED_FLAGS;
 use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{ServiceId, ServiceMode, TaskState, UpdateState, UpdateStatus};
+use crate::swarm::store::Explanation;
 
 /// What a command printed: stdout text and stderr text (docker's errors).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +51,7 @@ impl Cluster {
                     );
                 }
                 let id = self.create_service(spec.clone());
+                self.note_unmodelled(id, spec.task.container.given_flags());
                 Output::out(format!("{}\n", self.state.services[id].id))
             }
             DockerCommand::ServiceUpdate {
@@ -66,6 +69,12 @@ impl Cluster {
                 let mut spec = self.state.services[sid].spec.clone();
                 args.apply(&mut spec);
                 self.update_service(sid, spec);
+                let given: Vec<&'static str> = UNMODELLED_FLAGS
+                    .iter()
+                    .copied()
+                    .filter(|f| args.flags.iter().any(|(n, _)| n == f))
+                    .collect();
+                self.note_unmodelled(sid, given);
                 Output::out(format!("{service}\n"))
             }
             DockerCommand::ServiceRollback { service, .. } => {
@@ -176,6 +185,36 @@ impl Cluster {
                 Output::out(format!("{node}\n"))
             }
         }
+    }
+
+    /// The transcript's `#` note, once per flag and run, for docker flags
+    /// that are kept in the spec but change nothing swarmsim models
+    /// (shown with and without `--explain`).
+    fn note_unmodelled(&mut self, service: ServiceId, flags: Vec<&'static str>) {
+        let new: Vec<String> = flags
+            .into_iter()
+            // `--mount-add` and `--mount` get one note.
+            .map(|f| {
+                f.strip_suffix("-add")
+                    .or_else(|| f.strip_suffix("-rm"))
+                    .and_then(|base| UNMODELLED_FLAGS.iter().copied().find(|&u| u == base))
+                    .unwrap_or(f)
+            })
+            .filter(|f| self.noted_flags.insert(f))
+            .map(|f| format!("--{f}"))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        self.explanations.push(Explanation {
+            time: self.now,
+            service: Some(service),
+            text: format!(
+                "{}: kept in the service spec and shown by `docker service inspect --pretty`, but not modelled: no effect on placement or timing (a change to {} still redeploys the tasks, as on Swarm)",
+                new.join(", "),
+                if new.len() == 1 { "it" } else { "them" }
+            ),
+        });
     }
 
     /// controlapi `UpdateService` (not a rollback): the current spec becomes
