@@ -183,12 +183,19 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
     }
 }
 
-/// The running (or starting) task of `service.slot`.
+/// The running (or starting) task of `service.slot`, or of a global
+/// service's `service.node` (node name).
 fn find_running_task(c: &Cluster, name: &str) -> Option<usize> {
     let (service, slot) = name.rsplit_once('.')?;
     let sid = c.state.find_service(service)?;
-    let slot: u64 = slot.parse().ok()?;
-    c.state.slots.get(&(sid, slot))?.iter().copied().find(|&t| {
+    let tasks = match slot.parse::<u64>() {
+        Ok(slot) => c.state.slots.get(&(sid, slot))?,
+        Err(_) => {
+            let node = c.state.find_node(slot)?;
+            c.state.node_tasks.get(&(sid, node))?
+        }
+    };
+    tasks.iter().copied().find(|&t| {
         let task = &c.state.tasks[t];
         matches!(task.state, TaskState::Running | TaskState::Starting)
             && task.desired <= TaskState::Running

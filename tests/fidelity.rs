@@ -465,3 +465,72 @@ Endpoint Mode:\tvip
         pairs(&[("11.000", "updating"), ("18.000", "completed")])
     );
 }
+
+// ----- item 6: a cluster that changes ---------------------------------------
+
+/// `docker swarm update --task-history-limit N` sets the cluster's
+/// `Orchestration.TaskHistoryRetentionLimit`, which swarmkit's task reaper
+/// (`manager/orchestrator/taskreaper/task_reaper.go` `tick`) uses for every
+/// slot it prunes afterwards: oldest terminal tasks first, until the slot
+/// holds N. One replica whose task crashes 1 s after RUNNING, restart delay
+/// 0, image present at once: tasks are created at 0, 2, 4, 6, 8 s; the one
+/// of 8 s runs at 9 s. At 9.5 s a limit of 2 leaves two rows of `web.1`;
+/// the default (5) leaves five.
+#[test]
+fn task_history_limit_caps_each_slot() {
+    let run = |limit: &str| {
+        let yaml = format!(
+            "{}timeline:\n{limit}  - at: 0s\n    docker: docker service create --replicas 1 --restart-delay 0s --name web bad\n  - at: 9500ms\n    docker: docker service ps web\nuntil: 9500ms\n",
+            cluster(
+                1,
+                "  bad: {pull: 0s, start: 1s, stop: 0s, crash_after: 1s}\n"
+            )
+        );
+        let r = sim(&yaml);
+        let ps = ps_at(&r, "9.5s").to_string();
+        (r.transcript.clone(), ps.lines().count() - 1)
+    };
+    let (t, rows) = run("  - at: 0s\n    docker: docker swarm update --task-history-limit 2\n");
+    assert!(
+        t.contains("[0s] $ docker swarm update --task-history-limit 2\nSwarm updated.\n"),
+        "{t}"
+    );
+    assert_eq!(rows, 2, "{t}");
+    let (t, rows) = run("");
+    assert_eq!(rows, 5, "{t}");
+}
+
+/// `kill: SERVICE.NODE` kills a global service's task on that node; the
+/// restart supervisor replaces it on the same node (`restart.go`
+/// `Restart`: a global task's replacement keeps its `NodeID`) after the
+/// 5 s restart delay: created at 10 s, started at 15 s, RUNNING at 16 s.
+#[test]
+fn kill_a_global_task_by_node() {
+    let yaml = format!(
+        "{}timeline:\n  - at: 0s\n    docker: docker service create --mode global --name agent agent:1\n  - at: 10s\n    kill: agent.w1\n  - at: 20s\n    docker: docker service ps agent\n",
+        cluster(2, "")
+    );
+    let r = sim(&yaml);
+    assert!(
+        r.transcript
+            .contains("[10s] # kill agent.w1 (exit code 1)\n"),
+        "{}",
+        r.transcript
+    );
+    assert_eq!(
+        created_on(&r, "agent:1"),
+        at(&[("0.000", "m1"), ("0.000", "w1"), ("10.000", "w1")])
+    );
+    let ps = ps_at(&r, "20s");
+    let w1 = rows_on(ps, "w1");
+    assert_eq!(w1.len(), 2, "{ps}");
+    assert!(
+        w1[0].contains("Running         Running 4 seconds ago"),
+        "{ps}"
+    );
+    assert!(
+        w1[1].contains("Shutdown        Failed 10 seconds ago"),
+        "{ps}"
+    );
+    assert_eq!(rows_on(ps, "m1").len(), 1, "{ps}");
+}

@@ -626,8 +626,16 @@ fn error_timeline_items() {
     );
     assert_eq!(
         err(&tl("kill: redis")),
-        "s.yaml:7:11: `redis` is not a task name: expected SERVICE.SLOT, e.g. `redis.2`"
+        "s.yaml:7:11: `redis` is not a task name: expected SERVICE.SLOT, e.g. `redis.2`, or SERVICE.NODE for a global service"
     );
+    assert_eq!(
+        err(&tl("kill: agent.m2")),
+        "s.yaml:7:11: `agent.m2`: `m2` is neither a slot number nor a node of the cluster; did you mean `agent.m1`?"
+    );
+    assert!(matches!(
+        &ok(&tl("kill: agent.m1")).timeline[0].action,
+        Action::Kill { task, .. } if task == "agent.m1"
+    ));
     assert_eq!(
         err(&tl(
             "update: {service: web, placement: {constraints: [a==b]}}"

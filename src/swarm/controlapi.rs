@@ -151,6 +151,34 @@ impl Cluster {
                 Output::out(inspect_pretty_many(&self.state, &ids, self.now))
             }
             DockerCommand::ServiceLs => Output::out(service_ls(&self.state, self.now)),
+            DockerCommand::SwarmUpdate {
+                task_history_limit,
+                unmodelled,
+            } => {
+                // controlapi `UpdateCluster`; the task reaper reads the
+                // new limit and applies it the next time a slot gets a
+                // task (`taskreaper/task_reaper.go`).
+                if let Some(n) = task_history_limit {
+                    self.task_history_limit = *n;
+                }
+                let new: Vec<String> = unmodelled
+                    .iter()
+                    .filter(|f| self.noted_flags.insert(f))
+                    .map(|f| format!("--{f}"))
+                    .collect();
+                if !new.is_empty() {
+                    self.explanations.push(Explanation {
+                        time: self.now,
+                        service: None,
+                        text: format!(
+                            "{}: accepted but not modelled: swarmsim keeps Swarm's default for {}",
+                            new.join(", "),
+                            if new.len() == 1 { "it" } else { "them" }
+                        ),
+                    });
+                }
+                Output::out("Swarm updated.\n")
+            }
             DockerCommand::NodeLs => {
                 let me = self.state.nodes.iter().position(|n| n.leader).unwrap_or(0);
                 Output::out(node_ls(&self.state, me))

@@ -73,6 +73,12 @@ pub enum DockerCommand {
         label_add: Vec<(String, String)>,
         label_rm: Vec<String>,
     },
+    /// `docker swarm update`: `--task-history-limit` is modelled; the
+    /// other flags given (checked) are named in `unmodelled`.
+    SwarmUpdate {
+        task_history_limit: Option<i64>,
+        unmodelled: Vec<&'static str>,
+    },
 }
 
 // ---- flag tables (docker/cli `addServiceFlags`, `newCreateCommand`,
@@ -232,6 +238,19 @@ const NODE_UPDATE: &[FlagDef] = &[
     HELP,
 ];
 
+/// docker/cli `cli/command/swarm/opts.go` `addSwarmFlags` and
+/// `update.go`.
+const SWARM_UPDATE: &[FlagDef] = &[
+    val("task-history-limit"),
+    boolean("autolock"),
+    val("cert-expiry"),
+    val("dispatcher-heartbeat"),
+    val("external-ca"),
+    val("max-snapshots"),
+    val("snapshot-interval"),
+    HELP,
+];
+
 /// Docker commands that exist but are not part of the simulation.
 const OTHER_DOCKER_COMMANDS: &[&str] = &[
     "attach",
@@ -280,7 +299,6 @@ const OTHER_DOCKER_COMMANDS: &[&str] = &[
     "start",
     "stats",
     "stop",
-    "swarm",
     "system",
     "tag",
     "top",
@@ -938,6 +956,72 @@ fn node_update(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
+fn swarm_update(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SWARM_UPDATE, true)?;
+    if !p.args.is_empty() {
+        return Err(accepts_no_args("docker swarm update"));
+    }
+    let mut unmodelled = Vec::new();
+    for g in &p.flags {
+        match g.def.name {
+            "autolock" => {
+                g.as_bool()?;
+            }
+            "cert-expiry" | "dispatcher-heartbeat" => {
+                parse_dur(g)?;
+            }
+            "max-snapshots" | "snapshot-interval" => {
+                parse_u64(g)?;
+            }
+            "external-ca" => {
+                // docker/cli `ExternalCAOption.Set`: CSV `key=value` with
+                // `protocol` (cfssl) and `url` required.
+                let fields =
+                    crate::swarm::container::csv_fields(&g.value).map_err(|e| g.invalid(e))?;
+                let (mut protocol, mut url) = (false, false);
+                for f in fields {
+                    let Some((k, v)) = f.split_once('=') else {
+                        return Err(
+                            g.invalid(format!("invalid field '{f}' must be a key=value pair"))
+                        );
+                    };
+                    match k.to_ascii_lowercase().as_str() {
+                        "protocol" => {
+                            if !v.eq_ignore_ascii_case("cfssl") {
+                                return Err(
+                                    g.invalid(format!("unrecognized external CA protocol {v}"))
+                                );
+                            }
+                            protocol = true;
+                        }
+                        "url" => url = true,
+                        "cacert" => {}
+                        _ => {}
+                    }
+                }
+                if !protocol {
+                    return Err(g.invalid("the external-ca option needs a protocol= parameter"));
+                }
+                if !url {
+                    return Err(g.invalid("the external-ca option needs a url= parameter"));
+                }
+            }
+            _ => {}
+        }
+        if g.def.name != "task-history-limit" && !unmodelled.contains(&g.def.name) {
+            unmodelled.push(g.def.name);
+        }
+    }
+    let task_history_limit = match p.last("task-history-limit") {
+        Some(g) => Some(parse_i64(g)?),
+        None => None,
+    };
+    Ok(DockerCommand::SwarmUpdate {
+        task_history_limit,
+        unmodelled,
+    })
+}
+
 /// Parses one docker command line (shell-like quoting) into a
 /// [`DockerCommand`], with docker's own error texts for unknown flags and
 /// bad values, and `flag --X is not supported by swarmsim` for docker
@@ -998,6 +1082,21 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
                 other => Err(format!("docker: 'node {other}' is not a docker command.")),
             }
         }
+        "swarm" => match rest.split_first() {
+            Some((sub, rest)) if sub == "update" => swarm_update(rest),
+            Some((sub, _))
+                if matches!(
+                    sub.as_str(),
+                    "ca" | "init" | "join" | "join-token" | "leave" | "unlock" | "unlock-key"
+                ) =>
+            {
+                Err(format!(
+                    "`docker swarm {sub}` is not supported by swarmsim (nodes join and leave with timeline `node:` items, see the scenario format)"
+                ))
+            }
+            Some((sub, _)) => Err(format!("docker: 'swarm {sub}' is not a docker command.")),
+            None => Err("`docker swarm` needs a subcommand (update)".to_string()),
+        },
         other if OTHER_DOCKER_COMMANDS.contains(&other) => Err(format!(
             "`docker {other}` is not supported by swarmsim (only `docker service` and `docker node`)"
         )),
