@@ -142,6 +142,11 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 let _ = writeln!(out, "{stamp} # node {name}: no such node");
                 return;
             };
+            let joining = matches!(change, NodeChange::Join);
+            if !joining && !c.state.nodes[node].in_swarm {
+                let _ = writeln!(out, "{stamp} # node {name} is not in the swarm");
+                return;
+            }
             match change {
                 NodeChange::Down => {
                     let _ = writeln!(out, "{stamp} # node {name} stops (machine down)");
@@ -150,6 +155,24 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 NodeChange::Up => {
                     let _ = writeln!(out, "{stamp} # node {name} starts again");
                     c.node_start(node);
+                }
+                NodeChange::Join => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} joins the swarm (docker swarm join)"
+                    );
+                    if let Err(e) = c.node_join(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
+                }
+                NodeChange::Leave => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} leaves the swarm (docker swarm leave)"
+                    );
+                    if let Err(e) = c.node_leave(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
                 }
                 NodeChange::Availability(a) => {
                     let _ = writeln!(

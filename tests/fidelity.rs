@@ -534,3 +534,77 @@ fn kill_a_global_task_by_node() {
     );
     assert_eq!(rows_on(ps, "m1").len(), 1, "{ps}");
 }
+
+/// Nodes joining and leaving. `w2` is listed with `joined: false`.
+/// - 10 s, `docker swarm join` on w2: the node is created `Ready`; the
+///   global orchestrator's `reconcileOneNode` (`global.go`, on
+///   `EventCreateNode`) adds an `agent` task there at once (RUNNING 12 s:
+///   pull 1 s, start 1 s); replicated tasks are not moved.
+/// - 20 s, `docker swarm leave` on w1: its containers are gone; the
+///   managers mark it down when its heartbeats are overdue (dispatcher
+///   `nodes.go`: 3 periods of 5 s ± 0.5 s after the last one, i.e. 10 to
+///   16.5 s later, drawn from the node's own stream), then `web.2` is
+///   replaced on another node (started after the 5 s restart delay); w1
+///   shows `Down` in `docker node ls`.
+/// - 21 s, `docker node rm w1` fails: the node is not down yet
+///   (controlapi `node.go` `RemoveNode`).
+/// - 51 s, `docker node rm w1`: removed; its unfinished task becomes
+///   ORPHANED (`orphanNodeTasks`), its global task is deleted
+///   (`global.go` `EventDeleteNode` → `deleteTask`), and `docker node ls`
+///   no longer lists it.
+#[test]
+fn nodes_join_leave_and_are_removed() {
+    let yaml = "cluster:\n  nodes:\n    - name: m1\n      role: manager\n    - name: w1\n    - name: w2\n      joined: false\nimages:\n  default: {pull: 1s, start: 1s, stop: 0s}\ntimeline:\n  - at: 0s\n    docker: docker service create --mode global --name agent agent:1\n  - at: 0s\n    docker: docker service create --replicas 2 --name web web:1\n  - at: 5s\n    docker: docker node ls\n  - at: 10s\n    node: {name: w2, state: join}\n  - at: 20s\n    node: {name: w1, state: leave}\n  - at: 21s\n    docker: docker node rm w1\n  - at: 50s\n    docker: docker node ls\n  - at: 51s\n    docker: docker node rm w1\n  - at: 52s\n    docker: docker service ps agent web\n  - at: 53s\n    docker: docker node ls\nuntil: 1m\n";
+    let r = sim(yaml);
+    let t = &r.transcript;
+    let ls = |time: &str| -> Vec<String> {
+        let rest = t
+            .split(&format!("[{time}] $ docker node ls\n"))
+            .nth(1)
+            .unwrap();
+        rest.lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .map(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .filter(|w| *w != "*")
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(ls("5s"), ["m1 Ready", "w1 Ready"], "{t}");
+    assert_eq!(
+        created_on(&r, "agent:1"),
+        at(&[("0.000", "m1"), ("0.000", "w1"), ("10.000", "w2")])
+    );
+    assert!(t.contains("[21s] $ docker node rm w1\nError response from daemon: rpc error: code = FailedPrecondition desc = node "), "{t}");
+    assert!(t.contains(" is not down and can't be removed\n"), "{t}");
+    assert_eq!(ls("50s"), ["m1 Ready", "w1 Down", "w2 Ready"], "{t}");
+    // web.2 (on w1) is replaced once w1 is marked down, 2 to 3 heartbeat
+    // periods after the leave (29 to 36.5 s): the restart supervisor
+    // creates the replacement at once (it starts after the 5 s restart
+    // delay); it goes to w2, the node with the fewest tasks.
+    let web = created_on(&r, "web:1");
+    assert_eq!(web.len(), 3, "{web:?}");
+    let at_s: f64 = web[2].0.parse().unwrap();
+    assert!((29.0..=36.5).contains(&at_s), "{web:?}");
+    assert_eq!(web[2].1, "w2");
+    assert!(t.contains("[51s] $ docker node rm w1\nw1\n"), "{t}");
+    let ps = ps_at(&r, "52s");
+    assert!(
+        rows_on(ps, "w1")
+            .iter()
+            .all(|l| l.contains("web.2") && l.contains("Shutdown        Orphaned 1 second ago")),
+        "{ps}"
+    );
+    assert!(
+        !ps.contains("agent.") || rows_on(ps, "w1").iter().all(|l| !l.contains("agent")),
+        "{ps}"
+    );
+    assert_eq!(ls("53s"), ["m1 Ready", "w2 Ready"], "{t}");
+    assert_eq!(r.summary.services["agent"].running_replicas, 2);
+    assert_eq!(r.summary.services["web"].running_replicas, 2);
+}

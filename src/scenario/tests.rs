@@ -293,6 +293,44 @@ fn first_node_is_the_manager_when_none_is_named() {
     assert_eq!(s.nodes[1].role, NodeRole::Manager);
 }
 
+/// `joined: false` and the `join`/`leave` node items.
+#[test]
+fn nodes_that_join_later() {
+    let s = ok(
+        "cluster:\n  nodes:\n    - name: m1\n    - {name: w1, joined: false}\ntimeline:\n  - at: 1s\n    node: {name: w1, state: join}\n  - at: 2s\n    node: {name: w1, state: leave}\n",
+    );
+    assert!(s.nodes[0].joined && !s.nodes[1].joined);
+    assert_eq!(s.nodes[0].role, NodeRole::Manager);
+    assert!(matches!(
+        s.timeline[0].action,
+        Action::Node {
+            change: NodeChange::Join,
+            ..
+        }
+    ));
+    assert!(matches!(
+        s.timeline[1].action,
+        Action::Node {
+            change: NodeChange::Leave,
+            ..
+        }
+    ));
+    assert_eq!(
+        err("cluster:\n  nodes:\n    - {name: m1, role: manager, joined: false}\n"),
+        "s.yaml:3:41: a manager cannot join later: only workers can say `joined: false`"
+    );
+    assert_eq!(
+        err("cluster:\n  nodes:\n    - {name: w1, joined: false}\n"),
+        "s.yaml:3:5: every node says `joined: false`: a swarm needs a node at time 0 (its first manager)"
+    );
+    assert_eq!(
+        err(
+            "cluster:\n  nodes:\n    - name: m1\ntimeline:\n  - at: 1s\n    node: {name: m1, state: leave}\n"
+        ),
+        "s.yaml:6:29: node `m1` is a manager: swarmsim models managers that stay (docker needs `swarm leave --force` and a demotion first)"
+    );
+}
+
 #[test]
 fn stack_deploy_defaults() {
     let s = ok(&format!(

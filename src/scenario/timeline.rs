@@ -169,7 +169,7 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
         (None, None) => {
             return m.missing(
                 "state",
-                "`state: down|up` or `availability: active|pause|drain`",
+                "`state: down|up|join|leave` or `availability: active|pause|drain`",
             );
         }
         (Some(sv), None) => {
@@ -178,7 +178,21 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
             match sn.str()? {
                 "down" => NodeChange::Down,
                 "up" => NodeChange::Up,
-                other => return sn.fail(one_of("state", other, &["down", "up"])),
+                "join" => NodeChange::Join,
+                "leave" => {
+                    if nodes
+                        .iter()
+                        .any(|d| d.name == name && d.role == crate::swarm::model::NodeRole::Manager)
+                    {
+                        return sn.fail(format!(
+                            "node `{name}` is a manager: swarmsim models managers that stay (docker needs `swarm leave --force` and a demotion first)"
+                        ));
+                    }
+                    NodeChange::Leave
+                }
+                other => {
+                    return sn.fail(one_of("state", other, &["down", "up", "join", "leave"]));
+                }
             }
         }
         (None, Some(av)) => {

@@ -197,12 +197,18 @@ impl Cluster {
                 hostname: def.name.clone(),
                 role: def.role,
                 availability: def.availability,
-                status: NodeStatus::Ready,
-                agent_up: true,
+                // A machine that joins later is down and out of the swarm.
+                status: if def.joined {
+                    NodeStatus::Ready
+                } else {
+                    NodeStatus::Down
+                },
+                agent_up: def.joined,
                 labels: def.labels.clone(),
                 nano_cpus: def.nano_cpus,
                 memory_bytes: def.memory_bytes,
                 leader,
+                in_swarm: def.joined,
             });
             heartbeat_rngs.push(streams.stream("heartbeat", &def.name));
         }

@@ -9,7 +9,10 @@ use crate::report::ps::{PsOptions, service_ps};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::container::UNMODELLED_FLAGS;
 use crate::swarm::docker_cli::DockerCommand;
-use crate::swarm::model::{ServiceId, ServiceMode, TaskState, UpdateState, UpdateStatus};
+use crate::swarm::model::{
+    NodeId, NodeRole, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState, UpdateState,
+    UpdateStatus,
+};
 use crate::swarm::store::Explanation;
 
 /// What a command printed: stdout text and stderr text (docker's errors).
@@ -179,6 +182,16 @@ impl Cluster {
                 }
                 Output::out("Swarm updated.\n")
             }
+            DockerCommand::NodeRm { nodes, force } => {
+                let mut out = Output::default();
+                for name in nodes {
+                    match self.remove_node(name, *force) {
+                        Ok(()) => out.stdout.push_str(&format!("{name}\n")),
+                        Err(e) => out.stderr.push_str(&e),
+                    }
+                }
+                out
+            }
             DockerCommand::NodeLs => {
                 let me = self.state.nodes.iter().position(|n| n.leader).unwrap_or(0);
                 Output::out(node_ls(&self.state, me))
@@ -189,7 +202,7 @@ impl Cluster {
                 label_add,
                 label_rm,
             } => {
-                let Some(nid) = self.state.find_node(node) else {
+                let Some(nid) = self.member_node(node) else {
                     return Output::err(format!(
                         "Error response from daemon: node {node} not found\n"
                     ));
@@ -213,6 +226,113 @@ impl Cluster {
                 Output::out(format!("{node}\n"))
             }
         }
+    }
+
+    /// A node of the swarm by name or id (nodes not joined yet or removed
+    /// are not found).
+    fn member_node(&self, name: &str) -> Option<NodeId> {
+        self.state
+            .find_node(name)
+            .filter(|&n| self.state.nodes[n].in_swarm)
+    }
+
+    /// `docker swarm join` on a machine of the scenario that is not in
+    /// the swarm: it registers and is `Ready`; the global orchestrator
+    /// gives it a task of each global service (`global.go`
+    /// `reconcileOneNode` on `EventCreateNode`) and the scheduler may use
+    /// it; running replicated tasks are not moved.
+    pub fn node_join(&mut self, node: NodeId) -> Result<(), String> {
+        let n = &self.state.nodes[node];
+        if n.in_swarm {
+            return Err(format!("node {} is already in the swarm", n.hostname));
+        }
+        self.state.nodes[node].in_swarm = true;
+        self.state.nodes[node].status = NodeStatus::Down;
+        self.node_start(node);
+        Ok(())
+    }
+
+    /// `docker swarm leave` on a worker: the engine leaves swarm mode and
+    /// its service containers are gone; the managers mark the node down
+    /// when its heartbeats are overdue (as for a machine that stops), and
+    /// it stays in `docker node ls` until `docker node rm`.
+    pub fn node_leave(&mut self, node: NodeId) -> Result<(), String> {
+        let n = &self.state.nodes[node];
+        if !n.in_swarm {
+            return Err(format!("node {} is not in the swarm", n.hostname));
+        }
+        if !n.agent_up {
+            return Err(format!(
+                "node {} is stopped: it cannot run docker swarm leave",
+                n.hostname
+            ));
+        }
+        self.node_stop(node);
+        Ok(())
+    }
+
+    /// controlapi `RemoveNode` (`manager/controlapi/node.go`): a manager
+    /// cannot be removed; a node that is not down needs `--force`. Its
+    /// unfinished tasks become ORPHANED ("Task belonged to a node that has
+    /// been deleted", `orphanNodeTasks`), the node leaves the store; the
+    /// replicated orchestrator restarts its tasks elsewhere
+    /// (`restartTasksByNodeID`) and the global orchestrator deletes its
+    /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
+    /// a live node also stops its service containers.
+    fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+        let Some(node) = self.member_node(name) else {
+            return Err(format!(
+                "Error response from daemon: node {name} not found\n"
+            ));
+        };
+        let n = &self.state.nodes[node];
+        if n.role == NodeRole::Manager {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n",
+                n.id
+            ));
+        }
+        if !force && n.status == NodeStatus::Ready {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is not down and can't be removed\n",
+                n.id
+            ));
+        }
+        if n.agent_up {
+            self.node_stop(node);
+        }
+        // No heartbeat deadline for a node that is gone.
+        self.node_epochs[node] += 1;
+        for t in self.tasks_on_node(node) {
+            if self.state.tasks[t].state < TaskState::Complete {
+                self.set_state(
+                    t,
+                    TaskState::Orphaned,
+                    "Task belonged to a node that has been deleted",
+                    None,
+                    "controlapi: node removed",
+                );
+            }
+        }
+        let n = &mut self.state.nodes[node];
+        n.in_swarm = false;
+        n.status = NodeStatus::Down;
+        self.log_node(node, "removed");
+        // Global tasks of the node are deleted.
+        let globals: Vec<TaskId> = self
+            .state
+            .node_tasks
+            .iter()
+            .filter(|&(&(s, n), _)| {
+                n == node && self.state.services[s].spec.mode == ServiceMode::Global
+            })
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        for t in globals {
+            self.delete_task(t);
+        }
+        self.notify_node(node);
+        Ok(())
     }
 
     /// The transcript's `#` note, once per flag and run, for docker flags

@@ -73,6 +73,11 @@ pub enum DockerCommand {
         label_add: Vec<(String, String)>,
         label_rm: Vec<String>,
     },
+    /// `docker node rm [--force] NODE...`.
+    NodeRm {
+        nodes: Vec<String>,
+        force: bool,
+    },
     /// `docker swarm update`: `--task-history-limit` is modelled; the
     /// other flags given (checked) are named in `unmodelled`.
     SwarmUpdate {
@@ -230,6 +235,7 @@ const LS: &[FlagDef] = &[
     short(unsupported("quiet"), 'q'),
     HELP,
 ];
+const NODE_RM: &[FlagDef] = &[short(boolean("force"), 'f'), HELP];
 const NODE_UPDATE: &[FlagDef] = &[
     val("availability"),
     val("label-add"),
@@ -1071,12 +1077,22 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
         }
         "node" => {
             let Some((sub, rest)) = rest.split_first() else {
-                return Err("`docker node` needs a subcommand (ls, update)".to_string());
+                return Err("`docker node` needs a subcommand (ls, update, rm)".to_string());
             };
             match sub.as_str() {
                 "ls" | "list" => no_args(rest, "docker node ls", DockerCommand::NodeLs),
                 "update" => node_update(rest),
-                "demote" | "inspect" | "promote" | "ps" | "rm" | "remove" => {
+                "rm" | "remove" => {
+                    let p = flags::parse(rest, NODE_RM, true)?;
+                    if p.args.is_empty() {
+                        return Err(requires_at_least_one("docker node rm"));
+                    }
+                    Ok(DockerCommand::NodeRm {
+                        force: p.bool("force")?,
+                        nodes: p.args,
+                    })
+                }
+                "demote" | "inspect" | "promote" | "ps" => {
                     Err(format!("`docker node {sub}` is not supported by swarmsim"))
                 }
                 other => Err(format!("docker: 'node {other}' is not a docker command.")),

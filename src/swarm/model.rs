@@ -594,4 +594,7 @@ pub struct Node {
     pub memory_bytes: i64,
     /// Whether this node is the leader (the first manager).
     pub leader: bool,
+    /// Whether the node is part of the swarm: false before a timeline
+    /// `join` (scenario `joined: false`) and after `docker node rm`.
+    pub in_swarm: bool,
 }

@@ -282,14 +282,17 @@ impl Cluster {
             .iter()
             .map(|p| p.spread.clone())
             .collect();
-        let all_nodes: Vec<NodeId> = (0..self.state.nodes.len()).collect();
+        // Machines not in the swarm (not joined yet, removed) are no nodes.
+        let all_nodes: Vec<NodeId> = (0..self.state.nodes.len())
+            .filter(|&n| self.state.nodes[n].in_swarm)
+            .collect();
         let mut queue: std::collections::VecDeque<TaskId> = group.into_iter().collect();
         let n = queue.len();
         self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
         // Whatever is left fits nowhere.
         while let Some(t) = queue.pop_front() {
             let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
-            for node in 0..self.state.nodes.len() {
+            for &node in &all_nodes {
                 if let Err(f) = self.filter_node(t, node, 0) {
                     *counts.entry(f).or_default() += 1;
                 }
