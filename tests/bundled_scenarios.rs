@@ -280,7 +280,10 @@ fn global_agents() {
     // agent: 3 + 2 (--force, node3 paused) + 1 (node4); migrate: 3 + 1.
     assert_eq!(created, 10, "{t}");
     let agent = service(&r.summary, "agent");
-    assert_eq!(episodes(agent), vec![("update", 31.0, Some(38.0), "completed")]);
+    assert_eq!(
+        episodes(agent),
+        vec![("update", 31.0, Some(38.0), "completed")]
+    );
     assert_eq!(agent.running_replicas, 4);
     assert!(!t.contains("Pending"), "{t}");
 }
