@@ -612,4 +612,8 @@ fn nodes_join_leave_and_are_removed() {
     assert_eq!(ls("53s"), ["m1 Ready", "w2 Ready"], "{t}");
     assert_eq!(r.summary.services["agent"].running_replicas, 2);
     assert_eq!(r.summary.services["web"].running_replicas, 2);
+    // A removed node leaves no dispatcher event behind (no 24 h
+    // orphaning): without `until`, the run ends with its last item.
+    let r = sim(&yaml.replace("until: 1m\n", ""));
+    assert_eq!(r.end, swarmsim::sim::time::secs(53));
 }

@@ -6,7 +6,7 @@
 use crate::report::inspect::inspect_pretty_many;
 use crate::report::ls::{node_ls, service_ls};
 use crate::report::ps::{PsOptions, service_ps};
-use crate::swarm::cluster::Cluster;
+use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::container::UNMODELLED_FLAGS;
 use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{
@@ -301,8 +301,21 @@ impl Cluster {
         if n.agent_up {
             self.node_stop(node);
         }
-        // No heartbeat deadline for a node that is gone.
+        // No heartbeat deadline, and no 24 h orphaning, for a node that is
+        // gone: its pending dispatcher events are dropped.
         self.dispatcher.epochs[node] += 1;
+        let stale: Vec<_> = self
+            .queue
+            .pending()
+            .into_iter()
+            .filter(|(_, _, e)| {
+                matches!(e, Event::HeartbeatExpired { node: n, .. } | Event::NodeDownPeriod { node: n, .. } if *n == node)
+            })
+            .map(|(_, k, _)| k)
+            .collect();
+        for k in stale {
+            self.queue.cancel(k);
+        }
         for t in self.tasks_on_node(node) {
             if self.state.tasks[t].state < TaskState::Complete {
                 self.set_state(

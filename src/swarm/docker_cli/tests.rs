@@ -699,3 +699,41 @@ fn real_container_flags_are_kept() {
     assert_eq!(c.mounts[0].kind, "tmpfs");
     assert_eq!(c.user, "nobody");
 }
+
+#[test]
+fn swarm_update_and_node_rm() {
+    assert_eq!(
+        parse_command_line("docker swarm update --task-history-limit 2"),
+        Ok(DockerCommand::SwarmUpdate {
+            task_history_limit: Some(2),
+            unmodelled: vec![]
+        })
+    );
+    assert_eq!(
+        parse_command_line("docker swarm update --dispatcher-heartbeat 10s --autolock"),
+        Ok(DockerCommand::SwarmUpdate {
+            task_history_limit: None,
+            unmodelled: vec!["dispatcher-heartbeat", "autolock"]
+        })
+    );
+    assert_eq!(
+        err("docker swarm update --task-history-limit x"),
+        "invalid argument \"x\" for \"--task-history-limit\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"
+    );
+    assert_eq!(
+        err("docker swarm update --external-ca url=https://ca"),
+        "invalid argument \"url=https://ca\" for \"--external-ca\" flag: the external-ca option needs a protocol= parameter"
+    );
+    assert!(err("docker swarm join --token x 10.0.0.1:2377").contains("timeline `node:` items"));
+    assert_eq!(
+        parse_command_line("docker node rm -f w1 w2"),
+        Ok(DockerCommand::NodeRm {
+            nodes: vec!["w1".into(), "w2".into()],
+            force: true
+        })
+    );
+    assert_eq!(
+        err("docker node rm"),
+        "\"docker node rm\" requires at least 1 argument."
+    );
+}
