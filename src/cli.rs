@@ -67,7 +67,8 @@ pub enum Command {
         /// End time, a Go duration (overrides the scenario's `until`).
         #[arg(long)]
         until: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print only the final summary.
@@ -202,7 +203,8 @@ pub enum Command {
         /// shard folders with `swarmsim merge`.
         #[arg(long)]
         shard: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -244,7 +246,8 @@ pub enum Command {
         /// --require (p50_duration, p95_duration, p_paused, p_rolled_back).
         #[arg(long)]
         minimize: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -672,13 +675,15 @@ fn cmd_lint(path: &Path, deny: &[String]) -> ExitStatus {
     }
 }
 
-/// `results/<scenario file stem>/`.
+/// `out/<scenario file stem>/`: a user's run never writes into the
+/// committed `results/` (regenerated with an explicit `--out`, see
+/// docs/results.md), so it cannot make the tests that check them fail.
 pub fn default_out_dir(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".to_string());
-    PathBuf::from("results").join(stem)
+    PathBuf::from("out").join(stem)
 }
 
 fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
