@@ -1,8 +1,11 @@
-//! `swarmsim shell` on a pseudo-terminal, as a user types into it: Ctrl-C
-//! (the terminal's ^C, and `kill -INT`) stops a waiting docker command with
-//! docker's `Operation continuing in background.` and returns to the
-//! prompt; Ctrl-C at the prompt drops the line; Ctrl-D leaves. A pipe never
-//! sees any of this (no line editor, no terminal signals), hence the pty.
+//! `swarmsim shell` and `run --play` on a pseudo-terminal, as a user sees
+//! them. Shell: Ctrl-C (the terminal's ^C, and `kill -INT`) stops a waiting
+//! docker command with docker's `Operation continuing in background.` and
+//! returns to the prompt; Ctrl-C at the prompt drops the line; Ctrl-D
+//! leaves. Play: the screen (a vt100 emulator fed the bytes) holds the
+//! transcript's blocks intact around the live progress lines. A pipe never
+//! sees any of this (no line editor, no terminal signals, no redrawing),
+//! hence the pty.
 
 #![cfg(unix)]
 
@@ -21,13 +24,13 @@ struct Pty {
 }
 
 impl Pty {
-    /// Starts `swarmsim shell` (default cluster) as the session leader of
-    /// a new pseudo-terminal, so that ^C reaches it as SIGINT.
-    fn shell() -> Pty {
+    /// Starts `swarmsim ARGS` as the session leader of a new
+    /// pseudo-terminal of `rows` x `cols`, so that ^C reaches it as SIGINT.
+    fn spawn(args: &[&str], rows: u16, cols: u16) -> Pty {
         let (mut master, mut slave) = (-1, -1);
         let ws = libc::winsize {
-            ws_row: 40,
-            ws_col: 100,
+            ws_row: rows,
+            ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
@@ -46,7 +49,8 @@ impl Pty {
         // SAFETY: both descriptors were just opened and are owned here.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_swarmsim"));
-        cmd.arg("shell")
+        cmd.args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("TERM", "xterm")
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
@@ -97,6 +101,23 @@ impl Pty {
         }
     }
 
+    /// Waits for the program to exit (at most `secs`).
+    fn wait(&mut self, secs: u64) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                // Let the reader drain what is left.
+                std::thread::sleep(Duration::from_millis(200));
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("still running after {secs} s:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn send(&mut self, s: &str) {
         self.master.write_all(s.as_bytes()).unwrap();
         self.master.flush().unwrap();
@@ -112,7 +133,7 @@ impl Drop for Pty {
 
 #[test]
 fn ctrl_c_stops_the_wait_and_returns_to_the_prompt() {
-    let mut p = Pty::shell();
+    let mut p = Pty::spawn(&["shell"], 40, 100);
     let mut at = p.expect("[0s] $ ", 0);
     // A service, then a slow update (10 s between tasks, waited for at one
     // simulated second per real second).
@@ -155,17 +176,81 @@ fn ctrl_c_stops_the_wait_and_returns_to_the_prompt() {
     // The service is still there: the dropped `rm` did not run.
     p.expect("redis     replicated", at);
     p.send("\x04"); // ^D at an empty prompt leaves.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = p.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "^D did not end the shell:\n{}",
-            p.text()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = p.wait(10);
     assert!(status.success(), "{status:?}\n{}", p.text());
+}
+
+/// `run --play` on a terminal: the `inspect --pretty` block printed at
+/// 1m15s while the update's progress lines are live (its lines hold tabs)
+/// reads on the screen exactly as in the transcript, and each of the three
+/// waits leaves one `overall progress:` line, no stray copies.
+#[test]
+fn play_keeps_transcript_blocks_intact_on_a_terminal() {
+    let (rows, cols) = (200, 120);
+    let out = std::env::temp_dir().join(format!("swarmsim-play-{}", std::process::id()));
+    let out_s = out.display().to_string();
+    let args = [
+        "run",
+        "scenarios/redis-tutorial.yaml",
+        "--play",
+        "--speed",
+        "100",
+        "--out",
+        &out_s,
+    ];
+    let mut p = Pty::spawn(&args, rows, cols);
+    let status = p.wait(60);
+    assert!(status.success(), "{status:?}\n{}", p.text());
+    let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
+    let mut vt = vt100::Parser::new(nz(rows), nz(cols), 0);
+    vt.process(&p.out.lock().unwrap());
+    // Row by row: `contents()` would join rows that indicatif fills to the
+    // right edge, as if they were one wrapped line.
+    let screen: Vec<String> = vt
+        .screen()
+        .rows(0, cols)
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    let transcript = std::fs::read_to_string(out.join("transcript.txt")).unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    // Tabs expanded to the terminal's 8-column stops, as it shows them.
+    let expand = |l: &str| {
+        let mut s = String::new();
+        for c in l.chars() {
+            if c == '\t' {
+                s.push(' ');
+                while s.chars().count() % 8 != 0 {
+                    s.push(' ');
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let lines: Vec<String> = transcript.lines().map(expand).collect();
+    let start = lines
+        .iter()
+        .position(|l| l == "[1m15s] $ docker service inspect --pretty redis")
+        .expect("the second inspect in the transcript");
+    let len = lines[start..]
+        .iter()
+        .position(|l| l.starts_with("[1m15s] $ docker service ps"))
+        .unwrap();
+    let block = &lines[start..start + len];
+    let at = screen
+        .iter()
+        .position(|l| *l == block[0])
+        .unwrap_or_else(|| panic!("no {:?} on the screen:\n{}", block[0], screen.join("\n")));
+    assert_eq!(
+        &screen[at..at + len],
+        block,
+        "the inspect block is garbled on the screen:\n{}",
+        screen.join("\n")
+    );
+    let progress = screen
+        .iter()
+        .filter(|l| l.starts_with("overall progress:"))
+        .count();
+    assert_eq!(progress, 3, "{}", screen.join("\n"));
 }
