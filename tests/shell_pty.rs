@@ -219,7 +219,7 @@ fn play_keeps_transcript_blocks_intact_on_a_terminal() {
         for c in l.chars() {
             if c == '\t' {
                 s.push(' ');
-                while s.chars().count() % 8 != 0 {
+                while !s.chars().count().is_multiple_of(8) {
                     s.push(' ');
                 }
             } else {
