@@ -232,6 +232,43 @@ fn timeline_svg_structure() {
     }
 }
 
+/// A lost node's tasks are orphaned 24 hours later; the picture still
+/// ends just after the last visible change (the update completing at
+/// 1m24.5s), on a round tick, and names the change it leaves out.
+#[test]
+fn timeline_ends_at_the_last_visible_change() {
+    let d = tempdir();
+    let file = d.join("drain.svg");
+    let out = cargo_bin_cmd!("swarmsim")
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/node-drain-and-loss.yaml",
+            "--quiet",
+            "--timeline",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(d.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains("(seed 1), 0s to 1m30s</text>"), "{svg}");
+    assert!(
+        svg.contains("later, not drawn: web.4 (web:1, worker3) orphaned at 24h0m45.8s"),
+        "{svg}"
+    );
+    assert!(svg.contains(">1m24.5s web: completed</text>"), "{svg}");
+    // No label carries more than a tenth of a second.
+    let long = regex::Regex::new(r">[^<]*\d\.\d{2,}s").unwrap();
+    assert!(!long.is_match(&svg), "{:?}", long.find(&svg));
+}
+
 #[test]
 fn timeline_html_is_self_contained() {
     let html = timeline("html");
