@@ -107,7 +107,12 @@ pub fn collect(scenario: Rc<Scenario>, seed: Option<u64>, until: Option<SimTime>
     }
     let end = until.unwrap_or(c.now).max(c.now);
     let mut t = build(&c, &scenario.name, seed, end, snapshots);
-    t.trim_end();
+    // An `until` is the reader's own window; without one the run ends at
+    // its last event, which may be a timer a day later.
+    if until.is_none() {
+        let last_item = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+        t.trim_end(last_item);
+    }
     t
 }
 
@@ -327,14 +332,16 @@ fn tick_step(end: SimTime) -> SimTime {
 
 impl Timeline {
     /// Ends the picture shortly after the last visible change instead of
-    /// at the end of the run: a lost node's tasks are orphaned 24 hours
+    /// at the end of the run (used when no `until` is given): a lost node's tasks are orphaned 24 hours
     /// later (swarmkit's orphan timer), which would squeeze everything
     /// else into one pixel. The last change that counts is the latest task
-    /// state change, update status or node event other than `orphaned`;
-    /// the end is that plus a twentieth (at least 2 s), rounded up to a
-    /// tick. Later changes are listed under the chart.
-    pub fn trim_end(&mut self) {
-        let mut last: SimTime = 0;
+    /// state change, update status or node event other than `orphaned`,
+    /// or the scenario's last timeline item (`last_item`: its `docker
+    /// service ps` should be on the picture); the end is that plus a
+    /// twentieth (at least 2 s), rounded up to a tick. Later changes are
+    /// listed under the chart.
+    pub fn trim_end(&mut self, last_item: SimTime) {
+        let mut last: SimTime = last_item;
         for row in &self.rows {
             for bar in &row.bars {
                 for seg in &bar.segments {
@@ -573,14 +580,16 @@ impl Timeline {
 body {{ font-family: sans-serif; margin: 1em; }}
 #ps {{ font-family: monospace; font-size: 12px; white-space: pre; background: #f5f5f5; padding: .5em; }}
 #chart {{ cursor: crosshair; }}
+#t {{ width: {WIDTH}px; margin-left: {LEFT}px; }}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
 {svg}
 <p>
-<label for="t">Instant (seconds):</label>
-<input type="range" id="t" min="0" max="{end_s}" step="0.1" value="0">
+<input type="range" id="t" min="0" max="{end_s}" step="0.1" value="0" aria-label="instant">
+<br>
+<label for="tn">Instant (seconds):</label>
 <input type="number" id="tn" min="0" max="{end_s}" step="0.1" value="0">
 <span>Click the chart, move the slider, or open this page with <code>#t=SECONDS</code>.</span>
 </p>
@@ -638,7 +647,11 @@ function fmt(t) {
 }
 function psAt(t) {
   let snap = null;
-  for (const s of DATA.snapshots) { if (s.time <= t) snap = s; else break; }
+  // What a `docker service ps` of the scenario's timeline at t prints:
+  // timeline commands run before the simulation's own events of that
+  // instant, so the state after everything strictly before t (at 0: the
+  // state after time 0).
+  for (const s of DATA.snapshots) { if (s.time < t || s.time === 0) snap = s; else break; }
   let out = "";
   if (!snap) return out;
   for (const [name, rows] of snap.services) {
@@ -665,17 +678,23 @@ function show(sec) {
   cursor.setAttribute("visibility", "visible");
   ps.textContent = "[" + fmt(t) + "]\n" + psAt(t);
   ps.dataset.t = String(t / NS);
+  return t / NS;
+}
+// The instant goes into the URL, so that a link shows the same table.
+function pick(sec) {
+  const s = show(sec);
+  history.replaceState(null, "", location.pathname + location.search + "\x23t=" + s);
 }
 function fromHash() {
   const m = /t=([0-9.]+)/.exec(location.hash);
   show(m ? parseFloat(m[1]) : 0);
 }
-slider.addEventListener("input", () => show(+slider.value));
-num.addEventListener("change", () => show(+num.value));
+slider.addEventListener("input", () => pick(+slider.value));
+num.addEventListener("change", () => pick(+num.value));
 chart.addEventListener("click", ev => {
   const r = chart.getBoundingClientRect();
   const x = (ev.clientX - r.left) * (chart.viewBox.baseVal.width / r.width);
-  show(Math.max(0, (x - left) / cw * end / NS));
+  pick(Math.max(0, (x - left) / cw * end / NS));
 });
 window.addEventListener("hashchange", fromHash);
 fromHash();
