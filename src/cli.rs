@@ -409,8 +409,14 @@ fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::S
     Ok(s)
 }
 
+/// Once per stack file and process: `diff` loads the same stack file for
+/// both of its runs.
 fn warn_ignored(s: &scenario::Scenario) {
-    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line()) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line())
+        && SEEN.lock().is_ok_and(|mut seen| seen.insert(line.clone()))
+    {
         eprintln!("warning: {line}");
     }
 }
