@@ -234,14 +234,16 @@ pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64
     let bins = 40u64.min(hi - lo + 1);
     let width = (hi - lo + 1).div_ceil(bins);
     let bin = |v: u64| ((v - lo) / width).min(bins - 1) as usize;
-    let mut counts = vec![vec![0u64; bins as usize]; groups.len()];
+    // counts[bin][group]
+    let mut counts = vec![vec![0u64; groups.len()]; bins as usize];
     for (g, (_, _, values)) in groups.iter().enumerate() {
         for &v in values {
-            counts[g][bin(v)] += 1;
+            counts[bin(v)][g] += 1;
         }
     }
-    let top = (0..bins as usize)
-        .map(|b| counts.iter().map(|c| c[b]).sum::<u64>())
+    let top = counts
+        .iter()
+        .map(|c| c.iter().sum::<u64>())
         .max()
         .unwrap_or(1) as f64;
     let f = Frame::new(
@@ -251,12 +253,11 @@ pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64
         top * 1.05,
     );
     let mut o = f.open(title, xlabel, "runs");
-    for b in 0..bins as usize {
+    for (b, per_group) in counts.iter().enumerate() {
         let x0 = f.x((lo + width * b as u64) as f64 / 1000.0);
         let x1 = f.x((lo + width * (b as u64 + 1)) as f64 / 1000.0);
         let mut below = 0u64;
-        for (g, (_, colour, _)) in groups.iter().enumerate() {
-            let c = counts[g][b];
+        for ((_, colour, _), &c) in groups.iter().zip(per_group) {
             if c == 0 {
                 continue;
             }
