@@ -317,8 +317,13 @@ fn ps_from_shell(t: &str) -> String {
 
 /// The page in headless Chromium at `file://PAGE#t=T`: the text of the
 /// `docker service ps` element (after the `[time]` line) and the page's
-/// `data-hash` attribute on <body> (set by a test script, if any).
-fn chromium_dom(chromium: &Path, page: &Path, hash: &str) -> (String, Option<String>) {
+/// `data-hash` and `data-slider` attributes on <body> (set by a test
+/// script, if any).
+fn chromium_dom(
+    chromium: &Path,
+    page: &Path,
+    hash: &str,
+) -> (String, Option<String>, Option<String>) {
     let profile = page.with_extension("profile");
     let out = Command::new("timeout")
         .arg("120")
@@ -349,11 +354,14 @@ fn chromium_dom(chromium: &Path, page: &Path, hash: &str) -> (String, Option<Str
     let body = &body[body.find('>').unwrap() + 1..body.find("</div>").unwrap()];
     let text = unescape(body);
     assert!(body.len() > 100, "the script filled the ps element: {text}");
-    let data_hash = dom.find("data-hash=\"").map(|i| {
-        let rest = &dom[i + 11..];
-        rest[..rest.find('"').unwrap()].to_string()
-    });
-    (text, data_hash)
+    let attr = |name: &str| {
+        let key = format!("{name}=\"");
+        dom.find(&key).map(|i| {
+            let rest = &dom[i + key.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+    };
+    (text, attr("data-hash"), attr("data-slider"))
 }
 
 /// The block a `docker service ps redis` at `at` printed in a transcript.
@@ -400,7 +408,7 @@ fn timeline_html_shows_ps_at_the_picked_instant_in_chromium() {
         ("75.5", ps_from_shell("75.5")),
         ("200", ps_from_shell("200")),
     ] {
-        let (text, _) = chromium_dom(chromium, &page, &format!("#t={t}"));
+        let (text, _, _) = chromium_dom(chromium, &page, &format!("#t={t}"));
         let from_page = &text[text.find("$ docker service ps redis\n").unwrap() + 26..];
         assert_eq!(
             from_page.trim_end_matches('\n'),
@@ -414,12 +422,16 @@ const c = document.getElementById("chart"), r = c.getBoundingClientRect();
 const sx = r.width / c.viewBox.baseVal.width;
 c.dispatchEvent(new MouseEvent("click", {clientX: r.left + (+c.dataset.left + +c.dataset.width / 2) * sx, clientY: r.top + 60}));
 document.body.setAttribute("data-hash", location.hash);
+document.body.setAttribute("data-slider", Math.round(document.getElementById("t").getBoundingClientRect().width));
 </script>
 </body>"#;
     let clicked = d.join("clicked.html");
     std::fs::write(&clicked, html.replace("</body>", click)).unwrap();
-    let (text, hash) = chromium_dom(chromium, &clicked, "");
+    let (text, hash, slider) = chromium_dom(chromium, &clicked, "");
     // The middle of the 4m0s chart.
     assert_eq!(hash.as_deref(), Some("#t=120"), "{text}");
     assert!(text.starts_with("[2m0s]"), "{text}");
+    // The slider spans the chart's time axis (960 px), not the default
+    // 125 px.
+    assert_eq!(slider.as_deref(), Some("960"));
 }
