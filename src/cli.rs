@@ -114,8 +114,9 @@ pub enum Command {
     Conform {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// Results folder (default results/conformance/).
-        #[arg(long, default_value = "results/conformance")]
+        /// Results folder (default out/conformance/; the committed
+        /// results/conformance/ is written by conformance/run.sh's --out).
+        #[arg(long, default_value = "out/conformance")]
         out: PathBuf,
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]

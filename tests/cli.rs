@@ -113,6 +113,16 @@ fn run_without_out_writes_out_stem_not_results() {
     assert!(!dir.join("results").exists());
 }
 
+/// `conform`'s default folder is not the committed results/conformance/
+/// either (conformance/run.sh names that one with --out).
+#[test]
+fn conform_defaults_to_out_not_results() {
+    let dir = scratch("conform_help");
+    let o = run_in(&dir, &["conform", "--help"]);
+    assert_eq!(o.code, Some(0), "stderr: {}", o.stderr);
+    assert!(o.stdout.contains("[default: out/conformance]"), "{}", o.stdout);
+}
+
 #[test]
 fn seed_flag_overrides_the_scenario_seed_and_changes_ids() {
     let dir = scratch("seed");
