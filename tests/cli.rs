@@ -120,7 +120,11 @@ fn conform_defaults_to_out_not_results() {
     let dir = scratch("conform_help");
     let o = run_in(&dir, &["conform", "--help"]);
     assert_eq!(o.code, Some(0), "stderr: {}", o.stderr);
-    assert!(o.stdout.contains("[default: out/conformance]"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("[default: out/conformance]"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]

@@ -720,4 +720,71 @@ mod tests {
         let table = batch_table(&meta, &names, &runs);
         assert!(table.contains("paused"));
     }
+
+    #[test]
+    fn durations_by_how_the_update_ended() {
+        // Seeds 1-6 complete in 200-250 s; seeds 7-9 pause after 80-100 s.
+        let runs: Vec<RunRecord> = (1..=9)
+            .map(|s| {
+                let mut r = rec(s, Some(0), "completed");
+                let svc = r.services[0].as_mut().unwrap();
+                if s <= 6 {
+                    svc.update_ms = Some(190_000 + s * 10_000);
+                } else {
+                    svc.update_ms = Some(10_000 * (s + 1));
+                    svc.update_end = Some("paused");
+                    svc.final_state = "paused";
+                }
+                r
+            })
+            .collect();
+        let st = ServiceStats::of(&runs, 0);
+        let ends: Vec<&str> = st.update.by_end.iter().map(|e| e.0).collect();
+        assert_eq!(ends, ["completed", "paused"]);
+        let (completed, paused) = (&st.update.by_end[0].1, &st.update.by_end[1].1);
+        assert_eq!(
+            (completed.n, completed.p50, completed.max),
+            (6, Some(220_000), Some(250_000))
+        );
+        assert_eq!(
+            (paused.n, paused.p50, paused.max),
+            (3, Some(90_000), Some(100_000))
+        );
+        // Mixed, the median is a completed run's: the reason to split.
+        assert_eq!(st.update.duration.p50, Some(210_000));
+        let meta = BatchMeta {
+            scenario: "t".into(),
+            scenario_file: "t.yaml".into(),
+            seed_start: 1,
+            runs: 9,
+            shard: None,
+        };
+        let names = vec!["web".to_string(), "gone".to_string()];
+        let v: serde_json::Value =
+            serde_json::from_str(&batch_json(&meta, &names, &runs)).expect("valid JSON");
+        let by_end = &v["services"]["web"]["update_s"]["by_end"];
+        assert_eq!(by_end["paused"]["n"], 3);
+        assert_eq!(by_end["paused"]["p50"], serde_json::json!(90.0));
+        assert_eq!(by_end["completed"]["max"], serde_json::json!(250.0));
+        // n = 6 is too few for a 95% interval of the median by order
+        // statistics (P(B <= 0) = 1/64 <= 2.5%, P(B <= 5) = 63/64 >= 97.5%:
+        // ranks 1 and 6).
+        assert_eq!(
+            by_end["completed"]["p50_ci95"],
+            serde_json::json!([200.0, 250.0])
+        );
+        let table = batch_table(&meta, &names, &runs);
+        assert!(
+            table.contains("  update completed                 6     3m45s     3m40s"),
+            "{table}"
+        );
+        assert!(
+            table.contains("  update paused                    3     1m30s     1m30s"),
+            "{table}"
+        );
+        assert!(
+            table.contains("  update ended (any way)           9"),
+            "{table}"
+        );
+    }
 }
