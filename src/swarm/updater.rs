@@ -798,11 +798,21 @@ impl Cluster {
         };
         if !counts {
             self.explain(Some(service), |c| {
+                let s = started.unwrap_or(now);
+                let failed_at = c.state.tasks[task].timestamp.min(now);
+                let read = if failed_at < now && failed_at >= s {
+                    format!(
+                        " (read by the updater {} after the start)",
+                        format_go_duration((now - s) as i64)
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{}: task {} stopped {} after it started, later than the {} monitor: not counted as an update failure",
+                    "{}: task {} stopped {} after it started{read}, later than the {} monitor: not counted as an update failure",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration((now - started.unwrap_or(now)) as i64),
+                    format_go_duration((failed_at.max(s) - s) as i64),
                     format_go_duration(monitor as i64)
                 )
             });
@@ -820,8 +830,17 @@ impl Cluster {
         // Strictly greater, in float32 like swarmkit.
         let trips = (failures as f32) / (dirty as f32) > ratio;
         self.explain(Some(service), |c| {
+            // When the task failed, and, when later, when the updater's
+            // failure watch read it (the monitor is measured to the read).
+            let failed_at = c.state.tasks[task].timestamp.min(now);
             let when = match started {
                 None => "before it ran".to_string(),
+                Some(s) if failed_at < now && failed_at >= s => format!(
+                    "{} after it started (read by the updater {} after the start, within the {} monitor)",
+                    format_go_duration((failed_at - s) as i64),
+                    format_go_duration((now - s) as i64),
+                    format_go_duration(monitor as i64)
+                ),
                 Some(s) => format!(
                     "{} after it started, within the {} monitor",
                     format_go_duration((now - s) as i64),
