@@ -143,6 +143,23 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a live swarm as a scenario (docs/snapshot.md): its nodes,
+    /// services, image latencies fitted from the tasks' history, and an
+    /// update line per service. Reads the engine at DOCKER_HOST (or
+    /// docker's default socket) with GET requests only.
+    Snapshot {
+        /// Write the scenario here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Leave node and service labels out.
+        #[arg(long)]
+        no_labels: bool,
+        /// First follow every task's state changes for this long (a Go
+        /// duration, e.g. 5m, while an update runs) and fit those images
+        /// from the full history.
+        #[arg(long)]
+        watch: Option<String>,
+    },
     /// Parse and check scenarios without simulating.
     Validate {
         #[arg(required = true)]
@@ -313,6 +330,11 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 Err(e) => bad_input(format!("{e:#}")),
             }
         }
+        Command::Snapshot {
+            out,
+            no_labels,
+            watch,
+        } => cmd_snapshot(out, no_labels, watch.as_deref()),
         Command::Calibrate { traces, out } => {
             let mut texts = Vec::new();
             for p in &traces {
@@ -409,6 +431,39 @@ fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::S
 fn warn_ignored(s: &scenario::Scenario) {
     if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line()) {
         eprintln!("warning: {line}");
+    }
+}
+
+fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> ExitStatus {
+    use crate::conform::{record, snapshot};
+    let watch = match watch.map(parse_duration_nonneg).transpose() {
+        Ok(d) => d.map(|ns| ns as f64 / 1e9),
+        Err(e) => return bad_input(format!("--watch: {e}")),
+    };
+    let res = snapshot::engine_from_env().and_then(|engine| {
+        let watched = match watch {
+            Some(secs) => {
+                eprintln!("snapshot: following every task for {secs}s");
+                Some(record::watch(&engine, secs)?)
+            }
+            None => None,
+        };
+        let mut state = snapshot::EngineState::read(&engine)?;
+        state.watched = watched;
+        snapshot::scenario_yaml(&state, &snapshot::Options { no_labels })
+    });
+    match res {
+        Ok(y) => match out {
+            Some(o) => match std::fs::write(&o, y) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => bad_input(format!("{}: {e}", o.display())),
+            },
+            None => {
+                print!("{y}");
+                ExitStatus::Success
+            }
+        },
+        Err(e) => bad_input(format!("{e:#}")),
     }
 }
 

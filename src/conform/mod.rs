@@ -12,6 +12,7 @@ pub mod compare;
 pub mod engine;
 pub mod measure;
 pub mod record;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
