@@ -264,8 +264,9 @@ fn histories(tasks: &[Task]) -> BTreeMap<String, ImageHistory> {
                 if matches!(p.state.as_str(), "failed" | "complete" | "rejected") {
                     // A restart: the supervisor waits the restart delay.
                     from = from.max(pe + t.restart_delay);
-                } else {
-                    // Stop-first: the task waits for its predecessor.
+                } else if pe <= r {
+                    // Stop-first: the task waited for its predecessor (in
+                    // a start-first update the predecessor ends later).
                     from = from.max(pe);
                 }
             }
@@ -550,10 +551,12 @@ fn service(y: &mut String, svc: &Value, opts: &Options) -> Option<(String, Strin
     } else if let Some(r) = mode["Replicated"].as_object() {
         Some(r.get("Replicas").and_then(Value::as_u64).unwrap_or(1))
     } else {
-        let kind = mode
-            .as_object()
-            .and_then(|m| m.keys().next().cloned())
-            .unwrap_or_default();
+        let kind = match mode.as_object().and_then(|m| m.keys().next()) {
+            Some(k) if k == "ReplicatedJob" => "replicated-job".to_string(),
+            Some(k) if k == "GlobalJob" => "global-job".to_string(),
+            Some(k) => k.clone(),
+            None => "unknown".to_string(),
+        };
         let _ = writeln!(
             y,
             "  # {}: left out ({kind} mode: jobs are not simulated)",
