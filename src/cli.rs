@@ -119,6 +119,10 @@ pub enum Command {
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
         docker: PathBuf,
+        /// Use the swarm as it is (never cleaned): the scenarios come from
+        /// `swarmsim snapshot` of it, and keep their own image latencies.
+        #[arg(long)]
+        live: bool,
     },
     /// Follow a live service on a real engine (DOCKER_HOST) and write every
     /// task and update change to a trace, until interrupted or `--for`.
@@ -361,7 +365,8 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             scenarios,
             out,
             docker,
-        } => match crate::conform::run_suite(&scenarios, &out, &docker) {
+            live,
+        } => match crate::conform::run_suite(&scenarios, &out, &docker, live) {
             Ok(true) => ExitStatus::Success,
             Ok(false) => ExitStatus::Failure,
             Err(e) => bad_input(format!("{e:#}")),

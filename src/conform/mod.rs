@@ -39,8 +39,12 @@ pub struct Outcome {
     pub note: String,
 }
 
-/// Runs the suite; returns whether every check matched.
-pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
+/// Runs the suite; returns whether every check matched. `live`
+/// (`conform --live`): the swarm is used as it is, never cleaned nor
+/// reset — the scenario's `services:` already run there (a scenario from
+/// `swarmsim snapshot`, docs/snapshot.md) — and the simulation keeps the
+/// scenario's own image latencies, so what is checked is its prediction.
+pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path, live: bool) -> Result<bool> {
     let engine = Engine::from_env(docker.to_path_buf())?;
     let version = engine.version();
     eprintln!("conform: {version}");
@@ -51,7 +55,7 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         eprintln!("conform: {stem} ...");
-        let o = match one(&engine, p, &out.join(&stem)) {
+        let o = match one(&engine, p, &out.join(&stem), live) {
             Ok(o) => o,
             Err(e) => Outcome {
                 name: stem.clone(),
@@ -72,7 +76,9 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
         );
         outcomes.push(o);
     }
-    let _ = engine.clean();
+    if !live {
+        let _ = engine.clean();
+    }
     std::fs::create_dir_all(out)?;
     let nodes = engine.nodes().map(|n| n.len()).unwrap_or(1);
     let table = summary_table(&outcomes, &version, nodes);
@@ -131,7 +137,7 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
     t
 }
 
-fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
+fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The engine's nodes must be the scenario's, by hostname.
     let hosts: Vec<String> = engine.nodes()?.into_iter().map(|n| n.0).collect();
@@ -149,12 +155,14 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
             );
         }
     }
-    engine
-        .reset_nodes()
-        .context("resetting the nodes before the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm before the scenario")?;
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes before the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm before the scenario")?;
+    }
     let rec = record::record(engine, &scen);
     // Whatever happened, start stopped nodes again for the next scenario.
     let downed = rec.as_ref().map(|r| r.downed.clone()).unwrap_or_default();
@@ -162,12 +170,14 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         record::node_event(engine, name, crate::scenario::NodeChange::Up)?;
     }
     let rec = rec?;
-    engine
-        .reset_nodes()
-        .context("resetting the nodes after the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm after the scenario")?;
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes after the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm after the scenario")?;
+    }
     let node = scen
         .nodes
         .first()
@@ -177,7 +187,9 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     // Simulate with the latencies measured on the real engine.
     let (profiles, latency_table) = measure::measure(&rec, &scen.images);
     let mut sim_scen = scen.clone();
-    sim_scen.images = profiles;
+    if !live {
+        sim_scen.images = profiles;
+    }
     let until = (rec.end * 1e9).round() as u64;
     let result = run(
         Rc::new(sim_scen),
@@ -297,7 +309,12 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     }
     let _ = writeln!(
         report,
-        "## Latencies measured on the real engine (used by the simulation)\n\n{latency_table}"
+        "## Latencies measured on the real engine ({})\n\n{latency_table}",
+        if live {
+            "for comparison; the simulation used the scenario's own"
+        } else {
+            "used by the simulation"
+        }
     );
     let _ = writeln!(report, "## Checks\n");
     for c in &checks {
