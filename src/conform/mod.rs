@@ -137,6 +137,32 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
     t
 }
 
+/// Whether a task had ended before the replay began (`conform --live`).
+fn ended_before(t: &record::TaskObs) -> bool {
+    t.last.ts < 0.0 && t.last.desired != "running"
+}
+
+/// The real transcript without the `service ps` rows of tasks that had
+/// ended before the replay (`conform --live`: the simulation starts
+/// without them).
+fn without_earlier_tasks(rec: &record::Recording) -> String {
+    let ids: std::collections::BTreeSet<&str> = rec
+        .tasks
+        .values()
+        .filter(|t| ended_before(t))
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut out = String::new();
+    for line in rec.transcript.split_inclusive('\n') {
+        let first = line.split_whitespace().next().unwrap_or("");
+        let theirs = first.len() >= 12 && ids.iter().any(|id| id.starts_with(first));
+        if !theirs {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The engine's nodes must be the scenario's, by hostname.
@@ -169,7 +195,12 @@ fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> 
     for name in &downed {
         record::node_event(engine, name, crate::scenario::NodeChange::Up)?;
     }
-    let rec = rec?;
+    let mut rec = rec?;
+    if live {
+        // What the swarm did before the replay (update states, tasks that
+        // had ended) is not part of it; the simulation starts without it.
+        rec.updates.retain(|u| u.t >= 0.0);
+    }
     if !live {
         engine
             .reset_nodes()
@@ -201,7 +232,13 @@ fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> 
         },
     );
 
-    let mut checks = compare_transcripts(&rec.transcript, &result.transcript, &rec.hostname, &node);
+    let real_transcript = if live {
+        without_earlier_tasks(&rec)
+    } else {
+        rec.transcript.clone()
+    };
+    let mut checks =
+        compare_transcripts(&real_transcript, &result.transcript, &rec.hostname, &node);
 
     let real_updates: Vec<(String, String)> = rec
         .updates
@@ -230,6 +267,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> 
         .map(|id| &rec.tasks[id])
         .enumerate()
         .filter(|(_, t)| rec.final_ids.contains(&t.id))
+        .filter(|(_, t)| !(live && ended_before(t)))
     {
         let row = format!(
             "{} {}/{} {}",

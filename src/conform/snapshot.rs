@@ -326,8 +326,29 @@ fn images_block(
         hist.values().flat_map(|h| f(h).iter().copied()).collect()
     };
     let (all_start, all_stop) = (pool(|h| &h.start), pool(|h| &h.stop));
+    let wpool = |f: fn(&Samples) -> &Vec<f64>| -> Vec<f64> {
+        watched
+            .values()
+            .flat_map(|w| f(w).iter().copied())
+            .collect()
+    };
+    let w_start = wpool(|w| &w.start);
     let _ = writeln!(y, "  default:");
-    if all_start.len() < MIN_SAMPLES {
+    if w_start.len() >= MIN_SAMPLES {
+        // The full histories are the better account: pooled alone.
+        let _ = writeln!(y, "    # every image followed with --watch, pooled");
+        for (key, xs) in [
+            ("pull", wpool(|w| &w.pull)),
+            ("start", w_start),
+            ("stop", wpool(|w| &w.stop)),
+        ] {
+            if xs.is_empty() {
+                let _ = writeln!(y, "    # {key}: no sample: swarmsim's default");
+            } else {
+                latency(y, key, &xs);
+            }
+        }
+    } else if all_start.len() < MIN_SAMPLES {
         let _ = writeln!(
             y,
             "    # too little history ({} start samples in all): swarmsim's defaults (pull 1s, start 500ms, stop 200ms)",
@@ -479,7 +500,17 @@ fn restart_policy(v: &Value) -> Option<String> {
     Some(format!("{{{}}}", parts.join(", ")))
 }
 
-fn healthcheck(v: &Value) -> Option<String> {
+/// Whether the engine probes at `StartInterval` during the start period:
+/// Docker 25 (API 1.44) and later; older engines probe at the interval.
+fn has_start_interval(server_version: &str) -> bool {
+    server_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .is_none_or(|major| major >= 25)
+}
+
+fn healthcheck(v: &Value, server_version: &str) -> Option<String> {
     if !v.is_object() {
         return None;
     }
@@ -506,6 +537,18 @@ fn healthcheck(v: &Value) -> Option<String> {
     }
     if let Some(r) = v["Retries"].as_u64().filter(|&r| r > 0) {
         parts.push(format!("retries: {r}"));
+    }
+    // An engine older than Docker 25 has no start interval: during the
+    // start period it probes at the interval, which the scenario's
+    // `start_interval` (default 5s, Docker 25's) must then say.
+    if ns_of(&v["StartPeriod"]).is_some_and(|d| d > 0)
+        && ns_of(&v["StartInterval"]).is_none_or(|d| d == 0)
+        && !has_start_interval(server_version)
+    {
+        let interval = ns_of(&v["Interval"])
+            .filter(|&d| d > 0)
+            .unwrap_or(30_000_000_000);
+        parts.push(format!("start_interval: {}", dur(interval)));
     }
     Some(format!("{{{}}}", parts.join(", ")))
 }
@@ -540,7 +583,12 @@ fn resources_block(y: &mut String, r: &Value) {
 
 /// One service under `services:`; `None` (with a comment written) when
 /// the simulator cannot run it.
-fn service(y: &mut String, svc: &Value, opts: &Options) -> Option<(String, String)> {
+fn service(
+    y: &mut String,
+    svc: &Value,
+    opts: &Options,
+    server_version: &str,
+) -> Option<(String, String)> {
     let spec = &svc["Spec"];
     let name = s(&spec["Name"]).to_string();
     let tt = &spec["TaskTemplate"];
@@ -597,7 +645,7 @@ fn service(y: &mut String, svc: &Value, opts: &Options) -> Option<(String, Strin
     if let Some(b) = cs["Init"].as_bool() {
         let _ = writeln!(y, "    init: {b}");
     }
-    if let Some(h) = healthcheck(&cs["Healthcheck"]) {
+    if let Some(h) = healthcheck(&cs["Healthcheck"], server_version) {
         let _ = writeln!(y, "    healthcheck: {h}");
     }
     let ports: Vec<String> = spec["EndpointSpec"]["Ports"]
@@ -808,7 +856,7 @@ pub fn scenario_yaml(state: &EngineState, opts: &Options) -> Result<String> {
     } else {
         let _ = writeln!(y, "services:");
         for svc in &services {
-            if let Some(u) = service(&mut y, svc, opts) {
+            if let Some(u) = service(&mut y, svc, opts, s(&info["ServerVersion"])) {
                 updates.push(u);
             }
         }

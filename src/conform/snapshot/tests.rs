@@ -113,6 +113,8 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
         (hc.interval, hc.timeout, hc.retries, hc.start_period),
         (S as u64, 2 * S as u64, 2, S as u64)
     );
+    // Docker 20.10 probes at the interval during the start period.
+    assert_eq!(hc.start_interval, S as u64);
     assert_eq!(web.task.stop_grace_period, Some(5 * S as u64));
     assert_eq!(web.endpoint_mode, "vip");
     // No environment (the service has SECRET=hunter2), no args.
@@ -304,7 +306,7 @@ fn edge_cases_of_a_live_swarm() {
                       "UpdateConfig": {"Parallelism": 0},
                       "TaskTemplate": {"ContainerSpec": {
                           "Image": "redis:7",
-                          "Healthcheck": {"Test": ["CMD", "redis-cli", "ping"]}},
+                          "Healthcheck": {"Test": ["CMD", "redis-cli", "ping"], "StartPeriod": 10_000_000_000i64}},
                           "Placement": {"Constraints": ["node.platform.os==linux"]}}}}
         ]),
         tasks: json!([]),
@@ -332,10 +334,10 @@ fn edge_cases_of_a_live_swarm() {
         "{y}"
     );
     let cache = svc(&s, "cache");
-    assert_eq!(
-        cache.task.healthcheck.as_ref().unwrap().test,
-        ["CMD", "redis-cli", "ping"]
-    );
+    let hc = cache.task.healthcheck.as_ref().unwrap();
+    assert_eq!(hc.test, ["CMD", "redis-cli", "ping"]);
+    // Docker 27 has its own start interval (default 5s): none written.
+    assert_eq!((hc.start_period, hc.start_interval), (10 * S as u64, 0));
     // Parallelism absent from the API is 0 (all at once), not the
     // scenario's default of 1.
     assert_eq!(cache.update_config.unwrap().parallelism, 0);
