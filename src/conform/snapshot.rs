@@ -313,7 +313,7 @@ fn images_block(
     let _ = writeln!(y, "images:");
     let _ = writeln!(
         y,
-        "  # Fitted from the tasks' own timestamps as /tasks reports them. The Engine API\n  # keeps one status per task (its latest state and when it was reached), so a\n  # task gives `start` = from when it could start (its creation; its predecessor's\n  # end when it had to wait for it; after a failure, plus the restart delay) to\n  # RUNNING, less one health interval (the simulator adds that itself); this\n  # includes scheduling and any image pull, hence `pull: 0s`. `stop` = from the\n  # stop request (the replacement's creation; its RUNNING in a start-first\n  # update) to SHUTDOWN. Fits as `swarmsim calibrate` makes them: maximum\n  # likelihood per family, the smallest KS distance D kept (within 0.02: the\n  # lower AIC), empirical when p < 0.05 with 8+ samples, the median with fewer\n  # than 3. An image with fewer than {MIN_SAMPLES} start samples uses `default`. A new image\n  # (the update's) also uses `default`: add your registry's pull time to its\n  # `pull` if the nodes do not have it yet."
+        "  # Fitted from the tasks' own timestamps as /tasks reports them. The Engine API\n  # keeps one status per task (its latest state and when it was reached), so a\n  # task gives `start` = from when it could start (its creation; its predecessor's\n  # end when it had to wait for it; after a failure, plus the restart delay) to\n  # RUNNING, less one health interval (the simulator adds that itself); this\n  # includes scheduling and any image pull, hence `pull: 0s`. `stop` = from the\n  # stop request (the replacement's creation; its RUNNING in a start-first\n  # update) to SHUTDOWN. Fits as `swarmsim calibrate` makes them: maximum\n  # likelihood per family, the smallest KS distance D kept (within 0.02: the\n  # lower AIC), empirical when p < 0.05 with 8+ samples, the median with fewer\n  # than 3. An image's latency with fewer than {MIN_SAMPLES} samples is the `default`\n  # entry's, which pools every image (and, there, 1 or 2 samples give their\n  # median). A new image (the update's) uses `default` too: add your\n  # registry's pull time to its `pull` if the nodes do not have it yet."
     );
     if !watched.is_empty() {
         let _ = writeln!(
@@ -392,7 +392,8 @@ fn images_block(
             failures(y, h);
             continue;
         }
-        if h.start.len() < MIN_SAMPLES {
+        let (start_ok, stop_ok) = (h.start.len() >= MIN_SAMPLES, h.stop.len() >= MIN_SAMPLES);
+        if !start_ok && !stop_ok {
             let _ = writeln!(
                 y,
                 "  {}:   # too little history ({} tasks, {} start samples, {} stop samples): the default entry",
@@ -406,15 +407,24 @@ fn images_block(
         }
         let _ = writeln!(y, "  {}:", q(image));
         let _ = writeln!(y, "    # {} tasks", h.tasks);
-        let _ = writeln!(y, "    pull: 0s");
-        latency(y, "start", &h.start);
-        if h.stop.is_empty() {
+        if start_ok {
+            let _ = writeln!(y, "    pull: 0s");
+            latency(y, "start", &h.start);
+        } else {
             let _ = writeln!(
                 y,
-                "    # stop: no task of this image was seen replaced: the default entry's"
+                "    # start: {} samples, too few: the default entry's",
+                h.start.len()
             );
-        } else {
+        }
+        if stop_ok {
             latency(y, "stop", &h.stop);
+        } else {
+            let _ = writeln!(
+                y,
+                "    # stop: {} samples, too few: the default entry's",
+                h.stop.len()
+            );
         }
         failures(y, h);
     }
