@@ -16,10 +16,10 @@
 #    was created, that nothing secret is in it, that `--no-labels` drops the
 #    labels, and that the snapshot wrote nothing (the services' and nodes'
 #    versions are unchanged);
-# 4. snapshots again with `--watch` while `web` is updated (v1 → v2), so
-#    that v2 is fitted from its full status history;
-# 5. edits that snapshot's ready-made update line of `web` (v2 → v3,
-#    `--update-parallelism 2`), runs
+# 4. snapshots again with `--watch` while `web` is updated (v1 → v2, with
+#    `--update-parallelism 2`), so that v2 is fitted from its full status
+#    history;
+# 5. edits that snapshot's ready-made update line of `web` (v2 → v3), runs
 #    that update on the engine and in the simulation (`swarmsim conform
 #    --live`: the same comparison as the conformance suite, the simulation
 #    using the snapshot's own fitted latencies).
@@ -203,11 +203,11 @@ else
 fi
 if grep -q '"zone"\|"team"\|"tier"' "$OUT/snapshot-no-labels.yaml"; then fail "--no-labels left a label"; else pass "--no-labels drops the labels"; fi
 
-echo "== snapshot --watch while web is updated (v1 → v2)"
+echo "== snapshot --watch while web is updated (v1 → v2, two slots at a time)"
 $BIN snapshot --watch 25s --out "$OUT/snapshot-watched.yaml" &
 snap_pid=$!
 sleep 2
-$D service update "${C[@]}" --image swarmsim-test:v2 web >/dev/null
+$D service update "${C[@]}" --update-parallelism 2 --image swarmsim-test:v2 web >/dev/null
 if wait $snap_pid && $BIN validate "$OUT/snapshot-watched.yaml" >/dev/null; then
     pass "snapshot --watch written and valid"
 else
@@ -223,14 +223,14 @@ else
 fi
 
 echo "== the same update on the engine and in the simulation (web v2 → v3)"
-# The snapshot's update line for web, uncommented and edited (v2 → v3, two
-# slots at a time: two rounds keep the real engine's own run-to-run spread,
-# about ±1s per round of health probes, inside conform's 10 %/1.5 s), and a
-# `service ps` once it is over.
-sed -e '/^  # - at: 1m$/{N;s|^  # - at: 1m\n  #   docker: docker service update --image swarmsim-test:v2 web$|  - at: 5s\n    docker: docker service update --image swarmsim-test:v3 --update-parallelism 2 web|}' \
+# The snapshot's update line for web, uncommented and edited (v2 → v3), and a
+# `service ps` once it is over. Two slots at a time (set by the update above):
+# two rounds keep the real engine's own run-to-run spread, about ±0.5 s per
+# round of health probes, inside conform's 10 % / 1.5 s.
+sed -e '/^  # - at: 1m$/{N;s|^  # - at: 1m\n  #   docker: docker service update --image swarmsim-test:v2 web$|  - at: 5s\n    docker: docker service update --image swarmsim-test:v3 web|}' \
     "$OUT/snapshot-watched.yaml" > "$OUT/update.yaml"
 printf '  - at: 30s\n    docker: docker service ps web\nuntil: 31s\n' >> "$OUT/update.yaml"
-if ! grep -q '^    docker: docker service update --image swarmsim-test:v3 --update-parallelism 2 web$' "$OUT/update.yaml"; then
+if ! grep -q '^    docker: docker service update --image swarmsim-test:v3 web$' "$OUT/update.yaml"; then
     fail "the update line could not be edited"
 elif $BIN conform --live "$OUT/update.yaml" --out "$OUT/conform"; then
     pass "engine and simulation agree (swarmsim conform --live; $OUT/conform/update/report.md)"

@@ -120,7 +120,7 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
 
-fn s<'a>(v: &'a Value) -> &'a str {
+fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
@@ -749,6 +749,10 @@ fn service(
     Some((name, image))
 }
 
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The scenario for the engine's answers; checked by the scenario loader
 /// before it is returned.
 pub fn scenario_yaml(state: &EngineState, opts: &Options) -> Result<String> {
@@ -761,13 +765,13 @@ pub fn scenario_yaml(state: &EngineState, opts: &Options) -> Result<String> {
     let mut y = String::new();
     let _ = writeln!(
         y,
-        "# swarmsim snapshot of the swarm managed by {} (Docker {}) at {}:\n# {} nodes, {} services, {} tasks. Read-only Engine API calls: GET /info, /nodes,\n# /services, /tasks. Left out: environment, command and arguments, secrets, configs,\n# mounts, networks, registry credentials{}. Image digests are dropped.\n# See docs/snapshot.md.",
+        "# swarmsim snapshot of the swarm managed by {} (Docker {}) at {}:\n# {}, {}, {}. Read-only Engine API calls: GET /info, /nodes,\n# /services, /tasks. Left out: environment, command and arguments, secrets, configs,\n# mounts, networks, registry credentials{}. Image digests are dropped.\n# See docs/snapshot.md.",
         q(host),
         s(&info["ServerVersion"]),
         s(&info["SystemTime"]),
-        nodes.len(),
-        services.len(),
-        tasks.len(),
+        count(nodes.len(), "node"),
+        count(services.len(), "service"),
+        count(tasks.len(), "task"),
         if opts.no_labels {
             ", labels (--no-labels: constraints on node.labels cannot be met)"
         } else {
