@@ -34,7 +34,7 @@ export SWARMSIM_ENGINE_DIR="${SWARMSIM_ENGINE_DIR:-/tmp/swarmsim-snapshot}"
 OUT="${1:-$(mktemp -d /tmp/swarmsim-snapshot-test.XXXXXX)}"
 mkdir -p "$OUT"
 D=/usr/bin/docker
-BIN=target/debug/swarmsim
+BIN="${CARGO_TARGET_DIR:-target}/debug/swarmsim"
 
 cargo build --quiet || exit 2
 
