@@ -121,6 +121,10 @@ pub enum Command {
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
         docker: PathBuf,
+        /// Use the swarm as it is (never cleaned): the scenarios come from
+        /// `swarmsim snapshot` of it, and keep their own image latencies.
+        #[arg(long)]
+        live: bool,
     },
     /// Follow a live service on a real engine (DOCKER_HOST) and write every
     /// task and update change to a trace, until interrupted or `--for`.
@@ -144,6 +148,23 @@ pub enum Command {
         /// Write the YAML here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Write a live swarm as a scenario (docs/snapshot.md): its nodes,
+    /// services, image latencies fitted from the tasks' history, and an
+    /// update line per service. Reads the engine at DOCKER_HOST (or
+    /// docker's default socket) with GET requests only.
+    Snapshot {
+        /// Write the scenario here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Leave node and service labels out.
+        #[arg(long)]
+        no_labels: bool,
+        /// First follow every task's state changes for this long (a Go
+        /// duration, e.g. 5m, while an update runs) and fit those images
+        /// from the full history.
+        #[arg(long)]
+        watch: Option<String>,
     },
     /// Parse and check scenarios without simulating.
     Validate {
@@ -317,6 +338,11 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 Err(e) => bad_input(format!("{e:#}")),
             }
         }
+        Command::Snapshot {
+            out,
+            no_labels,
+            watch,
+        } => cmd_snapshot(out, no_labels, watch.as_deref()),
         Command::Calibrate { traces, out } => {
             let mut texts = Vec::new();
             for p in &traces {
@@ -343,7 +369,8 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             scenarios,
             out,
             docker,
-        } => match crate::conform::run_suite(&scenarios, &out, &docker) {
+            live,
+        } => match crate::conform::run_suite(&scenarios, &out, &docker, live) {
             Ok(true) => ExitStatus::Success,
             Ok(false) => ExitStatus::Failure,
             Err(e) => bad_input(format!("{e:#}")),
@@ -419,6 +446,39 @@ fn warn_ignored(s: &scenario::Scenario) {
         && SEEN.lock().is_ok_and(|mut seen| seen.insert(line.clone()))
     {
         eprintln!("warning: {line}");
+    }
+}
+
+fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> ExitStatus {
+    use crate::conform::{record, snapshot};
+    let watch = match watch.map(parse_duration_nonneg).transpose() {
+        Ok(d) => d.map(|ns| ns as f64 / 1e9),
+        Err(e) => return bad_input(format!("--watch: {e}")),
+    };
+    let res = snapshot::engine_from_env().and_then(|engine| {
+        let watched = match watch {
+            Some(secs) => {
+                eprintln!("snapshot: following every task for {secs}s");
+                Some(record::watch(&engine, secs)?)
+            }
+            None => None,
+        };
+        let mut state = snapshot::EngineState::read(&engine)?;
+        state.watched = watched;
+        snapshot::scenario_yaml(&state, &snapshot::Options { no_labels })
+    });
+    match res {
+        Ok(y) => match out {
+            Some(o) => match std::fs::write(&o, y) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => bad_input(format!("{}: {e}", o.display())),
+            },
+            None => {
+                print!("{y}");
+                ExitStatus::Success
+            }
+        },
+        Err(e) => bad_input(format!("{e:#}")),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod engine;
 pub mod measure;
 pub mod record;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -38,8 +39,12 @@ pub struct Outcome {
     pub note: String,
 }
 
-/// Runs the suite; returns whether every check matched.
-pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
+/// Runs the suite; returns whether every check matched. `live`
+/// (`conform --live`): the swarm is used as it is, never cleaned nor
+/// reset — the scenario's `services:` already run there (a scenario from
+/// `swarmsim snapshot`, docs/snapshot.md) — and the simulation keeps the
+/// scenario's own image latencies, so what is checked is its prediction.
+pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path, live: bool) -> Result<bool> {
     let engine = Engine::from_env(docker.to_path_buf())?;
     let version = engine.version();
     eprintln!("conform: {version}");
@@ -50,7 +55,7 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         eprintln!("conform: {stem} ...");
-        let o = match one(&engine, p, &out.join(&stem)) {
+        let o = match one(&engine, p, &out.join(&stem), live) {
             Ok(o) => o,
             Err(e) => Outcome {
                 name: stem.clone(),
@@ -71,7 +76,9 @@ pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
         );
         outcomes.push(o);
     }
-    let _ = engine.clean();
+    if !live {
+        let _ = engine.clean();
+    }
     std::fs::create_dir_all(out)?;
     let nodes = engine.nodes().map(|n| n.len()).unwrap_or(1);
     let table = summary_table(&outcomes, &version, nodes);
@@ -130,7 +137,33 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
     t
 }
 
-fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
+/// Whether a task had ended before the replay began (`conform --live`).
+fn ended_before(t: &record::TaskObs) -> bool {
+    t.last.ts < 0.0 && t.last.desired != "running"
+}
+
+/// The real transcript without the `service ps` rows of tasks that had
+/// ended before the replay (`conform --live`: the simulation starts
+/// without them).
+fn without_earlier_tasks(rec: &record::Recording) -> String {
+    let ids: std::collections::BTreeSet<&str> = rec
+        .tasks
+        .values()
+        .filter(|t| ended_before(t))
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut out = String::new();
+    for line in rec.transcript.split_inclusive('\n') {
+        let first = line.split_whitespace().next().unwrap_or("");
+        let theirs = first.len() >= 12 && ids.iter().any(|id| id.starts_with(first));
+        if !theirs {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn one(engine: &Engine, path: &Path, dir: &Path, live: bool) -> Result<Outcome> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The engine's nodes must be the scenario's, by hostname.
     let hosts: Vec<String> = engine.nodes()?.into_iter().map(|n| n.0).collect();
@@ -148,25 +181,34 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
             );
         }
     }
-    engine
-        .reset_nodes()
-        .context("resetting the nodes before the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm before the scenario")?;
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes before the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm before the scenario")?;
+    }
     let rec = record::record(engine, &scen);
     // Whatever happened, start stopped nodes again for the next scenario.
     let downed = rec.as_ref().map(|r| r.downed.clone()).unwrap_or_default();
     for name in &downed {
         record::node_event(engine, name, crate::scenario::NodeChange::Up)?;
     }
-    let rec = rec?;
-    engine
-        .reset_nodes()
-        .context("resetting the nodes after the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm after the scenario")?;
+    let mut rec = rec?;
+    if live {
+        // What the swarm did before the replay (update states, tasks that
+        // had ended) is not part of it; the simulation starts without it.
+        rec.updates.retain(|u| u.t >= 0.0);
+    }
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes after the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm after the scenario")?;
+    }
     let node = scen
         .nodes
         .first()
@@ -176,7 +218,9 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     // Simulate with the latencies measured on the real engine.
     let (profiles, latency_table) = measure::measure(&rec, &scen.images);
     let mut sim_scen = scen.clone();
-    sim_scen.images = profiles;
+    if !live {
+        sim_scen.images = profiles;
+    }
     let until = (rec.end * 1e9).round() as u64;
     let result = run(
         Rc::new(sim_scen),
@@ -188,7 +232,13 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         },
     );
 
-    let mut checks = compare_transcripts(&rec.transcript, &result.transcript, &rec.hostname, &node);
+    let real_transcript = if live {
+        without_earlier_tasks(&rec)
+    } else {
+        rec.transcript.clone()
+    };
+    let mut checks =
+        compare_transcripts(&real_transcript, &result.transcript, &rec.hostname, &node);
 
     let real_updates: Vec<(String, String)> = rec
         .updates
@@ -217,6 +267,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         .map(|id| &rec.tasks[id])
         .enumerate()
         .filter(|(_, t)| rec.final_ids.contains(&t.id))
+        .filter(|(_, t)| !(live && ended_before(t)))
     {
         let row = format!(
             "{} {}/{} {}",
@@ -296,7 +347,12 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     }
     let _ = writeln!(
         report,
-        "## Latencies measured on the real engine (used by the simulation)\n\n{latency_table}"
+        "## Latencies measured on the real engine ({})\n\n{latency_table}",
+        if live {
+            "for comparison; the simulation used the scenario's own"
+        } else {
+            "used by the simulation"
+        }
     );
     let _ = writeln!(report, "## Checks\n");
     for c in &checks {
