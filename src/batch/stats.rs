@@ -78,6 +78,21 @@ pub fn percentile_ci_ranks(n: u64, p: u32) -> (Option<u64>, Option<u64>) {
     if n == 0 {
         return (None, None);
     }
+    // A report asks for the same (n, p) for every column of every
+    // service, and the cdf costs O(n) log-gammas: remember the answers.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::BTreeMap<(u64, u32), (Option<u64>, Option<u64>)>> =
+            const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    }
+    if let Some(hit) = KNOWN.with(|k| k.borrow().get(&(n, p)).copied()) {
+        return hit;
+    }
+    let ranks = percentile_ci_ranks_uncached(n, p);
+    KNOWN.with(|k| k.borrow_mut().insert((n, p), ranks));
+    ranks
+}
+
+fn percentile_ci_ranks_uncached(n: u64, p: u32) -> (Option<u64>, Option<u64>) {
     let q = f64::from(p.clamp(1, 99)) / 100.0;
     let cdf = binomial_cdf(n, q);
     // cdf[k] = P(B ≤ k); rank l needs cdf[l-1] ≤ 0.025.

@@ -23,7 +23,9 @@
 //! 8. after the last slot, waits for the workers, then monitors for
 //!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
@@ -112,6 +114,9 @@ pub struct Updater {
     /// The spec this run works towards (`Supervisor.Update` ignores a
     /// request for the same spec).
     pub spec: ServiceSpec,
+    /// The service's spec version when the run was created: the same
+    /// version is the same spec, without comparing them.
+    pub spec_version: u64,
     /// The service's update status when the run was created.
     pub status_at_start: Option<UpdateState>,
     pub config: UpdateConfig,
@@ -120,9 +125,9 @@ pub struct Updater {
     pub dirty_slots: usize,
     pub workers: Vec<Worker>,
     /// Task → worker waiting on it.
-    pub waiting: HashMap<TaskId, usize>,
+    pub waiting: FxHashMap<TaskId, usize>,
     /// Tasks this run created → when it saw them reach RUNNING (or fail).
-    pub updated: HashMap<TaskId, Option<SimTime>>,
+    pub updated: FxHashMap<TaskId, Option<SimTime>>,
     pub counted: BTreeSet<TaskId>,
     pub failures: u64,
     /// Failure events seen while draining, evaluated when monitoring starts.
@@ -137,9 +142,9 @@ impl Cluster {
     /// one already works towards the same spec; a run for another spec is
     /// cancelled first.
     pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
-        let spec = &self.state.services[service].spec;
+        let svc = &self.state.services[service];
         if let Some(u) = self.updates.updaters.get(&service) {
-            if &u.spec == spec {
+            if u.spec_version == svc.spec_version || u.spec == svc.spec {
                 return;
             }
             self.updater_cancel(service);
@@ -213,14 +218,15 @@ impl Cluster {
             run,
             service,
             spec: svc.spec.clone(),
+            spec_version: svc.spec_version,
             status_at_start: status,
             config,
             monitor: config.monitor_period(),
             dirty_slots: dirty.len(),
             queue: dirty,
             workers: vec![Worker::Idle; parallelism],
-            waiting: HashMap::new(),
-            updated: HashMap::new(),
+            waiting: FxHashMap::default(),
+            updated: FxHashMap::default(),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
