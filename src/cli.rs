@@ -316,7 +316,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         Command::Calibrate { traces, out } => {
             let mut texts = Vec::new();
             for p in &traces {
-                match std::fs::read_to_string(p) {
+                match crate::fsio::read_text(p) {
                     Ok(t) => texts.push((p.display().to_string(), t)),
                     Err(e) => return bad_input(format!("{}: {e}", p.display())),
                 }
@@ -395,7 +395,7 @@ enum Source {
 /// Loads a scenario, or a bare stack file, and prints the stack file's
 /// ignored keys once on stderr.
 fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::Scenario, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::fsio::read_text(path).unwrap_or_default();
     let s = if scenario::looks_like_compose(&text) {
         scenario::from_compose(path, overrides)
     } else {
@@ -487,16 +487,18 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         ..Default::default()
     };
     let result = run(scenario.clone(), &opts);
-    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
-        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
-        let text = if html { tl.html() } else { tl.svg() };
-        if let Err(e) = std::fs::write(p, text) {
-            return bad_input(format!("{}: {e}", p.display()));
-        }
-    }
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    // After the results, so that a timeline inside `--out` finds its
+    // folder on a first run.
+    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
+        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+        let text = if html { tl.html() } else { tl.svg() };
+        if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
+            return bad_input(format!("{}: {e}", p.display()));
+        }
     }
     if let Some(speed) = play {
         use std::io::IsTerminal;
@@ -681,11 +683,13 @@ pub fn default_out_dir(path: &Path) -> PathBuf {
     PathBuf::from("results").join(stem)
 }
 
+/// Writes the result files; a symbolic link planted under one of their
+/// names is replaced, not followed ([`crate::fsio::write_in`]).
 fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("transcript.txt"), &result.transcript)?;
-    std::fs::write(dir.join("events.csv"), result.events_csv())?;
-    std::fs::write(dir.join("summary.json"), result.summary_json())?;
+    use crate::fsio::write_in;
+    write_in(dir, "transcript.txt", result.transcript.as_bytes())?;
+    write_in(dir, "events.csv", result.events_csv().as_bytes())?;
+    write_in(dir, "summary.json", result.summary_json().as_bytes())?;
     Ok(())
 }
 

@@ -5,6 +5,8 @@ pub mod batch;
 pub mod cli;
 pub mod conform;
 pub mod dist;
+pub mod fsio;
+pub mod limits;
 pub mod plot;
 pub mod regress;
 pub mod report;

@@ -126,9 +126,25 @@ fn write_batch(
     rows: &[RunRecord],
     band: &Band,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for (name, text) in batch_files(meta, columns, rows, band) {
-        std::fs::write(dir.join(name), text)?;
+    let files = batch_files(meta, columns, rows, band);
+    for (name, text) in &files {
+        crate::fsio::write_in(dir, name, text.as_bytes())?;
+    }
+    remove_stale_plots(dir, &files)
+}
+
+/// Removes the per-service plots of an earlier batch in `dir` (a service
+/// since renamed or removed) that this batch did not write.
+fn remove_stale_plots(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let plot = (name.starts_with("update-histogram-") || name.starts_with("running-band-"))
+            && name.ends_with(".svg");
+        if plot && !files.iter().any(|(f, _)| *f == name) {
+            // A link is removed itself, its target left alone.
+            std::fs::remove_file(entry.path())?;
+        }
     }
     Ok(())
 }
@@ -214,7 +230,7 @@ struct Shard {
 
 fn read_shard(dir: &Path) -> Result<Shard, String> {
     let read = |f: &str| {
-        std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
+        crate::fsio::read_text(&dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
     };
     let json: serde_json::Value = serde_json::from_str(&read("batch.json")?)
         .map_err(|e| format!("{}: {e}", dir.join("batch.json").display()))?;
@@ -471,18 +487,19 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         .out
         .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(&out)?;
-        std::fs::write(
-            out.join("sweep.csv"),
-            sweep_csv(&key_names, &cells, &metrics, &require),
+        crate::fsio::write_in(
+            &out,
+            "sweep.csv",
+            sweep_csv(&key_names, &cells, &metrics, &require).as_bytes(),
         )?;
         let title = format!(
             "{service}: first update duration per policy, {} runs each",
             a.runs
         );
-        std::fs::write(
-            out.join("sweep-update-cdf.svg"),
-            crate::plot::cdf_svg(&title, "update duration (s)", &durations),
+        crate::fsio::write_in(
+            &out,
+            "sweep-update-cdf.svg",
+            crate::plot::cdf_svg(&title, "update duration (s)", &durations).as_bytes(),
         )
     };
     if let Err(e) = write() {

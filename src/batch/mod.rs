@@ -37,10 +37,7 @@ pub struct ScenarioSource {
 
 impl ScenarioSource {
     pub fn load(path: &Path) -> Result<ScenarioSource, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            file: path.to_path_buf(),
-            message: format!("cannot read the scenario: {e}"),
-        })?;
+        let text = crate::scenario::read_input(path, "the scenario")?;
         Ok(ScenarioSource {
             file: path.to_path_buf(),
             text,

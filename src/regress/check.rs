@@ -62,10 +62,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Whether the file is YAML with a top-level `expect` key (files that do
 /// not parse are included, so that their error is reported).
 fn has_expect(p: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(p) else {
+    let Ok(text) = crate::fsio::read_text(p) else {
         return true;
     };
-    match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+    match crate::scenario::parse_yaml(&text) {
         Ok(serde_yaml::Value::Mapping(m)) => m.contains_key("expect"),
         Ok(_) => false,
         Err(_) => true,

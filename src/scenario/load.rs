@@ -36,10 +36,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 
 pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let mut value: Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return Err(yaml_error(file, &e)),
-    };
+    let mut value = parse_yaml(text, file)?;
     let mut pending: Vec<(Override, bool)> = overrides.iter().map(|o| (o.clone(), false)).collect();
     apply_overrides(&mut value, &mut pending);
     let root: PathBuf = Vec::new();
@@ -81,6 +78,25 @@ pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario
     }
     unapplied(file, &pending)?;
     Ok(scenario)
+}
+
+/// Parses YAML text, refusing first what would make the parser slow:
+/// flow collections nested deeper than
+/// [`crate::limits::MAX_FLOW_NESTING`] (docs/limits.md).
+pub(crate) fn parse_yaml(text: &str, file: &Path) -> Result<Value, ScenarioError> {
+    if let Some(at) = crate::limits::flow_nesting_over(text, crate::limits::MAX_FLOW_NESTING) {
+        let (line, column) = crate::fsio::line_column(text.as_bytes(), at);
+        return Err(ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!(
+                "invalid YAML: `[`/`{{` nested more than {} levels deep (docs/limits.md)",
+                crate::limits::MAX_FLOW_NESTING
+            ),
+        });
+    }
+    serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))
 }
 
 /// A YAML syntax error, with serde_yaml's ` at line L column C` moved to
@@ -192,6 +208,8 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             .fail("`cluster.nodes` is empty: a swarm needs at least one node");
     }
     let mut out: Vec<NodeDef> = Vec::new();
+    // Names seen so far: the duplicate check stays linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, item) in items.iter().enumerate() {
         let ipath = index_path(&nodes_path, i);
         let node = Node::new(item, &ipath);
@@ -216,6 +234,16 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             }
             None => 1,
         };
+        if count > crate::limits::MAX_NODES - out.len() as u64 {
+            let msg = format!(
+                "more than {} nodes, the most swarmsim simulates (see docs/limits.md)",
+                crate::limits::MAX_NODES
+            );
+            return match m.get("count") {
+                Some(v) => Node::new(v, &m.child_path("count")).fail(msg),
+                None => node.fail(msg),
+            };
+        }
         let role = match m.get("role") {
             Some(v) => {
                 let p = m.child_path("role");
@@ -254,7 +282,7 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
         }
         for k in 1..=count {
             let name = template.replace("{n}", &k.to_string());
-            if out.iter().any(|o| o.name == name) {
+            if !seen.insert(name.clone()) {
                 return name_node.fail(format!("duplicate node name `{name}`"));
             }
             out.push(NodeDef {
@@ -576,7 +604,7 @@ fn empirical(m: &Map, dir: &Path) -> R<Dist> {
             let fnode = Node::new(v, &path);
             let rel = fnode.str()?;
             let full = dir.join(rel);
-            let text = std::fs::read_to_string(&full)
+            let text = crate::fsio::read_text(&full)
                 .map_err(|e| fnode.error(format!("cannot read `{}`: {e}", full.display())))?;
             let samples = parse_seconds_csv(&text)
                 .map_err(|e| fnode.error(format!("{}: {e}", full.display())))?;
@@ -617,16 +645,19 @@ pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
         }
         if cell.contains(',') {
             return Err(format!(
-                "line {}: expected one column of seconds, found `{cell}`",
-                i + 1
+                "line {}: expected one column of seconds, found {} columns",
+                i + 1,
+                cell.split(',').count()
             ));
         }
         match parse_seconds(cell) {
             Some(ns) => out.push(ns),
             None if out.is_empty() && i == 0 => {}
             None => {
+                // The line is not echoed: the file may be anything the
+                // scenario names (docs/limits.md).
                 return Err(format!(
-                    "line {}: `{cell}` is not a non-negative number of seconds",
+                    "line {}: not a non-negative number of seconds",
                     i + 1
                 ));
             }

@@ -305,9 +305,9 @@ pub fn apply(
             Key::Image { image, field } => vec!["images".into(), image.clone(), (*field).into()],
         };
         if yaml.is_none() {
-            yaml = Some(serde_yaml::from_str(&base.text).map_err(|e| ctx(e.to_string()))?);
+            yaml = Some(crate::scenario::parse_yaml(&base.text).map_err(|e| ctx(e.to_string()))?);
         }
-        let v: Value = serde_yaml::from_str(value).map_err(|e| ctx(e.to_string()))?;
+        let v: Value = crate::scenario::parse_yaml(value).map_err(|e| ctx(e.to_string()))?;
         let Some(Value::Mapping(root)) = yaml.as_mut() else {
             return Err(ctx("the scenario is not a YAML mapping".into()));
         };
