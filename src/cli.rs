@@ -88,6 +88,10 @@ pub enum Command {
         /// `docker service ps` at any instant).
         #[arg(long)]
         timeline: Option<PathBuf>,
+        /// Stop after this many events (the safety limit, default
+        /// 1000000; see docs/limits.md).
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
     },
     /// Interactive: type docker commands on a simulated cluster, advance the
     /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
@@ -265,6 +269,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             play,
             speed,
             timeline,
+            max_events,
         } => {
             let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
                 Ok(f) => f.unwrap_or_default(),
@@ -286,6 +291,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                     play: play.then_some(speed.unwrap_or(1.0)),
                     timeline,
                     fail_on: &fail_on,
+                    max_events,
                 },
             )
         }
@@ -427,6 +433,7 @@ struct RunFlags<'a> {
     play: Option<f64>,
     timeline: Option<PathBuf>,
     fail_on: &'a [outcome::Outcome],
+    max_events: Option<u64>,
 }
 
 fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
@@ -439,12 +446,14 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         play,
         timeline,
         fail_on,
+        max_events,
     } = f;
     if let Some(s) = play
-        && !(s.is_finite() && s > 0.0)
+        && !(s.is_finite() && s >= crate::limits::MIN_SPEED)
     {
         return bad_input(format!(
-            "invalid argument \"{s}\" for \"--speed\" flag: must be positive"
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
         ));
     }
     let timeline_kind = match &timeline {
@@ -484,6 +493,7 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         keep_log: true,
         explain,
         record_series: !scenario.expect.is_empty(),
+        max_events,
         ..Default::default()
     };
     let result = run(scenario.clone(), &opts);
@@ -523,10 +533,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error.
     let _ = stdout.write_all(text.as_bytes());
-    if result.hit_limit {
-        eprintln!(
-            "warning: the run stopped at the safety limit; set `until:` in the scenario or --until"
-        );
+    if let Some(stop) = result.stop {
+        eprintln!("{}", stop.warning());
     }
     let mut status = ExitStatus::Success;
     if !scenario.expect.is_empty() {
@@ -714,9 +722,12 @@ fn cmd_shell(
     speed: Option<f64>,
 ) -> ExitStatus {
     if let Some(s) = speed
-        && !(s.is_finite() && s >= 0.0)
+        && !(s.is_finite() && (s == 0.0 || s >= crate::limits::MIN_SPEED))
     {
-        return bad_input(format!("invalid argument \"{s}\" for \"--speed\" flag"));
+        return bad_input(format!(
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be 0 or at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
+        ));
     }
     let scenario = match path {
         Some(p) => match scenario::load(p) {

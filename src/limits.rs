@@ -19,6 +19,52 @@ pub const MAX_REPLICAS: u64 = 100_000;
 /// levels anyway).
 pub const MAX_FLOW_NESTING: usize = 256;
 
+/// Runs one `batch` or `sweep` invocation does (after `--shard`; a sweep
+/// counts runs × cells): each run keeps a row in memory until the files
+/// are written. Larger batches are split with `--shard I/N`.
+pub const MAX_RUNS: u64 = 1_000_000;
+
+/// The simulated clock never passes this instant (about 292 years, the
+/// largest Go duration), so that every time prints as a Go duration.
+pub const MAX_CLOCK: u64 = i64::MAX as u64;
+
+/// Checks the seeds `start..start + runs` of a batch or sweep.
+pub fn check_seeds(start: u64, runs: u64) -> Result<(), String> {
+    if runs == 0 {
+        return Err("--runs must be at least 1".to_string());
+    }
+    if start.checked_add(runs).is_none() {
+        return Err(format!(
+            "--seed-start {start} --runs {runs}: the seeds would pass {} (the largest seed is {})",
+            u64::MAX,
+            u64::MAX - 1
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the number of runs one invocation does.
+pub fn check_runs(runs: Option<u64>, what: &str) -> Result<(), String> {
+    match runs {
+        Some(n) if n <= MAX_RUNS => Ok(()),
+        _ => Err(format!(
+            "{what}: more than {MAX_RUNS} runs in one invocation; split the batch with --shard I/N (see docs/limits.md)"
+        )),
+    }
+}
+
+/// The slowest `--speed` of `run --play` and `shell`: a thousandth of real
+/// time (one simulated second every 16 minutes 40 seconds).
+pub const MIN_SPEED: f64 = 0.001;
+
+/// The real time to wait for `sim_ns` simulated nanoseconds at `speed`
+/// simulated seconds per real second; never panics (a speed below
+/// [`MIN_SPEED`] is refused by the command line before).
+pub fn real_wait(sim_ns: u64, speed: f64) -> std::time::Duration {
+    let s = sim_ns as f64 / 1e9 / speed.max(MIN_SPEED);
+    std::time::Duration::try_from_secs_f64(s).unwrap_or(std::time::Duration::ZERO)
+}
+
 /// A service name longer than this is refused (swarmkit
 /// `manager/controlapi/common.go` `validateAnnotations`: a DNS label).
 pub const MAX_SERVICE_NAME: usize = 63;

@@ -96,20 +96,26 @@ pub(crate) fn parse_yaml(text: &str, file: &Path) -> Result<Value, ScenarioError
             ),
         });
     }
-    serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))
+    serde_yaml::from_str(text).map_err(|e| yaml_error(file, text, &e))
 }
 
 /// A YAML syntax error, with serde_yaml's ` at line L column C` moved to
 /// the front.
-pub(super) fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
+pub(super) fn yaml_error(file: &Path, text: &str, e: &serde_yaml::Error) -> ScenarioError {
     let mut message = e.to_string();
-    let (line, column) = match e.location() {
-        Some(l) => {
-            let suffix = format!(" at line {} column {}", l.line(), l.column());
-            message = message.replacen(&suffix, "", 1);
-            (l.line(), l.column())
+    // serde_yaml gives some errors no location, or 1:1, although the
+    // spot is known: use it.
+    let loc = e.location().map(|l| (l.line(), l.column()));
+    if let Some((line, column)) = loc {
+        let suffix = format!(" at line {line} column {column}");
+        message = message.replacen(&suffix, "", 1);
+    }
+    let (line, column) = match unlocated_spot(text, &message, loc) {
+        Some((at, rest)) => {
+            message = rest;
+            crate::fsio::line_column(text.as_bytes(), at)
         }
-        None => (1, 1),
+        None => loc.unwrap_or((1, 1)),
     };
     ScenarioError::Invalid {
         file: file.to_path_buf(),
@@ -117,6 +123,88 @@ pub(super) fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
         column,
         message: format!("invalid YAML: {message}"),
     }
+}
+
+/// The byte offset of an error serde_yaml reports without a location (or
+/// at the start of the mapping), and the message to show: libyaml's
+/// reader errors end in ` at position N` (a byte offset, e.g. a control
+/// character); a duplicate key is found at its second occurrence in the
+/// mapping that serde_yaml points at (the top-level one when it points
+/// nowhere).
+fn unlocated_spot(
+    text: &str,
+    message: &str,
+    at: Option<(usize, usize)>,
+) -> Option<(usize, String)> {
+    if let Some((rest, n)) = message.rsplit_once(" at position ")
+        && let Ok(at) = n.trim().parse::<usize>()
+        && at <= text.len()
+    {
+        return Some((at, rest.to_string()));
+    }
+    let (_, key) = message.split_once("duplicate entry with key ")?;
+    let key = key.strip_prefix('"')?.strip_suffix('"')?;
+    let (line, column) = at.unwrap_or((1, 1));
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let start = line_start
+        + text[line_start..]
+            .chars()
+            .take(column - 1)
+            .map(char::len_utf8)
+            .sum::<usize>();
+    let is_key_at = |rest: &str| {
+        let unquoted = [("", ""), ("\"", "\""), ("'", "'")]
+            .iter()
+            .find_map(|(a, b)| rest.strip_prefix(a)?.strip_prefix(key)?.strip_prefix(b));
+        unquoted.is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with(':'))
+    };
+    let mut found = Vec::new();
+    if text[start..].starts_with('{') {
+        // A flow mapping: keys follow `{`, `,` or blanks.
+        let mut prev = ' ';
+        let mut depth = 0usize;
+        for (i, c) in text[start..].char_indices() {
+            match c {
+                '{' | '[' => depth += 1,
+                '}' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            if depth == 1
+                && matches!(prev, '{' | ',' | ' ' | '\n' | '\t')
+                && is_key_at(&text[start + i..])
+            {
+                found.push(start + i);
+            }
+            prev = c;
+        }
+    } else {
+        // A block mapping: keys at the column of its first key.
+        let indent = column - 1;
+        let mut offset = line_start;
+        for (k, l) in text[line_start..].split_inclusive('\n').enumerate() {
+            let body = l.trim_start_matches(' ');
+            let lead = l.len() - body.len();
+            let blank = body.trim().is_empty() || body.starts_with('#');
+            if k > 0 && !blank && lead < indent {
+                break;
+            }
+            let key_at = if k == 0 { start } else { offset + indent };
+            if (k == 0 || lead == indent) && key_at <= text.len() && is_key_at(&text[key_at..]) {
+                found.push(key_at);
+            }
+            offset += l.len();
+        }
+    }
+    found.get(1).map(|&o| (o, message.to_string()))
 }
 
 fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario> {
