@@ -30,6 +30,7 @@ use crate::swarm::store::{ClusterState, Explanation, LogKind, LogRecord};
 
 use super::agent::AgentTask;
 use super::restart::RestartSupervisor;
+use super::nodeset::NodeSet;
 use super::scheduler::SchedulerState;
 use super::updater::Updater;
 
@@ -167,11 +168,6 @@ pub struct Cluster {
     pub heartbeat_rngs: Vec<ChaCha8Rng>,
     /// Per node: when the node stopped (for heartbeat expiry).
     pub node_stopped_at: Vec<Option<SimTime>>,
-    /// Per node, per service: active task counts (scheduler's nodeinfo).
-    pub active_by_service: HashMap<(NodeId, ServiceId), u32>,
-    pub active_total: Vec<u32>,
-    pub reserved_cpu: Vec<i64>,
-    pub reserved_mem: Vec<i64>,
     pub task_history_limit: i64,
 
     changes: VecDeque<Change>,
@@ -229,7 +225,10 @@ impl Cluster {
             agent: Vec::new(),
             pulls: HashMap::new(),
             pull_waiters: HashMap::new(),
-            scheduler: SchedulerState::default(),
+            scheduler: SchedulerState {
+                nodes: NodeSet::new(n),
+                ..Default::default()
+            },
             restart: RestartSupervisor::default(),
             updaters: BTreeMap::new(),
             next_updater_run: 1,
@@ -240,10 +239,6 @@ impl Cluster {
             node_epochs: vec![0; n],
             heartbeat_rngs,
             node_stopped_at: vec![None; n],
-            active_by_service: HashMap::new(),
-            active_total: vec![0; n],
-            reserved_cpu: vec![0; n],
-            reserved_mem: vec![0; n],
             task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
             changes: VecDeque::new(),
             scheduler_pass_pending: false,
@@ -582,22 +577,18 @@ impl Cluster {
         );
         if before.active != after.active || before.node != after.node {
             if let (true, Some(n)) = (before.active, before.node) {
-                self.active_total[n] -= 1;
-                *self.active_by_service.entry((n, service)).or_default() -= 1;
+                self.scheduler.nodes.add_active(n, service, -1);
             }
             if let (true, Some(n)) = (after.active, after.node) {
-                self.active_total[n] += 1;
-                *self.active_by_service.entry((n, service)).or_default() += 1;
+                self.scheduler.nodes.add_active(n, service, 1);
             }
         }
         if before.reserved != after.reserved || before.node != after.node {
             if let (true, Some(n)) = (before.reserved, before.node) {
-                self.reserved_cpu[n] -= cpu;
-                self.reserved_mem[n] -= mem;
+                self.scheduler.nodes.add_reserved(n, -cpu, -mem);
             }
             if let (true, Some(n)) = (after.reserved, after.node) {
-                self.reserved_cpu[n] += cpu;
-                self.reserved_mem[n] += mem;
+                self.scheduler.nodes.add_reserved(n, cpu, mem);
             }
         }
         if before.running != after.running {

@@ -8,6 +8,7 @@ pub mod controlapi;
 pub mod dispatcher;
 pub mod docker_cli;
 pub mod model;
+pub mod nodeset;
 pub mod orchestrator;
 pub mod reaper;
 pub mod restart;
