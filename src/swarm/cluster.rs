@@ -29,8 +29,8 @@ use crate::swarm::model::*;
 use crate::swarm::store::{ClusterState, Explanation, LogKind, LogRecord};
 
 use super::agent::AgentTask;
-use super::restart::RestartSupervisor;
 use super::nodeset::NodeSet;
+use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
 use super::updater::Updater;
 

@@ -134,7 +134,13 @@ enum WalkSource {
 
 impl Cluster {
     /// The walk's `i`-th node, if the order has that many.
-    fn walk_get(&mut self, w: &mut Walk, i: usize, probe: TaskId, service: ServiceId) -> Option<NodeId> {
+    fn walk_get(
+        &mut self,
+        w: &mut Walk,
+        i: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> Option<NodeId> {
         while w.ordered.len() <= i && !w.exhausted {
             let next = match &mut w.source {
                 WalkSource::Sorted => None,
@@ -171,7 +177,13 @@ impl Cluster {
 
     /// The index `iter` stands for, wrapping round once the walk went past
     /// the last node (`iter % count` in swarmkit).
-    fn walk_index(&mut self, w: &mut Walk, iter: usize, probe: TaskId, service: ServiceId) -> usize {
+    fn walk_index(
+        &mut self,
+        w: &mut Walk,
+        iter: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> usize {
         if self.walk_get(w, iter, probe, service).is_some() {
             iter
         } else {
