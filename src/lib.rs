@@ -6,6 +6,7 @@ pub mod cli;
 pub mod conform;
 pub mod dist;
 pub mod fsio;
+pub mod fuzz;
 pub mod limits;
 pub mod plot;
 pub mod regress;
