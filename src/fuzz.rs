@@ -444,7 +444,7 @@ pub fn fuzz(
         }
         if let Some(k) = peak_kib()
             && k > budget.max_peak_kib
-            && !report.peak_kib.is_some_and(|p| p > budget.max_peak_kib)
+            && report.peak_kib.is_none_or(|p| p <= budget.max_peak_kib)
         {
             finding(format!("memory: peak {k} KiB"));
             report.peak_kib = Some(k);

@@ -717,3 +717,28 @@ fn an_invalid_byte_on_the_shell_stdin_does_not_end_the_session() {
     assert!(o.stdout.contains("line 2: invalid UTF-8"), "{}", o.stdout);
     assert!(o.stdout.trim_end().ends_with("5s"), "{}", o.stdout);
 }
+
+#[test]
+fn sweep_replicas_over_the_limit_are_refused() {
+    let dir = scratch("sweep-replicas");
+    let f = write(
+        &dir,
+        "w.yaml",
+        &scenario(
+            "until: 10s\ntimeline:\n  - at: 0s\n    docker: docker service create --name web x\n",
+        ),
+    );
+    let o = run_in(
+        &dir,
+        &[
+            "sweep",
+            &f,
+            "--runs",
+            "1",
+            "--set",
+            "web.replicas=1,1000000000",
+        ],
+    );
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("at most 100000 replicas"), "{}", o.stderr);
+}

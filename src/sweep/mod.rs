@@ -188,7 +188,16 @@ fn typed(field: ServiceField, v: &str) -> Result<PatchValue, String> {
         ServiceField::Update(f) | ServiceField::Rollback(f) => f,
     };
     match name {
-        "replicas" | "parallelism" => v
+        "replicas" => match v.parse() {
+            Ok(n) => match crate::limits::replicas_error(n) {
+                Some(e) => Err(e),
+                None => Ok(PatchValue::Count(n)),
+            },
+            Err(_) => Err(format!(
+                "`{name}` must be a non-negative integer, found `{v}`"
+            )),
+        },
+        "parallelism" => v
             .parse()
             .map(PatchValue::Count)
             .map_err(|_| format!("`{name}` must be a non-negative integer, found `{v}`")),
