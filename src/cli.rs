@@ -456,6 +456,9 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
             crate::limits::MIN_SPEED
         ));
     }
+    if max_events == Some(0) {
+        return bad_input("invalid argument \"0\" for \"--max-events\" flag: must be at least 1");
+    }
     let timeline_kind = match &timeline {
         None => None,
         Some(p) => match p.extension().and_then(|e| e.to_str()) {

@@ -75,13 +75,6 @@ pub fn parse_set(arg: &str) -> Result<SetArg, String> {
     if values.iter().any(|v| v.is_empty()) {
         return Err(format!("--set {arg}: empty value"));
     }
-    if let Some(v) = values
-        .iter()
-        .enumerate()
-        .find_map(|(i, v)| values[..i].contains(v).then_some(v))
-    {
-        return Err(format!("--set {arg}: the value {v} is given twice"));
-    }
     Ok(SetArg {
         key: key.trim().to_string(),
         values,
