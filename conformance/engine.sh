@@ -15,7 +15,9 @@
 # DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (the swarm executor does not pull),
 # no bridge and no iptables rules, and the swarm listens on 127.0.0.1 only.
 # The folder is $SWARMSIM_ENGINE_DIR (default /tmp/swarmsim-conform): short,
-# because a unix socket path must stay under 108 bytes.
+# because a unix socket path must stay under 108 bytes. $SWARMSIM_SWARM_PORT
+# (default 2377) is the swarm's listen port on 127.0.0.1: two private
+# engines on one machine each need their own.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -23,6 +25,7 @@ DIR="${SWARMSIM_ENGINE_DIR:-/tmp/swarmsim-conform}"
 SOCK="$DIR/docker.sock"
 PIDFILE="$DIR/dockerd.pid"
 LOG="$DIR/dockerd.log"
+SWARM_PORT="${SWARMSIM_SWARM_PORT:-2377}"
 # The Debian CLI matches the Debian engine; another docker (e.g. a newer static
 # client in /usr/local/bin) would print other formats.
 DOCKER="${SWARMSIM_DOCKER:-/usr/bin/docker}"
@@ -93,7 +96,7 @@ start() {
         sleep 0.2
     done
     if ! "$DOCKER" info --format '{{.Swarm.LocalNodeState}}' | grep -qx active; then
-        "$DOCKER" swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
+        "$DOCKER" swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$SWARM_PORT" >/dev/null
     fi
     build_images
     say "ready: export DOCKER_HOST=$DOCKER_HOST"

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use clap::{Parser, Subcommand};
 
 use crate::regress::{check, diff, eval, lint, outcome};
-use crate::runner::{RunOptions, run};
+use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
@@ -493,14 +493,31 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let opts = RunOptions {
         seed,
         until,
-        keep_log: true,
+        // events.csv streams to its file; the log is kept in memory only
+        // for the expectations, which read it.
+        keep_log: !scenario.expect.is_empty(),
         explain,
         record_series: !scenario.expect.is_empty(),
         max_events,
         ..Default::default()
     };
-    let result = run(scenario.clone(), &opts);
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
+    // events.csv streams to a temporary file in the results folder,
+    // renamed at the end (a planted link is replaced, never followed).
+    let (file, events_tmp) = match crate::fsio::create_in(&out_dir, "events.csv") {
+        Ok(f) => f,
+        Err(e) => return bad_input(format!("{}: {e}", out_dir.display())),
+    };
+    let events =
+        crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
+    let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    if let Some(e) = &result.sink_error {
+        let _ = std::fs::remove_file(&events_tmp);
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+    }
+    if let Err(e) = crate::fsio::publish(&events_tmp, &out_dir, "events.csv") {
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+    }
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
     }
@@ -694,12 +711,12 @@ pub fn default_out_dir(path: &Path) -> PathBuf {
     PathBuf::from("results").join(stem)
 }
 
-/// Writes the result files; a symbolic link planted under one of their
-/// names is replaced, not followed ([`crate::fsio::write_in`]).
+/// The rest of the results (events.csv was streamed during the run); a
+/// symbolic link planted under one of their names is replaced, not
+/// followed ([`crate::fsio::write_in`]).
 fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
     use crate::fsio::write_in;
     write_in(dir, "transcript.txt", result.transcript.as_bytes())?;
-    write_in(dir, "events.csv", result.events_csv().as_bytes())?;
     write_in(dir, "summary.json", result.summary_json().as_bytes())?;
     Ok(())
 }

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The largest input file read (scenario, stack file, empirical samples,
 /// batch shard files): 16 MiB. Bundled scenarios are a few KB.
@@ -128,10 +128,25 @@ pub fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
 /// link found under `name` is replaced by the file, and the file it
 /// pointed to is left alone.
 pub fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let (mut f, tmp) = create_in(dir, name)?;
+    let written = f.write_all(bytes).and_then(|()| f.flush());
+    drop(f);
+    match written {
+        Ok(()) => publish(&tmp, dir, name),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// A new temporary file in `dir` (created if missing) for `name`, to be
+/// written (e.g. streamed during a run) and then [`publish`]ed.
+pub fn create_in(dir: &Path, name: &str) -> io::Result<(File, PathBuf)> {
     fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let open = || OpenOptions::new().write(true).create_new(true).open(&tmp);
-    let mut f = match open() {
+    let f = match open() {
         Ok(f) => f,
         // A leftover (or planted) temporary name: remove it (a link is
         // removed, not followed) and try once more.
@@ -141,11 +156,15 @@ pub fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
         }
         Err(e) => return Err(e),
     };
-    let written = f.write_all(bytes).and_then(|()| f.flush());
-    drop(f);
-    let renamed = written.and_then(|()| fs::rename(&tmp, dir.join(name)));
+    Ok((f, tmp))
+}
+
+/// Renames the temporary file `tmp` of [`create_in`] to `name` in `dir`:
+/// whatever was under `name`, a symbolic link included, is replaced.
+pub fn publish(tmp: &Path, dir: &Path, name: &str) -> io::Result<()> {
+    let renamed = fs::rename(tmp, dir.join(name));
     if renamed.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
     }
     renamed
 }

@@ -9,6 +9,7 @@ use crate::scenario::{Action, NodeChange, Scenario};
 use crate::sim::time::{SimTime, format_go_duration, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
+use crate::swarm::store::ChangeSink;
 
 /// Default seed when neither the scenario nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 1;
@@ -73,6 +74,8 @@ pub struct RunResult {
     pub hit_limit: bool,
     /// Which limit, when `hit_limit`.
     pub stop: Option<Stop>,
+    /// The error the sink met, if any (e.g. a full disk for events.csv).
+    pub sink_error: Option<std::io::Error>,
 }
 
 impl RunResult {
@@ -90,9 +93,20 @@ impl RunResult {
 
 /// Runs a scenario to its end.
 pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
+    run_with_sink(scenario, opts, None)
+}
+
+/// Runs a scenario to its end, handing every log record to `sink` as it
+/// happens (e.g. streaming `events.csv`); the sink is finished at the end
+/// (see [`RunResult::sink_error`]).
+pub fn run_with_sink(
+    scenario: Rc<Scenario>,
+    opts: &RunOptions,
+    sink: Option<Box<dyn ChangeSink>>,
+) -> RunResult {
     let seed = opts.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let until = opts.until.or(scenario.until);
-    let mut cluster = Cluster::new(scenario.clone(), seed, opts.keep_log);
+    let mut cluster = Cluster::with_sink(scenario.clone(), seed, opts.keep_log, sink);
     cluster.record_series = opts.record_series;
     cluster.explain = opts.explain;
     let mut transcript = String::new();
@@ -127,6 +141,7 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     for service in 0..cluster.state.services.len() {
         cluster.stats_flush(service);
     }
+    let sink_error = cluster.sink.take().and_then(|mut s| s.finish().err());
     let summary = summary(&cluster, &scenario.name, end, hit_limit);
     let mut result = RunResult {
         cluster,
@@ -135,6 +150,7 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
         end,
         hit_limit,
         stop,
+        sink_error,
     };
     if !skip {
         let text = result.summary_text();

@@ -44,8 +44,8 @@ fn updates(r: &RunResult) -> Vec<(String, String, String)> {
         .map(|l| {
             (
                 swarmsim::sim::time::format_secs3(l.time),
-                l.state.clone(),
-                l.message.clone(),
+                l.state.to_string(),
+                l.message.to_string(),
             )
         })
         .collect()
@@ -839,7 +839,7 @@ fn unhealthy_container_that_exits_zero_completes() {
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.time >= 9_000_000_000)
-        .map(|l| (l.time, l.state.as_str(), l.message.as_str()))
+        .map(|l| (l.time, l.state, l.message.as_ref()))
         .collect();
     assert_eq!(rows[0], (9_000_000_000, "complete", "finished"));
     assert!(

@@ -204,7 +204,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         .collect();
     let sim_updates: Vec<(String, String)> = sim_log
         .iter()
-        .map(|r| (r.state.clone(), r.message.clone()))
+        .map(|r| (r.state.to_string(), r.message.to_string()))
         .collect();
     checks.push(compare_updates(&real_updates, &sim_updates));
 
@@ -267,7 +267,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     let sim_eps = compare::episodes(
         &sim_log
             .iter()
-            .map(|r| (secs_f64(r.time), r.state.clone()))
+            .map(|r| (secs_f64(r.time), r.state.to_string()))
             .collect::<Vec<_>>(),
     );
     let (dur_check, durations) = compare_episodes(&real_eps, &sim_eps);

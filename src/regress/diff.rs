@@ -58,8 +58,8 @@ pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
             .map(|s| st.services[s].spec.name.clone())
             .unwrap_or_default(),
         slot,
-        state: rec.state.clone(),
-        desired: rec.desired_state.clone(),
+        state: rec.state.to_string(),
+        desired: rec.desired_state.to_string(),
         message: mask_ids(&rec.message),
     }
 }

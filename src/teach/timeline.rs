@@ -142,7 +142,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
     for rec in &c.log {
         match rec.kind {
             LogKind::Task => {
-                if let (Some(t), Some(s)) = (rec.task, TaskState::from_api(&rec.state)) {
+                if let (Some(t), Some(s)) = (rec.task, TaskState::from_api(rec.state)) {
                     let v = changes.entry(t).or_default();
                     if v.last().is_none_or(|&(_, last)| last != s) {
                         v.push((rec.time, s));
