@@ -336,12 +336,10 @@ fn unknown_docker_flag() {
 fn unsupported_docker_flag() {
     expect_bad_input(
         "unsupported_flag",
-        &format!(
-            "{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service create --mount type=bind,src=/a,dst=/b nginx\n"
-        ),
+        &format!("{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service ps --format x web\n"),
         8,
         13,
-        "flag --mount is not supported by swarmsim",
+        "flag --format is not supported by swarmsim",
     );
 }
 

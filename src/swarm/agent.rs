@@ -355,18 +355,30 @@ impl Cluster {
 
     /// Stop latency of the task's image, capped by the stop grace period;
     /// the exit code is the image's on SIGTERM (`stop_exit_code`, 143 by
-    /// default) or 137 (killed at the end of the grace period).
+    /// default) or 137 (killed at the end of the grace period). moby
+    /// `daemon/stop.go` sends the stop signal, waits the grace period, then
+    /// SIGKILL.
     fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
         let t = &self.state.tasks[task];
         let grace = t
             .spec
             .stop_grace_period
             .unwrap_or(DEFAULT_STOP_GRACE_PERIOD);
+        // `--stop-signal` (docs/scenario-format.md): SIGKILL ends the
+        // container at once, SIGSTOP never ends it (killed when the grace
+        // period is over); another signal is taken the way the image takes
+        // SIGTERM, and a death by it exits 128 + its number.
+        let signal = crate::swarm::container::stop_signal_number(&t.spec.container.stop_signal)
+            .unwrap_or(15);
         let image = self.task_image(task);
         let rt = &mut self.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng);
-        if latency > grace {
+        if signal == 9 {
+            (0, 137)
+        } else if signal == 19 || latency > grace {
             (grace, 137)
+        } else if rt.profile.stop_exit_code == 143 {
+            (latency, 128 + signal)
         } else {
             (latency, rt.profile.stop_exit_code)
         }

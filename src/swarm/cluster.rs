@@ -154,6 +154,8 @@ pub struct Cluster {
     /// Whether to record explanations of every decision.
     pub explain: bool,
     pub explanations: Vec<Explanation>,
+    /// Docker flags already named in the transcript's "not modelled" note.
+    pub noted_flags: std::collections::BTreeSet<&'static str>,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
@@ -198,12 +200,18 @@ impl Cluster {
                 hostname: def.name.clone(),
                 role: def.role,
                 availability: def.availability,
-                status: NodeStatus::Ready,
-                agent_up: true,
+                // A machine that joins later is down and out of the swarm.
+                status: if def.joined {
+                    NodeStatus::Ready
+                } else {
+                    NodeStatus::Down
+                },
+                agent_up: def.joined,
                 labels: def.labels.clone(),
                 nano_cpus: def.nano_cpus,
                 memory_bytes: def.memory_bytes,
                 leader,
+                in_swarm: def.joined,
             });
             heartbeat_rngs.push(LazyStream::new(&streams, "heartbeat", &def.name));
         }
@@ -228,6 +236,7 @@ impl Cluster {
             record_series: false,
             explain: false,
             explanations: Vec::new(),
+            noted_flags: Default::default(),
             stats: Vec::new(),
             events_processed: 0,
             agent: Agent::default(),

@@ -37,9 +37,10 @@ pub fn default_scenario() -> Scenario {
 pub const HELP: &str = "\
 Commands:
   docker service create|update|rollback|scale|rm|ps|inspect|ls ...
-  docker node ls|update ...   docker's commands and output; create, update,
+  docker node ls|update|rm ... docker's commands and output; create, update,
                               rollback and scale wait for the service to
                               converge (as docker does) unless -d/--detach
+  docker swarm update --task-history-limit N
   sleep DUR | advance DUR     move the simulated clock (10s, 1m30s; a bare
                               number is seconds)
   time                        the simulated time
