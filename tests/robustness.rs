@@ -223,8 +223,9 @@ fn crash_loop_cost_grows_linearly() {
         assert!(r.summary.services["web"].task_failures > hours * 300);
         t.elapsed().as_secs_f64()
     };
-    let short = time(2).max(1e-3);
-    let long = time(8);
+    // The best of two runs each, so that a busy machine does not decide.
+    let short = time(2).min(time(2)).max(1e-3);
+    let long = time(8).min(time(8));
     assert!(
         long / short < 9.0,
         "2 h took {short:.3} s, 8 h took {long:.3} s: the cost grows faster than the simulated time"
