@@ -89,6 +89,10 @@ pub enum Command {
         /// `docker service ps` at any instant).
         #[arg(long)]
         timeline: Option<PathBuf>,
+        /// Stop after this many events (the safety limit, default
+        /// 1000000; see docs/limits.md).
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
     },
     /// Interactive: type docker commands on a simulated cluster, advance the
     /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
@@ -290,6 +294,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             play,
             speed,
             timeline,
+            max_events,
         } => {
             let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
                 Ok(f) => f.unwrap_or_default(),
@@ -311,6 +316,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                     play: play.then_some(speed.unwrap_or(1.0)),
                     timeline,
                     fail_on: &fail_on,
+                    max_events,
                 },
             )
         }
@@ -346,7 +352,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         Command::Calibrate { traces, out } => {
             let mut texts = Vec::new();
             for p in &traces {
-                match std::fs::read_to_string(p) {
+                match crate::fsio::read_text(p) {
                     Ok(t) => texts.push((p.display().to_string(), t)),
                     Err(e) => return bad_input(format!("{}: {e}", p.display())),
                 }
@@ -426,7 +432,7 @@ enum Source {
 /// Loads a scenario, or a bare stack file, and prints the stack file's
 /// ignored keys once on stderr.
 fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::Scenario, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::fsio::read_text(path).unwrap_or_default();
     let s = if scenario::looks_like_compose(&text) {
         scenario::from_compose(path, overrides)
     } else {
@@ -497,6 +503,7 @@ struct RunFlags<'a> {
     play: Option<f64>,
     timeline: Option<PathBuf>,
     fail_on: &'a [outcome::Outcome],
+    max_events: Option<u64>,
 }
 
 fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
@@ -509,13 +516,18 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         play,
         timeline,
         fail_on,
+        max_events,
     } = f;
     if let Some(s) = play
-        && !(s.is_finite() && s > 0.0)
+        && !(s.is_finite() && s >= crate::limits::MIN_SPEED)
     {
         return bad_input(format!(
-            "invalid argument \"{s}\" for \"--speed\" flag: must be positive"
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
         ));
+    }
+    if max_events == Some(0) {
+        return bad_input("invalid argument \"0\" for \"--max-events\" flag: must be at least 1");
     }
     let timeline_kind = match &timeline {
         None => None,
@@ -556,26 +568,37 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         keep_log: !scenario.expect.is_empty(),
         explain,
         record_series: !scenario.expect.is_empty(),
+        max_events,
         ..Default::default()
     };
     let out_dir = out.unwrap_or_else(|| default_out_dir(path));
-    let events = match open_events_csv(&out_dir) {
-        Ok(w) => w,
+    // events.csv streams to a temporary file in the results folder,
+    // renamed at the end (a planted link is replaced, never followed).
+    let (file, events_tmp) = match crate::fsio::create_in(&out_dir, "events.csv") {
+        Ok(f) => f,
         Err(e) => return bad_input(format!("{}: {e}", out_dir.display())),
     };
+    let events =
+        crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
     let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
     if let Some(e) = &result.sink_error {
+        let _ = std::fs::remove_file(&events_tmp);
         return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
     }
-    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
-        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
-        let text = if html { tl.html() } else { tl.svg() };
-        if let Err(e) = std::fs::write(p, text) {
-            return bad_input(format!("{}: {e}", p.display()));
-        }
+    if let Err(e) = crate::fsio::publish(&events_tmp, &out_dir, "events.csv") {
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
     }
     if let Err(e) = write_results(&out_dir, &result) {
         return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    // After the results, so that a timeline inside `--out` finds its
+    // folder on a first run.
+    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
+        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+        let text = if html { tl.html() } else { tl.svg() };
+        if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
+            return bad_input(format!("{}: {e}", p.display()));
+        }
     }
     if let Some(speed) = play {
         use std::io::IsTerminal;
@@ -600,10 +623,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error.
     let _ = stdout.write_all(text.as_bytes());
-    if result.hit_limit {
-        eprintln!(
-            "warning: the run stopped at the safety limit; set `until:` in the scenario or --until"
-        );
+    if let Some(stop) = result.stop {
+        eprintln!("{}", stop.warning());
     }
     let mut status = ExitStatus::Success;
     if !scenario.expect.is_empty() {
@@ -762,22 +783,13 @@ pub fn default_out_dir(path: &Path) -> PathBuf {
     PathBuf::from("out").join(stem)
 }
 
-/// Creates the results folder and opens its `events.csv`, which the run
-/// then writes row by row.
-fn open_events_csv(
-    dir: &Path,
-) -> std::io::Result<crate::report::results::EventsCsv<std::io::BufWriter<std::fs::File>>> {
-    std::fs::create_dir_all(dir)?;
-    let file = std::fs::File::create(dir.join("events.csv"))?;
-    Ok(crate::report::results::EventsCsv::new(
-        std::io::BufWriter::with_capacity(1 << 16, file),
-    ))
-}
-
-/// The rest of the results (events.csv was streamed during the run).
+/// The rest of the results (events.csv was streamed during the run); a
+/// symbolic link planted under one of their names is replaced, not
+/// followed ([`crate::fsio::write_in`]).
 fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
-    std::fs::write(dir.join("transcript.txt"), &result.transcript)?;
-    std::fs::write(dir.join("summary.json"), result.summary_json())?;
+    use crate::fsio::write_in;
+    write_in(dir, "transcript.txt", result.transcript.as_bytes())?;
+    write_in(dir, "summary.json", result.summary_json().as_bytes())?;
     Ok(())
 }
 
@@ -802,9 +814,12 @@ fn cmd_shell(
     speed: Option<f64>,
 ) -> ExitStatus {
     if let Some(s) = speed
-        && !(s.is_finite() && s >= 0.0)
+        && !(s.is_finite() && (s == 0.0 || s >= crate::limits::MIN_SPEED))
     {
-        return bad_input(format!("invalid argument \"{s}\" for \"--speed\" flag"));
+        return bad_input(format!(
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be 0 or at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
+        ));
     }
     let scenario = match path {
         Some(p) => match scenario::load(p) {

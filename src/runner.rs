@@ -13,10 +13,37 @@ use crate::swarm::store::ChangeSink;
 
 /// Default seed when neither the scenario nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 1;
-/// Safety limits for runs without `until` (a crash-looping service never
-/// runs out of events).
-pub const MAX_EVENTS: u64 = 5_000_000;
+/// Safety limits (docs/limits.md): a crash-looping service never runs
+/// out of events, and with zero latencies it makes them without moving
+/// the clock. Every run stops after `MAX_EVENTS` events (`--max-events`
+/// raises it); memory grows with the events processed, so the limit also
+/// bounds it. A run without `until` also stops at `MAX_SIM_TIME`.
+pub const MAX_EVENTS: u64 = 1_000_000;
 pub const MAX_SIM_TIME: SimTime = secs(7 * 24 * 3600);
+
+/// Which safety limit stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The event limit (this many events), at the time of the last event.
+    Events(u64),
+    /// [`MAX_SIM_TIME`], in a run without `until`.
+    SimTime,
+}
+
+impl Stop {
+    /// The warning printed when a run stops at this limit.
+    pub fn warning(self) -> String {
+        match self {
+            Stop::Events(n) => format!(
+                "warning: the run stopped at the safety limit of {n} events; partial results were written (end_time_s is the last event). Raise it with --max-events N, or end the run sooner with `until:` or --until (see docs/limits.md)"
+            ),
+            Stop::SimTime => format!(
+                "warning: the run stopped at the safety limit of {} simulated time; set `until:` in the scenario or --until (see docs/limits.md)",
+                format_go_duration(MAX_SIM_TIME as i64)
+            ),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -35,6 +62,8 @@ pub struct RunOptions {
     /// cluster state, so skipping it changes no result; `transcript` is
     /// then empty.
     pub skip_transcript: bool,
+    /// The event limit (default [`MAX_EVENTS`]).
+    pub max_events: Option<u64>,
 }
 
 pub struct RunResult {
@@ -43,6 +72,8 @@ pub struct RunResult {
     pub summary: Summary,
     pub end: SimTime,
     pub hit_limit: bool,
+    /// Which limit, when `hit_limit`.
+    pub stop: Option<Stop>,
     /// The error the sink met, if any (e.g. a full disk for events.csv).
     pub sink_error: Option<std::io::Error>,
 }
@@ -82,7 +113,8 @@ pub fn run_with_sink(
     let limit_time = until.unwrap_or(MAX_SIM_TIME);
     let skip = opts.skip_transcript;
     let mut explained = 0;
-    let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {
+    let max_events = opts.max_events.unwrap_or(MAX_EVENTS);
+    let finished = cluster.run(Some(limit_time), max_events, |c, i| {
         if skip {
             run_item_silent(c, &scenario, i);
         } else {
@@ -91,10 +123,19 @@ pub fn run_with_sink(
         }
     });
     flush_explanations(&cluster, &mut explained, &mut transcript);
-    let hit_limit = !finished || (until.is_none() && !cluster.queue.is_empty());
+    let stop = if !finished {
+        Some(Stop::Events(max_events))
+    } else if until.is_none() && !cluster.queue.is_empty() {
+        Some(Stop::SimTime)
+    } else {
+        None
+    };
+    let hit_limit = stop.is_some();
+    // Stopped by the event limit: the run ends at its last event, not at
+    // `until`.
     let end = match until {
-        Some(u) => u,
-        None => cluster.now,
+        Some(u) if finished => u,
+        _ => cluster.now,
     };
     cluster.now = end;
     for service in 0..cluster.state.services.len() {
@@ -108,6 +149,7 @@ pub fn run_with_sink(
         summary,
         end,
         hit_limit,
+        stop,
         sink_error,
     };
     if !skip {

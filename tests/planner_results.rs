@@ -143,6 +143,7 @@ fn planner_400_results_are_reproducible() {
         seed_start: 1,
         runs: 200,
         shard: None,
+        shard_of: None,
     };
     for (name, text) in batch_files(&meta, &columns, &rows, &band) {
         same(&format!("results/planner-400/{name}"), &text);

@@ -55,6 +55,30 @@ pub struct BatchMeta {
     pub runs: u64,
     /// `Some((index, count))` for one shard of a batch.
     pub shard: Option<(u64, u64)>,
+    /// For a shard: what `merge` checks that every shard shares.
+    pub shard_of: Option<ShardOf>,
+}
+
+/// The whole batch a shard belongs to, written in a shard's `batch.json`
+/// so that `merge` joins only shards of one batch of one scenario text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardOf {
+    /// `--seed-start` and `--runs` of the whole batch.
+    pub seed_start: u64,
+    pub runs: u64,
+    /// [`digest`] of the scenario file's bytes.
+    pub digest: String,
+}
+
+/// FNV-1a (64 bits) of `bytes`, as `fnv1a64:` and 16 hex digits: tells an
+/// edited scenario from the one a shard ran (not a security check).
+pub fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 const SERVICE_COLUMNS: [&str; 8] = [
@@ -399,6 +423,15 @@ pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> 
     if let Some((i, n)) = meta.shard {
         let _ = writeln!(o, "  \"shard\": {{\"index\": {i}, \"count\": {n}}},");
     }
+    if let Some(b) = &meta.shard_of {
+        let _ = writeln!(
+            o,
+            "  \"batch\": {{\"seed_start\": {}, \"runs\": {}, \"scenario_digest\": {}}},",
+            b.seed_start,
+            b.runs,
+            json_str(&b.digest)
+        );
+    }
     let _ = writeln!(o, "  \"seed_start\": {},", meta.seed_start);
     let _ = writeln!(o, "  \"runs\": {},", meta.runs);
     let limit = runs.iter().filter(|r| r.hit_limit).count();
@@ -707,6 +740,7 @@ mod tests {
             seed_start: 1,
             runs: 4,
             shard: None,
+            shard_of: None,
         };
         let json = batch_json(&meta, &names, &runs);
         let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
@@ -758,6 +792,7 @@ mod tests {
             seed_start: 1,
             runs: 9,
             shard: None,
+            shard_of: None,
         };
         let names = vec!["web".to_string(), "gone".to_string()];
         let v: serde_json::Value =

@@ -80,8 +80,9 @@ pub fn percentile_ci_ranks(n: u64, p: u32) -> (Option<u64>, Option<u64>) {
     }
     // A report asks for the same (n, p) for every column of every
     // service, and the cdf costs O(n) log-gammas: remember the answers.
+    type Ranks = (Option<u64>, Option<u64>);
     thread_local! {
-        static KNOWN: std::cell::RefCell<std::collections::BTreeMap<(u64, u32), (Option<u64>, Option<u64>)>> =
+        static KNOWN: std::cell::RefCell<std::collections::BTreeMap<(u64, u32), Ranks>> =
             const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
     }
     if let Some(hit) = KNOWN.with(|k| k.borrow().get(&(n, p)).copied()) {

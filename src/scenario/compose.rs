@@ -57,10 +57,7 @@ impl Compose {
 /// Reads a stack file; `overrides` for services found in it are applied
 /// and marked done.
 pub fn load(path: &Path, overrides: &mut [(Override, bool)]) -> Result<Compose, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-        file: path.to_path_buf(),
-        message: format!("cannot read the compose file: {e}"),
-    })?;
+    let text = super::read_input(path, "the compose file")?;
     parse(&text, path, overrides)
 }
 
@@ -69,8 +66,7 @@ pub fn parse(
     file: &Path,
     overrides: &mut [(Override, bool)],
 ) -> Result<Compose, ScenarioError> {
-    let mut value: Value =
-        serde_yaml::from_str(text).map_err(|e| super::load::yaml_error(file, &e))?;
+    let mut value: Value = super::load::parse_yaml(text, file)?;
     apply_overrides(&mut value, overrides);
     let root: YPath = Vec::new();
     convert(&value, &root, file).map_err(|f| {

@@ -193,11 +193,31 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Reads a scenario with `--set` overrides applied to its services (those
 /// under `services:`, or those of its `compose:` file).
 pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-        file: path.to_path_buf(),
-        message: format!("cannot read the scenario: {e}"),
-    })?;
+    let text = read_input(path, "the scenario")?;
     load::parse(&text, path, overrides)
+}
+
+/// Parses YAML text with the scenario loader's limits (docs/limits.md).
+pub fn parse_yaml(text: &str) -> Result<serde_yaml::Value, ScenarioError> {
+    load::parse_yaml(text, Path::new(""))
+}
+
+/// Reads an input file ([`crate::fsio::read_text`]): a regular file of
+/// bounded size, in UTF-8; an invalid byte is reported at its line and
+/// column.
+pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
+    crate::fsio::read_text(path).map_err(|e| match e {
+        crate::fsio::ReadError::Utf8 { line, column, .. } => ScenarioError::Invalid {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        },
+        _ => ScenarioError::Io {
+            file: path.to_path_buf(),
+            message: format!("cannot read {what}: {e}"),
+        },
+    })
 }
 
 /// Validates scenario text; `file` names it in messages and is the base
@@ -256,7 +276,7 @@ pub fn from_compose(path: &Path, overrides: &[Override]) -> Result<Scenario, Sce
 /// Whether a YAML file looks like a stack file rather than a scenario: a
 /// mapping with `services` and without `cluster`.
 pub fn looks_like_compose(text: &str) -> bool {
-    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+    match load::parse_yaml(text, Path::new("")) {
         Ok(serde_yaml::Value::Mapping(m)) => {
             m.contains_key("services") && !m.contains_key("cluster")
         }
@@ -293,8 +313,12 @@ pub fn parse_override(text: &str) -> Result<Override, String> {
     if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
         path.insert(0, "deploy".to_string());
     }
-    let value: serde_yaml::Value = serde_yaml::from_str(value)
-        .map_err(|e| format!("--set `{text}`: the value is not valid YAML: {e}"))?;
+    let value: serde_yaml::Value = parse_yaml(value).map_err(|e| {
+        format!(
+            "--set `{text}`: the value is not valid YAML: {}",
+            e.message()
+        )
+    })?;
     Ok(Override {
         text: text.to_string(),
         service: parts[0].to_string(),

@@ -428,7 +428,7 @@ fn empirical_file_relative_to_scenario() {
     assert_eq!(
         e.message(),
         format!(
-            "{}: line 2: `abc` is not a non-negative number of seconds",
+            "{}: line 2: not a non-negative number of seconds",
             dir.join("bad.csv").display()
         )
     );

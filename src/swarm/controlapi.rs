@@ -48,6 +48,20 @@ impl Cluster {
     pub fn execute(&mut self, cmd: &DockerCommand) -> Output {
         match cmd {
             DockerCommand::ServiceCreate { spec, .. } => {
+                // Without a name docker picks a random one (moby
+                // `daemon/cluster/convert` `ServiceSpecToGRPC`), which no
+                // later command could name: swarmsim asks for one.
+                if spec.name.is_empty() {
+                    return Output::err(
+                        "swarmsim: `docker service create` needs `--name` here (docker would pick a random name, see docs/limits.md)\n",
+                    );
+                }
+                // swarmkit `validateServiceSpec` → `validateAnnotations`.
+                if let Err(e) = crate::limits::check_service_name(&spec.name) {
+                    return Output::err(format!(
+                        "Error response from daemon: rpc error: code = InvalidArgument desc = {e}\n"
+                    ));
+                }
                 if self.state.service_names.contains_key(&spec.name) {
                     return Output::err(
                         "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object\n",

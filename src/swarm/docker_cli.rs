@@ -484,7 +484,11 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
         .collect();
     a.quiet = p.bool("quiet")?;
     if let Some(g) = p.last("replicas") {
-        a.replicas = Some(parse_u64(g)?);
+        let r = parse_u64(g)?;
+        if let Some(e) = crate::limits::replicas_error(r) {
+            return Err(g.invalid(e));
+        }
+        a.replicas = Some(r);
     }
     if let Some(g) = p.last("replicas-max-per-node") {
         a.replicas_max_per_node = Some(parse_u64(g)?);
@@ -859,6 +863,9 @@ fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
                         "{name}: invalid replicas value {n}: strconv.ParseUint: parsing \"{n}\": {why}"
                     )
                 })?;
+                if let Some(e) = crate::limits::replicas_error(replicas) {
+                    return Err(format!("{name}: {e}"));
+                }
                 scales.push((name.to_string(), replicas));
             }
             _ => return Err(format!("invalid scale specifier '{arg}'.")),

@@ -206,11 +206,13 @@ impl Cluster {
         } else {
             svc.spec.update_config.unwrap_or_default()
         };
-        // 6. Workers.
-        let parallelism = if config.parallelism == 0 {
-            dirty.len()
-        } else {
-            config.parallelism as usize
+        // 6. Workers: parallelism 0 means all slots (swarmkit updater.go
+        // `Run`); more workers than dirty slots would only idle, so the
+        // count is clamped to the slots (docs/limits.md) and a huge
+        // parallelism allocates nothing.
+        let parallelism = match usize::try_from(config.parallelism) {
+            Ok(0) | Err(_) => dirty.len(),
+            Ok(p) => p.min(dirty.len()),
         };
         let run = self.updates.next_run;
         self.updates.next_run += 1;

@@ -107,7 +107,9 @@ impl Requirement {
                 let bound: f64 = v
                     .trim()
                     .parse()
-                    .map_err(|_| format!("--require {s}: `{}` is not a number", v.trim()))?;
+                    .ok()
+                    .filter(|b: &f64| b.is_finite())
+                    .ok_or_else(|| format!("--require {s}: `{}` is not a number", v.trim()))?;
                 return Ok(Requirement {
                     text: s.replace(' ', ""),
                     metric,
