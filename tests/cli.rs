@@ -1,4 +1,5 @@
-//! End-to-end tests of the `swarmsim` binary (contract scenario-v1 §1, §3):
+//! End-to-end tests of the `swarmsim` binary (README.md, "Output" and
+//! "Exit statuses"; `docs/scenario-format.md#errors`):
 //! exit statuses, result files, flags, and error messages on stderr.
 
 use std::path::{Path, PathBuf};
