@@ -7,6 +7,7 @@
 //! 2 s from the new task's creation to RUNNING (the new image is pulled
 //! on each node once).
 
+use std::path::Path;
 use std::rc::Rc;
 
 use swarmsim::runner::{RunOptions, RunResult, run};
@@ -86,6 +87,94 @@ fn task_id(r: &RunResult, service: &str, slot: u64, image: &str) -> String {
         .find(|t| t.service == sid && t.slot == slot && t.spec.image == image)
         .map(|t| t.id.clone())
         .expect("task")
+}
+
+/// The anchors (GitHub's heading slugs) of a markdown file.
+fn doc_anchors(doc: &str) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc))
+        .expect("readable doc");
+    text.lines()
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| l.starts_with('#'))
+        })
+        .map(|h| {
+            h.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every anchor a comment points to in `src/` or `tests/` (a link to
+/// `docs/swarm-rules.md` or `docs/scenario-format.md` with an anchor, and
+/// the bare rule names of this file's comments) is a heading of that page.
+#[test]
+fn rule_anchors_cited_in_comments_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = ["docs/swarm-rules.md", "docs/scenario-format.md"];
+    let anchors: Vec<_> = docs.iter().map(|d| doc_anchors(d)).collect();
+    let slug = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect()
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("src"), root.join("tests")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let (mut cited, mut missing) = (0, Vec::new());
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable source");
+        let rules_file = file.ends_with("tests/rules.rs");
+        for (n, line) in text.lines().enumerate() {
+            let mut refs: Vec<(usize, String)> = Vec::new();
+            for (i, doc) in docs.iter().enumerate() {
+                for (at, _) in line.match_indices(&format!("{doc}#")) {
+                    refs.push((i, slug(&line[at + doc.len() + 1..])));
+                }
+            }
+            let comment = line.trim_start().trim_start_matches('/').trim_start();
+            if rules_file && comment.starts_with('#') && line.trim_start().starts_with("//") {
+                let names = comment.split(':').next().unwrap_or("");
+                for name in names.split(", ") {
+                    refs.push((0, slug(name.trim_start_matches('#'))));
+                }
+            }
+            for (i, anchor) in refs.into_iter().filter(|r| !r.1.is_empty()) {
+                cited += 1;
+                if !anchors[i].contains(&anchor) {
+                    missing.push(format!(
+                        "{}:{}: {}#{anchor}",
+                        file.display(),
+                        n + 1,
+                        docs[i]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        cited > 40,
+        "only {cited} anchors found: is the scan broken?"
+    );
+    assert!(
+        missing.is_empty(),
+        "no such heading:\n{}",
+        missing.join("\n")
+    );
 }
 
 /// #updater-delay, #updater-final-monitoring:
