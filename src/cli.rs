@@ -68,7 +68,8 @@ pub enum Command {
         /// End time, a Go duration (overrides the scenario's `until`).
         #[arg(long)]
         until: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print only the final summary.
@@ -114,8 +115,9 @@ pub enum Command {
     Conform {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// Results folder (default results/conformance/).
-        #[arg(long, default_value = "results/conformance")]
+        /// Results folder (default out/conformance/; the committed
+        /// results/conformance/ is written by conformance/run.sh's --out).
+        #[arg(long, default_value = "out/conformance")]
         out: PathBuf,
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
@@ -203,7 +205,8 @@ pub enum Command {
         /// shard folders with `swarmsim merge`.
         #[arg(long)]
         shard: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -245,7 +248,8 @@ pub enum Command {
         /// --require (p50_duration, p95_duration, p_paused, p_rolled_back).
         #[arg(long)]
         minimize: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -407,8 +411,14 @@ fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::S
     Ok(s)
 }
 
+/// Once per stack file and process: `diff` loads the same stack file for
+/// both of its runs.
 fn warn_ignored(s: &scenario::Scenario) {
-    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line()) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line())
+        && SEEN.lock().is_ok_and(|mut seen| seen.insert(line.clone()))
+    {
         eprintln!("warning: {line}");
     }
 }
@@ -682,13 +692,15 @@ fn cmd_lint(path: &Path, deny: &[String]) -> ExitStatus {
     }
 }
 
-/// `results/<scenario file stem>/`.
+/// `out/<scenario file stem>/`: a user's run never writes into the
+/// committed `results/` (regenerated with an explicit `--out`, see
+/// docs/results.md), so it cannot make the tests that check them fail.
 pub fn default_out_dir(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".to_string());
-    PathBuf::from("results").join(stem)
+    PathBuf::from("out").join(stem)
 }
 
 /// Creates the results folder and opens its `events.csv`, which the run

@@ -158,6 +158,11 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 let _ = writeln!(out, "{stamp} # node {name}: no such node");
                 return;
             };
+            let joining = matches!(change, NodeChange::Join);
+            if !joining && !c.state.nodes[node].in_swarm {
+                let _ = writeln!(out, "{stamp} # node {name} is not in the swarm");
+                return;
+            }
             match change {
                 NodeChange::Down => {
                     let _ = writeln!(out, "{stamp} # node {name} stops (machine down)");
@@ -166,6 +171,24 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 NodeChange::Up => {
                     let _ = writeln!(out, "{stamp} # node {name} starts again");
                     c.node_start(node);
+                }
+                NodeChange::Join => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} joins the swarm (docker swarm join)"
+                    );
+                    if let Err(e) = c.node_join(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
+                }
+                NodeChange::Leave => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} leaves the swarm (docker swarm leave)"
+                    );
+                    if let Err(e) = c.node_leave(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
                 }
                 NodeChange::Availability(a) => {
                     let _ = writeln!(
@@ -199,12 +222,19 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
     }
 }
 
-/// The running (or starting) task of `service.slot`.
+/// The running (or starting) task of `service.slot`, or of a global
+/// service's `service.node` (node name).
 fn find_running_task(c: &Cluster, name: &str) -> Option<usize> {
     let (service, slot) = name.rsplit_once('.')?;
     let sid = c.state.find_service(service)?;
-    let slot: u64 = slot.parse().ok()?;
-    c.state.slots.get(&(sid, slot))?.iter().copied().find(|&t| {
+    let tasks = match slot.parse::<u64>() {
+        Ok(slot) => c.state.slots.get(&(sid, slot))?,
+        Err(_) => {
+            let node = c.state.find_node(slot)?;
+            c.state.node_tasks.get(&(sid, node))?
+        }
+    };
+    tasks.iter().copied().find(|&t| {
         let task = &c.state.tasks[t];
         matches!(task.state, TaskState::Running | TaskState::Starting)
             && task.desired <= TaskState::Running

@@ -264,3 +264,27 @@ fn redis_tutorial() {
     assert_eq!(redis.update_state.as_deref(), Some("rollback_completed"));
     assert_eq!(redis.min_running_during_updates, Some(2));
 }
+
+#[test]
+fn global_agents() {
+    let r = run_bundled("global-agents.yaml");
+    let t = &r.transcript;
+    // node1, listed first, is the manager and leader.
+    assert!(
+        t.contains(" *   node1      Ready     Active         Leader "),
+        "{t}"
+    );
+    // The dead migrate tasks keep their slots: one task per node, ever.
+    let migrate = service(&r.summary, "migrate");
+    assert_eq!(migrate.running_replicas, 0);
+    let created = event_times(&r, "task", "new", None).len();
+    // agent: 3 + 2 (--force, node3 paused) + 1 (node4); migrate: 3 + 1.
+    assert_eq!(created, 10, "{t}");
+    let agent = service(&r.summary, "agent");
+    assert_eq!(
+        episodes(agent),
+        vec![("update", 31.0, Some(38.0), "completed")]
+    );
+    assert_eq!(agent.running_replicas, 4);
+    assert!(!t.contains("Pending"), "{t}");
+}

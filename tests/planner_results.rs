@@ -107,7 +107,7 @@ fn planner_sweep_results_are_reproducible() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
     for n in names {
         let actual = std::fs::read_to_string(dir.join(&n)).expect("file");
         same(&format!("results/planner-sweep/{n}"), &actual);

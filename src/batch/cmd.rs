@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::band::Band;
 use super::output::{BatchMeta, RunRecord, batch_json, batch_table, parse_runs_csv, runs_csv};
@@ -31,12 +31,29 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
         return None;
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {rate}  ETA {eta}")
     {
-        pb.set_style(style);
+        pb.set_style(
+            style.with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&fmt_rate(s.per_sec()));
+            }),
+        );
     }
     Some(pb)
+}
+
+/// Runs per second as a person reads it: `38 runs/s`, `2.5 runs/s`,
+/// `0.25 runs/s` (indicatif's own `{per_sec}` prints `37.5061/s`).
+pub fn fmt_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "- runs/s".to_string()
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.0} runs/s")
+    } else if per_sec >= 1.0 {
+        format!("{per_sec:.1} runs/s")
+    } else {
+        format!("{per_sec:.2} runs/s")
+    }
 }
 
 /// Parses `--shard I/N` (0 ≤ I < N).
@@ -77,6 +94,15 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
+/// How an update ended (`update_end`), its legend label and colour in the
+/// duration histogram.
+const OUTCOME_COLOURS: [(&str, &str, &str); 4] = [
+    ("completed", "completed", "#2ca02c"),
+    ("paused", "paused", "#ff7f0e"),
+    ("rollback_started", "rolled back", "#d62728"),
+    ("updating", "replaced by a later update", "#9467bd"),
+];
+
 /// The result files of a batch, (file name, contents): `runs.csv`,
 /// `batch.json`, `band.csv` and per service the update-duration histogram
 /// and the running band. A pure function, the same for `batch` and
@@ -93,14 +119,27 @@ pub fn batch_files(
         ("band.csv".to_string(), band.to_csv(columns)),
     ];
     for (i, name) in columns.iter().enumerate() {
-        let durations: Vec<u64> = rows
+        // One colour per way the update ended: a paused update measures
+        // the time to the pause, a completed one the time to finish.
+        let groups: Vec<(String, &str, Vec<u64>)> = OUTCOME_COLOURS
             .iter()
-            .filter_map(|r| r.services.get(i)?.as_ref()?.update_ms)
+            .map(|&(end, label, colour)| {
+                let v = rows
+                    .iter()
+                    .filter_map(|r| r.services.get(i)?.as_ref())
+                    .filter(|s| s.update_end == Some(end))
+                    .filter_map(|s| s.update_ms)
+                    .collect();
+                (label.to_string(), colour, v)
+            })
             .collect();
-        let title = format!("{name}: first update duration, {} runs", rows.len());
+        let title = format!(
+            "{name}: first update duration by outcome, {} runs",
+            rows.len()
+        );
         files.push((
             format!("update-histogram-{}.svg", safe(name)),
-            crate::plot::histogram_svg(&title, "update duration (s)", &durations),
+            crate::plot::histogram_svg(&title, "update duration (s)", &groups),
         ));
         let q = band
             .services
@@ -197,8 +236,8 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         .lock()
         .write_all(batch_table(&meta, &columns, &rows).as_bytes());
     eprintln!(
-        "{count} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
-        count as f64 / elapsed.max(1e-9),
+        "{count} runs in {elapsed:.1} s ({}, {jobs} jobs); results in {}",
+        fmt_rate(count as f64 / elapsed.max(1e-9)),
         out.display()
     );
     ExitStatus::Success
@@ -483,6 +522,10 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         std::fs::write(
             out.join("sweep-update-cdf.svg"),
             crate::plot::cdf_svg(&title, "update duration (s)", &durations),
+        )?;
+        std::fs::write(
+            out.join("sweep-tradeoff.svg"),
+            tradeoff_plot(&service, a.runs, &cells, &metrics),
         )
     };
     if let Err(e) = write() {
@@ -492,9 +535,62 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
     let total = a.runs * cells.len() as u64;
     eprintln!(
-        "{total} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
-        total as f64 / elapsed.max(1e-9),
+        "{total} runs in {elapsed:.1} s ({}, {jobs} jobs); results in {}",
+        fmt_rate(total as f64 / elapsed.max(1e-9)),
         out.display()
     );
     ExitStatus::Success
+}
+
+/// `sweep-tradeoff.svg`: each policy's p95 update duration against the p5
+/// of its min running replicas, the sweep's Pareto front filled. Cells
+/// with no ended update or no min running are left out (named in the
+/// title).
+pub fn tradeoff_plot(
+    service: &str,
+    runs: u64,
+    cells: &[Vec<(String, String)>],
+    metrics: &[crate::sweep::report::CellMetrics],
+) -> String {
+    let front = crate::sweep::report::pareto_front(metrics);
+    let mut points = Vec::new();
+    let mut left_out = 0;
+    for (i, m) in metrics.iter().enumerate() {
+        match (m.p95_duration, m.p5_min_running) {
+            (Some(x_ms), Some(y)) => points.push(crate::plot::TradeOff {
+                label: crate::sweep::report::policy_label(&cells[i]),
+                x_ms,
+                y,
+                front: front[i],
+            }),
+            _ => left_out += 1,
+        }
+    }
+    let mut title =
+        format!("{service}: p95 update duration vs replicas kept, {runs} runs per policy");
+    if left_out > 0 {
+        title.push_str(&format!(
+            " ({left_out} policies without an ended update left out)"
+        ));
+    }
+    crate::plot::tradeoff_svg(
+        &title,
+        "p95 of the first update's duration (s)",
+        "p5 of min running replicas",
+        &points,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_rate;
+
+    #[test]
+    fn rates_read_as_whole_runs_per_second() {
+        assert_eq!(fmt_rate(37.5061), "38 runs/s");
+        assert_eq!(fmt_rate(2.46), "2.5 runs/s");
+        assert_eq!(fmt_rate(0.254), "0.25 runs/s");
+        assert_eq!(fmt_rate(0.0), "- runs/s");
+        assert_eq!(fmt_rate(f64::NAN), "- runs/s");
+    }
 }

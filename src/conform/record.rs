@@ -389,6 +389,9 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
             }
             Ok((head, String::new()))
         }
+        NodeChange::Join | NodeChange::Leave => {
+            bail!("node {name}: joining or leaving the swarm is not replayed on a real swarm")
+        }
         NodeChange::Availability(a) => {
             let words: Vec<String> = ["node", "update", "--availability", a.as_str(), name]
                 .iter()

@@ -177,6 +177,7 @@ const NODE_KEYS: &[&str] = &[
     "availability",
     "labels",
     "resources",
+    "joined",
 ];
 
 fn cluster(n: Node) -> R<Vec<NodeDef>> {
@@ -243,6 +244,19 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             Some(v) => string_map(Node::new(v, &m.child_path("labels")))?,
             None => BTreeMap::new(),
         };
+        let joined = match m.get("joined") {
+            Some(v) => {
+                let p = m.child_path("joined");
+                let jn = Node::new(v, &p);
+                let j = jn.bool()?;
+                if !j && role == NodeRole::Manager {
+                    return jn
+                        .fail("a manager cannot join later: only workers can say `joined: false`");
+                }
+                j
+            }
+            None => true,
+        };
         let (nano_cpus, memory_bytes) = match m.get("resources") {
             Some(v) => node_resources(Node::new(v, &m.child_path("resources")))?,
             None => (DEFAULT_NODE_NANO_CPUS, DEFAULT_NODE_MEMORY),
@@ -264,12 +278,21 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
                 labels: labels.clone(),
                 nano_cpus,
                 memory_bytes,
+                joined,
             });
         }
     }
+    // A swarm always has the node it was initialised on: when no node
+    // says `role: manager`, the first listed node is the manager (and so
+    // the leader), as `docker swarm init` on it would make it
+    // (docs/scenario-format.md, `cluster`).
     if !out.iter().any(|n| n.role == NodeRole::Manager) {
-        return Node::new(list, &nodes_path)
-            .fail("no manager: a swarm needs at least one node with `role: manager`");
+        let Some(first) = out.iter_mut().find(|n| n.joined) else {
+            return Node::new(list, &nodes_path).fail(
+                "every node says `joined: false`: a swarm needs a node at time 0 (its first manager)",
+            );
+        };
+        first.role = NodeRole::Manager;
     }
     Ok(out)
 }

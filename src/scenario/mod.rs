@@ -47,6 +47,9 @@ pub struct NodeDef {
     pub labels: BTreeMap<String, String>,
     pub nano_cpus: i64,
     pub memory_bytes: i64,
+    /// `joined: false`: not in the swarm until a timeline `node: {name,
+    /// state: join}`.
+    pub joined: bool,
 }
 
 /// How an image behaves on the simulated engine.
@@ -140,6 +143,11 @@ pub enum NodeChange {
     /// The machine comes back.
     Up,
     Availability(Availability),
+    /// `docker swarm join` on a node listed with `joined: false`.
+    Join,
+    /// `docker swarm leave` on a worker: its containers stop; the managers
+    /// mark it down when its heartbeats are overdue.
+    Leave,
 }
 
 pub mod compose;
@@ -216,6 +224,7 @@ pub fn default_nodes() -> Vec<NodeDef> {
             labels: BTreeMap::new(),
             nano_cpus: DEFAULT_NODE_NANO_CPUS,
             memory_bytes: DEFAULT_NODE_MEMORY,
+            joined: true,
         })
         .collect()
 }

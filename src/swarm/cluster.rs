@@ -17,24 +17,26 @@
 //! change run in the order the changes were made.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 
 use crate::scenario::{ImageProfile, Scenario};
-use crate::sim::queue::{EventKey, EventQueue};
+use crate::sim::queue::EventQueue;
 use crate::sim::rng::{LazyStream, RngStreams, random_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::*;
 use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
 
-use super::agent::AgentTask;
+use super::agent::{Agent, AgentTask};
+use super::dispatcher::Dispatcher;
 use super::nodeset::NodeSet;
+use super::reaper::TaskReaper;
 use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
-use super::updater::Updater;
+use super::updater::UpdateSupervisor;
 
 /// Why something happened: the component and rule, for `--explain` and
 /// `diff`. Static strings keep the hot path allocation-free.
@@ -152,27 +154,19 @@ pub struct Cluster {
     /// Whether to record explanations of every decision.
     pub explain: bool,
     pub explanations: Vec<Explanation>,
+    /// Docker flags already named in the transcript's "not modelled" note.
+    pub noted_flags: std::collections::BTreeSet<&'static str>,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
-    // Component state.
-    pub agent: Vec<AgentTask>,
-    /// (node, image) → pull finished at (Some) or in progress (None).
-    pub pulls: HashMap<(NodeId, usize), Option<SimTime>>,
-    pub pull_waiters: HashMap<(NodeId, usize), Vec<TaskId>>,
+    // Each component's own state (the components are wired here, like
+    // swarmkit's manager/manager.go).
+    pub agent: Agent,
     pub scheduler: SchedulerState,
     pub restart: RestartSupervisor,
-    pub updaters: BTreeMap<ServiceId, Updater>,
-    pub next_updater_run: u64,
-    pub reaper_dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
-    pub reaper_remove: BTreeSet<TaskId>,
-    pub reaper_last_event: SimTime,
-    pub reaper_pending: Option<EventKey>,
-    pub node_epochs: Vec<u64>,
-    pub heartbeat_rngs: Vec<LazyStream>,
-    /// Per node: when the node stopped (for heartbeat expiry).
-    pub node_stopped_at: Vec<Option<SimTime>>,
-    pub task_history_limit: i64,
+    pub updates: UpdateSupervisor,
+    pub reaper: TaskReaper,
+    pub dispatcher: Dispatcher,
 
     changes: VecDeque<Change>,
     scheduler_pass_pending: bool,
@@ -206,12 +200,18 @@ impl Cluster {
                 hostname: def.name.clone(),
                 role: def.role,
                 availability: def.availability,
-                status: NodeStatus::Ready,
-                agent_up: true,
+                // A machine that joins later is down and out of the swarm.
+                status: if def.joined {
+                    NodeStatus::Ready
+                } else {
+                    NodeStatus::Down
+                },
+                agent_up: def.joined,
                 labels: def.labels.clone(),
                 nano_cpus: def.nano_cpus,
                 memory_bytes: def.memory_bytes,
                 leader,
+                in_swarm: def.joined,
             });
             heartbeat_rngs.push(LazyStream::new(&streams, "heartbeat", &def.name));
         }
@@ -236,26 +236,18 @@ impl Cluster {
             record_series: false,
             explain: false,
             explanations: Vec::new(),
+            noted_flags: Default::default(),
             stats: Vec::new(),
             events_processed: 0,
-            agent: Vec::new(),
-            pulls: HashMap::new(),
-            pull_waiters: HashMap::new(),
+            agent: Agent::default(),
             scheduler: SchedulerState {
                 nodes: NodeSet::new(n),
                 ..Default::default()
             },
             restart: RestartSupervisor::default(),
-            updaters: BTreeMap::new(),
-            next_updater_run: 1,
-            reaper_dirty: BTreeSet::new(),
-            reaper_remove: BTreeSet::new(),
-            reaper_last_event: 0,
-            reaper_pending: None,
-            node_epochs: vec![0; n],
-            heartbeat_rngs,
-            node_stopped_at: vec![None; n],
-            task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+            updates: UpdateSupervisor::default(),
+            reaper: TaskReaper::default(),
+            dispatcher: Dispatcher::new(heartbeat_rngs),
             changes: VecDeque::new(),
             scheduler_pass_pending: false,
             scenario: scenario.clone(),
@@ -466,7 +458,7 @@ impl Cluster {
         };
         let tid = self.state.tasks.len();
         self.state.tasks.push(task);
-        self.agent.push(AgentTask::default());
+        self.agent.tasks.push(AgentTask::default());
         if slot > 0 {
             self.state
                 .slots

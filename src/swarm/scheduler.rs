@@ -125,11 +125,24 @@ struct Walk {
 enum WalkSource {
     /// A given subset (placement preferences' branches), sorted in full.
     Sorted,
-    /// The service's order in the node set, then the sinking nodes.
+    /// The service's order in the node set, then the sinking nodes
+    /// (sorted by their key when the walk began).
     Lazy {
         cursor: Option<OrderKey>,
-        sinking: std::vec::IntoIter<NodeId>,
+        sinking: Vec<NodeId>,
+        next_sink: usize,
     },
+}
+
+impl Walk {
+    /// The nodes that may rank after others for their recent failures,
+    /// in the walk's order.
+    fn sinking_candidates(&self) -> &[NodeId] {
+        match &self.source {
+            WalkSource::Sorted => &self.ordered,
+            WalkSource::Lazy { sinking, .. } => sinking,
+        }
+    }
 }
 
 impl Cluster {
@@ -144,16 +157,25 @@ impl Cluster {
         while w.ordered.len() <= i && !w.exhausted {
             let next = match &mut w.source {
                 WalkSource::Sorted => None,
-                WalkSource::Lazy { cursor, sinking } => loop {
+                WalkSource::Lazy {
+                    cursor,
+                    sinking,
+                    next_sink,
+                } => loop {
                     if let Some(key) = self.scheduler.nodes.next_unmarked(service, *cursor) {
                         *cursor = Some(key);
                         let node = key.2 as usize;
                         self.scheduler.nodes.mark(node);
-                        if self.filter_node(probe, node, 0).is_ok() {
+                        if self.state.nodes[node].in_swarm
+                            && self.filter_node(probe, node, 0).is_ok()
+                        {
                             break Some(node);
                         }
-                    } else if let Some(node) = sinking.next() {
-                        if self.filter_node(probe, node, 0).is_ok() {
+                    } else if let Some(&node) = sinking.get(*next_sink) {
+                        *next_sink += 1;
+                        if self.state.nodes[node].in_swarm
+                            && self.filter_node(probe, node, 0).is_ok()
+                        {
                             break Some(node);
                         }
                     } else {
@@ -361,7 +383,11 @@ impl Cluster {
         if prefs.is_empty() {
             self.schedule_on_nodes(n, &mut queue, None, service, version);
         } else {
-            let all_nodes: Vec<NodeId> = (0..self.state.nodes.len()).collect();
+            // Machines not in the swarm (not joined yet, removed) are no
+            // nodes.
+            let all_nodes: Vec<NodeId> = (0..self.state.nodes.len())
+                .filter(|&n| self.state.nodes[n].in_swarm)
+                .collect();
             self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
         }
         // Whatever is left fits nowhere. The tasks of a group share their
@@ -371,6 +397,9 @@ impl Cluster {
         };
         let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
         for node in 0..self.state.nodes.len() {
+            if !self.state.nodes[node].in_swarm {
+                continue;
+            }
             if let Err(f) = self.filter_node(first_left, node, 0) {
                 *counts.entry(f).or_default() += 1;
             }
@@ -522,7 +551,8 @@ impl Cluster {
                     exhausted: false,
                     source: WalkSource::Lazy {
                         cursor: None,
-                        sinking: sinking.into_iter(),
+                        sinking,
+                        next_sink: 0,
                     },
                 }
             }
@@ -547,6 +577,29 @@ impl Cluster {
                 let set = &c.scheduler.nodes;
                 let failures = set.recent_failures(node, service, version, now);
                 let (by_service, total) = (set.by_service(node, service), set.total(node));
+                // Nodes ranked after this one for their recent failures
+                // (swarmkit `manager/scheduler/scheduler.go` nodeLess), in
+                // the walk's order.
+                let avoided: Vec<String> = w
+                    .sinking_candidates()
+                    .iter()
+                    .filter(|&&o| w.ordered.contains(&o) || c.filter_node(probe, o, 0).is_ok())
+                    .filter_map(|&o| {
+                        let f = set.recent_failures(o, service, version, now);
+                        (f >= MAX_FAILURES && f > failures)
+                            .then(|| format!("{} ({} failures)", c.state.nodes[o].hostname, f))
+                    })
+                    .collect();
+                if !avoided.is_empty() {
+                    return format!(
+                        "{}: task {} placed on {}: {} avoided for recent failures of this service (5 or more in 5 minutes sink a node); of the others, {} has the fewest tasks: {by_service} of the service and {total} in all (ties go to the node listed first)",
+                        c.task_name(task),
+                        c.short_id(task),
+                        c.state.nodes[node].hostname,
+                        avoided.join(", "),
+                        c.state.nodes[node].hostname,
+                    );
+                }
                 format!(
                     "{}: task {} placed on {}: {by_service} task(s) of the service and {total} in all there{}, the fewest (ties go to the node listed first)",
                     c.task_name(task),

@@ -23,7 +23,7 @@
 //! 8. after the last slot, waits for the workers, then monitors for
 //!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
@@ -86,6 +86,25 @@ pub enum Phase {
     Monitoring,
 }
 
+/// The update supervisor (swarmkit `update.Supervisor`): at most one
+/// updater per service; a new update replaces the running one.
+#[derive(Debug)]
+pub struct UpdateSupervisor {
+    pub updaters: BTreeMap<ServiceId, Updater>,
+    /// Numbers each updater run, so that timers of a replaced run are
+    /// ignored.
+    pub next_run: u64,
+}
+
+impl Default for UpdateSupervisor {
+    fn default() -> UpdateSupervisor {
+        UpdateSupervisor {
+            updaters: BTreeMap::new(),
+            next_run: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Updater {
     pub run: u64,
@@ -119,7 +138,7 @@ impl Cluster {
     /// cancelled first.
     pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
         let spec = &self.state.services[service].spec;
-        if let Some(u) = self.updaters.get(&service) {
+        if let Some(u) = self.updates.updaters.get(&service) {
             if &u.spec == spec {
                 return;
             }
@@ -188,8 +207,8 @@ impl Cluster {
         } else {
             config.parallelism as usize
         };
-        let run = self.next_updater_run;
-        self.next_updater_run += 1;
+        let run = self.updates.next_run;
+        self.updates.next_run += 1;
         let updater = Updater {
             run,
             service,
@@ -209,9 +228,9 @@ impl Cluster {
             stopped: false,
             monitor_timer: None,
         };
-        self.updaters.insert(service, updater);
+        self.updates.updaters.insert(service, updater);
         self.explain(Some(service), |c| {
-            let u = &c.updaters[&service];
+            let u = &c.updates.updaters[&service];
             let rollback = status == Some(UpdateState::RollbackStarted);
             let key = if rollback { "rollback_config" } else { "update_config" };
             let set = if rollback {
@@ -251,7 +270,7 @@ impl Cluster {
     /// `Updater.Cancel`: stop waiting; tasks already created stay, and the
     /// restart supervisor's pending delayed starts still fire.
     pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
-        if let Some(u) = self.updaters.remove(&service) {
+        if let Some(u) = self.updates.updaters.remove(&service) {
             self.explain(Some(service), |_| {
                 format!(
                     "{}: the service spec changed, so the update run in progress is cancelled (tasks it created stay)",
@@ -305,7 +324,7 @@ impl Cluster {
     /// The main loop: hand slots to idle workers while any are left.
     fn updater_dispatch(&mut self, service: ServiceId) {
         loop {
-            let Some(u) = self.updaters.get_mut(&service) else {
+            let Some(u) = self.updates.updaters.get_mut(&service) else {
                 return;
             };
             if u.phase != Phase::Dispatching {
@@ -362,7 +381,7 @@ impl Cluster {
             self.use_existing_task(service, w, &live, existing);
             return;
         }
-        let order = self.updaters[&service].config.order;
+        let order = self.updates.updaters[&service].config.order;
         let start_first = order == UpdateOrder::StartFirst;
         // Stop-first creates the new task and shuts the old ones down in
         // one store batch; if shutting them down fails (the slot's tasks
@@ -394,7 +413,7 @@ impl Cluster {
             TaskState::Ready,
             "updater: new task for the slot",
         );
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         u.updated.insert(new, None);
         u.waiting.insert(new, w);
         u.workers[w] = Worker::WaitStart {
@@ -462,7 +481,7 @@ impl Cluster {
             }
         };
         if desired != TaskState::Running {
-            let u = self.updaters.get_mut(&service).expect("updater");
+            let u = self.updates.updaters.get_mut(&service).expect("updater");
             u.workers[w] = Worker::WaitExisting { task: existing };
             u.waiting.insert(existing, w);
             self.delay_start(old, existing, 0, true);
@@ -511,7 +530,7 @@ impl Cluster {
     /// The restart supervisor raised `task` to desired RUNNING.
     pub(crate) fn updater_on_delayed_start(&mut self, task: TaskId) {
         let service = self.state.tasks[task].service;
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         let Some(&w) = u.waiting.get(&task) else {
@@ -550,7 +569,7 @@ impl Cluster {
     /// the hand-out of further slots even with no `Delay`.
     pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
         let service = self.state.tasks[task].service;
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         // The failure watch (not for failure action `continue`).
@@ -565,7 +584,7 @@ impl Cluster {
                 }
             }
         }
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if state >= TaskState::Running
@@ -597,7 +616,7 @@ impl Cluster {
             }
         });
         let now = self.now;
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
         u.waiting.remove(&task);
         let Worker::WaitRunning {
@@ -618,7 +637,7 @@ impl Cluster {
 
     /// After a slot: sleep `Delay` if set, then take the next slot.
     fn worker_slot_done(&mut self, service: ServiceId, w: usize) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.config.delay > 0 {
@@ -630,7 +649,7 @@ impl Cluster {
                     format_go_duration(delay as i64)
                 )
             });
-            let u = self.updaters.get_mut(&service).expect("updater");
+            let u = self.updates.updaters.get_mut(&service).expect("updater");
             let timer = self.queue.push(
                 self.now + u.config.delay,
                 Event::UpdaterDelay {
@@ -647,7 +666,7 @@ impl Cluster {
     }
 
     pub(crate) fn updater_delay_done(&mut self, service: ServiceId, run: u64, w: usize) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.run != run {
@@ -660,14 +679,14 @@ impl Cluster {
     /// Once every worker is idle after the last slot: stop if a failure
     /// action stopped the run, else start the final monitoring.
     fn updater_check_drained(&mut self, service: ServiceId) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.phase != Phase::Draining || !u.workers.iter().all(|w| matches!(w, Worker::Idle)) {
             return;
         }
         if u.stopped {
-            self.updaters.remove(&service);
+            self.updates.updaters.remove(&service);
             return;
         }
         u.phase = Phase::Monitoring;
@@ -693,7 +712,7 @@ impl Cluster {
                 )
             }
         });
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let buffered = std::mem::take(&mut u.buffered);
         for task in buffered {
             if self.failure_triggers_action(service, task) {
@@ -701,7 +720,7 @@ impl Cluster {
                 return;
             }
         }
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let at = self.now + u.monitor;
         u.monitor_timer = Some(self.queue.push(
             at,
@@ -713,14 +732,14 @@ impl Cluster {
     }
 
     pub(crate) fn updater_monitor_done(&mut self, service: ServiceId, run: u64) {
-        let Some(u) = self.updaters.get(&service) else {
+        let Some(u) = self.updates.updaters.get(&service) else {
             return;
         };
         if u.run != run {
             return;
         }
         let stopped = u.stopped;
-        self.updaters.remove(&service);
+        self.updates.updaters.remove(&service);
         if !stopped {
             self.complete_update(service);
         }
@@ -728,7 +747,7 @@ impl Cluster {
 
     /// What the main loop does after a failure triggered the action.
     fn updater_after_trigger(&mut self, service: ServiceId, phase: Phase) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             // A rollback replaced this run.
             return;
         };
@@ -747,7 +766,7 @@ impl Cluster {
                     self.queue.cancel(k);
                 }
                 let stopped = u.stopped;
-                self.updaters.remove(&service);
+                self.updates.updaters.remove(&service);
                 if !stopped {
                     self.complete_update(service);
                 }
@@ -758,7 +777,7 @@ impl Cluster {
     /// `failureTriggersAction`.
     fn failure_triggers_action(&mut self, service: ServiceId, task: TaskId) -> bool {
         let now = self.now;
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         if u.counted.contains(&task) {
             return false;
         }
@@ -779,11 +798,21 @@ impl Cluster {
         };
         if !counts {
             self.explain(Some(service), |c| {
+                let s = started.unwrap_or(now);
+                let failed_at = c.state.tasks[task].timestamp.min(now);
+                let read = if failed_at < now && failed_at >= s {
+                    format!(
+                        " (read by the updater {} after the start)",
+                        format_go_duration((now - s) as i64)
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{}: task {} stopped {} after it started, later than the {} monitor: not counted as an update failure",
+                    "{}: task {} stopped {} after it started{read}, later than the {} monitor: not counted as an update failure",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration((now - started.unwrap_or(now)) as i64),
+                    format_go_duration((failed_at.max(s) - s) as i64),
                     format_go_duration(monitor as i64)
                 )
             });
@@ -801,8 +830,17 @@ impl Cluster {
         // Strictly greater, in float32 like swarmkit.
         let trips = (failures as f32) / (dirty as f32) > ratio;
         self.explain(Some(service), |c| {
+            // When the task failed, and, when later, when the updater's
+            // failure watch read it (the monitor is measured to the read).
+            let failed_at = c.state.tasks[task].timestamp.min(now);
             let when = match started {
                 None => "before it ran".to_string(),
+                Some(s) if failed_at < now && failed_at >= s => format!(
+                    "{} after it started (read by the updater {} after the start, within the {} monitor)",
+                    format_go_duration((failed_at - s) as i64),
+                    format_go_duration((now - s) as i64),
+                    format_go_duration(monitor as i64)
+                ),
                 Some(s) => format!(
                     "{} after it started, within the {} monitor",
                     format_go_duration((now - s) as i64),
@@ -834,7 +872,7 @@ impl Cluster {
         if !trips {
             return false;
         }
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let id = self.state.tasks[task].id.clone();
         match u.config.failure_action {
             FailureAction::Continue => false,

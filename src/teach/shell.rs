@@ -37,9 +37,10 @@ pub fn default_scenario() -> Scenario {
 pub const HELP: &str = "\
 Commands:
   docker service create|update|rollback|scale|rm|ps|inspect|ls ...
-  docker node ls|update ...   docker's commands and output; create, update,
+  docker node ls|update|rm ... docker's commands and output; create, update,
                               rollback and scale wait for the service to
                               converge (as docker does) unless -d/--detach
+  docker swarm update --task-history-limit N
   sleep DUR | advance DUR     move the simulated clock (10s, 1m30s; a bare
                               number is seconds)
   time                        the simulated time
@@ -169,14 +170,17 @@ pub fn run_shell(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive {
         shell.session.speed = Some(speed.unwrap_or(1.0)).filter(|s| *s > 0.0);
+        // The editor first: creating it installs rustyline's own SIGINT
+        // handler (it only wakes its reader), which would replace ours.
+        let rl = rustyline::DefaultEditor::new().map_err(std::io::Error::other)?;
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
         // Ctrl-C while a command waits stops the wait, as in docker; at the
-        // prompt rustyline reads it as a key.
+        // prompt the terminal is in raw mode and rustyline reads it as a key.
         if ctrlc::set_handler(move || f.store(true, std::sync::atomic::Ordering::SeqCst)).is_ok() {
             shell.session.interrupt = Some(flag);
         }
-        interactive_loop(&mut shell)
+        interactive_loop(&mut shell, rl)
     } else {
         shell.session.speed = speed.filter(|s| *s > 0.0);
         let stdout = std::io::stdout();
@@ -199,9 +203,8 @@ pub fn run_shell(
     }
 }
 
-fn interactive_loop(shell: &mut Shell) -> std::io::Result<()> {
+fn interactive_loop(shell: &mut Shell, mut rl: rustyline::DefaultEditor) -> std::io::Result<()> {
     use rustyline::error::ReadlineError;
-    let mut rl = rustyline::DefaultEditor::new().map_err(std::io::Error::other)?;
     let mut d = Live::new();
     println!("swarmsim shell: a simulated swarm; type help for the commands");
     loop {
@@ -214,6 +217,7 @@ fn interactive_loop(shell: &mut Shell) -> std::io::Result<()> {
                     return Ok(());
                 }
             }
+            // Ctrl-C at the prompt drops the line, as bash does.
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => return Ok(()),
             Err(e) => return Err(std::io::Error::other(e)),
