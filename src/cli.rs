@@ -11,7 +11,7 @@ use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
-/// Exit statuses (README.md, "Exit statuses"): 0 success, 1 an
+/// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
 /// expectation failed (or `diff` found a difference, or `lint --deny` a
 /// denied warning), 2 bad input; `run --fail-on` adds 3 to 6
 /// ([`outcome`]).

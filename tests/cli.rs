@@ -1,5 +1,5 @@
-//! End-to-end tests of the `swarmsim` binary (README.md, "Output" and
-//! "Exit statuses"; `docs/scenario-format.md#errors`):
+//! End-to-end tests of the `swarmsim` binary (`docs/usage.md#output`,
+//! `docs/regression.md#exit-statuses`, `docs/scenario-format.md#errors`):
 //! exit statuses, result files, flags, and error messages on stderr.
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! Result files: `events.csv` and `summary.json` (described for users in
-//! README.md, "Output").
+//! `docs/usage.md#output`).
 
 use std::collections::BTreeMap;
 
