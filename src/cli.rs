@@ -11,9 +11,10 @@ use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
-/// Exit statuses (contract §1): 0 success, 1 an expectation failed (or
-/// `diff` found a difference, or `lint --deny` a denied warning), 2 bad
-/// input; `run --fail-on` adds 3 to 6 ([`outcome`]).
+/// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
+/// expectation failed (or `diff` found a difference, or `lint --deny` a
+/// denied warning), 2 bad input; `run --fail-on` adds 3 to 6
+/// ([`outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     Success,

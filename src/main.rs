@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with status 0; usage errors
-            // exit 2, as the contract asks.
+            // exit 2 (`docs/scenario-format.md#errors`).
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }

@@ -123,7 +123,8 @@ fn bad_image_rollback() {
     assert_eq!(web.image, "web:1");
     assert_eq!(web.running_replicas, 3);
     assert_eq!(web.min_running_during_updates, Some(2));
-    // §14: the failed slot's history, newest first.
+    // The failed slot's history, newest first, as a real engine showed it
+    // (`docs/swarm-rules.md#kernel-watch-order`).
     let ps = r
         .transcript
         .split("[1m0s] $ docker service ps web\n")

@@ -1,4 +1,5 @@
-//! End-to-end tests of the `swarmsim` binary (contract scenario-v1 §1, §3):
+//! End-to-end tests of the `swarmsim` binary (`docs/usage.md#output`,
+//! `docs/regression.md#exit-statuses`, `docs/scenario-format.md#errors`):
 //! exit statuses, result files, flags, and error messages on stderr.
 
 use std::path::{Path, PathBuf};

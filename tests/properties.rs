@@ -401,7 +401,8 @@ fn check_clean_update(
 }
 
 /// The scheduler never assigns a task to a node the managers see as down,
-/// drained or paused (reference §5.2: only READY and ACTIVE nodes).
+/// drained or paused (only READY and ACTIVE nodes:
+/// `docs/swarm-rules.md#scheduler-filters`).
 fn check_assignments(r: &RunResult) -> Result<(), String> {
     let mut node_state: BTreeMap<usize, String> = BTreeMap::new();
     let mut assigned: BTreeSet<usize> = BTreeSet::new();

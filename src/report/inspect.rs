@@ -301,7 +301,9 @@ mod tests {
         sp.task = Rc::new(t);
     }
 
-    /// The verified rendering of the reference (§8.3).
+    /// A paused update of a CLI-created service with `--update-delay 10s`,
+    /// rendered as docker/cli's template renders it
+    /// (`docs/swarm-rules.md#docker-cli-inspect-pretty`).
     #[test]
     fn reference_paused_update() {
         let mut st = ClusterState::default();

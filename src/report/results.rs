@@ -1,4 +1,5 @@
-//! Result files: `events.csv` and `summary.json` (contract §3).
+//! Result files: `events.csv` and `summary.json` (described for users in
+//! `docs/usage.md#output`).
 
 use std::collections::BTreeMap;
 

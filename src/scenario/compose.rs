@@ -1,6 +1,7 @@
 //! `compose: stack.yml` and `swarmsim run --compose`: services from a
 //! docker-compose / stack file, converted the way `docker stack deploy`
-//! converts them (reference §10). Keys that matter for updates are
+//! converts them (`docs/swarm-rules.md#docker-cli-stack-deploy-conversion`,
+//! `docs/scenario-format.md#compose`). Keys that matter for updates are
 //! honoured (image, command, environment, healthcheck, ports, restart,
 //! stop_grace_period, init, deploy); Compose keys that do not (networks,
 //! volumes, logging, ...) are collected as ignored; anything else is an

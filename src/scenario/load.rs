@@ -493,7 +493,8 @@ pub const PROFILE_KEYS: &[&str] = &[
 /// `images:`: `default` first (on top of [`ImageProfile::default`]), then
 /// every image, whose omitted keys take the `default` entry's values.
 ///
-/// Besides the contract's keys, a profile takes two swarmsim extensions:
+/// Besides its latencies, a profile takes two swarmsim extensions
+/// (`docs/scenario-format.md#images`):
 /// `health_fail`, the probability that one health probe of a container of
 /// this image fails (0 = always healthy), and `stop_exit_code`, what the
 /// container exits with when stopped by SIGTERM (default 143).
@@ -588,7 +589,7 @@ const DISTS: &[&str] = &[
 ];
 
 /// A latency: a duration string (fixed) or `{dist: NAME, ...}` with the
-/// parameters of the contract's table.
+/// parameters of `docs/scenario-format.md#latencies-and-distributions`.
 pub fn dist(n: Node, dir: &Path) -> R<Dist> {
     if !matches!(n.v, Value::Mapping(_)) {
         return Ok(Dist::Fixed(n.duration()?));

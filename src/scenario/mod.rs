@@ -1,4 +1,4 @@
-//! Scenario files (contract: scenario-v1): YAML → validated [`Scenario`].
+//! Scenario files (`docs/scenario-format.md`): YAML → validated [`Scenario`].
 //!
 //! [`load`] / [`parse_str`] read the file, check every key (unknown keys
 //! are errors with a "did you mean" hint), convert Compose-style `deploy:`
@@ -68,12 +68,13 @@ pub struct ImageProfile {
     /// Exit code of a failed start or a crash.
     pub exit_code: i64,
     /// Probability that a health probe fails (0 = always healthy). A
-    /// swarmsim extension of the contract's image keys (`health_fail:`).
+    /// swarmsim extension of the image keys (`health_fail:`,
+    /// `docs/scenario-format.md#images`).
     pub health_fail: f64,
     /// Exit code of a container stopped by SIGTERM within the grace period
     /// (143 = killed by the signal; 0 for a program that exits cleanly on
-    /// it). swarmsim extension of the contract's image keys
-    /// (`stop_exit_code:`). It decides how an unhealthy container ends:
+    /// it). swarmsim extension of the image keys (`stop_exit_code:`,
+    /// `docs/scenario-format.md#images`). It decides how an unhealthy container ends:
     /// `Failed` with a non-zero code, `Complete` with 0.
     pub stop_exit_code: i64,
 }

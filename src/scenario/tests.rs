@@ -21,7 +21,7 @@ fn err(text: &str) -> String {
     }
 }
 
-/// The contract's examples (scenario-v1 §2), in one file.
+/// The documented scenario keys (`docs/scenario-format.md`) in one file.
 const CONTRACT: &str = r#"name: redis rolling update
 description: the contract's example
 seed: 7

@@ -238,7 +238,8 @@ impl Cluster {
                     if unhealthy && code == 0 {
                         // The executor reports the exit code; a health
                         // failure only names the cause of a non-zero exit
-                        // (reference §7), so the task completes. From
+                        // (`docs/swarm-rules.md#agent-unhealthy-container`), so the
+                        // task completes. From
                         // STARTING the agent reports `complete` straight
                         // away, never `running` (conformance
                         // unhealthy-exit-zero on a real engine).

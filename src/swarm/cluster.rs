@@ -373,7 +373,7 @@ impl Cluster {
                     // on a real engine the restart supervisor's replacement
                     // of a failed update task is created from the new spec
                     // before an automatic rollback swaps the spec back
-                    // (reference §14).
+                    // (`docs/swarm-rules.md#kernel-watch-order`).
                     self.agent_on_task_change(task);
                     self.restart_on_task_state(task, state);
                     self.orchestrator_on_task_state(task, state);
