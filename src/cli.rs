@@ -725,10 +725,7 @@ fn cmd_diff(a: &Path, b: Option<&Path>, set: &[String], seed: Option<u64>) -> Ex
         for x in sets {
             l.push_str(&format!(" --set {x}"));
         }
-        format!(
-            "{l} (seed {})",
-            seed.or(s.seed).unwrap_or(crate::runner::DEFAULT_SEED)
-        )
+        format!("{l} (seed {})", crate::runner::resolve_seed(seed, s))
     };
     let la = label(a, &sa, &[]);
     let lb = label(b_path, &sb, set);

@@ -91,6 +91,12 @@ impl RunResult {
     }
 }
 
+/// The seed of a run: the `--seed` flag, else the scenario's `seed:`,
+/// else [`DEFAULT_SEED`]. Every command resolves it here.
+pub fn resolve_seed(flag: Option<u64>, scenario: &Scenario) -> u64 {
+    flag.or(scenario.seed).unwrap_or(DEFAULT_SEED)
+}
+
 /// Runs a scenario to its end.
 pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
     run_with_sink(scenario, opts, None)
@@ -104,7 +110,7 @@ pub fn run_with_sink(
     opts: &RunOptions,
     sink: Option<Box<dyn ChangeSink>>,
 ) -> RunResult {
-    let seed = opts.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    let seed = resolve_seed(opts.seed, &scenario);
     let until = opts.until.or(scenario.until);
     let mut cluster = Cluster::with_sink(scenario.clone(), seed, opts.keep_log, sink);
     cluster.record_series = opts.record_series;

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::describe;
 use crate::report::results::ServiceSummary;
-use crate::runner::{DEFAULT_SEED, RunOptions, RunResult, run};
+use crate::runner::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
 use crate::scenario::expect::{Bound, Check, ExpectKind, Expectation, Metric, Stat, StatCheck};
 use crate::sim::time::{SimTime, format_go_duration};
@@ -59,7 +59,7 @@ impl ExpectResult {
 }
 
 fn seed_of(scenario: &Scenario, seed: Option<u64>) -> u64 {
-    seed.or(scenario.seed).unwrap_or(DEFAULT_SEED)
+    crate::runner::resolve_seed(seed, scenario)
 }
 
 fn run_at(scenario: &Rc<Scenario>, seed: u64, at: Option<SimTime>) -> RunResult {

@@ -36,7 +36,13 @@ pub struct Agent {
     pub pulls: FxHashMap<(NodeId, usize), Option<SimTime>>,
     /// Tasks waiting for a pull in progress.
     pub pull_waiters: FxHashMap<(NodeId, usize), Vec<TaskId>>,
+    /// Per task, the index of its image's runtime once looked up
+    /// ([`NO_IMAGE`] before).
+    pub image_of: Vec<u32>,
 }
+
+/// [`Agent::image_of`] of a task whose image was not looked up yet.
+pub const NO_IMAGE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentTask {

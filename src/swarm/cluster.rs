@@ -30,7 +30,7 @@ use crate::sim::time::SimTime;
 use crate::swarm::model::*;
 use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
 
-use super::agent::{Agent, AgentTask};
+use super::agent::{Agent, AgentTask, NO_IMAGE};
 use super::dispatcher::Dispatcher;
 use super::nodeset::NodeSet;
 use super::reaper::TaskReaper;
@@ -292,12 +292,20 @@ impl Cluster {
 
     /// The image runtime of a task's image.
     pub fn task_image(&mut self, task: TaskId) -> usize {
-        let name = self.state.tasks[task].spec.image.as_str();
-        if let Some(&i) = self.image_index.get(name) {
-            return i;
+        let cached = self.agent.image_of[task];
+        if cached != NO_IMAGE {
+            return cached as usize;
         }
-        let name = name.to_string();
-        self.image(&name)
+        let name = self.state.tasks[task].spec.image.as_str();
+        let i = match self.image_index.get(name) {
+            Some(&i) => i,
+            None => {
+                let name = name.to_string();
+                self.image(&name)
+            }
+        };
+        self.agent.image_of[task] = i as u32;
+        i
     }
 
     pub fn new_spec_version(&mut self) -> u64 {
@@ -459,6 +467,7 @@ impl Cluster {
         let tid = self.state.tasks.len();
         self.state.tasks.push(task);
         self.agent.tasks.push(AgentTask::default());
+        self.agent.image_of.push(NO_IMAGE);
         if slot > 0 {
             self.state
                 .slots

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::runner::{DEFAULT_SEED, MAX_EVENTS, flush_explanations, run_item};
+use crate::runner::{MAX_EVENTS, flush_explanations, run_item};
 use std::fmt::Write as _;
 
 use crate::scenario::{Action, Scenario};
@@ -36,7 +36,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(scenario: Rc<Scenario>, seed: Option<u64>, explain: bool) -> Session {
-        let seed = seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+        let seed = crate::runner::resolve_seed(seed, &scenario);
         let mut cluster = Cluster::new(scenario.clone(), seed, true);
         cluster.explain = explain;
         Session {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::report::ps::{PS_HEADER, PsOptions, ps_rows};
-use crate::runner::{DEFAULT_SEED, MAX_EVENTS, MAX_SIM_TIME, run_item};
+use crate::runner::{MAX_EVENTS, MAX_SIM_TIME, run_item};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimTime, format_go_duration};
 use crate::swarm::cluster::Cluster;
@@ -88,7 +88,7 @@ pub struct Timeline {
 /// Runs the scenario (same seed and end as `swarmsim run`), stopping at
 /// every instant something happens to record `docker service ps`.
 pub fn collect(scenario: Rc<Scenario>, seed: Option<u64>, until: Option<SimTime>) -> Timeline {
-    let seed = seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    let seed = crate::runner::resolve_seed(seed, &scenario);
     let until = until.or(scenario.until);
     let limit = until.unwrap_or(MAX_SIM_TIME);
     let mut c = Cluster::new(scenario.clone(), seed, true);
