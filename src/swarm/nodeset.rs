@@ -3,7 +3,7 @@
 //! plus, per service, the nodes kept in `nodeLess` order so that a
 //! placement costs O(log N) instead of a sort of every node.
 //!
-//! The order is documented in `docs/swarm-rules.md` ("Scheduler"): nodes
+//! The order is documented in `docs/swarm-rules.md#scheduler-node-order`: nodes
 //! with at least [`MAX_FAILURES`] recent failures of the task's service
 //! version sink (fewer failures first), then fewer active tasks of the
 //! service, then fewer active tasks in total, then scenario order (where
