@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::docker::cli::parse_command_line;
 use crate::runner::{RunOptions, run};
 use crate::swarm::cluster::Cluster;
-use crate::swarm::docker_cli::parse_command_line;
 
 /// What one input is fed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

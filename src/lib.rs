@@ -5,6 +5,7 @@ pub mod batch;
 pub mod cli;
 pub mod conform;
 pub mod dist;
+pub mod docker;
 pub mod fsio;
 pub mod fuzz;
 pub mod limits;

@@ -177,7 +177,7 @@ pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String
 /// Executes timeline item `i` like [`run_item`], without the transcript:
 /// the read-only queries, whose only effect is their output, are skipped.
 fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) {
-    use crate::swarm::docker_cli::DockerCommand as D;
+    use crate::docker::cli::DockerCommand as D;
     match &scenario.timeline[i].action {
         Action::Docker {
             command: D::ServicePs { .. } | D::ServiceInspect { .. } | D::ServiceLs | D::NodeLs,
@@ -244,7 +244,7 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                         "{stamp} $ docker node update --availability {} {name}",
                         a.as_str()
                     );
-                    let cmd = crate::swarm::docker_cli::DockerCommand::NodeUpdate {
+                    let cmd = crate::docker::cli::DockerCommand::NodeUpdate {
                         node: name.clone(),
                         availability: Some(*a),
                         label_add: Vec::new(),

@@ -18,9 +18,9 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::docker::cli::DockerCommand;
 use crate::runner::{RunOptions, run};
 use crate::scenario::{Action, Scenario, ScenarioError};
-use crate::swarm::docker_cli::DockerCommand;
 use crate::sweep::CreatePatch;
 use band::Band;
 use output::{RunRecord, STATES, ServiceRecord, UNFINISHED};

@@ -215,7 +215,7 @@ pub fn parse_time(s: &str) -> Option<i128> {
 /// Splits a `docker:` line into words with the same rules the scenario
 /// loader uses (`docker_cli::split_words`).
 pub fn split_words(line: &str) -> Result<Vec<String>> {
-    crate::swarm::docker_cli::split_words(line).map_err(|e| anyhow::anyhow!("{e}: {line}"))
+    crate::docker::cli::split_words(line).map_err(|e| anyhow::anyhow!("{e}: {line}"))
 }
 
 #[cfg(test)]

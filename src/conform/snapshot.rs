@@ -24,8 +24,8 @@ use super::calibrate::fit;
 use super::engine::{Engine, parse_time};
 use super::measure::{Samples, samples};
 use super::record::{Recording, health};
+use crate::docker::cli::values::validate_constraint;
 use crate::sim::time::format_go_duration;
-use crate::swarm::docker_cli::values::validate_constraint;
 
 /// Fewer start samples than this: the image uses the `default` entry.
 pub const MIN_SAMPLES: usize = 3;

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::docker::cli::DockerCommand;
 use crate::scenario::yaml::{Pos, Seg, locate};
 use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sim::time::{SimDuration, format_go_duration, secs};
 use crate::swarm::cluster::Cluster;
-use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{
     Availability, FailureAction, PublishMode, RestartCondition, ServiceMode, ServiceSpec,
     UpdateOrder,

@@ -1,11 +1,4 @@
-//! Pure renderers: cluster state in, docker CLI text or result files out.
+//! swarmsim's own result files (`events.csv`, `summary.json`); docker's
+//! output formats live in [`crate::docker::format`].
 
-pub mod inspect;
-pub mod ls;
-pub mod ps;
 pub mod results;
-pub mod tabwriter;
-pub mod text;
-
-#[cfg(test)]
-mod fixtures;

@@ -10,7 +10,7 @@ use serde_yaml::Value;
 
 use super::load::{cpus, memory, one_of, string_map};
 use super::yaml::{Map, Node, R, index_path};
-use crate::swarm::docker_cli::values::{parse_port, validate_constraint};
+use crate::docker::cli::values::{parse_port, validate_constraint};
 use crate::swarm::model::{
     FailureAction, Healthcheck, Placement, PortConfig, PublishMode, Resources, RestartCondition,
     RestartPolicy, ServiceMode, ServiceSpec, SpreadPreference, TaskSpec, UpdateConfig, UpdateOrder,

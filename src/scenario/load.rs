@@ -13,7 +13,7 @@ use super::{
     unapplied,
 };
 use crate::dist::Dist;
-use crate::swarm::docker_cli::values::{parse_cpus, parse_ram_in_bytes};
+use crate::docker::cli::values::{parse_cpus, parse_ram_in_bytes};
 use crate::swarm::model::{Availability, NodeRole};
 
 /// Default node capacity when `resources` (or one of its keys) is omitted:

@@ -3,7 +3,7 @@
 //! [`load`] / [`parse_str`] read the file, check every key (unknown keys
 //! are errors with a "did you mean" hint), convert Compose-style `deploy:`
 //! keys the way `docker stack deploy` does, parse `docker:` command lines
-//! with [`crate::swarm::docker_cli`], and report problems as
+//! with [`crate::docker::cli`], and report problems as
 //! `FILE:LINE:COLUMN: message`, the position being the offending key or
 //! value in the YAML text.
 
@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::dist::Dist;
+use crate::docker::cli::DockerCommand;
 use crate::sim::time::SimTime;
-use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{Availability, NodeRole, ServiceSpec};
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use serde_yaml::Value;
 use super::load::one_of;
 use super::yaml::{Node, Pos, R, block_sequence_lines, index_path, locate};
 use super::{Action, NodeChange, NodeDef, TimelineItem};
-use crate::swarm::docker_cli::{parse_words, render_command_line};
+use crate::docker::cli::{parse_words, render_command_line};
 use crate::swarm::model::Availability;
 
 const ITEM_KEYS: &[&str] = &[
@@ -89,8 +89,7 @@ fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(u64, Action)> {
     let action = match key {
         "docker" => {
             let line = an.str()?;
-            let command =
-                crate::swarm::docker_cli::parse_command_line(line).map_err(|e| an.error(e))?;
+            let command = crate::docker::cli::parse_command_line(line).map_err(|e| an.error(e))?;
             Action::Docker {
                 text: line.trim().to_string(),
                 command,

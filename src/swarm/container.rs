@@ -236,7 +236,7 @@ pub fn parse_mount(value: &str) -> Result<Mount, String> {
     };
     let (mut volume_opts, mut bind_opts, mut tmpfs_opts) = (false, false, false);
     let bool_of = |key: &str, val: &str| {
-        crate::swarm::docker_cli::parse_go_bool(val)
+        crate::docker::cli::parse_go_bool(val)
             .ok_or_else(|| format!("invalid value for {key}: {val}"))
     };
     for field in csv_fields(value)? {
@@ -261,13 +261,13 @@ pub fn parse_mount(value: &str) -> Result<Mount, String> {
                 bind_opts = true;
             }
             "volume-nocopy" => {
-                crate::swarm::docker_cli::parse_go_bool(val)
+                crate::docker::cli::parse_go_bool(val)
                     .ok_or_else(|| format!("invalid value for volume-nocopy: {val}"))?;
                 volume_opts = true;
             }
             "volume-label" | "volume-driver" | "volume-opt" => volume_opts = true,
             "tmpfs-size" => {
-                crate::swarm::docker_cli::values::parse_ram_in_bytes(val)
+                crate::docker::cli::values::parse_ram_in_bytes(val)
                     .map_err(|_| format!("invalid value for {key}: {val}"))?;
                 tmpfs_opts = true;
             }

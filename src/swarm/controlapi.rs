@@ -1,250 +1,73 @@
-//! The manager's control API as the docker CLI drives it (swarmkit
-//! `manager/controlapi/service.go`, `node.go`; docker/cli
-//! `cli/command/service/*.go`): each command changes the store and returns
-//! what the CLI prints.
+//! The manager's control API (swarmkit `manager/controlapi/service.go`,
+//! `node.go`, `cluster.go`): typed operations on the store. The docker
+//! front end (`crate::docker::exec`) maps docker commands onto them and
+//! renders what the CLI prints.
 
-use crate::report::inspect::inspect_pretty_many;
-use crate::report::ls::{node_ls, service_ls};
-use crate::report::ps::{PsOptions, service_ps};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::container::UNMODELLED_FLAGS;
-use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{
     NodeId, NodeRole, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState, UpdateState,
     UpdateStatus,
 };
 use crate::swarm::store::Explanation;
 
-/// What a command printed: stdout text and stderr text (docker's errors).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Output {
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Output {
-    fn out(s: impl Into<String>) -> Output {
-        Output {
-            stdout: s.into(),
-            stderr: String::new(),
-        }
-    }
-    fn err(s: impl Into<String>) -> Output {
-        Output {
-            stdout: String::new(),
-            stderr: s.into(),
-        }
-    }
-}
-
-/// The CLI's error for an unknown service in `update`, `rollback`, `scale`
-/// and `rm` (docker client `objectNotFoundError`).
-fn no_such_service(name: &str) -> String {
-    format!("Error: No such service: {name}\n")
-}
-
 impl Cluster {
-    /// Runs one docker command at the current instant.
-    pub fn execute(&mut self, cmd: &DockerCommand) -> Output {
-        match cmd {
-            DockerCommand::ServiceCreate { spec, .. } => {
-                // Without a name docker picks a random one (moby
-                // `daemon/cluster/convert` `ServiceSpecToGRPC`), which no
-                // later command could name: swarmsim asks for one.
-                if spec.name.is_empty() {
-                    return Output::err(
-                        "swarmsim: `docker service create` needs `--name` here (docker would pick a random name, see docs/limits.md)\n",
-                    );
-                }
-                // swarmkit `validateServiceSpec` → `validateAnnotations`.
-                if let Err(e) = crate::limits::check_service_name(&spec.name) {
-                    return Output::err(format!(
-                        "Error response from daemon: rpc error: code = InvalidArgument desc = {e}\n"
-                    ));
-                }
-                if self.state.service_names.contains_key(&spec.name) {
-                    return Output::err(
-                        "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object\n",
-                    );
-                }
-                let id = self.create_service(spec.clone());
-                self.note_unmodelled(id, spec.task.container.given_flags());
-                Output::out(format!("{}\n", self.state.services[id].id))
-            }
-            DockerCommand::ServiceUpdate {
-                service,
-                args,
-                rollback,
-                ..
-            } => {
-                let Some(sid) = self.state.find_service(service) else {
-                    return Output::err(no_such_service(service));
-                };
-                if *rollback {
-                    return self.rollback_service(sid, service);
-                }
-                let mut spec = self.state.services[sid].spec.clone();
-                args.apply(&mut spec);
-                self.update_service(sid, spec);
-                let given: Vec<&'static str> = UNMODELLED_FLAGS
-                    .iter()
-                    .copied()
-                    .filter(|f| args.flags.iter().any(|(n, _)| n == f))
-                    .collect();
-                self.note_unmodelled(sid, given);
-                Output::out(format!("{service}\n"))
-            }
-            DockerCommand::ServiceRollback { service, .. } => {
-                let Some(sid) = self.state.find_service(service) else {
-                    return Output::err(no_such_service(service));
-                };
-                self.rollback_service(sid, service)
-            }
-            DockerCommand::ServiceScale { scales, .. } => {
-                let mut out = Output::default();
-                for (name, replicas) in scales {
-                    let Some(sid) = self.state.find_service(name) else {
-                        out.stderr
-                            .push_str(&format!("{name}: Error: No such service: {name}\n"));
-                        continue;
-                    };
-                    let mut spec = self.state.services[sid].spec.clone();
-                    match spec.mode {
-                        ServiceMode::Replicated { .. } => {
-                            spec.mode = ServiceMode::Replicated { replicas: *replicas };
-                            self.update_service(sid, spec);
-                            out.stdout.push_str(&format!("{name} scaled to {replicas}\n"));
-                        }
-                        ServiceMode::Global => out.stderr.push_str(&format!(
-                            "{name}: scale can only be used with replicated or replicated-job mode\n"
-                        )),
-                    }
-                }
-                out
-            }
-            DockerCommand::ServiceRm { services } => {
-                let mut out = Output::default();
-                for name in services {
-                    match self.state.find_service(name) {
-                        Some(sid) => {
-                            self.remove_service(sid);
-                            out.stdout.push_str(&format!("{name}\n"));
-                        }
-                        None => out
-                            .stderr
-                            .push_str(&format!("Error: No such service: {name}\n")),
-                    }
-                }
-                out
-            }
-            DockerCommand::ServicePs {
-                services,
-                no_trunc,
-                quiet,
-                desired_state,
-            } => {
-                let mut ids = Vec::new();
-                for name in services {
-                    match self.state.find_service(name) {
-                        Some(sid) => ids.push(sid),
-                        None => return Output::err(format!("no such service: {name}\n")),
-                    }
-                }
-                let opts = PsOptions {
-                    no_trunc: *no_trunc,
-                    quiet: *quiet,
-                    desired_state: *desired_state,
-                };
-                Output::out(service_ps(&self.state, &ids, &opts, self.now))
-            }
-            DockerCommand::ServiceInspect { services, .. } => {
-                let mut ids = Vec::new();
-                for name in services {
-                    match self.state.find_service(name) {
-                        Some(sid) => ids.push(sid),
-                        None => return Output::err(format!("Error: no such service: {name}\n")),
-                    }
-                }
-                Output::out(inspect_pretty_many(&self.state, &ids, self.now))
-            }
-            DockerCommand::ServiceLs => Output::out(service_ls(&self.state, self.now)),
-            DockerCommand::SwarmUpdate {
-                task_history_limit,
-                unmodelled,
-            } => {
-                // controlapi `UpdateCluster`; the task reaper reads the
-                // new limit and applies it the next time a slot gets a
-                // task (`taskreaper/task_reaper.go`).
-                if let Some(n) = task_history_limit {
-                    self.reaper.history_limit = *n;
-                }
-                let new: Vec<String> = unmodelled
-                    .iter()
-                    .filter(|f| self.noted_flags.insert(f))
-                    .map(|f| format!("--{f}"))
-                    .collect();
-                if !new.is_empty() {
-                    self.explanations.push(Explanation {
-                        time: self.now,
-                        service: None,
-                        text: format!(
-                            "{}: accepted but not modelled: swarmsim keeps Swarm's default for {}",
-                            new.join(", "),
-                            if new.len() == 1 { "it" } else { "them" }
-                        ),
-                    });
-                }
-                Output::out("Swarm updated.\n")
-            }
-            DockerCommand::NodeRm { nodes, force } => {
-                let mut out = Output::default();
-                for name in nodes {
-                    match self.remove_node(name, *force) {
-                        Ok(()) => out.stdout.push_str(&format!("{name}\n")),
-                        Err(e) => out.stderr.push_str(&e),
-                    }
-                }
-                out
-            }
-            DockerCommand::NodeLs => {
-                let me = self.state.nodes.iter().position(|n| n.leader).unwrap_or(0);
-                Output::out(node_ls(&self.state, me))
-            }
-            DockerCommand::NodeUpdate {
-                node,
-                availability,
-                label_add,
-                label_rm,
-            } => {
-                let Some(nid) = self.member_node(node) else {
-                    return Output::err(format!(
-                        "Error response from daemon: node {node} not found\n"
-                    ));
-                };
-                let n = &mut self.state.nodes[nid];
-                for (k, v) in label_add {
-                    n.labels.insert(k.clone(), v.clone());
-                }
-                for k in label_rm {
-                    n.labels.remove(k);
-                }
-                let changed_availability = availability.is_some_and(|a| a != n.availability);
-                if let Some(a) = availability {
-                    n.availability = *a;
-                }
-                if changed_availability {
-                    let what = self.state.nodes[nid].availability.as_str();
-                    self.log_node(nid, what);
-                }
-                self.notify_node(nid);
-                Output::out(format!("{node}\n"))
-            }
+    /// controlapi `UpdateCluster`: the task reaper reads the new history
+    /// limit and applies it the next time a slot gets a task
+    /// (`taskreaper/task_reaper.go`). Flags that swarmsim does not model
+    /// are noted once (`--explain` and the transcript).
+    pub fn update_cluster(&mut self, task_history_limit: Option<i64>, unmodelled: &[&'static str]) {
+        if let Some(n) = task_history_limit {
+            self.reaper.history_limit = n;
         }
+        let new: Vec<String> = unmodelled
+            .iter()
+            .filter(|f| self.noted_flags.insert(f))
+            .map(|f| format!("--{f}"))
+            .collect();
+        if !new.is_empty() {
+            self.explanations.push(Explanation {
+                time: self.now,
+                service: None,
+                text: format!(
+                    "{}: accepted but not modelled: swarmsim keeps Swarm's default for {}",
+                    new.join(", "),
+                    if new.len() == 1 { "it" } else { "them" }
+                ),
+            });
+        }
+    }
+
+    /// controlapi `UpdateNode`: labels and availability; the orchestrators
+    /// and the scheduler see the node change.
+    pub fn update_node(
+        &mut self,
+        nid: NodeId,
+        availability: Option<crate::swarm::model::Availability>,
+        label_add: &[(String, String)],
+        label_rm: &[String],
+    ) {
+        let n = &mut self.state.nodes[nid];
+        for (k, v) in label_add {
+            n.labels.insert(k.clone(), v.clone());
+        }
+        for k in label_rm {
+            n.labels.remove(k);
+        }
+        let changed_availability = availability.is_some_and(|a| a != n.availability);
+        if let Some(a) = availability {
+            n.availability = a;
+        }
+        if changed_availability {
+            let what = self.state.nodes[nid].availability.as_str();
+            self.log_node(nid, what);
+        }
+        self.notify_node(nid);
     }
 
     /// A node of the swarm by name or id (nodes not joined yet or removed
     /// are not found).
-    fn member_node(&self, name: &str) -> Option<NodeId> {
+    pub fn member_node(&self, name: &str) -> Option<NodeId> {
         self.state
             .find_node(name)
             .filter(|&n| self.state.nodes[n].in_swarm)
@@ -293,7 +116,7 @@ impl Cluster {
     /// (`restartTasksByNodeID`) and the global orchestrator deletes its
     /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
     /// a live node also stops its service containers.
-    fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
         let Some(node) = self.member_node(name) else {
             return Err(format!(
                 "Error response from daemon: node {name} not found\n"
@@ -365,7 +188,7 @@ impl Cluster {
     /// The transcript's `#` note, once per flag and run, for docker flags
     /// that are kept in the spec but change nothing swarmsim models
     /// (shown with and without `--explain`).
-    fn note_unmodelled(&mut self, service: ServiceId, flags: Vec<&'static str>) {
+    pub fn note_unmodelled(&mut self, service: ServiceId, flags: Vec<&'static str>) {
         let new: Vec<String> = flags
             .into_iter()
             // `--mount-add` and `--mount` get one note.
@@ -407,12 +230,12 @@ impl Cluster {
 
     /// controlapi `UpdateService` with `rollback=previous`: swap spec and
     /// previous spec, `manually requested rollback`.
-    fn rollback_service(&mut self, service: ServiceId, typed: &str) -> Output {
+    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), String> {
         let svc = &mut self.state.services[service];
         let (Some(prev), Some(prev_version)) =
             (svc.previous_spec.take(), svc.previous_spec_version)
         else {
-            return Output::err(format!(
+            return Err(format!(
                 "Error response from daemon: rpc error: code = FailedPrecondition desc = service {} does not have a previous spec\n",
                 svc.id
             ));
@@ -432,12 +255,12 @@ impl Cluster {
             }),
         );
         self.notify_service(service);
-        Output::out(format!("{typed}\n"))
+        Ok(())
     }
 
     /// `docker service rm`: the service is gone at once; its tasks are set
     /// to desired REMOVE and deleted once stopped.
-    fn remove_service(&mut self, service: ServiceId) {
+    pub fn remove_service(&mut self, service: ServiceId) {
         self.updater_cancel(service);
         let name = self.state.services[service].spec.name.clone();
         self.state.service_names.remove(&name);

@@ -7,7 +7,6 @@ pub mod cluster;
 pub mod container;
 pub mod controlapi;
 pub mod dispatcher;
-pub mod docker_cli;
 pub mod model;
 pub mod nodeset;
 pub mod orchestrator;

@@ -23,9 +23,9 @@ pub mod report;
 use serde_yaml::{Mapping, Value};
 
 use crate::batch::ScenarioSource;
+use crate::docker::cli::DockerCommand;
 use crate::scenario::{Action, Scenario};
 use crate::sim::time::{SimDuration, parse_duration_nonneg};
-use crate::swarm::docker_cli::DockerCommand;
 use crate::swarm::model::{FailureAction, ServiceMode, UpdateConfig, UpdateOrder};
 
 const UPDATE_FIELDS: [&str; 6] = [

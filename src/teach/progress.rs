@@ -503,8 +503,8 @@ pub fn plain_line(m: &Msg) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::cli::parse_command_line;
     use crate::sim::time::secs;
-    use crate::swarm::docker_cli::parse_command_line;
     use std::rc::Rc;
 
     #[test]

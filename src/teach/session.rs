@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::runner::{MAX_EVENTS, flush_explanations, run_item};
 use std::fmt::Write as _;
 
+use crate::docker::cli::DockerCommand;
 use crate::scenario::{Action, Scenario};
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
 use crate::swarm::cluster::Cluster;
-use crate::swarm::docker_cli::DockerCommand;
 
 use super::display::Display;
 use super::progress::{Msg, Outcome, POLL, Watch};

@@ -9,9 +9,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use crate::docker::cli::parse_command_line;
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, format_go_duration, parse_duration_nonneg};
-use crate::swarm::docker_cli::parse_command_line;
 
 use super::display::{Display, Live, Plain};
 use super::session::Session;

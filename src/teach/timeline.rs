@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::report::ps::{PS_HEADER, PsOptions, ps_rows};
+use crate::docker::format::ps::{PS_HEADER, PsOptions, ps_rows};
 use crate::runner::{MAX_EVENTS, MAX_SIM_TIME, run_item};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimTime, format_go_duration};

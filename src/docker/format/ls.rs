@@ -3,8 +3,8 @@
 //! `ListServiceStatuses`) and `docker node ls` (docker/cli
 //! `cli/command/node/list.go`, `cli/command/node/formatter.go`).
 
-use crate::report::tabwriter;
-use crate::report::text::{display_image, ingress_ports, natural_cmp, truncate_id};
+use crate::docker::format::tabwriter;
+use crate::docker::format::text::{display_image, ingress_ports, natural_cmp, truncate_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::{
     Availability, NodeId, NodeRole, NodeStatus, Service, ServiceMode, TaskState,
@@ -128,7 +128,7 @@ pub fn node_ls(state: &ClusterState, self_node: NodeId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{node, service, spec, task};
+    use crate::docker::format::fixtures::{node, service, spec, task};
     use crate::swarm::model::{PortConfig, PublishMode, TaskState::*};
     use std::rc::Rc;
 

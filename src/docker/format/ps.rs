@@ -3,8 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::report::tabwriter;
-use crate::report::text::{display_image, ellipsis, natural_cmp, port_mapping, truncate_id};
+use crate::docker::format::tabwriter;
+use crate::docker::format::text::{
+    display_image, ellipsis, natural_cmp, port_mapping, truncate_id,
+};
 use crate::sim::time::{SimTime, human_duration};
 use crate::swarm::model::{PublishMode, ServiceId, Task, TaskState};
 use crate::swarm::store::ClusterState;
@@ -202,7 +204,7 @@ fn ports_cell(t: &Task) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{node, service, spec, task};
+    use crate::docker::format::fixtures::{node, service, spec, task};
     use crate::sim::time::secs;
     use crate::swarm::model::{NodeRole, PortConfig, TaskState::*};
     use std::rc::Rc;

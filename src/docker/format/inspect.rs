@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::text::{bytes_size, go_float32, go_float64};
+use crate::docker::format::text::{bytes_size, go_float32, go_float64};
 use crate::sim::time::{SimTime, format_go_duration, human_duration};
 use crate::swarm::container::ContainerExtras;
 use crate::swarm::model::{
@@ -288,7 +288,7 @@ fn go_duration(d: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{service, spec};
+    use crate::docker::format::fixtures::{service, spec};
     use crate::sim::time::{millis, secs};
     use crate::swarm::model::{
         FailureAction, PortConfig, SpreadPreference, TaskSpec, UpdateOrder, UpdateStatus,
