@@ -119,6 +119,14 @@ pub enum Command {
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
         docker: PathBuf,
+        /// Compare again with the real runs recorded in DIR/<scenario>/
+        /// (no engine needed; conformance/mutants.sh).
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
+        /// Measure the image latencies on the real runs in DIR/<scenario>/
+        /// (another run: held out) instead of the run being compared.
+        #[arg(long, value_name = "DIR")]
+        calibration: Option<PathBuf>,
     },
     /// Follow a live service on a real engine (DOCKER_HOST) and write every
     /// task and update change to a trace, until interrupted or `--for`.
@@ -339,11 +347,24 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             scenarios,
             out,
             docker,
-        } => match crate::conform::run_suite(&scenarios, &out, &docker) {
-            Ok(true) => ExitStatus::Success,
-            Ok(false) => ExitStatus::Failure,
-            Err(e) => bad_input(format!("{e:#}")),
-        },
+            replay,
+            calibration,
+        } => {
+            if let Err(e) = crate::mutant::check() {
+                return bad_input(e);
+            }
+            let opts = crate::conform::SuiteOptions {
+                out,
+                docker,
+                replay,
+                calibration,
+            };
+            match crate::conform::run_suite(&scenarios, &opts) {
+                Ok(true) => ExitStatus::Success,
+                Ok(false) => ExitStatus::Failure,
+                Err(e) => bad_input(format!("{e:#}")),
+            }
+        }
         Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
         Command::Diff { a, b, set, seed } => cmd_diff(&a, b.as_deref(), &set, seed),
         Command::Lint { path, deny } => cmd_lint(&path, &deny),

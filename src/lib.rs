@@ -5,6 +5,7 @@ pub mod batch;
 pub mod cli;
 pub mod conform;
 pub mod dist;
+pub mod mutant;
 pub mod plot;
 pub mod regress;
 pub mod report;

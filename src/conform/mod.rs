@@ -1,11 +1,13 @@
 //! `swarmsim conform`: checks the simulator against a real Docker Swarm.
 //!
 //! For each scenario: replay its `docker:` timeline on the engine named by
-//! `DOCKER_HOST` (see `conformance/engine.sh`), record what really happened,
-//! measure the image latencies from that run, simulate the same scenario
-//! with those latencies, and compare (see [`compare`]). Writes
-//! `OUT/<scenario>/` (real trace and transcript, simulated transcript and
-//! events, latencies, report) and `OUT/README.md` (the summary table).
+//! `DOCKER_HOST` (see `conformance/engine.sh`), record what really happened
+//! (or, with `--replay DIR`, read a recording made before), measure the
+//! image latencies from another real run of the scenario (`--calibration
+//! DIR`, held out) or from this one, simulate the same scenario with those
+//! latencies, and compare (see [`compare`]). Writes `OUT/<scenario>/`
+//! (real trace and transcript, simulated transcript and events, latencies,
+//! report) and `OUT/README.md` (the summary table).
 
 pub mod calibrate;
 pub mod compare;
@@ -24,7 +26,9 @@ use crate::runner::{RunOptions, run};
 use crate::scenario;
 use crate::sim::time::secs_f64;
 use crate::swarm::store::LogKind;
-use compare::{Check, compare_episodes, compare_slots, compare_transcripts, compare_updates};
+use compare::{
+    Check, Verdict, compare_episodes, compare_slots, compare_transcripts, compare_updates,
+};
 use engine::Engine;
 
 /// Per (service, slot): (created, creation order, row) of each task.
@@ -38,49 +42,95 @@ pub struct Outcome {
     pub note: String,
 }
 
+/// Where the real side of the comparison comes from and how the
+/// simulation is calibrated.
+pub struct SuiteOptions {
+    /// Results folder.
+    pub out: PathBuf,
+    /// The docker CLI run for the scenario's commands.
+    pub docker: PathBuf,
+    /// Read the real runs from `DIR/<scenario>/` (`real-trace.jsonl`,
+    /// `real-transcript.txt`) instead of running them on an engine.
+    pub replay: Option<PathBuf>,
+    /// Measure the image latencies from the real run in
+    /// `DIR/<scenario>/real-trace.jsonl` (another run: held out) instead of
+    /// the run being compared.
+    pub calibration: Option<PathBuf>,
+}
+
+/// Counts of a scenario's checks: (matched, mismatched, n/a, echoes).
+fn counts(checks: &[Check]) -> (usize, usize, usize, usize) {
+    let n = |v: Verdict| checks.iter().filter(|c| c.verdict == v).count();
+    (
+        n(Verdict::Match),
+        n(Verdict::Mismatch),
+        n(Verdict::NotApplicable),
+        n(Verdict::Echo),
+    )
+}
+
 /// Runs the suite; returns whether every check matched.
-pub fn run_suite(paths: &[PathBuf], out: &Path, docker: &Path) -> Result<bool> {
-    let engine = Engine::from_env(docker.to_path_buf())?;
-    let version = engine.version();
+pub fn run_suite(paths: &[PathBuf], opts: &SuiteOptions) -> Result<bool> {
+    let out = &opts.out;
+    let engine = match &opts.replay {
+        None => Some(Engine::from_env(opts.docker.clone())?),
+        Some(_) => None,
+    };
+    let version = match (&engine, &opts.replay) {
+        (Some(e), _) => e.version(),
+        (None, Some(dir)) => std::fs::read_to_string(dir.join("README.md"))
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("Engine: ").map(str::to_string))
+            })
+            .and_then(|l| l.split(", ").take(2).collect::<Vec<_>>().join(", ").into())
+            .unwrap_or_else(|| "unknown".to_string()),
+        _ => "unknown".to_string(),
+    };
     eprintln!("conform: {version}");
+    if let Some(m) = crate::mutant::active() {
+        eprintln!("conform: simulator mutant {m} (SWARMSIM_MUTANT)");
+    }
     let mut outcomes = Vec::new();
+    let mut nodes = 1;
     for p in paths {
         let stem = p
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         eprintln!("conform: {stem} ...");
-        let o = match one(&engine, p, &out.join(&stem)) {
-            Ok(o) => o,
+        let o = match one(engine.as_ref(), opts, p, &out.join(&stem)) {
+            Ok((o, n)) => {
+                nodes = nodes.max(n);
+                o
+            }
             Err(e) => Outcome {
                 name: stem.clone(),
-                checks: vec![Check {
-                    what: "run".to_string(),
-                    ok: false,
-                    detail: format!("{e:#}"),
-                }],
+                checks: vec![Check::new("run", false, format!("{e:#}"))],
                 durations: String::new(),
                 note: "could not run".to_string(),
             },
         };
-        let bad = o.checks.iter().filter(|c| !c.ok).count();
+        let (m, bad, na, echo) = counts(&o.checks);
         eprintln!(
-            "conform: {stem}: {} of {} checks match",
-            o.checks.len() - bad,
-            o.checks.len()
+            "conform: {stem}: {m} of {} checks match ({na} n/a, {echo} echoes not counted)",
+            m + bad
         );
         outcomes.push(o);
     }
-    let _ = engine.clean();
+    if let Some(e) = &engine {
+        let _ = e.clean();
+        nodes = e.nodes().map(|n| n.len()).unwrap_or(1);
+    }
     std::fs::create_dir_all(out)?;
-    let nodes = engine.nodes().map(|n| n.len()).unwrap_or(1);
-    let table = summary_table(&outcomes, &version, nodes);
+    let table = summary_table(&outcomes, &version, nodes, opts);
     std::fs::write(out.join("README.md"), &table)?;
     print!("{table}");
-    Ok(outcomes.iter().all(|o| o.checks.iter().all(|c| c.ok)))
+    Ok(outcomes.iter().all(|o| o.checks.iter().all(Check::ok)))
 }
 
-fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
+fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize, opts: &SuiteOptions) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "# Conformance: swarmsim against a real Docker Swarm\n");
     let _ = writeln!(
@@ -92,11 +142,34 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
             format!("{nodes} nodes (conformance/cluster.sh)")
         }
     );
+    let (m, bad, na, echo) = counts(
+        &outcomes
+            .iter()
+            .flat_map(|o| o.checks.clone())
+            .collect::<Vec<_>>(),
+    );
+    let clean = outcomes
+        .iter()
+        .filter(|o| o.checks.iter().all(Check::ok))
+        .count();
     let _ = writeln!(
         t,
-        "| scenario | matched | mismatched | update/rollback durations real/sim |"
+        "{clean} of {} scenarios and {m} of {} checks matched ({na} n/a and {echo} command echoes not counted). \
+         Durations agree within 0.3 s or 5 %; `service ps` and the final tasks are compared slot by slot \
+         (slot identity) where swarmkit's choice is deterministic, as a set once an update ran (slot set). \
+         Latencies: {}.\n",
+        outcomes.len(),
+        m + bad,
+        match &opts.calibration {
+            Some(d) => format!("measured on another real run ({}), held out", d.display()),
+            None => "measured on the run being compared (not held out)".to_string(),
+        }
     );
-    let _ = writeln!(t, "| --- | --- | --- | --- |");
+    let _ = writeln!(
+        t,
+        "| scenario | matched | mismatched | n/a | update/rollback durations real/sim |"
+    );
+    let _ = writeln!(t, "| --- | --- | --- | --- | --- |");
     for o in outcomes {
         let short = |c: &Check| {
             if c.what.starts_with('[') {
@@ -109,29 +182,73 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize) -> String {
                 c.what.clone()
             }
         };
-        let list = |ok: bool| {
-            let v: Vec<String> = o.checks.iter().filter(|c| c.ok == ok).map(short).collect();
+        let list = |v: Verdict| {
+            let v: Vec<String> = o
+                .checks
+                .iter()
+                .filter(|c| c.verdict == v)
+                .map(short)
+                .collect();
             if v.is_empty() {
                 "-".to_string()
             } else {
                 v.join("; ")
             }
         };
+        let (m, bad, _, _) = counts(&o.checks);
         let _ = writeln!(
             t,
-            "| [{}]({}/report.md) | {} | {} | {} |",
+            "| [{}]({}/report.md) | {m} of {}: {} | {} | {} | {} |",
             o.name,
             o.name,
-            list(true),
-            list(false),
+            m + bad,
+            list(Verdict::Match),
+            list(Verdict::Mismatch),
+            list(Verdict::NotApplicable),
             o.durations
         );
     }
     t
 }
 
-fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
+/// One scenario: its real run (on the engine, or replayed from a
+/// recording), the simulation and the checks; also the number of nodes.
+fn one(
+    engine: Option<&Engine>,
+    opts: &SuiteOptions,
+    path: &Path,
+    dir: &Path,
+) -> Result<(Outcome, usize)> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stem = dir.file_name().unwrap_or_default().to_owned();
+    let rec = match (engine, &opts.replay) {
+        (Some(engine), _) => run_real(engine, &scen)?,
+        (None, Some(from)) => {
+            let d = from.join(&stem);
+            let trace = std::fs::read_to_string(d.join("real-trace.jsonl"))
+                .with_context(|| format!("{}/real-trace.jsonl", d.display()))?;
+            let transcript = std::fs::read_to_string(d.join("real-transcript.txt"))
+                .with_context(|| format!("{}/real-transcript.txt", d.display()))?;
+            record::Recording::replayed(&trace, &transcript, record::end_of(&scen))?
+        }
+        (None, None) => anyhow::bail!("neither an engine nor a recording"),
+    };
+    let calibration = match &opts.calibration {
+        Some(c) => {
+            let f = c.join(&stem).join("real-trace.jsonl");
+            let text = std::fs::read_to_string(&f)
+                .with_context(|| format!("calibration run {}", f.display()))?;
+            Some((f, record::Recording::from_trace(&text)?))
+        }
+        None => None,
+    };
+    let nodes = scen.nodes.len();
+    let o = judge(&scen, &rec, calibration.as_ref(), path, dir)?;
+    Ok((o, nodes))
+}
+
+/// Replays `scen` on the engine and records it, on a clean swarm.
+fn run_real(engine: &Engine, scen: &scenario::Scenario) -> Result<record::Recording> {
     // The engine's nodes must be the scenario's, by hostname.
     let hosts: Vec<String> = engine.nodes()?.into_iter().map(|n| n.0).collect();
     if scen.nodes.len() > 1 {
@@ -154,7 +271,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     engine
         .clean()
         .context("cleaning the swarm before the scenario")?;
-    let rec = record::record(engine, &scen);
+    let rec = record::record(engine, scen);
     // Whatever happened, start stopped nodes again for the next scenario.
     let downed = rec.as_ref().map(|r| r.downed.clone()).unwrap_or_default();
     for name in &downed {
@@ -167,6 +284,18 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     engine
         .clean()
         .context("cleaning the swarm after the scenario")?;
+    Ok(rec)
+}
+
+/// Simulates `scen` with latencies measured on the real engine, compares
+/// with `rec` and writes `dir`.
+fn judge(
+    scen: &scenario::Scenario,
+    rec: &record::Recording,
+    calibration: Option<&(PathBuf, record::Recording)>,
+    path: &Path,
+    dir: &Path,
+) -> Result<Outcome> {
     let node = scen
         .nodes
         .first()
@@ -174,7 +303,10 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         .unwrap_or_default();
 
     // Simulate with the latencies measured on the real engine.
-    let (profiles, latency_table) = measure::measure(&rec, &scen.images);
+    let (profiles, latency_table) = match calibration {
+        Some((_, cal)) => measure::measure(cal, &scen.images),
+        None => measure::measure(rec, &scen.images),
+    };
     let mut sim_scen = scen.clone();
     sim_scen.images = profiles;
     let until = (rec.end * 1e9).round() as u64;
@@ -188,7 +320,16 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         },
     );
 
-    let mut checks = compare_transcripts(&rec.transcript, &result.transcript, &rec.hostname, &node);
+    // Slot numbers are swarmkit's deterministic choice until an update or
+    // rollback runs (Go map order, see compare).
+    let identity = rec.updates.is_empty();
+    let mut checks = compare_transcripts(
+        &rec.transcript,
+        &result.transcript,
+        &rec.hostname,
+        &node,
+        identity,
+    );
 
     let real_updates: Vec<(String, String)> = rec
         .updates
@@ -256,6 +397,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     checks.push(compare_slots(
         &newest_first(real_slots),
         &newest_first(sim_slots),
+        identity,
     ));
 
     let real_eps = compare::episodes(
@@ -282,6 +424,14 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
         )
     };
 
+    let note = match (calibration, crate::mutant::active()) {
+        (_, Some(m)) => format!("{note} simulator mutant {m}").trim().to_string(),
+        (Some((f, _)), None) => format!("{note} Latencies measured on another real run: {}.", f.display())
+            .trim()
+            .to_string(),
+        (None, None) => note,
+    };
+
     // Files.
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("real-trace.jsonl"), &rec.trace)?;
@@ -300,12 +450,7 @@ fn one(engine: &Engine, path: &Path, dir: &Path) -> Result<Outcome> {
     );
     let _ = writeln!(report, "## Checks\n");
     for c in &checks {
-        let _ = writeln!(
-            report,
-            "### {} {}\n",
-            if c.ok { "MATCH" } else { "MISMATCH" },
-            c.what
-        );
+        let _ = writeln!(report, "### {} {}\n", c.label(), c.what);
         if !c.detail.is_empty() {
             let _ = writeln!(report, "{}\n", c.detail);
         }

@@ -363,7 +363,8 @@ impl Cluster {
             return;
         }
         let order = self.updaters[&service].config.order;
-        let start_first = order == UpdateOrder::StartFirst;
+        let start_first =
+            order == UpdateOrder::StartFirst && !crate::mutant::on("start-first-as-stop-first");
         // Stop-first creates the new task and shuts the old ones down in
         // one store batch; if shutting them down fails (the slot's tasks
         // were already shut down and replaced since the run started, e.g.
@@ -621,7 +622,9 @@ impl Cluster {
         let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
-        if u.config.delay > 0 {
+        if u.config.delay > 0
+            && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
+        {
             let delay = u.config.delay;
             self.explain(Some(service), |c| {
                 format!(
@@ -673,7 +676,7 @@ impl Cluster {
         u.phase = Phase::Monitoring;
         // `Delay >= Monitor` stretches the final watch to `Delay + 1s`.
         let configured = u.monitor;
-        if u.config.delay >= u.monitor {
+        if u.config.delay >= u.monitor && !crate::mutant::on("watch-without-delay-plus-1s") {
             u.monitor = u.config.delay + secs(1);
         }
         let (monitor, delay) = (u.monitor, u.config.delay);
@@ -799,7 +802,11 @@ impl Cluster {
         );
         let rolling_back = u.status_at_start == Some(UpdateState::RollbackStarted);
         // Strictly greater, in float32 like swarmkit.
-        let trips = (failures as f32) / (dirty as f32) > ratio;
+        let trips = if crate::mutant::on("failure-ratio-ge") {
+            (failures as f32) / (dirty as f32) >= ratio
+        } else {
+            (failures as f32) / (dirty as f32) > ratio
+        };
         self.explain(Some(service), |c| {
             let when = match started {
                 None => "before it ran".to_string(),
