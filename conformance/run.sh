@@ -20,6 +20,11 @@
 # SWARMSIM_CONFORM_USE_DOCKER_HOST=1 says that engine may be used for the
 # single-node scenarios.
 #
+# Held out: the simulation takes its image latencies from another real run
+# of each scenario, $SWARMSIM_CONFORM_CALIBRATION (default
+# results/conformance/calibration-run, committed; `none`: this run itself),
+# never from the run it is compared with.
+#
 # Every scenario that cannot run is named with the reason
 # (`conformance: SKIPPED <scenario>: <reason>`). Exit status: 0 every
 # scenario ran and every check matched; 1 some check did not match (see the
@@ -30,6 +35,10 @@ cd "$(dirname "$0")/.."
 ENGINE=conformance/engine.sh
 CLUSTER=conformance/cluster.sh
 OUT="${SWARMSIM_CONFORM_OUT:-results/conformance}"
+CAL="${SWARMSIM_CONFORM_CALIBRATION:-results/conformance/calibration-run}"
+cal_args() { # subfolder
+    if [ "$CAL" != none ]; then echo "--calibration $CAL$1"; fi
+}
 export SWARMSIM_ENGINE_DIR="${SWARMSIM_ENGINE_DIR:-/tmp/ssim-e$$}"
 export SWARMSIM_CLUSTER_DIR="${SWARMSIM_CLUSTER_DIR:-/tmp/ssim-c$$}"
 export SWARMSIM_CLUSTER_TAG="${SWARMSIM_CLUSTER_TAG:-$$}"
@@ -92,7 +101,8 @@ if [ ${#single[@]} -gt 0 ]; then
     fi
     if [ $ok = 1 ]; then
         ran=1
-        "$SWARMSIM" conform "${single[@]}" --out "$OUT"
+        # shellcheck disable=SC2046
+        "$SWARMSIM" conform "${single[@]}" --out "$OUT" $(cal_args "")
         worst $?
     fi
     if [ $engine_started = 1 ]; then $ENGINE stop; engine_started=0; fi
@@ -106,7 +116,8 @@ if [ ${#multi[@]} -gt 0 ]; then
         (
             eval "$($CLUSTER env)"
             export DOCKER_HOST SWARMSIM_NODE_CTL
-            "$SWARMSIM" conform "${multi[@]}" --out "$OUT/cluster"
+            # shellcheck disable=SC2046
+            "$SWARMSIM" conform "${multi[@]}" --out "$OUT/cluster" $(cal_args /cluster)
         )
         worst $?
     else

@@ -150,6 +150,10 @@ pub enum Command {
         /// Write the YAML here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Fit the scenario's `engine:` block (the engine's own step
+        /// latencies) instead of `images:`.
+        #[arg(long)]
+        engine: bool,
     },
     /// Parse and check scenarios without simulating.
     Validate {
@@ -321,7 +325,11 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 Err(e) => bad_input(format!("{e:#}")),
             }
         }
-        Command::Calibrate { traces, out } => {
+        Command::Calibrate {
+            traces,
+            out,
+            engine,
+        } => {
             let mut texts = Vec::new();
             for p in &traces {
                 match std::fs::read_to_string(p) {
@@ -329,7 +337,12 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                     Err(e) => return bad_input(format!("{}: {e}", p.display())),
                 }
             }
-            match crate::conform::calibrate::calibrate(&texts) {
+            let fit = if engine {
+                crate::conform::calibrate::calibrate_engine(&texts)
+            } else {
+                crate::conform::calibrate::calibrate(&texts)
+            };
+            match fit {
                 Ok(y) => match out {
                     Some(o) => match std::fs::write(&o, y) {
                         Ok(()) => ExitStatus::Success,

@@ -58,7 +58,11 @@ pub fn check() -> Result<(), String> {
     match active() {
         Some(m) if !MUTANTS.iter().any(|(n, _)| *n == m) => Err(format!(
             "SWARMSIM_MUTANT={m}: no such mutant (known: {})",
-            MUTANTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            MUTANTS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         _ => Ok(()),
     }

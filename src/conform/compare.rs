@@ -284,7 +284,11 @@ pub fn compare_transcripts(
             format!(
                 "{} ({})",
                 rb.head,
-                if identity { "slot identity" } else { "slot set" }
+                if identity {
+                    "slot identity"
+                } else {
+                    "slot set"
+                }
             )
         } else {
             rb.head.clone()
@@ -596,7 +600,12 @@ mod tests {
         let m = |slots: &[u64]| {
             slots
                 .iter()
-                .map(|&s| (("web".to_string(), s), vec!["img:1 running/running".to_string()]))
+                .map(|&s| {
+                    (
+                        ("web".to_string(), s),
+                        vec!["img:1 running/running".to_string()],
+                    )
+                })
                 .collect::<BTreeMap<_, _>>()
         };
         // Mutant B: a scale-down that keeps web.4 and web.5.
@@ -604,9 +613,15 @@ mod tests {
         assert!(!compare_slots(&m(&[1, 2]), &m(&[4, 5]), false).ok());
         assert!(compare_slots(&m(&[1, 2]), &m(&[1, 2]), false).ok());
         let mut a = m(&[1, 2]);
-        a.insert(("web".to_string(), 1), vec!["img:2 running/running".to_string()]);
+        a.insert(
+            ("web".to_string(), 1),
+            vec!["img:2 running/running".to_string()],
+        );
         let mut b = m(&[1, 2]);
-        b.insert(("web".to_string(), 2), vec!["img:2 running/running".to_string()]);
+        b.insert(
+            ("web".to_string(), 2),
+            vec!["img:2 running/running".to_string()],
+        );
         // Which slot was updated: only identity tells.
         assert!(!compare_slots(&a, &b, true).ok());
         assert!(compare_slots(&a, &b, false).ok());

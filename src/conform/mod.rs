@@ -304,8 +304,8 @@ fn judge(
 
     // Simulate with the latencies measured on the real engine.
     let (profiles, latency_table) = match calibration {
-        Some((_, cal)) => measure::measure(cal, &scen.images),
-        None => measure::measure(rec, &scen.images),
+        Some((_, cal)) => measure::measure(cal, &scen.images, &scen.engine),
+        None => measure::measure(rec, &scen.images, &scen.engine),
     };
     let mut sim_scen = scen.clone();
     sim_scen.images = profiles;
@@ -426,9 +426,12 @@ fn judge(
 
     let note = match (calibration, crate::mutant::active()) {
         (_, Some(m)) => format!("{note} simulator mutant {m}").trim().to_string(),
-        (Some((f, _)), None) => format!("{note} Latencies measured on another real run: {}.", f.display())
-            .trim()
-            .to_string(),
+        (Some((f, _)), None) => format!(
+            "{note} Latencies measured on another real run: {}.",
+            f.display()
+        )
+        .trim()
+        .to_string(),
         (None, None) => note,
     };
 

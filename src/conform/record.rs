@@ -227,14 +227,19 @@ impl Recording {
     pub fn replayed(trace: &str, transcript: &str, end: f64) -> Result<Recording> {
         let mut rec = Recording::from_trace(trace)?;
         if rec.hostname.is_empty() {
-            bail!("the trace has no `meta` line with the engine's hostname (recorded before the event stream; run the scenario again)");
+            bail!(
+                "the trace has no `meta` line with the engine's hostname (recorded before the event stream; run the scenario again)"
+            );
         }
         rec.trace = trace.to_string();
         rec.transcript = transcript.to_string();
         rec.end = end;
         rec.unsupported = transcript
             .lines()
-            .filter_map(|l| l.split_once("] # not replayed: ").map(|(_, w)| w.to_string()))
+            .filter_map(|l| {
+                l.split_once("] # not replayed: ")
+                    .map(|(_, w)| w.to_string())
+            })
             .collect();
         Ok(rec)
     }
@@ -441,9 +446,11 @@ impl Recorder<'_> {
                 }
             }
             let task = a("com.docker.swarm.task.id");
-            self.log(json!({"t": t, "kind": "event", "type": kind, "action": action,
+            self.log(
+                json!({"t": t, "kind": "event", "type": kind, "action": action,
                 "at": at, "name": a("name"), "task_id": task,
-                "updatestate": a("updatestate.new"), "exit_code": a("exitCode")}));
+                "updatestate": a("updatestate.new"), "exit_code": a("exitCode")}),
+            );
             // Poll at once for the details; more events go on after it.
             return;
         }
@@ -486,8 +493,10 @@ impl Recorder<'_> {
                     state: st.clone(),
                     message: UNSEEN.to_string(),
                 });
-                self.log(json!({"t": t, "kind": "update", "service": name, "state": st,
-                    "message": UNSEEN, "at": at, "via": "event"}));
+                self.log(
+                    json!({"t": t, "kind": "update", "service": name, "state": st,
+                    "message": UNSEEN, "at": at, "via": "event"}),
+                );
                 last_state = st;
             }
             if self.last_update.get(&name) != Some(&cur) {
@@ -606,6 +615,55 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
     }
 }
 
+/// `kill: SERVICE.SLOT` on the real engine: the container of that slot's
+/// running (or starting) task gets SIGKILL (`docker kill`), so its exit
+/// code is 137; a scenario replayed for real says `exit_code: 137`, and any
+/// other code is refused. The container must be on this engine's node
+/// (single-node swarms). Returns what the simulator's transcript says when
+/// the slot has no running task.
+pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<String> {
+    if exit_code != 137 {
+        bail!(
+            "kill {name}: a real engine can only kill with SIGKILL; write `kill: {{task: {name}, exit_code: 137}}`"
+        );
+    }
+    let Some((service, slot)) = name.rsplit_once('.') else {
+        bail!("kill {name}: not SERVICE.SLOT");
+    };
+    let services = engine.get("/services")?;
+    let sid = services
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["Spec"]["Name"].as_str() == Some(service))
+        .and_then(|s| s["ID"].as_str().map(str::to_string));
+    let slot: u64 = slot.parse().unwrap_or(0);
+    let tasks = engine.get("/tasks")?;
+    let container = tasks.as_array().into_iter().flatten().find_map(|t| {
+        let state = t["Status"]["State"].as_str().unwrap_or("");
+        let desired = t["DesiredState"].as_str().unwrap_or("");
+        (sid.as_deref() == t["ServiceID"].as_str()
+            && t["Slot"].as_u64() == Some(slot)
+            && matches!(state, "running" | "starting")
+            && desired == "running")
+            .then(|| t["Status"]["ContainerStatus"]["ContainerID"].as_str())
+            .flatten()
+            .map(str::to_string)
+    });
+    let Some(cid) = container else {
+        return Ok(format!("# {name} has no running task\n"));
+    };
+    let words: Vec<String> = ["kill", "--signal", "KILL", cid.as_str()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let out = engine.cli(&words)?;
+    if out.code != 0 {
+        bail!("docker kill {cid}: {}", out.stderr.trim());
+    }
+    Ok(String::new())
+}
+
 /// A task spec's healthcheck: (interval in seconds, retries); `None`
 /// without a healthcheck (or `NONE`); the engine's defaults (30 s, 3) for
 /// what it leaves out.
@@ -668,10 +726,15 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
                     r.log(json!({"t": t, "kind": "node", "at": secs_f64(item.at),
                         "node": name, "change": format!("{change:?}"), "output": out}));
                 }
-                other => {
-                    let what = format!("{other:?}");
-                    let _ = writeln!(r.rec.transcript, "{stamp} # not replayed: {what}");
-                    r.rec.unsupported.push(what);
+                Action::Kill { task, exit_code } => {
+                    let _ = writeln!(
+                        r.rec.transcript,
+                        "{stamp} # kill {task} (exit code {exit_code})"
+                    );
+                    let out = kill_task(engine, task, *exit_code)?;
+                    r.rec.transcript.push_str(&out);
+                    r.log(json!({"t": t, "kind": "kill", "at": secs_f64(item.at),
+                        "task": task, "exit_code": exit_code, "output": out}));
                 }
             }
         }

@@ -26,6 +26,8 @@ pub struct Scenario {
     /// Expanded (`count` and `{n}` applied), in file order.
     pub nodes: Vec<NodeDef>,
     pub images: ImageProfiles,
+    /// The engine's own step latencies (`engine:`); zero when absent.
+    pub engine: EngineProfile,
     /// Services that exist at time 0, in file order.
     pub services: Vec<ServiceSpec>,
     /// In file order (items at equal times run in that order).
@@ -47,6 +49,27 @@ pub struct NodeDef {
     pub labels: BTreeMap<String, String>,
     pub nano_cpus: i64,
     pub memory_bytes: i64,
+}
+
+/// The engine's own latencies between a task's steps (`engine:`), the same
+/// for every image: fixed durations, all zero by default (every step
+/// instantaneous). The conformance scenarios carry the values calibrated
+/// on Docker 20.10 (`swarmsim calibrate --engine`, see docs/conformance.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineProfile {
+    /// A scheduling pass runs this long after it was asked for (swarmkit's
+    /// scheduler batches its commits).
+    pub schedule: u64,
+    /// ASSIGNED → ACCEPTED: the dispatcher's assignment batch and the
+    /// agent's round trip.
+    pub dispatch: u64,
+    /// PREPARING → READY of every task (container create), before the
+    /// image pull (which happens once per node).
+    pub create: u64,
+    /// Added to every container start (STARTING → RUNNING).
+    pub start: u64,
+    /// Added to every container stop.
+    pub stop: u64,
 }
 
 /// How an image behaves on the simulated engine.
@@ -237,6 +260,7 @@ pub fn from_compose(path: &Path, overrides: &[Override]) -> Result<Scenario, Sce
         until: None,
         nodes: default_nodes(),
         images: ImageProfiles::default(),
+        engine: EngineProfile::default(),
         services: compose.services.clone(),
         timeline: Vec::new(),
         expect: Vec::new(),

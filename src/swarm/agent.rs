@@ -35,6 +35,8 @@ pub struct AgentTask {
     pub consecutive_probe_failures: u64,
     pub healthy: bool,
     pub stopping: bool,
+    /// The container was created (the `engine: create` step is done).
+    pub created: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,10 @@ pub enum Step {
     Exit { code: i64 },
     /// The container stopped after the orchestrator asked.
     StopDone { code: i64 },
+    /// The assignment reached the agent (`engine: dispatch`).
+    Dispatched,
+    /// The container was created (`engine: create`).
+    Created,
 }
 
 impl Cluster {
@@ -66,11 +72,21 @@ impl Cluster {
             return;
         }
         match state {
+            // The engine's own step latencies (scenario `engine:`); zero
+            // by default: the step is taken at once.
+            TaskState::Assigned if self.scenario.engine.dispatch > 0 => {
+                self.agent_engine_step(task, self.scenario.engine.dispatch, Step::Dispatched);
+            }
             TaskState::Assigned => {
                 self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
             }
             TaskState::Accepted => {
                 self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
+            }
+            TaskState::Preparing
+                if self.scenario.engine.create > 0 && !self.agent[task].created =>
+            {
+                self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
             }
             TaskState::Preparing => self.agent_prepare(task, node),
             TaskState::Ready if desired >= TaskState::Running => {
@@ -136,7 +152,7 @@ impl Cluster {
     fn agent_start(&mut self, task: TaskId) {
         let image = self.image(&self.state.tasks[task].spec.image.clone());
         let rt = &mut self.images[image];
-        let latency = rt.profile.start.sample(&mut rt.start_rng);
+        let latency = rt.profile.start.sample(&mut rt.start_rng) + self.scenario.engine.start;
         let failed = bernoulli(&mut rt.fail_rng, rt.profile.fail_on_start);
         self.explain(Some(self.state.tasks[task].service), |c| {
             let p = c.images[image].profile.fail_on_start;
@@ -153,6 +169,13 @@ impl Cluster {
             )
         });
         self.agent_schedule(task, latency, Step::StartDone { failed });
+    }
+
+    /// One of the engine's own steps (`engine:`), unless one is under way.
+    fn agent_engine_step(&mut self, task: TaskId, after: u64, step: Step) {
+        if self.agent[task].pending.is_none() {
+            self.agent_schedule(task, after, step);
+        }
     }
 
     fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
@@ -203,6 +226,22 @@ impl Cluster {
                 }
             }
             Step::HealthProbe => self.agent_probe(task),
+            Step::Dispatched => {
+                if state == TaskState::Assigned
+                    && self.state.tasks[task].desired < TaskState::Shutdown
+                {
+                    self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
+                }
+            }
+            Step::Created => {
+                self.agent[task].created = true;
+                if let Some(node) = self.state.tasks[task].node
+                    && state == TaskState::Preparing
+                    && self.state.tasks[task].desired < TaskState::Shutdown
+                {
+                    self.agent_prepare(task, node);
+                }
+            }
             Step::Exit { code } => {
                 if state == TaskState::Running || state == TaskState::Starting {
                     self.agent_exit(task, code, None);
@@ -341,7 +380,7 @@ impl Cluster {
             .unwrap_or(DEFAULT_STOP_GRACE_PERIOD);
         let image = self.image(&t.spec.image.clone());
         let rt = &mut self.images[image];
-        let latency = rt.profile.stop.sample(&mut rt.stop_rng);
+        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
         if latency > grace {
             (grace, 137)
         } else {

@@ -408,7 +408,11 @@ impl Cluster {
     pub fn request_scheduler_pass(&mut self) {
         if !self.scheduler_pass_pending && self.scheduler.has_pending() {
             self.scheduler_pass_pending = true;
-            self.queue.push(self.now, Event::SchedulerPass);
+            // `engine: schedule` (0 by default: at once).
+            self.queue.push(
+                self.now + self.scenario.engine.schedule,
+                Event::SchedulerPass,
+            );
         }
     }
 
