@@ -119,9 +119,14 @@ pub fn normalize_ps(body: &str, hostname: &str, node: &str, identity: bool) -> V
             line.get(a..b).unwrap_or("").trim().to_string()
         };
         let mut cells: Vec<String> = (1..offs.len()).map(cell).collect();
-        // NAME: `\_ web.2` / `web.2` → `\_ web.N` / `web.N`.
-        if !identity && let Some((svc, _)) = cells[0].rsplit_once('.') {
-            cells[0] = format!("{svc}.N");
+        // NAME: `\_ web.2` / `web.2` → `\_ web.N` / `web.N`; a global
+        // task's `web.<node id>` → `web.<node>`.
+        if let Some((svc, slot)) = cells[0].rsplit_once('.') {
+            if slot.parse::<u64>().is_err() {
+                cells[0] = format!("{svc}.<node>");
+            } else if !identity {
+                cells[0] = format!("{svc}.N");
+            }
         }
         if cells.len() > 2 && cells[2] == hostname {
             cells[2] = node.to_string();
@@ -240,7 +245,11 @@ fn ps_slot_names(body: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|l| l.split_whitespace().nth(1))
         .filter(|n| *n != "\\_")
-        .map(str::to_string)
+        .map(|n| match n.rsplit_once('.') {
+            // A global task: `web.<node id>`.
+            Some((svc, slot)) if slot.parse::<u64>().is_err() => format!("{svc}.<node>"),
+            _ => n.to_string(),
+        })
         .collect();
     v.sort();
     v

@@ -130,8 +130,9 @@ pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
             s.stop.push(done - req);
         }
         if let Some(f) = t.state_time("failed") {
-            // Exited on its own: the orchestrator had not asked it to stop.
-            if !asked_before(f) {
+            // Exited on its own: the orchestrator had not asked it to stop
+            // (nor did the scenario kill it).
+            if !asked_before(f) && !rec.killed.contains(&t.id) {
                 match running {
                     Some(r) => s.crash.push(f - r),
                     None => {

@@ -106,6 +106,9 @@ pub struct Recording {
     pub downed: Vec<String>,
     /// Ids of the tasks that the engine still had at the last poll.
     pub final_ids: std::collections::BTreeSet<String>,
+    /// Tasks whose container the scenario killed (`kill:`): their exit is
+    /// not the image's behaviour.
+    pub killed: std::collections::BTreeSet<String>,
 }
 
 impl Recording {
@@ -121,6 +124,7 @@ impl Recording {
             end,
             downed: Vec::new(),
             final_ids: Default::default(),
+            killed: Default::default(),
         }
     }
 
@@ -164,6 +168,8 @@ impl Recording {
     /// record` or `swarmsim conform` (its `task` lines).
     pub fn from_trace(text: &str) -> Result<Recording> {
         let mut rec = Recording::empty(String::new(), 0.0);
+        // `kill:` lines: (service, slot, time).
+        let mut kills: Vec<(String, u64, f64)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -180,6 +186,15 @@ impl Recording {
                 }
                 "task_gone" => {
                     rec.final_ids.remove(&s("task_id"));
+                    continue;
+                }
+                "kill" => {
+                    if !s("task_id").is_empty() {
+                        rec.killed.insert(s("task_id"));
+                    }
+                    if let Some((svc, slot)) = s("task").rsplit_once('.') {
+                        kills.push((svc.to_string(), slot.parse().unwrap_or(0), t));
+                    }
                     continue;
                 }
                 // An UpdateStatus change (`at`: its best time, written
@@ -219,6 +234,18 @@ impl Recording {
             );
         }
         rec.updates.sort_by(|a, b| a.t.total_cmp(&b.t));
+        // A task of a killed slot that failed within 2 s of the kill was
+        // the one killed (traces without the killed task's id).
+        for t in rec.tasks.values() {
+            let failed = t.state_time("failed");
+            if kills.iter().any(|(svc, slot, at)| {
+                *svc == t.service
+                    && *slot == t.slot
+                    && failed.is_some_and(|f| f >= *at - 0.1 && f <= *at + 2.0)
+            }) {
+                rec.killed.insert(t.id.clone());
+            }
+        }
         Ok(rec)
     }
 
@@ -620,8 +647,8 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
 /// code is 137; a scenario replayed for real says `exit_code: 137`, and any
 /// other code is refused. The container must be on this engine's node
 /// (single-node swarms). Returns what the simulator's transcript says when
-/// the slot has no running task.
-pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<String> {
+/// the slot has no running task, and the killed task's id.
+pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<(String, Option<String>)> {
     if exit_code != 137 {
         bail!(
             "kill {name}: a real engine can only kill with SIGKILL; write `kill: {{task: {name}, exit_code: 137}}`"
@@ -639,19 +666,21 @@ pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<String> 
         .and_then(|s| s["ID"].as_str().map(str::to_string));
     let slot: u64 = slot.parse().unwrap_or(0);
     let tasks = engine.get("/tasks")?;
-    let container = tasks.as_array().into_iter().flatten().find_map(|t| {
+    let found = tasks.as_array().into_iter().flatten().find_map(|t| {
         let state = t["Status"]["State"].as_str().unwrap_or("");
         let desired = t["DesiredState"].as_str().unwrap_or("");
         (sid.as_deref() == t["ServiceID"].as_str()
             && t["Slot"].as_u64() == Some(slot)
             && matches!(state, "running" | "starting")
             && desired == "running")
-            .then(|| t["Status"]["ContainerStatus"]["ContainerID"].as_str())
+            .then(|| {
+                let cid = t["Status"]["ContainerStatus"]["ContainerID"].as_str()?;
+                Some((cid.to_string(), t["ID"].as_str()?.to_string()))
+            })
             .flatten()
-            .map(str::to_string)
     });
-    let Some(cid) = container else {
-        return Ok(format!("# {name} has no running task\n"));
+    let Some((cid, id)) = found else {
+        return Ok((format!("# {name} has no running task\n"), None));
     };
     let words: Vec<String> = ["kill", "--signal", "KILL", cid.as_str()]
         .iter()
@@ -661,7 +690,7 @@ pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<String> 
     if out.code != 0 {
         bail!("docker kill {cid}: {}", out.stderr.trim());
     }
-    Ok(String::new())
+    Ok((String::new(), Some(id)))
 }
 
 /// A task spec's healthcheck: (interval in seconds, retries); `None`
@@ -731,10 +760,14 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
                         r.rec.transcript,
                         "{stamp} # kill {task} (exit code {exit_code})"
                     );
-                    let out = kill_task(engine, task, *exit_code)?;
+                    let (out, id) = kill_task(engine, task, *exit_code)?;
                     r.rec.transcript.push_str(&out);
+                    if let Some(id) = &id {
+                        r.rec.killed.insert(id.clone());
+                    }
                     r.log(json!({"t": t, "kind": "kill", "at": secs_f64(item.at),
-                        "task": task, "exit_code": exit_code, "output": out}));
+                        "task": task, "task_id": id.unwrap_or_default(), "exit_code": exit_code,
+                        "output": out}));
                 }
             }
         }

@@ -60,8 +60,10 @@ pub struct EngineProfile {
     /// A scheduling pass runs this long after it was asked for (swarmkit's
     /// scheduler batches its commits).
     pub schedule: u64,
-    /// ASSIGNED → ACCEPTED: the dispatcher's assignment batch and the
-    /// agent's round trip.
+    /// The assignment and each change of a task's desired state reach the
+    /// agent this long later (the dispatcher's batch and the agent's round
+    /// trip): ASSIGNED → ACCEPTED, desired RUNNING → STARTING, desired
+    /// SHUTDOWN → the stop.
     pub dispatch: u64,
     /// PREPARING → READY of every task (container create), before the
     /// image pull (which happens once per node).

@@ -37,6 +37,10 @@ pub struct AgentTask {
     pub stopping: bool,
     /// The container was created (the `engine: create` step is done).
     pub created: bool,
+    /// The desired state that has reached the agent (`engine: dispatch`).
+    pub delivered: Option<TaskState>,
+    /// The pending delivery of a desired state to the agent.
+    pub deliver: Option<EventKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +53,8 @@ pub enum Step {
     Exit { code: i64 },
     /// The container stopped after the orchestrator asked.
     StopDone { code: i64 },
-    /// The assignment reached the agent (`engine: dispatch`).
+    /// The task's desired state (or the assignment) reached the agent
+    /// (`engine: dispatch`).
     Dispatched,
     /// The container was created (`engine: create`).
     Created,
@@ -65,6 +70,19 @@ impl Cluster {
             return;
         }
         let (state, desired) = (t.state, t.desired);
+        // `engine: dispatch` (0 by default: at once): the assignment and
+        // each change of the desired state reach the agent that long later
+        // (the dispatcher's batch and the agent's round trip).
+        let dispatch = self.scenario.engine.dispatch;
+        if dispatch > 0 && self.agent[task].delivered != Some(desired) {
+            if self.agent[task].deliver.is_none() {
+                let key = self
+                    .queue
+                    .push(self.now + dispatch, Event::Agent(task, Step::Dispatched));
+                self.agent[task].deliver = Some(key);
+            }
+            return;
+        }
         if desired >= TaskState::Shutdown {
             if state < TaskState::Complete {
                 self.agent_stop(task);
@@ -74,9 +92,6 @@ impl Cluster {
         match state {
             // The engine's own step latencies (scenario `engine:`); zero
             // by default: the step is taken at once.
-            TaskState::Assigned if self.scenario.engine.dispatch > 0 => {
-                self.agent_engine_step(task, self.scenario.engine.dispatch, Step::Dispatched);
-            }
             TaskState::Assigned => {
                 self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
             }
@@ -199,6 +214,12 @@ impl Cluster {
     pub(crate) fn agent_step(&mut self, task: TaskId, step: Step) {
         match step {
             Step::HealthProbe => self.agent[task].probe = None,
+            Step::Dispatched => {
+                self.agent[task].deliver = None;
+                self.agent[task].delivered = Some(self.state.tasks[task].desired);
+                self.agent_on_task_change(task);
+                return;
+            }
             _ => self.agent[task].pending = None,
         }
         let state = self.state.tasks[task].state;
@@ -226,13 +247,7 @@ impl Cluster {
                 }
             }
             Step::HealthProbe => self.agent_probe(task),
-            Step::Dispatched => {
-                if state == TaskState::Assigned
-                    && self.state.tasks[task].desired < TaskState::Shutdown
-                {
-                    self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
-                }
-            }
+            Step::Dispatched => {}
             Step::Created => {
                 self.agent[task].created = true;
                 if let Some(node) = self.state.tasks[task].node
