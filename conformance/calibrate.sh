@@ -21,13 +21,15 @@ write_block() { # traces dir, scenarios dir
     echo "$block"
     for f in "$2"/*.yaml; do
         # Drop an engine: block (and its comment line), put the new one
-        # before `until:`.
+        # before `until:`; a race probability (rollback_race, fitted by
+        # conformance/races.sh, not here) stays.
         awk -v block="$block" '
             /^# swarmsim calibrate --engine/ { next }
             /^engine:/ { skip = 1; next }
             skip && /^[^ ]/ { skip = 0 }
+            skip && /^  rollback_race:/ { race = race $0 "\n"; next }
             skip { next }
-            /^until:/ { print block }
+            /^until:/ { print block; printf "%s", race }
             { print }
         ' "$f" > "$f.new"
         mv "$f.new" "$f"

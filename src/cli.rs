@@ -127,6 +127,11 @@ pub enum Command {
         /// (another run: held out) instead of the run being compared.
         #[arg(long, value_name = "DIR")]
         calibration: Option<PathBuf>,
+        /// Judge races: the real runs recorded in DIR/<scenario>/run-*/
+        /// against 200 seeded simulations, branch by branch (binomial 95 %
+        /// interval; conformance/races.sh); writes DIR/<scenario>/README.md.
+        #[arg(long, value_name = "DIR")]
+        races: Option<PathBuf>,
     },
     /// Follow a live service on a real engine (DOCKER_HOST) and write every
     /// task and update change to a trace, until interrupted or `--for`.
@@ -362,9 +367,17 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             docker,
             replay,
             calibration,
+            races,
         } => {
             if let Err(e) = crate::mutant::check() {
                 return bad_input(e);
+            }
+            if let Some(dir) = races {
+                return match crate::conform::judge_races(&scenarios, &dir, calibration.as_deref()) {
+                    Ok(true) => ExitStatus::Success,
+                    Ok(false) => ExitStatus::Failure,
+                    Err(e) => bad_input(format!("{e:#}")),
+                };
             }
             let opts = crate::conform::SuiteOptions {
                 out,

@@ -13,6 +13,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod engine;
 pub mod measure;
+pub mod races;
 pub mod record;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,38 @@ pub struct SuiteOptions {
     /// `DIR/<scenario>/real-trace.jsonl` (another run: held out) instead of
     /// the run being compared.
     pub calibration: Option<PathBuf>,
+}
+
+/// `swarmsim conform --races DIR`: each scenario's real runs in
+/// `DIR/<scenario>/run-*/` judged as a race (see [`races`]); writes
+/// `DIR/<scenario>/README.md`; whether every branch agrees.
+pub fn judge_races(paths: &[PathBuf], dir: &Path, calibration: Option<&Path>) -> Result<bool> {
+    let mut all = true;
+    for p in paths {
+        let stem = p.file_stem().unwrap_or_default().to_owned();
+        let d = dir.join(&stem);
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(&d)
+            .with_context(|| d.display().to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("real-trace.jsonl").is_file())
+            .collect();
+        runs.sort();
+        let cal = calibration.map(|c| c.join(&stem).join("real-trace.jsonl"));
+        let (report, ok) = races::judge(p, &runs, cal.as_deref())?;
+        std::fs::write(d.join("README.md"), &report)?;
+        print!("{report}");
+        eprintln!(
+            "conform: race {}: {}",
+            stem.to_string_lossy(),
+            if ok {
+                "every branch agrees"
+            } else {
+                "MISMATCH"
+            }
+        );
+        all &= ok;
+    }
+    Ok(all)
 }
 
 /// Counts of a scenario's checks: (matched, mismatched, n/a, echoes).
@@ -156,7 +189,7 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize, opts: &Suite
         t,
         "{clean} of {} scenarios and {m} of {} checks matched ({na} n/a and {echo} command echoes not counted). \
          Durations agree within 0.3 s or 5 %; `service ps` and the final tasks are compared slot by slot \
-         (slot identity) where swarmkit's choice is deterministic, as a set once an update ran (slot set). \
+         (slot identity) on one node until an update runs (swarmkit's choice is deterministic there), else as a set (slot set). \
          Latencies: {}.\n",
         outcomes.len(),
         m + bad,
@@ -310,15 +343,54 @@ fn judge(
     let mut sim_scen = scen.clone();
     sim_scen.images = profiles;
     let until = (rec.end * 1e9).round() as u64;
-    let result = run(
-        Rc::new(sim_scen),
-        &RunOptions {
-            seed: None,
-            until: Some(until),
-            keep_log: true,
-            ..Default::default()
-        },
-    );
+    let sim_scen = Rc::new(sim_scen);
+    let simulate = |seed: Option<u64>| {
+        run(
+            sim_scen.clone(),
+            &RunOptions {
+                seed,
+                until: Some(until),
+                keep_log: true,
+                ..Default::default()
+            },
+        )
+    };
+    // A scenario with a race (`engine: rollback_race`) is compared given
+    // the branch the real run took: with the first seed whose simulation
+    // takes it. How often each branch comes is judged by
+    // conformance/races.sh (see races).
+    let mut race_note = String::new();
+    let mut seed = None;
+    if scen.engine.rollback_race > 0.0 {
+        let of = |u: &[(f64, String)]| races::branch(&compare::episodes(u));
+        let real_branch = of(&rec
+            .updates
+            .iter()
+            .map(|u| (u.t, u.state.clone()))
+            .collect::<Vec<_>>());
+        let sim_branch = |r: &crate::runner::RunResult| {
+            of(&r
+                .cluster
+                .log
+                .iter()
+                .filter(|l| l.kind == LogKind::Update && !l.state.is_empty())
+                .map(|l| (secs_f64(l.time), l.state.clone()))
+                .collect::<Vec<_>>())
+        };
+        seed = (1..=races::SIM_RUNS).find(|&s| sim_branch(&simulate(Some(s))) == real_branch);
+        race_note = match seed {
+            Some(s) => format!(
+                "A race (engine: rollback_race {}): the real run took the branch `{real_branch}`; compared with seed {s}, the first whose simulation takes it.",
+                scen.engine.rollback_race
+            ),
+            None => format!(
+                "A race (engine: rollback_race {}): the real run took the branch `{real_branch}`, which no simulation of seeds 1-{} takes.",
+                scen.engine.rollback_race,
+                races::SIM_RUNS
+            ),
+        };
+    }
+    let result = simulate(seed);
 
     // Slot numbers are swarmkit's deterministic choice until an update or
     // rollback runs (Go map order, see compare), and only on one node: on
@@ -426,6 +498,7 @@ fn judge(
         )
     };
 
+    let note = format!("{note} {race_note}").trim().to_string();
     let note = match (calibration, crate::mutant::active()) {
         (_, Some(m)) => format!("{note} simulator mutant {m}").trim().to_string(),
         (Some((f, _)), None) => format!(

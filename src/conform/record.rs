@@ -26,7 +26,7 @@ use crate::sim::time::{format_go_duration, secs_f64};
 
 /// How often the engine is polled between events (each event is followed
 /// by a poll at once).
-pub const POLL: Duration = Duration::from_millis(100);
+pub const POLL: Duration = Duration::from_millis(50);
 /// The message of an UpdateStatus state that only the event stream saw
 /// (no poll caught it): compared as "any message".
 pub const UNSEEN: &str = "(not seen by a poll)";

@@ -364,7 +364,14 @@ pub const PROFILE_KEYS: &[&str] = &[
 /// `health_fail`, the probability that one health probe of a container of
 /// this image fails (0 = always healthy), and `stop_exit_code`, what the
 /// container exits with when stopped by SIGTERM (default 143).
-const ENGINE_KEYS: &[&str] = &["schedule", "dispatch", "create", "start", "stop"];
+const ENGINE_KEYS: &[&str] = &[
+    "schedule",
+    "dispatch",
+    "create",
+    "start",
+    "stop",
+    "rollback_race",
+];
 
 /// `engine:` — fixed durations of the engine's own steps.
 fn engine_profile(n: Node) -> R<EngineProfile> {
@@ -381,6 +388,9 @@ fn engine_profile(n: Node) -> R<EngineProfile> {
         if let Some(v) = m.get(key) {
             *field = Node::new(v, &m.child_path(key)).duration()?;
         }
+    }
+    if let Some(v) = m.get("rollback_race") {
+        e.rollback_race = Node::new(v, &m.child_path("rollback_race")).probability()?;
     }
     Ok(e)
 }

@@ -55,7 +55,7 @@ pub struct NodeDef {
 /// for every image: fixed durations, all zero by default (every step
 /// instantaneous). The conformance scenarios carry the values calibrated
 /// on Docker 20.10 (`swarmsim calibrate --engine`, see docs/conformance.md).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineProfile {
     /// A scheduling pass runs this long after it was asked for (swarmkit's
     /// scheduler batches its commits).
@@ -72,6 +72,13 @@ pub struct EngineProfile {
     pub start: u64,
     /// Added to every container stop.
     pub stop: u64,
+    /// A race inside Swarm: the probability that, when an update task's
+    /// failure triggers an automatic rollback, the updater swaps the spec
+    /// back before the restart supervisor replaces the failed task (the
+    /// replacement then has the old spec and the rollback completes at
+    /// once). 0 (the default): the supervisor always goes first. Drawn per
+    /// failure from the run's seed (`rollback-race` stream).
+    pub rollback_race: f64,
 }
 
 /// How an image behaves on the simulated engine.

@@ -363,8 +363,13 @@ impl Cluster {
                     // (reference §14).
                     self.agent_on_task_change(task);
                     self.restart_on_task_state(task, state);
-                    self.orchestrator_on_task_state(task, state);
-                    self.updater_on_task_state(task, state);
+                    if self.updater_wins_rollback_race(task, state) {
+                        self.updater_on_task_state(task, state);
+                        self.orchestrator_on_task_state(task, state);
+                    } else {
+                        self.orchestrator_on_task_state(task, state);
+                        self.updater_on_task_state(task, state);
+                    }
                     if state.is_terminal() {
                         // Resources and ports were released.
                         self.request_scheduler_pass();

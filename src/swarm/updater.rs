@@ -577,6 +577,29 @@ impl Cluster {
         }
     }
 
+    /// The race of `engine: rollback_race` (docs/scenario-format.md): a
+    /// failed task of an update whose failure action is rollback; with
+    /// that probability the updater (which swaps the spec back) goes before
+    /// the restart supervisor. No draw at all when the probability is 0 or
+    /// the failure cannot start a rollback, so other runs are unchanged.
+    pub(crate) fn updater_wins_rollback_race(&mut self, task: TaskId, state: TaskState) -> bool {
+        let p = self.scenario.engine.rollback_race;
+        let service = self.state.tasks[task].service;
+        let racing = p > 0.0
+            && state > TaskState::Running
+            && self.updaters.get(&service).is_some_and(|u| {
+                u.config.failure_action == FailureAction::Rollback
+                    && u.status_at_start != Some(UpdateState::RollbackStarted)
+            });
+        if !racing {
+            return false;
+        }
+        let mut rng = self
+            .streams
+            .stream("rollback-race", &self.state.tasks[task].id);
+        rand::Rng::random_bool(&mut rng, p.min(1.0))
+    }
+
     /// The worker saw its new task at RUNNING or beyond.
     fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
         self.explain(Some(service), |c| {
