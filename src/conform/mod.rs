@@ -138,12 +138,15 @@ pub fn run_suite(paths: &[PathBuf], opts: &SuiteOptions) -> Result<bool> {
                 nodes = nodes.max(n);
                 o
             }
-            Err(e) => Outcome {
-                name: stem.clone(),
-                checks: vec![Check::new("run", false, format!("{e:#}"))],
-                durations: String::new(),
-                note: "could not run".to_string(),
-            },
+            Err(e) => {
+                eprintln!("conform: {stem}: could not run: {e:#}");
+                Outcome {
+                    name: stem.clone(),
+                    checks: vec![Check::new("run", false, format!("{e:#}"))],
+                    durations: String::new(),
+                    note: "could not run".to_string(),
+                }
+            }
         };
         let (m, bad, na, echo) = counts(&o.checks);
         eprintln!(
