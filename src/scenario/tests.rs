@@ -402,7 +402,7 @@ fn error_unknown_keys_with_suggestions() {
     );
     assert_eq!(
         err(&format!("{NODES}banana: 1\n")),
-        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, services, timeline, expect, compose)"
+        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, engine, services, timeline, expect, compose)"
     );
 }
 
