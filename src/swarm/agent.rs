@@ -90,14 +90,14 @@ impl Cluster {
             return;
         }
         match state {
-            // The engine's own step latencies (scenario `engine:`); zero
-            // by default: the step is taken at once.
             TaskState::Assigned => {
                 self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
             }
             TaskState::Accepted => {
                 self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
             }
+            // `engine: create` (0 by default: at once): the container
+            // create of every task, before the image pull.
             TaskState::Preparing
                 if self.scenario.engine.create > 0 && !self.agent[task].created =>
             {
