@@ -17,8 +17,9 @@
 # The folder is $SWARMSIM_ENGINE_DIR (default /tmp/swarmsim-conform): short,
 # because a unix socket path must stay under 108 bytes. Several engines can
 # run side by side: each has its own folder, containerd namespace (named
-# after the folder) and swarm port ($SWARMSIM_SWARM_PORT; default: the
-# first free port from 12377 on).
+# after the folder) and swarm port ($SWARMSIM_SWARM_PORT, e.g. for
+# deploy/swarm/test.sh or conformance/snapshot-test.sh; default: the first
+# free port from 12377 on, so that two private engines never share one).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"

@@ -7,13 +7,14 @@ use std::rc::Rc;
 use clap::{Parser, Subcommand};
 
 use crate::regress::{check, diff, eval, lint, outcome};
-use crate::runner::{RunOptions, run};
+use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
 
-/// Exit statuses (contract §1): 0 success, 1 an expectation failed (or
-/// `diff` found a difference, or `lint --deny` a denied warning), 2 bad
-/// input; `run --fail-on` adds 3 to 6 ([`outcome`]).
+/// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
+/// expectation failed (or `diff` found a difference, or `lint --deny` a
+/// denied warning), 2 bad input; `run --fail-on` adds 3 to 6
+/// ([`outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     Success,
@@ -67,7 +68,8 @@ pub enum Command {
         /// End time, a Go duration (overrides the scenario's `until`).
         #[arg(long)]
         until: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print only the final summary.
@@ -88,6 +90,10 @@ pub enum Command {
         /// `docker service ps` at any instant).
         #[arg(long)]
         timeline: Option<PathBuf>,
+        /// Stop after this many events (the safety limit, default
+        /// 1000000; see docs/limits.md).
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
     },
     /// Interactive: type docker commands on a simulated cluster, advance the
     /// clock. Reads commands from a pipe too (`swarmsim shell < lesson.txt`).
@@ -113,8 +119,9 @@ pub enum Command {
     Conform {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// Results folder (default results/conformance/).
-        #[arg(long, default_value = "results/conformance")]
+        /// Results folder (default out/conformance/; the committed
+        /// results/conformance/ is written by conformance/run.sh's --out).
+        #[arg(long, default_value = "out/conformance")]
         out: PathBuf,
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
@@ -132,6 +139,10 @@ pub enum Command {
         /// interval; conformance/races.sh); writes DIR/<scenario>/README.md.
         #[arg(long, value_name = "DIR")]
         races: Option<PathBuf>,
+        /// Use the swarm as it is (never cleaned): the scenarios come from
+        /// `swarmsim snapshot` of it, and keep their own image latencies.
+        #[arg(long)]
+        live: bool,
     },
     /// Follow a live service on a real engine (DOCKER_HOST) and write every
     /// task and update change to a trace, until interrupted or `--for`.
@@ -159,6 +170,23 @@ pub enum Command {
         /// latencies) instead of `images:`.
         #[arg(long)]
         engine: bool,
+    },
+    /// Write a live swarm as a scenario (docs/snapshot.md): its nodes,
+    /// services, image latencies fitted from the tasks' history, and an
+    /// update line per service. Reads the engine at DOCKER_HOST (or
+    /// docker's default socket) with GET requests only.
+    Snapshot {
+        /// Write the scenario here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Leave node and service labels out.
+        #[arg(long)]
+        no_labels: bool,
+        /// First follow every task's state changes for this long (a Go
+        /// duration, e.g. 5m, while an update runs) and fit those images
+        /// from the full history.
+        #[arg(long)]
+        watch: Option<String>,
     },
     /// Parse and check scenarios without simulating.
     Validate {
@@ -219,7 +247,8 @@ pub enum Command {
         /// shard folders with `swarmsim merge`.
         #[arg(long)]
         shard: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -261,7 +290,8 @@ pub enum Command {
         /// --require (p50_duration, p95_duration, p_paused, p_rolled_back).
         #[arg(long)]
         minimize: Option<String>,
-        /// Results folder (default results/<scenario file stem>/).
+        /// Results folder (default out/<scenario file stem>/; the committed
+        /// results/ are written only with an explicit --out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -282,6 +312,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             play,
             speed,
             timeline,
+            max_events,
         } => {
             let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
                 Ok(f) => f.unwrap_or_default(),
@@ -303,6 +334,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                     play: play.then_some(speed.unwrap_or(1.0)),
                     timeline,
                     fail_on: &fail_on,
+                    max_events,
                 },
             )
         }
@@ -330,6 +362,11 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 Err(e) => bad_input(format!("{e:#}")),
             }
         }
+        Command::Snapshot {
+            out,
+            no_labels,
+            watch,
+        } => cmd_snapshot(out, no_labels, watch.as_deref()),
         Command::Calibrate {
             traces,
             out,
@@ -337,7 +374,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         } => {
             let mut texts = Vec::new();
             for p in &traces {
-                match std::fs::read_to_string(p) {
+                match crate::fsio::read_text(p) {
                     Ok(t) => texts.push((p.display().to_string(), t)),
                     Err(e) => return bad_input(format!("{}: {e}", p.display())),
                 }
@@ -368,6 +405,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             replay,
             calibration,
             races,
+            live,
         } => {
             if let Err(e) = crate::mutant::check() {
                 return bad_input(e);
@@ -384,6 +422,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 docker,
                 replay,
                 calibration,
+                live,
             };
             match crate::conform::run_suite(&scenarios, &opts) {
                 Ok(true) => ExitStatus::Success,
@@ -442,7 +481,7 @@ enum Source {
 /// Loads a scenario, or a bare stack file, and prints the stack file's
 /// ignored keys once on stderr.
 fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::Scenario, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::fsio::read_text(path).unwrap_or_default();
     let s = if scenario::looks_like_compose(&text) {
         scenario::from_compose(path, overrides)
     } else {
@@ -453,9 +492,48 @@ fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::S
     Ok(s)
 }
 
+/// Once per stack file and process: `diff` loads the same stack file for
+/// both of its runs.
 fn warn_ignored(s: &scenario::Scenario) {
-    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line()) {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    if let Some(line) = s.compose.as_ref().and_then(|c| c.ignored_line())
+        && SEEN.lock().is_ok_and(|mut seen| seen.insert(line.clone()))
+    {
         eprintln!("warning: {line}");
+    }
+}
+
+fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> ExitStatus {
+    use crate::conform::{record, snapshot};
+    let watch = match watch.map(parse_duration_nonneg).transpose() {
+        Ok(d) => d.map(|ns| ns as f64 / 1e9),
+        Err(e) => return bad_input(format!("--watch: {e}")),
+    };
+    let res = snapshot::engine_from_env().and_then(|engine| {
+        let watched = match watch {
+            Some(secs) => {
+                eprintln!("snapshot: following every task for {secs}s");
+                Some(record::watch(&engine, secs)?)
+            }
+            None => None,
+        };
+        let mut state = snapshot::EngineState::read(&engine)?;
+        state.watched = watched;
+        snapshot::scenario_yaml(&state, &snapshot::Options { no_labels })
+    });
+    match res {
+        Ok(y) => match out {
+            Some(o) => match std::fs::write(&o, y) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => bad_input(format!("{}: {e}", o.display())),
+            },
+            None => {
+                print!("{y}");
+                ExitStatus::Success
+            }
+        },
+        Err(e) => bad_input(format!("{e:#}")),
     }
 }
 
@@ -474,6 +552,7 @@ struct RunFlags<'a> {
     play: Option<f64>,
     timeline: Option<PathBuf>,
     fail_on: &'a [outcome::Outcome],
+    max_events: Option<u64>,
 }
 
 fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
@@ -486,13 +565,18 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         play,
         timeline,
         fail_on,
+        max_events,
     } = f;
     if let Some(s) = play
-        && !(s.is_finite() && s > 0.0)
+        && !(s.is_finite() && s >= crate::limits::MIN_SPEED)
     {
         return bad_input(format!(
-            "invalid argument \"{s}\" for \"--speed\" flag: must be positive"
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
         ));
+    }
+    if max_events == Some(0) {
+        return bad_input("invalid argument \"0\" for \"--max-events\" flag: must be at least 1");
     }
     let timeline_kind = match &timeline {
         None => None,
@@ -528,22 +612,42 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let opts = RunOptions {
         seed,
         until,
-        keep_log: true,
+        // events.csv streams to its file; the log is kept in memory only
+        // for the expectations, which read it.
+        keep_log: !scenario.expect.is_empty(),
         explain,
         record_series: !scenario.expect.is_empty(),
+        max_events,
         ..Default::default()
     };
-    let result = run(scenario.clone(), &opts);
+    let out_dir = out.unwrap_or_else(|| default_out_dir(path));
+    // events.csv streams to a temporary file in the results folder,
+    // renamed at the end (a planted link is replaced, never followed).
+    let (file, events_tmp) = match crate::fsio::create_in(&out_dir, "events.csv") {
+        Ok(f) => f,
+        Err(e) => return bad_input(format!("{}: {e}", out_dir.display())),
+    };
+    let events =
+        crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
+    let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    if let Some(e) = &result.sink_error {
+        let _ = std::fs::remove_file(&events_tmp);
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+    }
+    if let Err(e) = crate::fsio::publish(&events_tmp, &out_dir, "events.csv") {
+        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+    }
+    if let Err(e) = write_results(&out_dir, &result) {
+        return bad_input(format!("{}: {e}", out_dir.display()));
+    }
+    // After the results, so that a timeline inside `--out` finds its
+    // folder on a first run.
     if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
         let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
         let text = if html { tl.html() } else { tl.svg() };
-        if let Err(e) = std::fs::write(p, text) {
+        if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
             return bad_input(format!("{}: {e}", p.display()));
         }
-    }
-    let out_dir = out.unwrap_or_else(|| default_out_dir(path));
-    if let Err(e) = write_results(&out_dir, &result) {
-        return bad_input(format!("{}: {e}", out_dir.display()));
     }
     if let Some(speed) = play {
         use std::io::IsTerminal;
@@ -568,10 +672,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error.
     let _ = stdout.write_all(text.as_bytes());
-    if result.hit_limit {
-        eprintln!(
-            "warning: the run stopped at the safety limit; set `until:` in the scenario or --until"
-        );
+    if let Some(stop) = result.stop {
+        eprintln!("{}", stop.warning());
     }
     let mut status = ExitStatus::Success;
     if !scenario.expect.is_empty() {
@@ -719,20 +821,24 @@ fn cmd_lint(path: &Path, deny: &[String]) -> ExitStatus {
     }
 }
 
-/// `results/<scenario file stem>/`.
+/// `out/<scenario file stem>/`: a user's run never writes into the
+/// committed `results/` (regenerated with an explicit `--out`, see
+/// docs/results.md), so it cannot make the tests that check them fail.
 pub fn default_out_dir(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".to_string());
-    PathBuf::from("results").join(stem)
+    PathBuf::from("out").join(stem)
 }
 
+/// The rest of the results (events.csv was streamed during the run); a
+/// symbolic link planted under one of their names is replaced, not
+/// followed ([`crate::fsio::write_in`]).
 fn write_results(dir: &Path, result: &crate::runner::RunResult) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("transcript.txt"), &result.transcript)?;
-    std::fs::write(dir.join("events.csv"), result.events_csv())?;
-    std::fs::write(dir.join("summary.json"), result.summary_json())?;
+    use crate::fsio::write_in;
+    write_in(dir, "transcript.txt", result.transcript.as_bytes())?;
+    write_in(dir, "summary.json", result.summary_json().as_bytes())?;
     Ok(())
 }
 
@@ -757,9 +863,12 @@ fn cmd_shell(
     speed: Option<f64>,
 ) -> ExitStatus {
     if let Some(s) = speed
-        && !(s.is_finite() && s >= 0.0)
+        && !(s.is_finite() && (s == 0.0 || s >= crate::limits::MIN_SPEED))
     {
-        return bad_input(format!("invalid argument \"{s}\" for \"--speed\" flag"));
+        return bad_input(format!(
+            "invalid argument \"{s:?}\" for \"--speed\" flag: must be 0 or at least {} (see docs/limits.md)",
+            crate::limits::MIN_SPEED
+        ));
     }
     let scenario = match path {
         Some(p) => match scenario::load(p) {

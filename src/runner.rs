@@ -9,13 +9,41 @@ use crate::scenario::{Action, NodeChange, Scenario};
 use crate::sim::time::{SimTime, format_go_duration, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
+use crate::swarm::store::ChangeSink;
 
 /// Default seed when neither the scenario nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 1;
-/// Safety limits for runs without `until` (a crash-looping service never
-/// runs out of events).
-pub const MAX_EVENTS: u64 = 5_000_000;
+/// Safety limits (docs/limits.md): a crash-looping service never runs
+/// out of events, and with zero latencies it makes them without moving
+/// the clock. Every run stops after `MAX_EVENTS` events (`--max-events`
+/// raises it); memory grows with the events processed, so the limit also
+/// bounds it. A run without `until` also stops at `MAX_SIM_TIME`.
+pub const MAX_EVENTS: u64 = 1_000_000;
 pub const MAX_SIM_TIME: SimTime = secs(7 * 24 * 3600);
+
+/// Which safety limit stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The event limit (this many events), at the time of the last event.
+    Events(u64),
+    /// [`MAX_SIM_TIME`], in a run without `until`.
+    SimTime,
+}
+
+impl Stop {
+    /// The warning printed when a run stops at this limit.
+    pub fn warning(self) -> String {
+        match self {
+            Stop::Events(n) => format!(
+                "warning: the run stopped at the safety limit of {n} events; partial results were written (end_time_s is the last event). Raise it with --max-events N, or end the run sooner with `until:` or --until (see docs/limits.md)"
+            ),
+            Stop::SimTime => format!(
+                "warning: the run stopped at the safety limit of {} simulated time; set `until:` in the scenario or --until (see docs/limits.md)",
+                format_go_duration(MAX_SIM_TIME as i64)
+            ),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -34,6 +62,8 @@ pub struct RunOptions {
     /// cluster state, so skipping it changes no result; `transcript` is
     /// then empty.
     pub skip_transcript: bool,
+    /// The event limit (default [`MAX_EVENTS`]).
+    pub max_events: Option<u64>,
 }
 
 pub struct RunResult {
@@ -42,6 +72,10 @@ pub struct RunResult {
     pub summary: Summary,
     pub end: SimTime,
     pub hit_limit: bool,
+    /// Which limit, when `hit_limit`.
+    pub stop: Option<Stop>,
+    /// The error the sink met, if any (e.g. a full disk for events.csv).
+    pub sink_error: Option<std::io::Error>,
 }
 
 impl RunResult {
@@ -59,16 +93,28 @@ impl RunResult {
 
 /// Runs a scenario to its end.
 pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
+    run_with_sink(scenario, opts, None)
+}
+
+/// Runs a scenario to its end, handing every log record to `sink` as it
+/// happens (e.g. streaming `events.csv`); the sink is finished at the end
+/// (see [`RunResult::sink_error`]).
+pub fn run_with_sink(
+    scenario: Rc<Scenario>,
+    opts: &RunOptions,
+    sink: Option<Box<dyn ChangeSink>>,
+) -> RunResult {
     let seed = opts.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let until = opts.until.or(scenario.until);
-    let mut cluster = Cluster::new(scenario.clone(), seed, opts.keep_log);
+    let mut cluster = Cluster::with_sink(scenario.clone(), seed, opts.keep_log, sink);
     cluster.record_series = opts.record_series;
     cluster.explain = opts.explain;
     let mut transcript = String::new();
     let limit_time = until.unwrap_or(MAX_SIM_TIME);
     let skip = opts.skip_transcript;
     let mut explained = 0;
-    let finished = cluster.run(Some(limit_time), MAX_EVENTS, |c, i| {
+    let max_events = opts.max_events.unwrap_or(MAX_EVENTS);
+    let finished = cluster.run(Some(limit_time), max_events, |c, i| {
         if skip {
             run_item_silent(c, &scenario, i);
         } else {
@@ -77,15 +123,25 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
         }
     });
     flush_explanations(&cluster, &mut explained, &mut transcript);
-    let hit_limit = !finished || (until.is_none() && !cluster.queue.is_empty());
+    let stop = if !finished {
+        Some(Stop::Events(max_events))
+    } else if until.is_none() && !cluster.queue.is_empty() {
+        Some(Stop::SimTime)
+    } else {
+        None
+    };
+    let hit_limit = stop.is_some();
+    // Stopped by the event limit: the run ends at its last event, not at
+    // `until`.
     let end = match until {
-        Some(u) => u,
-        None => cluster.now,
+        Some(u) if finished => u,
+        _ => cluster.now,
     };
     cluster.now = end;
     for service in 0..cluster.state.services.len() {
         cluster.stats_flush(service);
     }
+    let sink_error = cluster.sink.take().and_then(|mut s| s.finish().err());
     let summary = summary(&cluster, &scenario.name, end, hit_limit);
     let mut result = RunResult {
         cluster,
@@ -93,6 +149,8 @@ pub fn run(scenario: Rc<Scenario>, opts: &RunOptions) -> RunResult {
         summary,
         end,
         hit_limit,
+        stop,
+        sink_error,
     };
     if !skip {
         let text = result.summary_text();
@@ -142,6 +200,11 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 let _ = writeln!(out, "{stamp} # node {name}: no such node");
                 return;
             };
+            let joining = matches!(change, NodeChange::Join);
+            if !joining && !c.state.nodes[node].in_swarm {
+                let _ = writeln!(out, "{stamp} # node {name} is not in the swarm");
+                return;
+            }
             match change {
                 NodeChange::Down => {
                     let _ = writeln!(out, "{stamp} # node {name} stops (machine down)");
@@ -150,6 +213,24 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
                 NodeChange::Up => {
                     let _ = writeln!(out, "{stamp} # node {name} starts again");
                     c.node_start(node);
+                }
+                NodeChange::Join => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} joins the swarm (docker swarm join)"
+                    );
+                    if let Err(e) = c.node_join(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
+                }
+                NodeChange::Leave => {
+                    let _ = writeln!(
+                        out,
+                        "{stamp} # node {name} leaves the swarm (docker swarm leave)"
+                    );
+                    if let Err(e) = c.node_leave(node) {
+                        let _ = writeln!(out, "# {e}");
+                    }
                 }
                 NodeChange::Availability(a) => {
                     let _ = writeln!(
@@ -183,12 +264,19 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
     }
 }
 
-/// The running (or starting) task of `service.slot`.
+/// The running (or starting) task of `service.slot`, or of a global
+/// service's `service.node` (node name).
 fn find_running_task(c: &Cluster, name: &str) -> Option<usize> {
     let (service, slot) = name.rsplit_once('.')?;
     let sid = c.state.find_service(service)?;
-    let slot: u64 = slot.parse().ok()?;
-    c.state.slots.get(&(sid, slot))?.iter().copied().find(|&t| {
+    let tasks = match slot.parse::<u64>() {
+        Ok(slot) => c.state.slots.get(&(sid, slot))?,
+        Err(_) => {
+            let node = c.state.find_node(slot)?;
+            c.state.node_tasks.get(&(sid, node))?
+        }
+    };
+    tasks.iter().copied().find(|&t| {
         let task = &c.state.tasks[t];
         matches!(task.state, TaskState::Running | TaskState::Starting)
             && task.desired <= TaskState::Running

@@ -217,3 +217,38 @@ fn sweep_rejects_unknown_keys() {
         assert!(o.stderr.contains(msg), "{set}: {}", o.stderr);
     }
 }
+
+/// A user's batch or sweep without `--out` writes `out/<stem>/` in the
+/// working folder, never the committed `results/<stem>/` (which the
+/// planner-results test compares against).
+#[test]
+fn batch_and_sweep_default_to_out_not_results() {
+    let dir = scratch("default_out");
+    let sc = scenario("planner-sweep.yaml");
+    let run = |args: &[&str]| {
+        let o = Command::cargo_bin("swarmsim")
+            .expect("binary built")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&["batch", &sc, "--runs", "3"]);
+    assert!(dir.join("out/planner-sweep/batch.json").is_file());
+    run(&[
+        "sweep",
+        &sc,
+        "--set",
+        "web.update_config.parallelism=1,2",
+        "--runs",
+        "2",
+    ]);
+    assert!(dir.join("out/planner-sweep/sweep.csv").is_file());
+    assert!(!dir.join("results").exists());
+}

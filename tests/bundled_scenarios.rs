@@ -123,7 +123,8 @@ fn bad_image_rollback() {
     assert_eq!(web.image, "web:1");
     assert_eq!(web.running_replicas, 3);
     assert_eq!(web.min_running_during_updates, Some(2));
-    // §14: the failed slot's history, newest first.
+    // The failed slot's history, newest first, as a real engine showed it
+    // (`docs/swarm-rules.md#kernel-watch-order`).
     let ps = r
         .transcript
         .split("[1m0s] $ docker service ps web\n")
@@ -262,4 +263,28 @@ fn redis_tutorial() {
     let redis = service(&r.summary, "redis");
     assert_eq!(redis.update_state.as_deref(), Some("rollback_completed"));
     assert_eq!(redis.min_running_during_updates, Some(2));
+}
+
+#[test]
+fn global_agents() {
+    let r = run_bundled("global-agents.yaml");
+    let t = &r.transcript;
+    // node1, listed first, is the manager and leader.
+    assert!(
+        t.contains(" *   node1      Ready     Active         Leader "),
+        "{t}"
+    );
+    // The dead migrate tasks keep their slots: one task per node, ever.
+    let migrate = service(&r.summary, "migrate");
+    assert_eq!(migrate.running_replicas, 0);
+    let created = event_times(&r, "task", "new", None).len();
+    // agent: 3 + 2 (--force, node3 paused) + 1 (node4); migrate: 3 + 1.
+    assert_eq!(created, 10, "{t}");
+    let agent = service(&r.summary, "agent");
+    assert_eq!(
+        episodes(agent),
+        vec![("update", 31.0, Some(38.0), "completed")]
+    );
+    assert_eq!(agent.running_replicas, 4);
+    assert!(!t.contains("Pending"), "{t}");
 }

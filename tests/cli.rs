@@ -1,4 +1,5 @@
-//! End-to-end tests of the `swarmsim` binary (contract scenario-v1 §1, §3):
+//! End-to-end tests of the `swarmsim` binary (`docs/usage.md#output`,
+//! `docs/regression.md#exit-statuses`, `docs/scenario-format.md#errors`):
 //! exit statuses, result files, flags, and error messages on stderr.
 
 use std::path::{Path, PathBuf};
@@ -101,14 +102,30 @@ fn run_writes_the_three_result_files_into_out() {
 }
 
 #[test]
-fn run_without_out_writes_results_stem() {
+fn run_without_out_writes_out_stem_not_results() {
     let dir = scratch("run_default_out");
     std::fs::copy(tutorial(), dir.join("tut.yaml")).unwrap();
     let o = run_in(&dir, &["run", "tut.yaml"]);
     assert_eq!(o.code, Some(0), "stderr: {}", o.stderr);
-    let res = dir.join("results/tut");
+    let res = dir.join("out/tut");
     assert_eq!(read(&res.join("transcript.txt")), o.stdout);
     assert!(res.join("events.csv").is_file() && res.join("summary.json").is_file());
+    // The committed results/ folder is never the default.
+    assert!(!dir.join("results").exists());
+}
+
+/// `conform`'s default folder is not the committed results/conformance/
+/// either (conformance/run.sh names that one with --out).
+#[test]
+fn conform_defaults_to_out_not_results() {
+    let dir = scratch("conform_help");
+    let o = run_in(&dir, &["conform", "--help"]);
+    assert_eq!(o.code, Some(0), "stderr: {}", o.stderr);
+    assert!(
+        o.stdout.contains("[default: out/conformance]"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -336,12 +353,10 @@ fn unknown_docker_flag() {
 fn unsupported_docker_flag() {
     expect_bad_input(
         "unsupported_flag",
-        &format!(
-            "{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service create --mount type=bind,src=/a,dst=/b nginx\n"
-        ),
+        &format!("{MINIMAL}timeline:\n  - at: 0s\n    docker: docker service ps --format x web\n"),
         8,
         13,
-        "flag --mount is not supported by swarmsim",
+        "flag --format is not supported by swarmsim",
     );
 }
 

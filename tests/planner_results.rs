@@ -107,7 +107,7 @@ fn planner_sweep_results_are_reproducible() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
     for n in names {
         let actual = std::fs::read_to_string(dir.join(&n)).expect("file");
         same(&format!("results/planner-sweep/{n}"), &actual);
@@ -143,6 +143,7 @@ fn planner_400_results_are_reproducible() {
         seed_start: 1,
         runs: 200,
         shard: None,
+        shard_of: None,
     };
     for (name, text) in batch_files(&meta, &columns, &rows, &band) {
         same(&format!("results/planner-400/{name}"), &text);

@@ -293,7 +293,7 @@ fn check_parallelism(p: &Params, r: &RunResult) -> Result<(usize, usize), String
     let mut max_seen = 0;
     for (i, rec) in r.cluster.log.iter().enumerate() {
         match rec.kind {
-            LogKind::Update => match rec.state.as_str() {
+            LogKind::Update => match rec.state {
                 "updating" => {
                     in_flight.clear();
                     limit = Some(bound(p.parallelism));
@@ -330,7 +330,7 @@ fn check_parallelism(p: &Params, r: &RunResult) -> Result<(usize, usize), String
                             ));
                         }
                     }
-                } else if state_of(&rec.state) >= TaskState::Running {
+                } else if state_of(rec.state) >= TaskState::Running {
                     in_flight.remove(&t);
                 }
             }
@@ -401,14 +401,15 @@ fn check_clean_update(
 }
 
 /// The scheduler never assigns a task to a node the managers see as down,
-/// drained or paused (reference §5.2: only READY and ACTIVE nodes).
+/// drained or paused (only READY and ACTIVE nodes:
+/// `docs/swarm-rules.md#scheduler-filters`).
 fn check_assignments(r: &RunResult) -> Result<(), String> {
     let mut node_state: BTreeMap<usize, String> = BTreeMap::new();
     let mut assigned: BTreeSet<usize> = BTreeSet::new();
     for (i, rec) in r.cluster.log.iter().enumerate() {
         match rec.kind {
             LogKind::Node => {
-                node_state.insert(rec.node.expect("node row"), rec.message.clone());
+                node_state.insert(rec.node.expect("node row"), rec.message.to_string());
             }
             LogKind::Task if rec.state == "assigned" => {
                 let t = rec.task.expect("task");
@@ -448,7 +449,7 @@ fn check_monotonic(r: &RunResult) -> Result<(), String> {
             continue;
         }
         let t = rec.task.expect("task");
-        let now = (state_of(&rec.state), state_of(&rec.desired_state));
+        let now = (state_of(rec.state), state_of(rec.desired_state));
         if let Some(&(s, d)) = last.get(&t) {
             if now.0 < s {
                 return Err(format!(
@@ -640,7 +641,7 @@ fn assignment_checker_rejects_a_drained_node() {
     check_assignments(&r).unwrap();
     // Pretend node 0 was drained before anything was scheduled.
     let drained = LogRecord {
-        message: "status ready, availability drain".to_string(),
+        message: "status ready, availability drain".into(),
         ..r.cluster.log[0].clone()
     };
     r.cluster.log.insert(1, drained);

@@ -272,6 +272,41 @@ fn diff_shows_where_two_policies_part_and_why() {
             && l.contains("completed   *")),
         "{s}"
     );
+    // web:2 dies 20 s after it starts (the scenario's crash_after); the
+    // updater reads the failure 8 s later, at its final watch.
+    assert!(
+        s.contains("task lu80ecg1q96t failed 20s after it started (read by the updater 28s after the start, within the 30s monitor)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("task lu80ecg1q96t stopped 20s after it started (read by the updater 28s after the start), later than the 6s monitor"),
+        "{s}"
+    );
+    // The stack file is loaded for both runs; its warning is printed once.
+    assert_eq!(
+        o.stderr
+            .matches("ignored (no effect on rolling updates)")
+            .count(),
+        1,
+        "{}",
+        o.stderr
+    );
+    // The summary table fits a terminal: a value of several parts (the
+    // update and the rollback) takes a line each.
+    let table = &s[s.find("\nsummary ").expect("summary table") + 1..];
+    for l in table.lines() {
+        assert!(
+            l.chars().count() <= 110,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.trim() == "rollback 1m5s-1m28s rollback_completed"),
+        "{table}"
+    );
     // The same setting on both sides: no difference.
     let o = sim(&[
         "diff",

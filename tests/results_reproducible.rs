@@ -5,7 +5,7 @@
 //! If this fails after an intended change of the simulator or of an output
 //! format, regenerate the files with
 //!
-//!     cargo run --release -- run scenarios/redis-tutorial.yaml
+//!     cargo run --release -- run scenarios/redis-tutorial.yaml --out results/redis-tutorial
 //!
 //! and review `git diff results/` before committing.
 
@@ -15,7 +15,8 @@ use std::rc::Rc;
 use swarmsim::runner::{RunOptions, run};
 use swarmsim::scenario;
 
-const REGENERATE: &str = "cargo run --release -- run scenarios/redis-tutorial.yaml";
+const REGENERATE: &str =
+    "cargo run --release -- run scenarios/redis-tutorial.yaml --out results/redis-tutorial";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,10 +1,13 @@
 //! One test per Swarm rule, with the expected timeline written out by hand
-//! from the reference (`shared/reference/swarm-semantics.md`). Latencies are
+//! from the rules in `docs/swarm-rules.md`; each test names the rules it
+//! checks by their anchors there (`#updater-delay` is
+//! `docs/swarm-rules.md#updater-delay`). Latencies are
 //! fixed so every instant is exact. Unless a test says otherwise, images
 //! pull in 1 s, start in 1 s and stop at once, so a stop-first slot takes
 //! 2 s from the new task's creation to RUNNING (the new image is pulled
 //! on each node once).
 
+use std::path::Path;
 use std::rc::Rc;
 
 use swarmsim::runner::{RunOptions, RunResult, run};
@@ -44,8 +47,8 @@ fn updates(r: &RunResult) -> Vec<(String, String, String)> {
         .map(|l| {
             (
                 swarmsim::sim::time::format_secs3(l.time),
-                l.state.clone(),
-                l.message.clone(),
+                l.state.to_string(),
+                l.message.to_string(),
             )
         })
         .collect()
@@ -86,7 +89,101 @@ fn task_id(r: &RunResult, service: &str, slot: u64, image: &str) -> String {
         .expect("task")
 }
 
-/// §2.5/§2.8: Delay is slept after every slot, the last one included, and
+/// The anchors (GitHub's heading slugs) of a markdown file.
+fn doc_anchors(doc: &str) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc))
+        .expect("readable doc");
+    text.lines()
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| l.starts_with('#'))
+        })
+        .map(|h| {
+            h.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every anchor a comment points to in `src/` or `tests/` (a link to
+/// a page of `docs/` with an anchor, and the bare rule names of this
+/// file's comments) is a heading of that page.
+#[test]
+fn rule_anchors_cited_in_comments_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = [
+        "docs/swarm-rules.md",
+        "docs/scenario-format.md",
+        "docs/usage.md",
+        "docs/regression.md",
+    ];
+    let anchors: Vec<_> = docs.iter().map(|d| doc_anchors(d)).collect();
+    let slug = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect()
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("src"), root.join("tests")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let (mut cited, mut missing) = (0, Vec::new());
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable source");
+        let rules_file = file.ends_with("tests/rules.rs");
+        for (n, line) in text.lines().enumerate() {
+            let mut refs: Vec<(usize, String)> = Vec::new();
+            for (i, doc) in docs.iter().enumerate() {
+                for (at, _) in line.match_indices(&format!("{doc}#")) {
+                    refs.push((i, slug(&line[at + doc.len() + 1..])));
+                }
+            }
+            let comment = line.trim_start().trim_start_matches('/').trim_start();
+            if rules_file && comment.starts_with('#') && line.trim_start().starts_with("//") {
+                let names = comment.split(':').next().unwrap_or("");
+                for name in names.split(", ") {
+                    refs.push((0, slug(name.trim_start_matches('#'))));
+                }
+            }
+            for (i, anchor) in refs.into_iter().filter(|r| !r.1.is_empty()) {
+                cited += 1;
+                if !anchors[i].contains(&anchor) {
+                    missing.push(format!(
+                        "{}:{}: {}#{anchor}",
+                        file.display(),
+                        n + 1,
+                        docs[i]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        cited > 40,
+        "only {cited} anchors found: is the scan broken?"
+    );
+    assert!(
+        missing.is_empty(),
+        "no such heading:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// #updater-delay, #updater-final-monitoring:
+/// Delay is slept after every slot, the last one included, and
 /// the final watch is `Delay + 1s` when `Delay >= Monitor`.
 /// Slots at 60, 73, 86 (2 s pull + 1 s start + 10 s delay each with the
 /// tutorial's 2 s pull), last delay ends at 99, watch 11 s → completed 110.
@@ -107,7 +204,8 @@ fn delay_follows_every_slot_and_stretches_the_final_watch() {
     );
 }
 
-/// §2.8: with Delay < Monitor the final watch is Monitor.
+/// #updater-final-monitoring:
+/// with Delay < Monitor the final watch is Monitor.
 /// Slots at 60, 64, 68 (2 s + 2 s delay); last delay ends at 72; +5 s.
 #[test]
 fn final_watch_is_monitor_when_delay_is_shorter() {
@@ -123,7 +221,8 @@ fn final_watch_is_monitor_when_delay_is_shorter() {
     );
 }
 
-/// §2.5: parallelism is a pool of workers; with P=2 and 4 slots two slots
+/// #updater-parallelism:
+/// parallelism is a pool of workers; with P=2 and 4 slots two slots
 /// start at 60 and two at 64 (2 s + 2 s delay); 64+2+2 = 68, +5 s watch.
 #[test]
 fn parallelism_two_runs_two_workers() {
@@ -142,7 +241,8 @@ fn parallelism_two_runs_two_workers() {
     );
 }
 
-/// §2.5: parallelism 0 updates every dirty slot at once; the delay is
+/// #updater-parallelism, #updater-delay:
+/// parallelism 0 updates every dirty slot at once; the delay is
 /// still slept once per worker: 60 + 2 + 2 + 5 = 69. With stop-first no
 /// replica runs in between.
 #[test]
@@ -163,7 +263,8 @@ fn parallelism_zero_updates_all_slots_at_once() {
     );
 }
 
-/// §2.7/§2.9: with the default ratio 0 the first failure pauses the update
+/// #updater-failure-ratio, #updater-failure-action:
+/// with the default ratio 0 the first failure pauses the update
 /// at once, naming the failed task; the other slots keep the old image.
 /// Slot 1's new task starts at 61 and fails at 62.
 #[test]
@@ -205,7 +306,8 @@ fn first_failure_pauses_the_update() {
     }
 }
 
-/// §2.7: the ratio test is strictly greater and its denominator is the
+/// #updater-failure-ratio:
+/// the ratio test is strictly greater and its denominator is the
 /// number of dirty slots. 4 slots at 60, 62, 64, 66 (delay 0). One
 /// failure (slot 1 killed at 63, 1 s after it ran) is 0.25, not > 0.25:
 /// the update completes at 68 + 5.
@@ -222,7 +324,8 @@ fn failure_ratio_at_the_boundary_does_not_pause() {
     );
 }
 
-/// §2.7: a second failure (slot 2 killed at 65, 1 s after it ran) makes
+/// #updater-failure-ratio:
+/// a second failure (slot 2 killed at 65, 1 s after it ran) makes
 /// 2/4 = 0.5 > 0.25: paused at 65.
 #[test]
 fn failure_ratio_exceeded_pauses() {
@@ -237,7 +340,8 @@ fn failure_ratio_exceeded_pauses() {
     );
 }
 
-/// §2.7: failures are only read while slots are handed out and during the
+/// #updater-failure-watch:
+/// failures are only read while slots are handed out and during the
 /// final watch, and are measured when read. Slot 4 (the last) is handed
 /// out at 66; slot 1 (running since 62) is killed at 66.5, 4.5 s after it
 /// ran — inside its 5 s monitor — but the event is read only when the
@@ -255,7 +359,8 @@ fn failures_while_draining_are_measured_when_read() {
     );
 }
 
-/// §2.7: the same kill while slots are still being handed out counts at
+/// #updater-failure-watch:
+/// the same kill while slots are still being handed out counts at
 /// once: slot 1 killed at 64.5 (2.5 s after running, slot 3 in progress)
 /// pauses at 64.5.
 #[test]
@@ -271,7 +376,8 @@ fn failures_while_dispatching_count_at_once() {
     );
 }
 
-/// §2.7/§2.10/§14: failure action rollback: ROLLBACK_STARTED at the
+/// #updater-failure-action, #updater-automatic-rollback, #kernel-watch-order:
+/// failure action rollback: ROLLBACK_STARTED at the
 /// failure (62) with the previous spec; only slot 1 is dirty; its old-image
 /// task is created at 62, starts at once (image cached, the restart
 /// supervisor's replacement never ran) and runs at 63; +5 s watch with the
@@ -307,7 +413,8 @@ fn automatic_rollback() {
     assert!(r.transcript.contains(&format!(
         "Error response from daemon: rpc error: code = FailedPrecondition desc = service {svc_id} does not have a previous spec"
     )));
-    // §14: the slot's history, newest first: the rollback task running,
+    // #kernel-watch-order (as on a real engine):
+    // the slot's history, newest first: the rollback task running,
     // the restart supervisor's bad replacement (never started) shut down,
     // the failed task, the original task shut down.
     let st = &r.cluster.state;
@@ -333,7 +440,8 @@ fn automatic_rollback() {
     );
 }
 
-/// §2.10: a manual rollback swaps spec and previous spec
+/// #control-api-rollback-service:
+/// a manual rollback swaps spec and previous spec
 /// (`manually requested rollback`), so a second one goes forward again.
 #[test]
 fn manual_rollback_swaps_specs() {
@@ -358,7 +466,8 @@ fn manual_rollback_swaps_specs() {
     assert_eq!(r.summary.services["web"].image, "web:2");
 }
 
-/// §3: restart policy max attempts: a task that crashes 1 s after running
+/// #restart-should-restart:
+/// restart policy max attempts: a task that crashes 1 s after running
 /// is replaced twice (delay 1 s), then left failed. Running at 2, crash at
 /// 3, restart starts at 4, runs at 5, crashes at 6, again 7→8→9; then no
 /// more replacements: 3 tasks in the slot, none running.
@@ -389,7 +498,8 @@ fn restart_max_attempts() {
     );
 }
 
-/// §2.12: start-first starts the new task before stopping the old one, so
+/// #updater-worker:
+/// start-first starts the new task before stopping the old one, so
 /// four tasks run for a moment; `docker service ls` shows 4/3. Slot 1's
 /// new task runs at 62; the old one takes 5 s to stop (until 67).
 #[test]
@@ -406,7 +516,8 @@ fn start_first_overlaps_old_and_new() {
     );
 }
 
-/// §4.2/§1.3: scaling down sets desired REMOVE on the extra slots; once
+/// #orchestrator-scale-down, #reaper-removed-tasks:
+/// scaling down sets desired REMOVE on the extra slots; once
 /// stopped they are deleted and vanish from `docker service ps`.
 #[test]
 fn scale_down_removes_slots() {
@@ -426,7 +537,8 @@ fn scale_down_removes_slots() {
     assert_eq!(r.summary.services["web"].running_replicas, 1);
 }
 
-/// §5.2: a task that fits nowhere stays pending with the scheduler's
+/// #scheduler-no-suitable-node:
+/// a task that fits nowhere stays pending with the scheduler's
 /// explanation.
 #[test]
 fn no_suitable_node_explains_why() {
@@ -444,7 +556,8 @@ fn no_suitable_node_explains_why() {
     assert!(r.transcript.contains("Pending 5 seconds ago"));
 }
 
-/// §4.3/§6: a stopped node is declared down only when its heartbeat is
+/// #dispatcher-heartbeats:
+/// a stopped node is declared down only when its heartbeat is
 /// overdue: 3 periods (5 s ± 0.5 s) after the last heartbeat, which was
 /// sent less than one period before the stop — so 2 to 3 periods (9 to
 /// 16.5 s) after the stop. Then its tasks are restarted elsewhere after the restart delay
@@ -480,7 +593,8 @@ fn lost_node_is_noticed_after_heartbeats_expire() {
     assert_eq!(replacement_start, down + 5_000_000_000);
 }
 
-/// §4.3: draining a node restarts its tasks at once (restart delay 0); the
+/// #orchestrator-node-down-or-drained:
+/// draining a node restarts its tasks at once (restart delay 0); the
 /// replacement starts when the old task has stopped (stop 3 s here).
 #[test]
 fn drain_moves_tasks_without_restart_delay() {
@@ -509,7 +623,8 @@ fn drain_moves_tasks_without_restart_delay() {
     assert!(r.transcript.contains("Drain"));
 }
 
-/// §2.11: while paused nothing is updated; `docker service update` with no
+/// #updater-paused-update-and-resume:
+/// while paused nothing is updated; `docker service update` with no
 /// changes resumes: a fresh update (new start time) over the slots still
 /// dirty. Here the bad image is fixed by a second update instead.
 #[test]
@@ -537,7 +652,8 @@ fn a_new_update_replaces_a_paused_one() {
     assert_eq!(r.summary.services["web"].running_replicas, 2);
 }
 
-/// §1.5: the task reaper keeps 5 tasks per slot.
+/// #reaper-history-limit:
+/// the task reaper keeps 5 tasks per slot.
 #[test]
 fn history_is_capped_at_five_tasks_per_slot() {
     let yaml = format!(
@@ -553,7 +669,8 @@ fn history_is_capped_at_five_tasks_per_slot() {
     assert!(r.cluster.state.tasks.len() > 10);
 }
 
-/// §2.2/§2.9: a no-op update resets the update status and makes nothing
+/// #control-api-update-service, #updater-update-status:
+/// a no-op update resets the update status and makes nothing
 /// dirty, so the status stays unset (inspect shows no UpdateStatus).
 #[test]
 fn noop_update_clears_the_status() {
@@ -567,7 +684,8 @@ fn noop_update_clears_the_status() {
     assert_eq!(r.summary.services["web"].update_state, None);
 }
 
-/// §7: with a healthcheck the task stays STARTING until the first healthy
+/// #agent-healthchecks:
+/// with a healthcheck the task stays STARTING until the first healthy
 /// probe, one interval after the container started: created 0, pulled 1,
 /// started 2, first probe (interval 5 s) at 7 → RUNNING at 7.
 #[test]
@@ -587,7 +705,8 @@ fn healthcheck_delays_running() {
     assert_eq!(running, [7_000_000_000]);
 }
 
-/// §7: during the start period probes run every start interval (5 s by
+/// #agent-healthchecks:
+/// during the start period probes run every start interval (5 s by
 /// default): interval 30 s but start period 20 s → healthy at 2 + 5 = 7.
 #[test]
 fn health_start_period_probes_at_the_start_interval() {
@@ -605,7 +724,8 @@ fn health_start_period_probes_at_the_start_interval() {
     assert_eq!(running, Some(7_000_000_000));
 }
 
-/// §7: a container that never turns healthy is stopped after `retries`
+/// #agent-unhealthy-container:
+/// a container that never turns healthy is stopped after `retries`
 /// failed probes and the task fails with docker's unhealthy error: started
 /// at 2, probes at 4, 6, 8 fail (interval 2 s, retries 3), stopped in 1 s
 /// (SIGTERM: exit 143) → FAILED at 9.
@@ -632,7 +752,8 @@ fn unhealthy_container_fails_the_task() {
     );
 }
 
-/// §5.2: max replicas per node: 3 replicas, 1 per node, 2 nodes → one
+/// #scheduler-filters:
+/// max replicas per node: 3 replicas, 1 per node, 2 nodes → one
 /// task stays pending with the filter's text (which carries no count).
 #[test]
 fn max_replicas_per_node_leaves_a_task_pending() {
@@ -650,7 +771,8 @@ fn max_replicas_per_node_leaves_a_task_pending() {
     assert!(r.transcript.contains("2/3 (max 1 per node)"));
 }
 
-/// §5.2/§5.6: reservations that fit nowhere: each node has 4 CPUs (the
+/// #scheduler-filters, #scheduler-resources:
+/// reservations that fit nowhere: each node has 4 CPUs (the
 /// default); two tasks reserving 3 CPUs fill two of three nodes, the third
 /// fits, the fourth does not.
 #[test]
@@ -669,7 +791,8 @@ fn reservations_fill_nodes() {
     assert_eq!(r.summary.services["web"].running_replicas, 3);
 }
 
-/// §5.5: spread over a node label: 6 replicas over zones a (3 nodes) and
+/// #scheduler-spread-preferences:
+/// spread over a node label: 6 replicas over zones a (3 nodes) and
 /// b (1 node) end up 3 and 3.
 #[test]
 fn spread_preference_balances_label_values() {
@@ -686,7 +809,8 @@ fn spread_preference_balances_label_values() {
     assert_eq!(r.summary.services["web"].running_replicas, 6);
 }
 
-/// §4.5: a global service runs one task per eligible node; draining a node
+/// #orchestrator-global-services:
+/// a global service runs one task per eligible node; draining a node
 /// shuts its task down without moving it.
 #[test]
 fn global_service_follows_nodes() {
@@ -705,7 +829,8 @@ fn global_service_follows_nodes() {
     );
 }
 
-/// §2.5: a global service's update goes node by node like slots.
+/// #updater-slot-order:
+/// a global service's update goes node by node like slots.
 #[test]
 fn global_service_rolling_update() {
     let yaml = format!(
@@ -720,7 +845,8 @@ fn global_service_rolling_update() {
     );
 }
 
-/// §1.2/§6: after 24 h down, the node's tasks become ORPHANED.
+/// #dispatcher-orphaned-tasks:
+/// after 24 h down, the node's tasks become ORPHANED.
 #[test]
 fn tasks_of_a_node_down_for_a_day_are_orphaned() {
     let yaml = format!(
@@ -785,7 +911,8 @@ fn explanations_name_the_settings() {
     assert!(!plain.transcript.contains("] # web:"));
 }
 
-/// §2.2/§2.5: the orchestrator reconciles on every write of the service,
+/// #orchestrator-reconcile:
+/// the orchestrator reconciles on every write of the service,
 /// the updater's status writes included. A start-first rollback leaves two
 /// tasks in slots whose crashed task the restart supervisor replaced after
 /// the rollback's snapshot (2 and 3; tasks run 7 s after creation: 1 s
@@ -818,7 +945,8 @@ fn a_slot_left_with_two_tasks_is_cleaned_up_after_completion() {
     assert_eq!(web.image, "web:1");
 }
 
-/// §7: an unhealthy container that exits 0 when stopped is not a failure:
+/// #agent-unhealthy-container:
+/// an unhealthy container that exits 0 when stopped is not a failure:
 /// the executor reports the exit code, and the health failure only names
 /// the cause of a non-zero exit. Started at 2, probes at 4, 6, 8 fail,
 /// stopped in 1 s with exit 0 → COMPLETE at 9, straight from STARTING: a
@@ -839,7 +967,7 @@ fn unhealthy_container_that_exits_zero_completes() {
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.time >= 9_000_000_000)
-        .map(|l| (l.time, l.state.as_str(), l.message.as_str()))
+        .map(|l| (l.time, l.state, l.message.as_ref()))
         .collect();
     assert_eq!(rows[0], (9_000_000_000, "complete", "finished"));
     assert!(
@@ -873,7 +1001,8 @@ fn a_node_that_comes_back_reports_its_dead_containers() {
     assert_eq!(r.summary.services["web"].running_replicas, 2);
 }
 
-/// §2.7: a task the update created that is shut down within the monitor —
+/// #updater-failure-watch:
+/// a task the update created that is shut down within the monitor —
 /// here because its node is drained — counts as a failure ("failure or
 /// early termination"). Slot 1's new task runs on m1 at 62 (m1 holds no
 /// other task of the service once its old task stopped); m1 is drained at

@@ -7,7 +7,7 @@
 //!
 //! (or `cargo insta review` if cargo-insta is installed) and review
 //! `git diff tests/snapshots/` like code, against
-//! `reference/swarm-semantics.md` §8.
+//! `docs/swarm-rules.md#docker-cli`.
 //!
 //! Text output is stored in a visible form (`visible`): every line ends
 //! with `$` and tabs read `^I`, like `cat -A`, because docker's tables end
@@ -16,7 +16,8 @@
 //! strip it.
 //!
 //! Besides the snapshots, every `ps`/`ls` table is checked against the
-//! tabwriter rules of §8.1 (minwidth 10, padding 3, last column unpadded),
+//! tabwriter rules (`docs/swarm-rules.md#docker-cli-tabwriter`: minwidth 10,
+//! padding 3, last column unpadded),
 //! so a layout bug fails even if someone accepts the snapshot.
 
 use std::path::Path;
@@ -113,7 +114,8 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Checks a `ps`/`ls` table against docker's tabwriter (§8.1): every
+/// Checks a `ps`/`ls` table against docker's tabwriter
+/// (`docs/swarm-rules.md#docker-cli-tabwriter`): every
 /// column but the last is max(10, widest cell + 3) wide, cells are
 /// left-aligned and padded with spaces, the last column is not padded.
 /// Column starts come from the header, whose names are separated by at

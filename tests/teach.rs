@@ -232,6 +232,44 @@ fn timeline_svg_structure() {
     }
 }
 
+/// A lost node's tasks are orphaned 24 hours later; the picture still
+/// ends just after the last visible change (the scenario's last command,
+/// `docker service ps` at 1m40s), on a round tick, and names the change it
+/// leaves out.
+#[test]
+fn timeline_ends_at_the_last_visible_change() {
+    let d = tempdir();
+    let file = d.join("drain.svg");
+    let out = cargo_bin_cmd!("swarmsim")
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/node-drain-and-loss.yaml",
+            "--quiet",
+            "--timeline",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(d.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains("(seed 1), 0s to 1m50s</text>"), "{svg}");
+    assert!(
+        svg.contains("later, not drawn: web.4 (web:1, worker3) orphaned at 24h0m45.8s"),
+        "{svg}"
+    );
+    assert!(svg.contains(">1m24.5s web: completed</text>"), "{svg}");
+    // No label carries more than a tenth of a second.
+    let long = regex::Regex::new(r">[^<]*\d\.\d{2,}s").unwrap();
+    assert!(!long.is_match(&svg), "{:?}", long.find(&svg));
+}
+
 #[test]
 fn timeline_html_is_self_contained() {
     let html = timeline("html");
@@ -277,54 +315,123 @@ fn ps_from_shell(t: &str) -> String {
     out[i + "$ docker service ps redis\n".len()..].to_string()
 }
 
+/// The page in headless Chromium at `file://PAGE#t=T`: the text of the
+/// `docker service ps` element (after the `[time]` line) and the page's
+/// `data-hash` and `data-slider` attributes on <body> (set by a test
+/// script, if any).
+fn chromium_dom(
+    chromium: &Path,
+    page: &Path,
+    hash: &str,
+) -> (String, Option<String>, Option<String>) {
+    let profile = page.with_extension("profile");
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}{hash}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("<div id=\"ps\"").unwrap_or_else(|| {
+        panic!(
+            "no ps element in the DOM: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let body = &dom[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</div>").unwrap()];
+    let text = unescape(body);
+    assert!(body.len() > 100, "the script filled the ps element: {text}");
+    let attr = |name: &str| {
+        let key = format!("{name}=\"");
+        dom.find(&key).map(|i| {
+            let rest = &dom[i + key.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+    };
+    (text, attr("data-hash"), attr("data-slider"))
+}
+
+/// The block a `docker service ps redis` at `at` printed in a transcript.
+fn ps_in_transcript(transcript: &str, at: &str) -> String {
+    let cmd = format!("[{at}] $ docker service ps redis\n");
+    let i = transcript
+        .find(&cmd)
+        .unwrap_or_else(|| panic!("no {cmd:?}"))
+        + cmd.len();
+    let rest = &transcript[i..];
+    let end = rest.find("\n[").map_or(rest.len(), |e| e + 1);
+    rest[..end].to_string()
+}
+
+/// Says SKIPPED where `cargo test` shows it (its capture only takes the
+/// print macros' output).
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
 #[test]
 fn timeline_html_shows_ps_at_the_picked_instant_in_chromium() {
     let chromium = Path::new("/usr/bin/chromium");
     if !chromium.exists() {
-        eprintln!("skipped: /usr/bin/chromium is not installed (.ci/run installs it with apt-get)");
+        skipped(
+            "timeline_html_shows_ps_at_the_picked_instant_in_chromium: /usr/bin/chromium is not \
+             installed (.ci/run installs it with apt-get)",
+        );
         return;
     }
     let html = timeline("html");
     let d = tempdir();
     let page = d.join("page.html");
-    std::fs::write(&page, html).unwrap();
-    let profile = d.join("profile");
-    for t in ["75.5", "200"] {
-        let out = Command::new("timeout")
-            .arg("120")
-            .arg(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg("--dump-dom")
-            .arg(format!("file://{}#t={t}", page.display()))
-            .output()
-            .unwrap();
-        let dom = String::from_utf8_lossy(&out.stdout);
-        let start = dom.find("<div id=\"ps\"").unwrap_or_else(|| {
-            panic!(
-                "no ps element in the DOM: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let body = &dom[start..];
-        let body = &body[body.find('>').unwrap() + 1..body.find("</div>").unwrap()];
-        let text = unescape(body);
-        assert!(body.len() > 100, "the script filled the ps element: {text}");
+    std::fs::write(&page, &html).unwrap();
+    // The same run's transcript (timeline() writes it next to the page).
+    let transcript = std::fs::read_to_string(d.join("out/transcript.txt")).unwrap();
+    // The page agrees with the transcript's own `service ps` at the
+    // instants the scenario runs one (1m15s: a task still Preparing), and
+    // with the shell after `sleep` between events.
+    for (t, expected) in [
+        ("75", ps_in_transcript(&transcript, "1m15s")),
+        ("240", ps_in_transcript(&transcript, "4m0s")),
+        ("75.5", ps_from_shell("75.5")),
+        ("200", ps_from_shell("200")),
+    ] {
+        let (text, _, _) = chromium_dom(chromium, &page, &format!("#t={t}"));
         let from_page = &text[text.find("$ docker service ps redis\n").unwrap() + 26..];
-        let expected = ps_from_shell(t);
         assert_eq!(
             from_page.trim_end_matches('\n'),
             expected.trim_end_matches('\n'),
             "ps at {t}s"
         );
     }
+    // A click on the chart picks an instant and puts it into the URL.
+    let click = r#"<script>
+const c = document.getElementById("chart"), r = c.getBoundingClientRect();
+const sx = r.width / c.viewBox.baseVal.width;
+c.dispatchEvent(new MouseEvent("click", {clientX: r.left + (+c.dataset.left + +c.dataset.width / 2) * sx, clientY: r.top + 60}));
+document.body.setAttribute("data-hash", location.hash);
+document.body.setAttribute("data-slider", Math.round(document.getElementById("t").getBoundingClientRect().width));
+</script>
+</body>"#;
+    let clicked = d.join("clicked.html");
+    std::fs::write(&clicked, html.replace("</body>", click)).unwrap();
+    let (text, hash, slider) = chromium_dom(chromium, &clicked, "");
+    // The middle of the 4m0s chart.
+    assert_eq!(hash.as_deref(), Some("#t=120"), "{text}");
+    assert!(text.starts_with("[2m0s]"), "{text}");
+    // The slider spans the chart's time axis (960 px), not the default
+    // 125 px.
+    assert_eq!(slider.as_deref(), Some("960"));
 }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::band::Band;
 use super::output::{BatchMeta, RunRecord, batch_json, batch_table, parse_runs_csv, runs_csv};
@@ -31,12 +31,29 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
         return None;
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {rate}  ETA {eta}")
     {
-        pb.set_style(style);
+        pb.set_style(
+            style.with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&fmt_rate(s.per_sec()));
+            }),
+        );
     }
     Some(pb)
+}
+
+/// Runs per second as a person reads it: `38 runs/s`, `2.5 runs/s`,
+/// `0.25 runs/s` (indicatif's own `{per_sec}` prints `37.5061/s`).
+pub fn fmt_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "- runs/s".to_string()
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.0} runs/s")
+    } else if per_sec >= 1.0 {
+        format!("{per_sec:.1} runs/s")
+    } else {
+        format!("{per_sec:.2} runs/s")
+    }
 }
 
 /// Parses `--shard I/N` (0 ≤ I < N).
@@ -54,9 +71,9 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 /// The seeds of shard `i` of `n` of a batch of `runs` from `start`:
 /// contiguous blocks, the first `runs mod n` shards one run longer.
 pub fn shard_seeds(start: u64, runs: u64, i: u64, n: u64) -> std::ops::Range<u64> {
-    let lo = start + i * runs / n;
-    let hi = start + (i + 1) * runs / n;
-    lo..hi
+    // In u128: `i * runs` overflows u64 for large batches.
+    let at = |k: u64| start + (u128::from(k) * u128::from(runs) / u128::from(n)) as u64;
+    at(i)..at(i + 1)
 }
 
 fn file_name(path: &Path) -> String {
@@ -77,6 +94,15 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
+/// How an update ended (`update_end`), its legend label and colour in the
+/// duration histogram.
+const OUTCOME_COLOURS: [(&str, &str, &str); 4] = [
+    ("completed", "completed", "#2ca02c"),
+    ("paused", "paused", "#ff7f0e"),
+    ("rollback_started", "rolled back", "#d62728"),
+    ("updating", "replaced by a later update", "#9467bd"),
+];
+
 /// The result files of a batch, (file name, contents): `runs.csv`,
 /// `batch.json`, `band.csv` and per service the update-duration histogram
 /// and the running band. A pure function, the same for `batch` and
@@ -93,14 +119,27 @@ pub fn batch_files(
         ("band.csv".to_string(), band.to_csv(columns)),
     ];
     for (i, name) in columns.iter().enumerate() {
-        let durations: Vec<u64> = rows
+        // One colour per way the update ended: a paused update measures
+        // the time to the pause, a completed one the time to finish.
+        let groups: Vec<(String, &str, Vec<u64>)> = OUTCOME_COLOURS
             .iter()
-            .filter_map(|r| r.services.get(i)?.as_ref()?.update_ms)
+            .map(|&(end, label, colour)| {
+                let v = rows
+                    .iter()
+                    .filter_map(|r| r.services.get(i)?.as_ref())
+                    .filter(|s| s.update_end == Some(end))
+                    .filter_map(|s| s.update_ms)
+                    .collect();
+                (label.to_string(), colour, v)
+            })
             .collect();
-        let title = format!("{name}: first update duration, {} runs", rows.len());
+        let title = format!(
+            "{name}: first update duration by outcome, {} runs",
+            rows.len()
+        );
         files.push((
             format!("update-histogram-{}.svg", safe(name)),
-            crate::plot::histogram_svg(&title, "update duration (s)", &durations),
+            crate::plot::histogram_svg(&title, "update duration (s)", &groups),
         ));
         let q = band
             .services
@@ -126,9 +165,25 @@ fn write_batch(
     rows: &[RunRecord],
     band: &Band,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for (name, text) in batch_files(meta, columns, rows, band) {
-        std::fs::write(dir.join(name), text)?;
+    let files = batch_files(meta, columns, rows, band);
+    for (name, text) in &files {
+        crate::fsio::write_in(dir, name, text.as_bytes())?;
+    }
+    remove_stale_plots(dir, &files)
+}
+
+/// Removes the per-service plots of an earlier batch in `dir` (a service
+/// since renamed or removed) that this batch did not write.
+fn remove_stale_plots(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let plot = (name.starts_with("update-histogram-") || name.starts_with("running-band-"))
+            && name.ends_with(".svg");
+        if plot && !files.iter().any(|(f, _)| *f == name) {
+            // A link is removed itself, its target left alone.
+            std::fs::remove_file(entry.path())?;
+        }
     }
     Ok(())
 }
@@ -143,13 +198,23 @@ pub struct BatchArgs {
 }
 
 pub fn batch(a: BatchArgs) -> ExitStatus {
-    if a.runs == 0 {
-        return bad_input("--runs must be at least 1");
+    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
+        return bad_input(e);
     }
     let shard = match a.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s,
         Err(e) => return bad_input(e),
     };
+    let here = match shard {
+        Some((i, n)) => {
+            let s = shard_seeds(a.seed_start, a.runs, i, n);
+            s.end - s.start
+        }
+        None => a.runs,
+    };
+    if let Err(e) = crate::limits::check_runs(Some(here), "batch") {
+        return bad_input(e);
+    }
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let source = match ScenarioSource::load(&a.scenario) {
         Ok(s) => s,
@@ -186,6 +251,11 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         seed_start: seeds.start,
         runs: count,
         shard,
+        shard_of: shard.map(|_| super::output::ShardOf {
+            seed_start: a.seed_start,
+            runs: a.runs,
+            digest: super::output::digest(source.text.as_bytes()),
+        }),
     };
     let out = a
         .out
@@ -197,8 +267,8 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         .lock()
         .write_all(batch_table(&meta, &columns, &rows).as_bytes());
     eprintln!(
-        "{count} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
-        count as f64 / elapsed.max(1e-9),
+        "{count} runs in {elapsed:.1} s ({}, {jobs} jobs); results in {}",
+        fmt_rate(count as f64 / elapsed.max(1e-9)),
         out.display()
     );
     ExitStatus::Success
@@ -214,7 +284,7 @@ struct Shard {
 
 fn read_shard(dir: &Path) -> Result<Shard, String> {
     let read = |f: &str| {
-        std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
+        crate::fsio::read_text(&dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
     };
     let json: serde_json::Value = serde_json::from_str(&read("batch.json")?)
         .map_err(|e| format!("{}: {e}", dir.join("batch.json").display()))?;
@@ -228,10 +298,33 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
     };
     let shard = match &json["shard"] {
         serde_json::Value::Null => None,
-        v => Some((
-            v["index"].as_u64().ok_or_else(bad)?,
-            v["count"].as_u64().ok_or_else(bad)?,
-        )),
+        v => {
+            let (i, n) = (
+                v["index"].as_u64().ok_or_else(bad)?,
+                v["count"].as_u64().ok_or_else(bad)?,
+            );
+            if n == 0 || i >= n {
+                return Err(format!(
+                    "{}: shard {i}/{n} is not a shard (expected I/N with 0 <= I < N)",
+                    dir.join("batch.json").display()
+                ));
+            }
+            Some((i, n))
+        }
+    };
+    let shard_of = match (&json["batch"], shard) {
+        (serde_json::Value::Null, None) => None,
+        (b, Some(_)) if !b.is_null() => Some(super::output::ShardOf {
+            seed_start: b["seed_start"].as_u64().ok_or_else(bad)?,
+            runs: b["runs"].as_u64().ok_or_else(bad)?,
+            digest: b["scenario_digest"].as_str().ok_or_else(bad)?.to_string(),
+        }),
+        _ => {
+            return Err(format!(
+                "{}: a shard without its batch (`batch:` seed_start, runs, scenario_digest); rerun it with this swarmsim",
+                dir.join("batch.json").display()
+            ));
+        }
     };
     let meta = BatchMeta {
         scenario: s("scenario").ok_or_else(bad)?,
@@ -239,7 +332,27 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
         seed_start: u("seed_start").ok_or_else(bad)?,
         runs: u("runs").ok_or_else(bad)?,
         shard,
+        shard_of,
     };
+    if let (Some((i, n)), Some(b)) = (meta.shard, &meta.shard_of) {
+        let want = shard_seeds(b.seed_start, b.runs, i, n);
+        if b.runs == 0
+            || b.seed_start.checked_add(b.runs).is_none()
+            || meta.seed_start != want.start
+            || meta.runs != want.end - want.start
+        {
+            return Err(format!(
+                "{}: shard {i}/{n} of {} runs from seed {} should hold {} runs from seed {}, not {} from {}",
+                dir.join("batch.json").display(),
+                b.runs,
+                b.seed_start,
+                want.end.wrapping_sub(want.start),
+                want.start,
+                meta.runs,
+                meta.seed_start
+            ));
+        }
+    }
     let (columns, rows) =
         parse_runs_csv(&read("runs.csv")?).map_err(|e| format!("{}: {e}", dir.display()))?;
     if rows.len() as u64 != meta.runs {
@@ -279,9 +392,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
         first.columns.clone(),
     );
     for (s, d) in shards.iter().zip(dirs) {
-        if s.meta.scenario != scenario || s.meta.scenario_file != file || s.columns != columns {
+        let of = |s: &Shard| {
+            s.meta
+                .shard_of
+                .as_ref()
+                .map(|b| (b.seed_start, b.runs, b.digest.clone()))
+        };
+        if s.meta.scenario != scenario
+            || s.meta.scenario_file != file
+            || s.columns != columns
+            || of(s) != of(first)
+        {
             return bad_input(format!(
-                "{}: a batch of another scenario ({} / {}) than {} ({} / {})",
+                "{}: not the same batch of the same scenario text ({} / {}) as {} ({} / {}): its `batch` (seed_start, runs, scenario_digest) or services differ",
                 d.display(),
                 s.meta.scenario_file,
                 s.meta.scenario,
@@ -341,6 +464,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
         seed_start: start,
         runs: rows.len() as u64,
         shard: None,
+        shard_of: None,
     };
     if let Err(e) = write_batch(out, &meta, &columns, &rows, &band) {
         return bad_input(format!("{}: {e}", out.display()));
@@ -364,16 +488,27 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(a: SweepArgs) -> ExitStatus {
-    if a.runs == 0 {
-        return bad_input("--runs must be at least 1");
+    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
+        return bad_input(e);
     }
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
-    let mut sets = Vec::new();
+    let mut sets: Vec<crate::sweep::SetArg> = Vec::new();
     for s in &a.set {
         match parse_set(s) {
+            // A key twice would give cells labelled differently that are
+            // the same policy.
+            Ok(x) if sets.iter().any(|p| p.key == x.key) => {
+                return bad_input(format!("--set {}: the key is already set", x.key));
+            }
             Ok(x) => sets.push(x),
             Err(e) => return bad_input(e),
         }
+    }
+    let cells = sets
+        .iter()
+        .try_fold(1u64, |n, s| n.checked_mul(s.values.len() as u64));
+    if let Err(e) = crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep") {
+        return bad_input(e);
     }
     let mut require = Vec::new();
     for r in &a.require {
@@ -471,18 +606,24 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         .out
         .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(&out)?;
-        std::fs::write(
-            out.join("sweep.csv"),
-            sweep_csv(&key_names, &cells, &metrics, &require),
+        crate::fsio::write_in(
+            &out,
+            "sweep.csv",
+            sweep_csv(&key_names, &cells, &metrics, &require).as_bytes(),
         )?;
         let title = format!(
             "{service}: first update duration per policy, {} runs each",
             a.runs
         );
-        std::fs::write(
-            out.join("sweep-update-cdf.svg"),
-            crate::plot::cdf_svg(&title, "update duration (s)", &durations),
+        crate::fsio::write_in(
+            &out,
+            "sweep-update-cdf.svg",
+            crate::plot::cdf_svg(&title, "update duration (s)", &durations).as_bytes(),
+        )?;
+        crate::fsio::write_in(
+            &out,
+            "sweep-tradeoff.svg",
+            tradeoff_plot(&service, a.runs, &cells, &metrics).as_bytes(),
         )
     };
     if let Err(e) = write() {
@@ -492,9 +633,62 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
     let total = a.runs * cells.len() as u64;
     eprintln!(
-        "{total} runs in {elapsed:.3} s ({:.0} runs/s, {jobs} jobs); results in {}",
-        total as f64 / elapsed.max(1e-9),
+        "{total} runs in {elapsed:.1} s ({}, {jobs} jobs); results in {}",
+        fmt_rate(total as f64 / elapsed.max(1e-9)),
         out.display()
     );
     ExitStatus::Success
+}
+
+/// `sweep-tradeoff.svg`: each policy's p95 update duration against the p5
+/// of its min running replicas, the sweep's Pareto front filled. Cells
+/// with no ended update or no min running are left out (named in the
+/// title).
+pub fn tradeoff_plot(
+    service: &str,
+    runs: u64,
+    cells: &[Vec<(String, String)>],
+    metrics: &[crate::sweep::report::CellMetrics],
+) -> String {
+    let front = crate::sweep::report::pareto_front(metrics);
+    let mut points = Vec::new();
+    let mut left_out = 0;
+    for (i, m) in metrics.iter().enumerate() {
+        match (m.p95_duration, m.p5_min_running) {
+            (Some(x_ms), Some(y)) => points.push(crate::plot::TradeOff {
+                label: crate::sweep::report::policy_label(&cells[i]),
+                x_ms,
+                y,
+                front: front[i],
+            }),
+            _ => left_out += 1,
+        }
+    }
+    let mut title =
+        format!("{service}: p95 update duration vs replicas kept, {runs} runs per policy");
+    if left_out > 0 {
+        title.push_str(&format!(
+            " ({left_out} policies without an ended update left out)"
+        ));
+    }
+    crate::plot::tradeoff_svg(
+        &title,
+        "p95 of the first update's duration (s)",
+        "p5 of min running replicas",
+        &points,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_rate;
+
+    #[test]
+    fn rates_read_as_whole_runs_per_second() {
+        assert_eq!(fmt_rate(37.5061), "38 runs/s");
+        assert_eq!(fmt_rate(2.46), "2.5 runs/s");
+        assert_eq!(fmt_rate(0.254), "0.25 runs/s");
+        assert_eq!(fmt_rate(0.0), "- runs/s");
+        assert_eq!(fmt_rate(f64::NAN), "- runs/s");
+    }
 }

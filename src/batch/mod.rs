@@ -37,10 +37,7 @@ pub struct ScenarioSource {
 
 impl ScenarioSource {
     pub fn load(path: &Path) -> Result<ScenarioSource, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            file: path.to_path_buf(),
-            message: format!("cannot read the scenario: {e}"),
-        })?;
+        let text = crate::scenario::read_input(path, "the scenario")?;
         Ok(ScenarioSource {
             file: path.to_path_buf(),
             text,
@@ -160,7 +157,9 @@ pub fn run_seeds(
             file: source.file.clone(),
             message: format!("cannot start worker threads: {e}"),
         })?;
-    let next = AtomicU64::new(seeds.start);
+    // Offsets from `seeds.start`, so that seeds near u64::MAX do not wrap.
+    let count = seeds.end - seeds.start;
+    let next = AtomicU64::new(0);
     let results: Mutex<Vec<(Vec<RunRecord>, Band)>> = Mutex::new(Vec::new());
     pool.scope(|s| {
         for _ in 0..jobs.max(1) {
@@ -173,11 +172,12 @@ pub fn run_seeds(
                 let mut rows = Vec::new();
                 let mut band = Band::new(columns.len());
                 loop {
-                    let from = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    if from >= seeds.end {
+                    let off = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if off >= count {
                         break;
                     }
-                    for seed in from..(from + CHUNK).min(seeds.end) {
+                    let from = seeds.start + off;
+                    for seed in from..from + CHUNK.min(count - off) {
                         rows.push(run_one(&sc, columns, seed, &mut band));
                         progress();
                     }

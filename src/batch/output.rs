@@ -55,6 +55,30 @@ pub struct BatchMeta {
     pub runs: u64,
     /// `Some((index, count))` for one shard of a batch.
     pub shard: Option<(u64, u64)>,
+    /// For a shard: what `merge` checks that every shard shares.
+    pub shard_of: Option<ShardOf>,
+}
+
+/// The whole batch a shard belongs to, written in a shard's `batch.json`
+/// so that `merge` joins only shards of one batch of one scenario text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardOf {
+    /// `--seed-start` and `--runs` of the whole batch.
+    pub seed_start: u64,
+    pub runs: u64,
+    /// [`digest`] of the scenario file's bytes.
+    pub digest: String,
+}
+
+/// FNV-1a (64 bits) of `bytes`, as `fnv1a64:` and 16 hex digits: tells an
+/// edited scenario from the one a shard ran (not a security check).
+pub fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 const SERVICE_COLUMNS: [&str; 8] = [
@@ -70,6 +94,13 @@ const SERVICE_COLUMNS: [&str; 8] = [
 
 pub fn fmt_ms(ms: u64) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// A duration as docker's CLI shows one (Go's `time.Duration` rounded to
+/// 0.1 s, half away from zero): `13m36.4s`, `4.2s`, `1h0m5s`.
+pub fn fmt_duration(ms: u64) -> String {
+    let tenths = (ms + 50) / 100;
+    crate::sim::time::format_go_duration((tenths * 100_000_000) as i64)
 }
 
 /// Parses a non-negative decimal with at most three decimals into ms,
@@ -234,6 +265,18 @@ pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRecord>), Strin
     Ok((services, runs))
 }
 
+/// The order in which the table and `batch.json` list how episodes ended:
+/// finished, then stopped by failures, then replaced; every state of
+/// [`STATES`] but `none` appears once.
+const END_ORDER: [&str; 6] = [
+    "completed",
+    "rollback_completed",
+    "paused",
+    "rollback_paused",
+    "rollback_started",
+    "updating",
+];
+
 /// Statistics of one service over the runs of a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceStats {
@@ -253,6 +296,10 @@ pub struct ServiceStats {
 pub struct Episodes {
     /// Over the runs whose episode ended.
     pub duration: Describe,
+    /// The same by how the episode ended (an update that completed and one
+    /// that paused measure different things: time to finish, time to the
+    /// pause), in the order of [`STATES`]; only the ends that happened.
+    pub by_end: Vec<(&'static str, Describe)>,
     /// Runs with no such episode.
     pub none: u64,
     /// Runs whose episode was still running at the end.
@@ -268,8 +315,20 @@ impl ServiceStats {
         let episodes = |ms: fn(&ServiceRecord) -> Option<u64>,
                         end: fn(&ServiceRecord) -> Option<&'static str>| {
             let mut v: Vec<u64> = recs.iter().filter_map(|r| ms(r)).collect();
+            let by_end = END_ORDER
+                .iter()
+                .filter_map(|&state| {
+                    let mut v: Vec<u64> = recs
+                        .iter()
+                        .filter(|r| end(r) == Some(state))
+                        .filter_map(|r| ms(r))
+                        .collect();
+                    (!v.is_empty()).then(|| (state, Describe::of(&mut v)))
+                })
+                .collect();
             Episodes {
                 duration: Describe::of(&mut v),
+                by_end,
                 none: recs.iter().filter(|r| end(r).is_none()).count() as u64,
                 unfinished: recs.iter().filter(|r| end(r) == Some(UNFINISHED)).count() as u64,
             }
@@ -339,6 +398,21 @@ fn json_describe(d: &Describe, ms: bool) -> String {
     )
 }
 
+/// `json_describe` and the 95% order-statistics intervals of p50, p95 and
+/// p99 (`null` for a bound the sample cannot give).
+fn json_describe_ci(d: &Describe, ms: bool) -> String {
+    let ci = |(lo, hi): (Option<u64>, Option<u64>)| {
+        format!("[{}, {}]", json_num(lo, ms), json_num(hi, ms))
+    };
+    format!(
+        "{}, \"p50_ci95\": {}, \"p95_ci95\": {}, \"p99_ci95\": {}",
+        json_describe(d, ms),
+        ci(d.p50_ci),
+        ci(d.p95_ci),
+        ci(d.p99_ci)
+    )
+}
+
 /// `batch.json`: what was run and the statistics of every service, with
 /// fixed decimals (seconds with 3, probabilities with 4). Percentiles are
 /// nearest-rank (see `stats::percentile`).
@@ -348,6 +422,15 @@ pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> 
     let _ = writeln!(o, "  \"scenario_file\": {},", json_str(&meta.scenario_file));
     if let Some((i, n)) = meta.shard {
         let _ = writeln!(o, "  \"shard\": {{\"index\": {i}, \"count\": {n}}},");
+    }
+    if let Some(b) = &meta.shard_of {
+        let _ = writeln!(
+            o,
+            "  \"batch\": {{\"seed_start\": {}, \"runs\": {}, \"scenario_digest\": {}}},",
+            b.seed_start,
+            b.runs,
+            json_str(&b.digest)
+        );
     }
     let _ = writeln!(o, "  \"seed_start\": {},", meta.seed_start);
     let _ = writeln!(o, "  \"runs\": {},", meta.runs);
@@ -368,12 +451,18 @@ pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> 
         let _ = writeln!(o, "    {}: {{", json_str(name));
         let _ = writeln!(o, "      \"runs\": {},", st.runs);
         for (key, e) in [("update_s", &st.update), ("rollback_s", &st.rollback)] {
+            let by_end: Vec<String> = e
+                .by_end
+                .iter()
+                .map(|(end, d)| format!("\"{end}\": {{{}}}", json_describe_ci(d, true)))
+                .collect();
             let _ = writeln!(
                 o,
-                "      \"{key}\": {{{}, \"none\": {}, \"unfinished\": {}}},",
-                json_describe(&e.duration, true),
+                "      \"{key}\": {{{}, \"none\": {}, \"unfinished\": {}, \"by_end\": {{{}}}}},",
+                json_describe_ci(&e.duration, true),
                 e.none,
-                e.unfinished
+                e.unfinished,
+                by_end.join(", ")
             );
         }
         let _ = writeln!(
@@ -419,7 +508,7 @@ pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> 
 fn cell(v: Option<u64>, ms: bool) -> String {
     match v {
         None => "-".into(),
-        Some(v) if ms => fmt_ms(v),
+        Some(v) if ms => fmt_duration(v),
         Some(v) => v.to_string(),
     }
 }
@@ -427,14 +516,34 @@ fn cell(v: Option<u64>, ms: bool) -> String {
 fn mean_cell(v: Option<f64>, ms: bool) -> String {
     match v {
         None => "-".into(),
-        Some(m) if ms => format!("{:.3}", m / 1000.0),
-        Some(m) => format!("{m:.3}"),
+        Some(m) if ms => fmt_duration(m.round() as u64),
+        Some(m) => format!("{m:.1}"),
     }
 }
 
-/// The table `batch` prints: per service, the duration and min-running
-/// statistics, then the share of each final update state with its 95%
-/// Wilson interval.
+/// How an episode ended, in words: `rollback_started` closes an update
+/// that turned into a rollback ("rolled back"), `updating` one that a later
+/// update replaced.
+fn end_label(end: &str) -> &str {
+    match end {
+        "completed" | "rollback_completed" => "completed",
+        "paused" | "rollback_paused" => "paused",
+        "rollback_started" => "rolled back",
+        "updating" => "replaced",
+        other => other,
+    }
+}
+
+fn ci_cell((lo, hi): (Option<u64>, Option<u64>), ms: bool) -> String {
+    format!("[{}, {}]", cell(lo, ms), cell(hi, ms))
+}
+
+/// The table `batch` prints: per service, the durations of the first
+/// update and rollback by how they ended (and over all ends when there are
+/// several), the fewest running replicas, the 95% intervals of the
+/// duration percentiles, then the share of each final update state with
+/// its 95% Wilson interval. Durations as docker prints them (`3m51.1s`);
+/// `batch.json` has the milliseconds.
 pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> String {
     let mut o = String::new();
     let last = meta.seed_start + meta.runs.saturating_sub(1);
@@ -449,68 +558,85 @@ pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) ->
     }
     let _ = writeln!(
         o,
-        "durations in seconds (first update / first rollback: ended - started); percentiles nearest-rank"
+        "durations: the first update and the first rollback, ended - started, by how they ended;\n\
+         percentiles nearest-rank; [95% intervals] by order statistics (- where too few runs)"
     );
+    let stat_row = |o: &mut String, label: &str, n: u64, d: &Describe, ms: bool| {
+        let _ = writeln!(
+            o,
+            "  {:<28}{:>6}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            label,
+            n,
+            mean_cell(d.mean, ms),
+            cell(d.p50, ms),
+            cell(d.p90, ms),
+            cell(d.p95, ms),
+            cell(d.p99, ms),
+            cell(d.max, ms)
+        );
+    };
     for (i, name) in services.iter().enumerate() {
         let st = ServiceStats::of(runs, i);
         let _ = writeln!(o, "\n{name} ({} runs)", st.runs);
         let _ = writeln!(
             o,
-            "  {:<16}{:>7}{:>7}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
-            "", "n", "none", "unfin", "mean", "p50", "p90", "p95", "p99", "max"
+            "  {:<28}{:>6}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            "", "runs", "mean", "p50", "p90", "p95", "p99", "max"
         );
-        let row =
-            |o: &mut String, label: &str, d: &Describe, none: String, unfin: String, ms: bool| {
-                let _ = writeln!(
-                    o,
-                    "  {:<16}{:>7}{:>7}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
-                    label,
-                    d.n,
-                    none,
-                    unfin,
-                    mean_cell(d.mean, ms),
-                    cell(d.p50, ms),
-                    cell(d.p90, ms),
-                    cell(d.p95, ms),
-                    cell(d.p99, ms),
-                    cell(d.max, ms)
-                );
-            };
-        row(
+        let mut cis: Vec<(String, &Describe)> = Vec::new();
+        for (kind, e) in [("update", &st.update), ("rollback", &st.rollback)] {
+            if e.duration.n == 0 && e.unfinished == 0 {
+                let _ = writeln!(o, "  {:<28}{:>6}", format!("{kind}: none"), e.none);
+                continue;
+            }
+            for (end, d) in &e.by_end {
+                let label = format!("{kind} {}", end_label(end));
+                stat_row(&mut o, &label, d.n, d, true);
+                cis.push((label, d));
+            }
+            if e.by_end.len() > 1 {
+                let label = format!("{kind} ended (any way)");
+                stat_row(&mut o, &label, e.duration.n, &e.duration, true);
+                cis.push((label, &e.duration));
+            }
+            if e.unfinished > 0 {
+                let label = format!("{kind} still running at end");
+                let _ = writeln!(o, "  {label:<28}{:>6}", e.unfinished);
+            }
+            if e.none > 0 {
+                let _ = writeln!(o, "  {:<28}{:>6}", format!("{kind}: none"), e.none);
+            }
+        }
+        stat_row(
             &mut o,
-            "update",
-            &st.update.duration,
-            st.update.none.to_string(),
-            st.update.unfinished.to_string(),
-            true,
-        );
-        row(
-            &mut o,
-            "rollback",
-            &st.rollback.duration,
-            st.rollback.none.to_string(),
-            st.rollback.unfinished.to_string(),
-            true,
-        );
-        row(
-            &mut o,
-            "min running",
+            "min running during updates",
+            st.min_running.n,
             &st.min_running,
-            (st.runs - st.min_running.n).to_string(),
-            "-".into(),
             false,
         );
+        if !cis.is_empty() {
+            let _ = writeln!(o, "  {:<28}{:<22}{:<22}p99", "95% intervals", "p50", "p95");
+            for (label, d) in cis {
+                let _ = writeln!(
+                    o,
+                    "  {label:<28}{:<22}{:<22}{}",
+                    ci_cell(d.p50_ci, true),
+                    ci_cell(d.p95_ci, true),
+                    ci_cell(d.p99_ci, true)
+                );
+            }
+        }
         let _ = writeln!(
             o,
-            "  {:<20}{:>7}{:>9}   95% Wilson interval",
+            "  {:<28}{:>6}{:>10}   95% Wilson interval",
             "final state", "runs", "P"
         );
         for (state, k) in &st.final_state {
             let (lo, hi) = wilson(*k, st.runs, Z95);
             let _ = writeln!(
                 o,
-                "  {:<20}{:>7}{:>9.4}   [{lo:.4}, {hi:.4}]",
-                state,
+                "  {:<28}{:>6}{:>10.4}   [{lo:.4}, {hi:.4}]",
+                format!("  {state}"),
                 k,
                 *k as f64 / st.runs as f64
             );
@@ -546,6 +672,25 @@ mod tests {
                 None,
             ],
         }
+    }
+
+    #[test]
+    fn every_end_state_is_listed_once() {
+        let mut a: Vec<&str> = END_ORDER.to_vec();
+        let mut b: Vec<&str> = STATES.iter().copied().filter(|s| *s != "none").collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn durations_print_as_docker_does() {
+        assert_eq!(fmt_duration(816_423), "13m36.4s");
+        assert_eq!(fmt_duration(231_081), "3m51.1s");
+        assert_eq!(fmt_duration(3_000), "3s");
+        assert_eq!(fmt_duration(3_650_000), "1h0m50s");
+        assert_eq!(fmt_duration(49), "0s");
+        assert_eq!(fmt_duration(50), "100ms");
     }
 
     #[test]
@@ -595,6 +740,7 @@ mod tests {
             seed_start: 1,
             runs: 4,
             shard: None,
+            shard_of: None,
         };
         let json = batch_json(&meta, &names, &runs);
         let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
@@ -607,5 +753,73 @@ mod tests {
         assert!(json.contains("\"mean\": 2.500,"));
         let table = batch_table(&meta, &names, &runs);
         assert!(table.contains("paused"));
+    }
+
+    #[test]
+    fn durations_by_how_the_update_ended() {
+        // Seeds 1-6 complete in 200-250 s; seeds 7-9 pause after 80-100 s.
+        let runs: Vec<RunRecord> = (1..=9)
+            .map(|s| {
+                let mut r = rec(s, Some(0), "completed");
+                let svc = r.services[0].as_mut().unwrap();
+                if s <= 6 {
+                    svc.update_ms = Some(190_000 + s * 10_000);
+                } else {
+                    svc.update_ms = Some(10_000 * (s + 1));
+                    svc.update_end = Some("paused");
+                    svc.final_state = "paused";
+                }
+                r
+            })
+            .collect();
+        let st = ServiceStats::of(&runs, 0);
+        let ends: Vec<&str> = st.update.by_end.iter().map(|e| e.0).collect();
+        assert_eq!(ends, ["completed", "paused"]);
+        let (completed, paused) = (&st.update.by_end[0].1, &st.update.by_end[1].1);
+        assert_eq!(
+            (completed.n, completed.p50, completed.max),
+            (6, Some(220_000), Some(250_000))
+        );
+        assert_eq!(
+            (paused.n, paused.p50, paused.max),
+            (3, Some(90_000), Some(100_000))
+        );
+        // Mixed, the median is a completed run's: the reason to split.
+        assert_eq!(st.update.duration.p50, Some(210_000));
+        let meta = BatchMeta {
+            scenario: "t".into(),
+            scenario_file: "t.yaml".into(),
+            seed_start: 1,
+            runs: 9,
+            shard: None,
+            shard_of: None,
+        };
+        let names = vec!["web".to_string(), "gone".to_string()];
+        let v: serde_json::Value =
+            serde_json::from_str(&batch_json(&meta, &names, &runs)).expect("valid JSON");
+        let by_end = &v["services"]["web"]["update_s"]["by_end"];
+        assert_eq!(by_end["paused"]["n"], 3);
+        assert_eq!(by_end["paused"]["p50"], serde_json::json!(90.0));
+        assert_eq!(by_end["completed"]["max"], serde_json::json!(250.0));
+        // n = 6 is too few for a 95% interval of the median by order
+        // statistics (P(B <= 0) = 1/64 <= 2.5%, P(B <= 5) = 63/64 >= 97.5%:
+        // ranks 1 and 6).
+        assert_eq!(
+            by_end["completed"]["p50_ci95"],
+            serde_json::json!([200.0, 250.0])
+        );
+        let table = batch_table(&meta, &names, &runs);
+        assert!(
+            table.contains("  update completed                 6     3m45s     3m40s"),
+            "{table}"
+        );
+        assert!(
+            table.contains("  update paused                    3     1m30s     1m30s"),
+            "{table}"
+        );
+        assert!(
+            table.contains("  update ended (any way)           9"),
+            "{table}"
+        );
     }
 }

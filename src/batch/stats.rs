@@ -46,6 +46,72 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// `P(B ≤ k)` for every k = 0..=n, B ~ Binomial(n, p), each term from
+/// log-gamma (the pure-Rust `libm`, so the same on every platform).
+fn binomial_cdf(n: u64, p: f64) -> Vec<f64> {
+    let (ln_p, ln_q) = (p.ln(), (1.0 - p).ln());
+    let ln_n = libm::lgamma(n as f64 + 1.0);
+    let mut acc = 0.0;
+    (0..=n)
+        .map(|k| {
+            let k_f = k as f64;
+            let ln_pmf = ln_n - libm::lgamma(k_f + 1.0) - libm::lgamma((n - k) as f64 + 1.0)
+                + k_f * ln_p
+                + (n - k) as f64 * ln_q;
+            acc += ln_pmf.exp();
+            acc
+        })
+        .collect()
+}
+
+/// Distribution-free 95% confidence interval for the `p`-th percentile of
+/// the population a sample of `n` values came from, by **order
+/// statistics**: the 1-based ranks `(l, u)` such that the interval between
+/// the l-th and the u-th smallest value covers the true percentile with
+/// probability at least 95%. With B ~ Binomial(n, p/100) the number of
+/// values at or below the true percentile, the coverage is
+/// `P(l ≤ B ≤ u−1)`; `l` is the largest rank with `P(B ≤ l−1) ≤ 2.5%` and
+/// `u` the smallest with `P(B ≤ u−1) ≥ 97.5%`. A bound is `None` when the
+/// sample is too small to give it (e.g. the upper bound of p99 with fewer
+/// than about 370 values).
+pub fn percentile_ci_ranks(n: u64, p: u32) -> (Option<u64>, Option<u64>) {
+    if n == 0 {
+        return (None, None);
+    }
+    // A report asks for the same (n, p) for every column of every
+    // service, and the cdf costs O(n) log-gammas: remember the answers.
+    type Ranks = (Option<u64>, Option<u64>);
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::BTreeMap<(u64, u32), Ranks>> =
+            const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    }
+    if let Some(hit) = KNOWN.with(|k| k.borrow().get(&(n, p)).copied()) {
+        return hit;
+    }
+    let ranks = percentile_ci_ranks_uncached(n, p);
+    KNOWN.with(|k| k.borrow_mut().insert((n, p), ranks));
+    ranks
+}
+
+fn percentile_ci_ranks_uncached(n: u64, p: u32) -> (Option<u64>, Option<u64>) {
+    let q = f64::from(p.clamp(1, 99)) / 100.0;
+    let cdf = binomial_cdf(n, q);
+    // cdf[k] = P(B ≤ k); rank l needs cdf[l-1] ≤ 0.025.
+    let lower = (1..=n).rev().find(|&l| cdf[(l - 1) as usize] <= 0.025);
+    let upper = (1..=n).find(|&u| cdf[(u - 1) as usize] >= 0.975);
+    (lower, upper)
+}
+
+/// The values of the order-statistics interval of [`percentile_ci_ranks`]
+/// in `sorted` (ascending).
+pub fn percentile_ci(sorted: &[u64], p: u32) -> (Option<u64>, Option<u64>) {
+    let (l, u) = percentile_ci_ranks(sorted.len() as u64, p);
+    (
+        l.map(|r| sorted[(r - 1) as usize]),
+        u.map(|r| sorted[(r - 1) as usize]),
+    )
+}
+
 /// Summary of one numeric column: how many runs have a value, the mean and
 /// the nearest-rank percentiles the reports show.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +124,10 @@ pub struct Describe {
     pub p95: Option<u64>,
     pub p99: Option<u64>,
     pub max: Option<u64>,
+    /// 95% intervals of p50, p95 and p99 ([`percentile_ci`]).
+    pub p50_ci: (Option<u64>, Option<u64>),
+    pub p95_ci: (Option<u64>, Option<u64>),
+    pub p99_ci: (Option<u64>, Option<u64>),
 }
 
 impl Describe {
@@ -73,6 +143,9 @@ impl Describe {
             p95: percentile(values, 95),
             p99: percentile(values, 99),
             max: values.last().copied(),
+            p50_ci: percentile_ci(values, 50),
+            p95_ci: percentile_ci(values, 95),
+            p99_ci: percentile_ci(values, 99),
         }
     }
 }
@@ -124,6 +197,28 @@ mod tests {
         assert!((lo - 0.963_007).abs() < 1e-5, "{lo}");
         assert!((hi - 1.0).abs() < 1e-12);
         assert_eq!(wilson(0, 0, Z95), (0.0, 1.0));
+    }
+
+    #[test]
+    fn percentile_intervals_by_order_statistics_by_hand() {
+        // n = 10, median: P(B <= 1) = 11/1024 = 0.0107 <= 0.025 < P(B <= 2)
+        // = 56/1024, so l = 2; P(B <= 7) = 968/1024 = 0.945 < 0.975 <=
+        // P(B <= 8) = 1013/1024, so u = 9: (x(2), x(9)), coverage 97.9%.
+        assert_eq!(percentile_ci_ranks(10, 50), (Some(2), Some(9)));
+        let v: Vec<u64> = (1..=10).map(|x| x * 10).collect();
+        assert_eq!(percentile_ci(&v, 50), (Some(20), Some(90)));
+        // Too few values: with n = 5, P(B <= 0) = 1/32 > 0.025, no lower
+        // bound; P(B <= 4) = 31/32 < 0.975... u = 5 needs P(B <= 4) >= 0.975.
+        assert_eq!(percentile_ci_ranks(5, 50), (None, None));
+        // p99 of 200 values: the upper bound would be beyond the maximum.
+        assert_eq!(percentile_ci_ranks(200, 99).1, None);
+        // A large sample: ranks near n*p -/+ 1.96*sqrt(n p (1-p)).
+        let (l, u) = percentile_ci_ranks(10_000, 95);
+        let (l, u) = (l.unwrap() as f64, u.unwrap() as f64);
+        let half = 1.96 * (10_000.0_f64 * 0.95 * 0.05).sqrt();
+        assert!((l - (9500.0 - half)).abs() <= 2.0, "{l}");
+        assert!((u - (9500.0 + half)).abs() <= 2.0, "{u}");
+        assert_eq!(percentile_ci(&[], 50), (None, None));
     }
 
     #[test]

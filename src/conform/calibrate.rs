@@ -273,6 +273,29 @@ pub struct Chosen {
     pub others: Vec<(&'static str, f64, f64)>,
 }
 
+impl Chosen {
+    /// The goodness of fit as `calibrate` comments it: `n=12, lognormal:
+    /// KS D=0.101, p=0.99; candidates: ...`.
+    pub fn quality(&self) -> String {
+        match self.ks {
+            Some((d, p)) => {
+                let alts: Vec<String> = self
+                    .others
+                    .iter()
+                    .map(|(f, a, d)| format!("{f} AIC {a:.1} D {d:.3}"))
+                    .collect();
+                format!(
+                    "n={}, {}: KS D={d:.3}, p={p:.2}; candidates: {}",
+                    self.n,
+                    self.fit.family(),
+                    alts.join(", ")
+                )
+            }
+            None => format!("n={}, too few or equal samples: the median", self.n),
+        }
+    }
+}
+
 /// Fits the samples (seconds): smallest KS distance (near-ties by AIC), empirical
 /// when the KS test rejects it, fixed with too few or identical samples.
 pub fn fit(xs: &[f64]) -> Option<Chosen> {
@@ -375,29 +398,7 @@ pub fn calibrate(traces: &[(String, String)]) -> anyhow::Result<String> {
                 let _ = writeln!(y, "    # {key}: no sample in the traces");
                 continue;
             };
-            match c.ks {
-                Some((d, p)) => {
-                    let alts: Vec<String> = c
-                        .others
-                        .iter()
-                        .map(|(f, a, d)| format!("{f} AIC {a:.1} D {d:.3}"))
-                        .collect();
-                    let _ = writeln!(
-                        y,
-                        "    # {key}: n={}, {}: KS D={d:.3}, p={p:.2}; candidates: {}",
-                        c.n,
-                        c.fit.family(),
-                        alts.join(", ")
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        y,
-                        "    # {key}: n={}, too few or equal samples: the median",
-                        c.n
-                    );
-                }
-            }
+            let _ = writeln!(y, "    # {key}: {}", c.quality());
             let _ = writeln!(y, "    {key}: {}", c.fit.yaml());
         }
         if starts > 0 {

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod measure;
 pub mod races;
 pub mod record;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,6 +58,12 @@ pub struct SuiteOptions {
     /// `DIR/<scenario>/real-trace.jsonl` (another run: held out) instead of
     /// the run being compared.
     pub calibration: Option<PathBuf>,
+    /// `conform --live`: the swarm is used as it is, never cleaned nor
+    /// reset — the scenario's `services:` already run there (a scenario
+    /// from `swarmsim snapshot`, docs/snapshot.md) — and the simulation
+    /// keeps the scenario's own image latencies, so what is checked is its
+    /// prediction.
+    pub live: bool,
 }
 
 /// `swarmsim conform --races DIR`: each scenario's real runs in
@@ -156,7 +163,9 @@ pub fn run_suite(paths: &[PathBuf], opts: &SuiteOptions) -> Result<bool> {
         outcomes.push(o);
     }
     if let Some(e) = &engine {
-        let _ = e.clean();
+        if !opts.live {
+            let _ = e.clean();
+        }
         nodes = e.nodes().map(|n| n.len()).unwrap_or(1);
     }
     std::fs::create_dir_all(out)?;
@@ -247,6 +256,32 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize, opts: &Suite
     t
 }
 
+/// Whether a task had ended before the replay began (`conform --live`).
+fn ended_before(t: &record::TaskObs) -> bool {
+    t.last.ts < 0.0 && t.last.desired != "running"
+}
+
+/// The real transcript without the `service ps` rows of tasks that had
+/// ended before the replay (`conform --live`: the simulation starts
+/// without them).
+fn without_earlier_tasks(rec: &record::Recording) -> String {
+    let ids: std::collections::BTreeSet<&str> = rec
+        .tasks
+        .values()
+        .filter(|t| ended_before(t))
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut out = String::new();
+    for line in rec.transcript.split_inclusive('\n') {
+        let first = line.split_whitespace().next().unwrap_or("");
+        let theirs = first.len() >= 12 && ids.iter().any(|id| id.starts_with(first));
+        if !theirs {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// One scenario: its real run (on the engine, or replayed from a
 /// recording), the simulation and the checks; also the number of nodes.
 fn one(
@@ -257,8 +292,8 @@ fn one(
 ) -> Result<(Outcome, usize)> {
     let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let stem = dir.file_name().unwrap_or_default().to_owned();
-    let rec = match (engine, &opts.replay) {
-        (Some(engine), _) => run_real(engine, &scen)?,
+    let mut rec = match (engine, &opts.replay) {
+        (Some(engine), _) => run_real(engine, &scen, opts.live)?,
         (None, Some(from)) => {
             let d = from.join(&stem);
             let trace = std::fs::read_to_string(d.join("real-trace.jsonl"))
@@ -269,6 +304,11 @@ fn one(
         }
         (None, None) => anyhow::bail!("neither an engine nor a recording"),
     };
+    if opts.live {
+        // What the swarm did before the replay (update states, tasks that
+        // had ended) is not part of it; the simulation starts without it.
+        rec.updates.retain(|u| u.t >= 0.0);
+    }
     let calibration = match &opts.calibration {
         Some(c) => {
             let f = c.join(&stem).join("real-trace.jsonl");
@@ -279,12 +319,13 @@ fn one(
         None => None,
     };
     let nodes = scen.nodes.len();
-    let o = judge(&scen, &rec, calibration.as_ref(), path, dir)?;
+    let o = judge(&scen, &rec, calibration.as_ref(), opts.live, path, dir)?;
     Ok((o, nodes))
 }
 
-/// Replays `scen` on the engine and records it, on a clean swarm.
-fn run_real(engine: &Engine, scen: &scenario::Scenario) -> Result<record::Recording> {
+/// Replays `scen` on the engine and records it, on a clean swarm (`live`:
+/// on the swarm as it is, neither reset nor cleaned).
+fn run_real(engine: &Engine, scen: &scenario::Scenario, live: bool) -> Result<record::Recording> {
     // The engine's nodes must be the scenario's, by hostname.
     let hosts: Vec<String> = engine.nodes()?.into_iter().map(|n| n.0).collect();
     if scen.nodes.len() > 1 {
@@ -301,12 +342,14 @@ fn run_real(engine: &Engine, scen: &scenario::Scenario) -> Result<record::Record
             );
         }
     }
-    engine
-        .reset_nodes()
-        .context("resetting the nodes before the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm before the scenario")?;
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes before the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm before the scenario")?;
+    }
     let rec = record::record(engine, scen);
     // Whatever happened, start stopped nodes again for the next scenario.
     let downed = rec.as_ref().map(|r| r.downed.clone()).unwrap_or_default();
@@ -314,12 +357,14 @@ fn run_real(engine: &Engine, scen: &scenario::Scenario) -> Result<record::Record
         record::node_event(engine, name, crate::scenario::NodeChange::Up)?;
     }
     let rec = rec?;
-    engine
-        .reset_nodes()
-        .context("resetting the nodes after the scenario")?;
-    engine
-        .clean()
-        .context("cleaning the swarm after the scenario")?;
+    if !live {
+        engine
+            .reset_nodes()
+            .context("resetting the nodes after the scenario")?;
+        engine
+            .clean()
+            .context("cleaning the swarm after the scenario")?;
+    }
     Ok(rec)
 }
 
@@ -329,6 +374,7 @@ fn judge(
     scen: &scenario::Scenario,
     rec: &record::Recording,
     calibration: Option<&(PathBuf, record::Recording)>,
+    live: bool,
     path: &Path,
     dir: &Path,
 ) -> Result<Outcome> {
@@ -344,7 +390,9 @@ fn judge(
         None => measure::measure(rec, &scen.images, &scen.engine),
     };
     let mut sim_scen = scen.clone();
-    sim_scen.images = profiles;
+    if !live {
+        sim_scen.images = profiles;
+    }
     let until = (rec.end * 1e9).round() as u64;
     let sim_scen = Rc::new(sim_scen);
     let simulate = |seed: Option<u64>| {
@@ -377,7 +425,7 @@ fn judge(
                 .log
                 .iter()
                 .filter(|l| l.kind == LogKind::Update && !l.state.is_empty())
-                .map(|l| (secs_f64(l.time), l.state.clone()))
+                .map(|l| (secs_f64(l.time), l.state.to_string()))
                 .collect::<Vec<_>>())
         };
         seed = (1..=races::SIM_RUNS).find(|&s| sim_branch(&simulate(Some(s))) == real_branch);
@@ -400,8 +448,13 @@ fn judge(
     // several, which node a slot lands on is a tie broken by Go map order
     // too (equally loaded nodes).
     let identity = rec.updates.is_empty() && scen.nodes.len() == 1;
+    let real_transcript = if live {
+        without_earlier_tasks(rec)
+    } else {
+        rec.transcript.clone()
+    };
     let mut checks = compare_transcripts(
-        &rec.transcript,
+        &real_transcript,
         &result.transcript,
         &rec.hostname,
         &node,
@@ -422,7 +475,7 @@ fn judge(
         .collect();
     let sim_updates: Vec<(String, String)> = sim_log
         .iter()
-        .map(|r| (r.state.clone(), r.message.clone()))
+        .map(|r| (r.state.to_string(), r.message.to_string()))
         .collect();
     checks.push(compare_updates(&real_updates, &sim_updates));
 
@@ -435,6 +488,7 @@ fn judge(
         .map(|id| &rec.tasks[id])
         .enumerate()
         .filter(|(_, t)| rec.final_ids.contains(&t.id))
+        .filter(|(_, t)| !(live && ended_before(t)))
     {
         let row = format!(
             "{} {}/{} {}",
@@ -486,7 +540,7 @@ fn judge(
     let sim_eps = compare::episodes(
         &sim_log
             .iter()
-            .map(|r| (secs_f64(r.time), r.state.clone()))
+            .map(|r| (secs_f64(r.time), r.state.to_string()))
             .collect::<Vec<_>>(),
     );
     let (dur_check, durations) = compare_episodes(&real_eps, &sim_eps);
@@ -527,7 +581,12 @@ fn judge(
     }
     let _ = writeln!(
         report,
-        "## Latencies measured on the real engine (used by the simulation)\n\n{latency_table}"
+        "## Latencies measured on the real engine ({})\n\n{latency_table}",
+        if live {
+            "for comparison; the simulation used the scenario's own"
+        } else {
+            "used by the simulation"
+        }
     );
     let _ = writeln!(report, "## Checks\n");
     for c in &checks {

@@ -117,7 +117,7 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
             .log
             .iter()
             .filter(|r| r.kind == LogKind::Update && !r.state.is_empty())
-            .map(|r| (secs_f64(r.time), r.state.clone()))
+            .map(|r| (secs_f64(r.time), r.state.to_string()))
             .collect();
         *sim.entry(branch(&episodes(&log))).or_default() += 1;
     }

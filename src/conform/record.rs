@@ -375,6 +375,29 @@ pub fn follow(engine: &Engine, service: &str, duration: Option<f64>, out: &Path)
     }
 }
 
+/// Follows every service for `seconds` without acting on the engine (the
+/// same read-only polling of `/services` and `/tasks` as `record`; used by
+/// `swarmsim snapshot --watch`).
+pub fn watch(engine: &Engine, seconds: f64) -> Result<Recording> {
+    let mut r = Recorder {
+        engine,
+        t0_ns: epoch_ns(),
+        start: Instant::now(),
+        rec: Recording::empty(engine.hostname()?, seconds),
+        last_update: BTreeMap::new(),
+        announced: BTreeMap::new(),
+        only: None,
+        sink: None,
+    };
+    loop {
+        r.poll()?;
+        if r.now() >= r.rec.end {
+            return Ok(r.rec);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// The docker CLI words for the real engine: `--detach` so that create,
 /// update, rollback and scale return at once (the CLI otherwise follows the
 /// progress), `--no-resolve-image` so that it never asks a registry.
@@ -627,6 +650,9 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
                 bail!("{ctl} {verb} {name} failed ({st})");
             }
             Ok((head, String::new()))
+        }
+        NodeChange::Join | NodeChange::Leave => {
+            bail!("node {name}: joining or leaving the swarm is not replayed on a real swarm")
         }
         NodeChange::Availability(a) => {
             let words: Vec<String> = ["node", "update", "--availability", a.as_str(), name]

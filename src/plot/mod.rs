@@ -215,9 +215,12 @@ pub fn cdf_svg(title: &str, xlabel: &str, series: &[(String, Vec<u64>)]) -> Stri
 }
 
 /// Histogram of durations (ms), x in seconds, at most 40 equal bins
-/// between the smallest and largest value (whole milliseconds).
-pub fn histogram_svg(title: &str, xlabel: &str, values: &[u64]) -> String {
-    let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
+/// between the smallest and largest value (whole milliseconds), the bars
+/// stacked by group (e.g. how the update ended), each group in its colour:
+/// `(label, colour, values)`. Empty groups are left out of the legend.
+pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64>)]) -> String {
+    let all = || groups.iter().flat_map(|g| g.2.iter().copied());
+    let (Some(lo), Some(hi)) = (all().min(), all().max()) else {
         let f = Frame::new(0.0, 1.0, 0.0, 1.0);
         let mut o = f.open(title, xlabel, "runs");
         let _ = writeln!(
@@ -230,11 +233,19 @@ pub fn histogram_svg(title: &str, xlabel: &str, values: &[u64]) -> String {
     };
     let bins = 40u64.min(hi - lo + 1);
     let width = (hi - lo + 1).div_ceil(bins);
-    let mut counts = vec![0u64; bins as usize];
-    for &v in values {
-        counts[((v - lo) / width).min(bins - 1) as usize] += 1;
+    let bin = |v: u64| ((v - lo) / width).min(bins - 1) as usize;
+    // counts[bin][group]
+    let mut counts = vec![vec![0u64; groups.len()]; bins as usize];
+    for (g, (_, _, values)) in groups.iter().enumerate() {
+        for &v in values {
+            counts[bin(v)][g] += 1;
+        }
     }
-    let top = counts.iter().copied().max().unwrap_or(1) as f64;
+    let top = counts
+        .iter()
+        .map(|c| c.iter().sum::<u64>())
+        .max()
+        .unwrap_or(1) as f64;
     let f = Frame::new(
         lo as f64 / 1000.0,
         (lo + width * bins) as f64 / 1000.0,
@@ -242,39 +253,130 @@ pub fn histogram_svg(title: &str, xlabel: &str, values: &[u64]) -> String {
         top * 1.05,
     );
     let mut o = f.open(title, xlabel, "runs");
-    for (b, &c) in counts.iter().enumerate() {
-        if c == 0 {
-            continue;
-        }
+    for (b, per_group) in counts.iter().enumerate() {
         let x0 = f.x((lo + width * b as u64) as f64 / 1000.0);
         let x1 = f.x((lo + width * (b as u64 + 1)) as f64 / 1000.0);
-        let y = f.y(c as f64);
-        let _ = writeln!(
-            o,
-            "<rect x=\"{x0:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{:.2}\" fill=\"{}\" stroke=\"white\"/>",
-            (x1 - x0).max(0.5),
-            f.y(0.0) - y,
-            COLOURS[0]
-        );
+        let mut below = 0u64;
+        for ((_, colour, _), &c) in groups.iter().zip(per_group) {
+            if c == 0 {
+                continue;
+            }
+            let (y_top, y_bottom) = (f.y((below + c) as f64), f.y(below as f64));
+            let _ = writeln!(
+                o,
+                "<rect x=\"{x0:.2}\" y=\"{y_top:.2}\" width=\"{:.2}\" height=\"{:.2}\" fill=\"{colour}\" stroke=\"white\"/>",
+                (x1 - x0).max(0.5),
+                y_bottom - y_top,
+            );
+            below += c;
+        }
     }
-    f.legend(&mut o, 0, COLOURS[0], &format!("{} runs", values.len()));
+    let mut i = 0;
+    for (label, colour, values) in groups {
+        if values.is_empty() {
+            continue;
+        }
+        f.legend(
+            &mut o,
+            i,
+            colour,
+            &format!("{label}: {} runs", values.len()),
+        );
+        i += 1;
+    }
     o.push_str("</svg>\n");
     o
 }
 
+/// Where a band plot looks: the time window in which the band dips below
+/// the service's full strength after first reaching it (the update, a
+/// rollback, a node loss), widened by a tenth on each side, and the
+/// replica range from a little under the lowest p5 there to a little over
+/// the highest p95. `None` when the band never dips after reaching its
+/// maximum (then the whole run is shown from 0).
+fn band_window(points: &[(u64, u64, u64, u64)]) -> Option<(f64, f64, f64, f64)> {
+    let full = points.iter().map(|p| p.1).max()?;
+    let reached = points.iter().position(|p| p.1 == full)?;
+    let dips: Vec<usize> = (reached..points.len())
+        .filter(|&i| points[i].1 < full)
+        .collect();
+    let (&first, &last) = (dips.first()?, dips.last()?);
+    // The dip starts at the sample before the first low one and ends where
+    // the band is back to full.
+    let t0 = points[first.saturating_sub(1)].0 as f64 / 1000.0;
+    let t1 = points[(last + 1).min(points.len() - 1)].0 as f64 / 1000.0;
+    let pad = ((t1 - t0) * 0.1).max(1.0);
+    let end = points.last().map(|p| p.0).unwrap_or(0) as f64 / 1000.0;
+    let (x0, x1) = ((t0 - pad).max(0.0), (t1 + pad).min(end));
+    let in_window = |p: &&(u64, u64, u64, u64)| {
+        let t = p.0 as f64 / 1000.0;
+        t >= x0 && t <= x1
+    };
+    let ylo = points.iter().filter(in_window).map(|p| p.1).min()? as f64;
+    let yhi = points.iter().filter(in_window).map(|p| p.3).max()? as f64;
+    let margin = ((yhi - ylo) * 0.15).max(1.0);
+    Some((
+        x0,
+        x1,
+        (ylo - margin).floor().max(0.0),
+        (yhi + margin).ceil(),
+    ))
+}
+
 /// Running replicas over time: the p5–p95 band and the p50 line, from
-/// (time ms, p5, p50, p95) points.
+/// (time ms, p5, p50, p95) points, zoomed to [`band_window`]. When the y
+/// axis does not start at 0 it is drawn broken (a zigzag at its foot) and
+/// the note under the title says where it starts.
 pub fn band_svg(title: &str, points: &[(u64, u64, u64, u64)]) -> String {
     let tmax = points.last().map(|p| p.0).unwrap_or(0) as f64 / 1000.0;
     let ymax = points.iter().map(|p| p.3).max().unwrap_or(0) as f64;
-    let f = Frame::new(0.0, tmax, 0.0, (ymax * 1.1).max(1.0));
+    let (x0, x1, y0, y1) = band_window(points).unwrap_or((0.0, tmax, 0.0, (ymax * 1.1).max(1.0)));
+    let f = Frame::new(x0, x1, y0, y1);
     let mut o = f.open(title, "simulated time (s)", "running replicas");
+    if y0 > 0.0 || x0 > 0.0 || x1 < tmax {
+        let note = if y0 > 0.0 {
+            format!(
+                "zoomed to the dip: {x0:.0}–{x1:.0} s of {tmax:.0} s; the y axis starts at {y0:.0}, not 0"
+            )
+        } else {
+            format!("zoomed to the dip: {x0:.0}–{x1:.0} s of {tmax:.0} s")
+        };
+        let _ = writeln!(
+            o,
+            "<text x=\"{:.2}\" y=\"36\" text-anchor=\"middle\" fill=\"#b00000\">{}</text>",
+            (LEFT + W - RIGHT) / 2.0,
+            esc(&note)
+        );
+    }
+    if y0 > 0.0 {
+        // A broken axis: a white gap and a zigzag at the foot of the y axis.
+        let (bx, by) = (f.x(x0), f.y(y0));
+        let _ = writeln!(
+            o,
+            "<path d=\"M{:.2},{:.2} l12,-4 l-24,-8 l12,-4\" fill=\"white\" stroke=\"#b00000\" stroke-width=\"2\"/>",
+            bx,
+            by - 6.0
+        );
+    }
     if !points.is_empty() {
+        // Only the samples in the window (and one on each side, so the
+        // steps reach the edges), clamped to the frame.
+        let first = points
+            .iter()
+            .rposition(|p| p.0 as f64 / 1000.0 <= x0)
+            .unwrap_or(0);
+        let last = points
+            .iter()
+            .position(|p| p.0 as f64 / 1000.0 >= x1)
+            .unwrap_or(points.len() - 1);
+        let shown = &points[first..=last];
+        let clamp_x = |t: f64| f.x(t.clamp(x0, x1));
+        let clamp_y = |v: f64| f.y(v.clamp(y0, y1));
         // Step functions: each value holds until the next sample.
         let steps = |sel: fn(&(u64, u64, u64, u64)) -> u64, d: &mut String, rev: bool| {
-            let pts: Vec<(f64, f64)> = points
+            let pts: Vec<(f64, f64)> = shown
                 .iter()
-                .map(|p| (f.x(p.0 as f64 / 1000.0), f.y(sel(p) as f64)))
+                .map(|p| (clamp_x(p.0 as f64 / 1000.0), clamp_y(sel(p) as f64)))
                 .collect();
             // Corners only: a run of equal values is one horizontal segment.
             let mut seq: Vec<(f64, f64)> = Vec::new();
@@ -319,6 +421,149 @@ pub fn band_svg(title: &str, points: &[(u64, u64, u64, u64)]) -> String {
     o
 }
 
+/// One point of a trade-off scatter plot.
+pub struct TradeOff {
+    pub label: String,
+    /// Horizontal: lower is better (e.g. p95 update duration, ms).
+    pub x_ms: u64,
+    /// Vertical: higher is better (e.g. p5 of min running replicas).
+    pub y: u64,
+    /// Marked as on the Pareto front (filled; hollow otherwise).
+    pub front: bool,
+}
+
+/// Scatter of a sweep's policies: x a duration in seconds (lower is
+/// better), y a count (higher is better), each point labelled, the points
+/// on the Pareto front filled and the front of these two metrics joined by
+/// a dashed staircase.
+pub fn tradeoff_svg(title: &str, xlabel: &str, ylabel: &str, points: &[TradeOff]) -> String {
+    if points.is_empty() {
+        let f = Frame::new(0.0, 1.0, 0.0, 1.0);
+        let mut o = f.open(title, xlabel, ylabel);
+        let _ = writeln!(
+            o,
+            "<text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{EMPTY_NOTE}</text>\n</svg>",
+            (LEFT + W - RIGHT) / 2.0,
+            H / 2.0
+        );
+        return o;
+    }
+    let xs = || points.iter().map(|p| p.x_ms as f64 / 1000.0);
+    let ys = || points.iter().map(|p| p.y as f64);
+    let (xmin, xmax) = (xs().fold(f64::MAX, f64::min), xs().fold(f64::MIN, f64::max));
+    let (ymin, ymax) = (ys().fold(f64::MAX, f64::min), ys().fold(f64::MIN, f64::max));
+    let xpad = ((xmax - xmin) * 0.08).max(1.0);
+    let ypad = ((ymax - ymin) * 0.15).max(1.0);
+    let f = Frame::new(
+        (xmin - xpad).max(0.0),
+        xmax + xpad,
+        (ymin - ypad).floor().max(0.0),
+        (ymax + ypad).ceil(),
+    );
+    let mut o = f.open(title, xlabel, ylabel);
+    // The two-metric front: sorted by x (then y descending), the points
+    // with a y above every point to their left.
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        (points[a].x_ms, std::cmp::Reverse(points[a].y), a).cmp(&(
+            points[b].x_ms,
+            std::cmp::Reverse(points[b].y),
+            b,
+        ))
+    });
+    let mut front2: Vec<usize> = Vec::new();
+    for &i in &order {
+        if front2.last().is_none_or(|&j| points[i].y > points[j].y) {
+            front2.push(i);
+        }
+    }
+    let mut d = String::new();
+    for (k, &i) in front2.iter().enumerate() {
+        let (x, y) = (f.x(points[i].x_ms as f64 / 1000.0), f.y(points[i].y as f64));
+        if k == 0 {
+            let _ = write!(d, "M{x:.2},{y:.2}");
+        } else {
+            let _ = write!(d, " H{x:.2} V{y:.2}");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"5,4\"/>",
+        COLOURS[1]
+    );
+    let centres: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (f.x(p.x_ms as f64 / 1000.0), f.y(p.y as f64)))
+        .collect();
+    for (p, &(x, y)) in points.iter().zip(&centres) {
+        let fill = if p.front { COLOURS[1] } else { "white" };
+        let _ = writeln!(
+            o,
+            "<circle cx=\"{x:.2}\" cy=\"{y:.2}\" r=\"5\" fill=\"{fill}\" stroke=\"{}\" stroke-width=\"1.5\"/>",
+            COLOURS[1]
+        );
+    }
+    // Each label goes in the first of above, below, right, left of its
+    // point where its box (10 px text, about 5.6 px a character) meets no
+    // point and no label already placed; above when none is free.
+    let mut boxes: Vec<(f64, f64, f64, f64)> = centres
+        .iter()
+        .map(|&(x, y)| (x - 6.0, y - 6.0, x + 6.0, y + 6.0))
+        .collect();
+    for (p, &(x, y)) in points.iter().zip(&centres) {
+        let w = 5.6 * p.label.chars().count() as f64;
+        let candidates = [
+            (x - w / 2.0, y - 19.0),
+            (x - w / 2.0, y + 8.0),
+            (x + 9.0, y - 6.0),
+            (x - 9.0 - w, y - 6.0),
+        ];
+        let free = |&(bx, by): &(f64, f64)| {
+            let b = (bx, by, bx + w, by + 11.0);
+            b.0 >= LEFT
+                && b.2 <= W - RIGHT + 5.0
+                && !boxes
+                    .iter()
+                    .any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3)
+        };
+        let (bx, by) = candidates
+            .iter()
+            .copied()
+            .find(free)
+            .unwrap_or(candidates[0]);
+        boxes.push((bx, by, bx + w, by + 11.0));
+        let _ = writeln!(
+            o,
+            "<text x=\"{bx:.2}\" y=\"{:.2}\" font-size=\"10\">{}</text>",
+            by + 9.0,
+            esc(&p.label)
+        );
+    }
+    f.legend(&mut o, 0, COLOURS[1], "on the Pareto front");
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.2}\" y=\"{:.2}\" font-size=\"11\">(filled; hollow: dominated)</text>",
+        W - RIGHT + 32.0,
+        TOP + 24.0
+    );
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.2}\" y=\"{:.2}\" font-size=\"11\">dashed: best trade-off of</text><text x=\"{:.2}\" y=\"{:.2}\" font-size=\"11\">these two metrics</text>",
+        W - RIGHT + 12.0,
+        TOP + 48.0,
+        W - RIGHT + 12.0,
+        TOP + 62.0
+    );
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.2}\" y=\"{:.2}\" font-size=\"11\">better: left and up</text>",
+        W - RIGHT + 12.0,
+        TOP + 84.0
+    );
+    o.push_str("</svg>\n");
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,16 +598,85 @@ mod tests {
                 &[("a".into(), vec![1000, 2000, 3000]), ("b".into(), vec![])]
             )
         );
-        let h = histogram_svg("h", "x", &[1000, 1000, 2000]);
-        assert_eq!(
-            h.matches("<rect x=").count(),
-            2 + 1,
-            "two bars and a legend box"
+        let h = histogram_svg(
+            "h",
+            "x",
+            &[
+                ("completed".into(), "green", vec![1000, 1000, 2000]),
+                ("paused".into(), "orange", vec![1000]),
+                ("rolled back".into(), "red", vec![]),
+            ],
         );
+        // Bin 1000 holds a green and an orange bar stacked, bin 2000 a
+        // green one; two legend boxes (the empty group has none).
+        assert_eq!(h.matches("fill=\"green\"").count(), 2 + 1, "{h}");
+        assert_eq!(h.matches("fill=\"orange\"").count(), 1 + 1, "{h}");
+        assert!(h.contains("completed: 3 runs") && !h.contains("rolled back"));
         let e = histogram_svg("h", "x", &[]);
         assert!(e.contains("no values"));
         let b = band_svg("b", &[(0, 3, 3, 3), (1000, 2, 2, 3), (2000, 3, 3, 3)]);
         assert!(b.contains("fill-opacity"));
         assert!(!b.contains("NaN"));
+    }
+
+    #[test]
+    fn band_zooms_to_the_dip_with_a_broken_axis() {
+        // Ramp-up 0 -> 400 in the first 10 s, full until 60 s, a dip to
+        // p5 380 until 240 s, full again until 1200 s.
+        let mut pts = Vec::new();
+        for t in 0..=1200u64 {
+            let p = match t {
+                0..=9 => (t * 40, t * 40, t * 40),
+                60..=239 => (380, 390, 400),
+                _ => (400, 400, 400),
+            };
+            pts.push((t * 1000, p.0, p.1, p.2));
+        }
+        assert_eq!(
+            band_window(&pts),
+            // Dip from the sample at 59 s to the one at 240 s, 18.1 s of
+            // margin; replicas 380..400 with 3 of margin.
+            Some((40.9, 258.1, 377.0, 403.0))
+        );
+        let b = band_svg("b", &pts);
+        assert!(b.contains("the y axis starts at 377, not 0"), "{b}");
+        assert!(b.contains("zoomed to the dip: 41–258 s of 1200 s"), "{b}");
+        assert!(!b.contains(">1200<") && !b.contains("NaN"));
+        // A band that never dips is drawn whole, from 0.
+        let flat: Vec<_> = (0..5u64).map(|t| (t * 1000, 3, 3, 3)).collect();
+        assert_eq!(band_window(&flat), None);
+        assert!(!band_svg("b", &flat).contains("zoomed"));
+    }
+
+    #[test]
+    fn tradeoff_marks_the_front_and_labels_every_policy() {
+        let p = |label: &str, x_ms, y, front| TradeOff {
+            label: label.into(),
+            x_ms,
+            y,
+            front,
+        };
+        let s = tradeoff_svg(
+            "t",
+            "p95 (s)",
+            "min running",
+            &[
+                p("parallelism=1", 100_000, 39, true),
+                p("parallelism=2", 60_000, 38, true),
+                p("parallelism=4", 70_000, 36, false),
+            ],
+        );
+        for l in ["parallelism=1", "parallelism=2", "parallelism=4"] {
+            assert!(s.contains(&format!(">{l}</text>")), "{s}");
+        }
+        assert_eq!(s.matches("<circle").count(), 3);
+        assert_eq!(
+            s.matches("fill=\"white\" stroke").count(),
+            1,
+            "one hollow point"
+        );
+        // The staircase joins the two non-dominated points only.
+        let path = s.lines().find(|l| l.contains("stroke-dasharray")).unwrap();
+        assert_eq!(path.matches(" H").count(), 1, "{path}");
     }
 }

@@ -34,7 +34,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+            let mut seen = std::collections::BTreeSet::new();
+            walk(p, &mut out, &mut seen).map_err(|e| format!("{}: {e}", p.display()))?;
         } else if p.is_file() {
             out.push(p.clone());
         } else {
@@ -44,14 +45,23 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Walks `dir`; a folder reached twice (through symbolic links, e.g. a
+/// link to `.`) is walked once, so a cycle of links ends.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::BTreeSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, seen)?;
         } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && has_expect(&p) {
             out.push(p);
         }
@@ -62,10 +72,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Whether the file is YAML with a top-level `expect` key (files that do
 /// not parse are included, so that their error is reported).
 fn has_expect(p: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(p) else {
+    let Ok(text) = crate::fsio::read_text(p) else {
         return true;
     };
-    match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+    match crate::scenario::parse_yaml(&text) {
         Ok(serde_yaml::Value::Mapping(m)) => m.contains_key("expect"),
         Ok(_) => false,
         Err(_) => true,

@@ -58,8 +58,8 @@ pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
             .map(|s| st.services[s].spec.name.clone())
             .unwrap_or_default(),
         slot,
-        state: rec.state.clone(),
-        desired: rec.desired_state.clone(),
+        state: rec.state.to_string(),
+        desired: rec.desired_state.to_string(),
         message: mask_ids(&rec.message),
     }
 }
@@ -233,6 +233,16 @@ pub fn side_by_side(a: &Summary, b: &Summary) -> String {
             rows.push((format!("{name}.{k}"), get(&fa), get(&fb)));
         }
     }
+    // A value of several parts (`update ...; rollback ...`) takes one line
+    // per part, so that the table stays narrow.
+    let rows: Vec<(String, Vec<String>, Vec<String>, bool)> = rows
+        .into_iter()
+        .map(|(k, va, vb)| {
+            let split = |v: &str| v.split("; ").map(str::to_string).collect::<Vec<_>>();
+            let differ = va != vb;
+            (k, split(&va), split(&vb), differ)
+        })
+        .collect();
     let w0 = rows
         .iter()
         .map(|r| r.0.chars().count())
@@ -241,16 +251,21 @@ pub fn side_by_side(a: &Summary, b: &Summary) -> String {
         .max(7);
     let w1 = rows
         .iter()
-        .map(|r| r.1.chars().count())
+        .flat_map(|r| r.1.iter().map(|v| v.chars().count()))
         .max()
         .unwrap_or(0)
         .max(1);
     let mut out = String::new();
     let _ = writeln!(out, "{:<w0$}   {:<w1$}   B", "summary", "A");
-    for (k, va, vb) in rows {
-        let mark = if va != vb { "   *" } else { "" };
-        let line = format!("{k:<w0$}   {va:<w1$}   {vb}{mark}");
-        let _ = writeln!(out, "{}", line.trim_end());
+    for (k, va, vb, differ) in rows {
+        for i in 0..va.len().max(vb.len()) {
+            let key = if i == 0 { k.as_str() } else { "" };
+            let a = va.get(i).map_or("", String::as_str);
+            let b = vb.get(i).map_or("", String::as_str);
+            let mark = if differ && i == 0 { "   *" } else { "" };
+            let line = format!("{key:<w0$}   {a:<w1$}   {b}{mark}");
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
     }
     out
 }

@@ -218,9 +218,7 @@ fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResul
             Check::TaskFailures(b) => {
                 let fails: Vec<&LogRecord> = recs
                     .iter()
-                    .filter(|l| {
-                        l.kind == LogKind::Task && matches!(l.state.as_str(), "failed" | "rejected")
-                    })
+                    .filter(|l| l.kind == LogKind::Task && matches!(l.state, "failed" | "rejected"))
                     .copied()
                     .collect();
                 (!b.holds(svc.task_failures)).then(|| {
@@ -252,7 +250,7 @@ fn last_running_change<'a>(recs: &[&'a LogRecord]) -> Option<&'a LogRecord> {
     let mut last = None;
     for rec in recs.iter().filter(|l| l.kind == LogKind::Task) {
         let Some(t) = rec.task else { continue };
-        let before = prev.insert(t, rec.state.as_str());
+        let before = prev.insert(t, rec.state);
         if (rec.state == "running") != (before == Some("running")) {
             last = Some(*rec);
         }
@@ -423,7 +421,7 @@ fn min_running_check(
             .filter(|l| l.kind == LogKind::Task && l.time <= t)
         {
             let Some(task) = rec.task else { continue };
-            let before = prev.insert(task, rec.state.as_str());
+            let before = prev.insert(task, rec.state);
             if rec.time == t {
                 last = Some(*rec);
                 if before == Some("running") && rec.state != "running" {
@@ -466,8 +464,8 @@ fn sequence_check(
     want.peek()?;
     let mut seen: Vec<&str> = Vec::new();
     for rec in &slot_recs {
-        if seen.last() != Some(&rec.state.as_str()) {
-            seen.push(&rec.state);
+        if seen.last() != Some(&rec.state) {
+            seen.push(rec.state);
         }
     }
     let matched = states.len() - want.count();

@@ -88,12 +88,7 @@ fn d(ns: SimDuration) -> String {
 /// Lints a scenario (its `services:`, its `compose:` file and the
 /// `docker service create` lines of its timeline).
 pub fn lint(scenario: &Scenario) -> Result<Vec<Warning>, ScenarioError> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
-            file: p.to_path_buf(),
-            message: format!("cannot read: {e}"),
-        })
-    };
+    let read = |p: &Path| crate::scenario::read_input(p, "the file");
     let compose_file = scenario.compose.as_ref().map(|c| c.file.clone());
     let is_bare_stack = compose_file.as_deref() == Some(scenario.file.as_path());
     let scenario_text = if is_bare_stack {

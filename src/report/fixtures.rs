@@ -22,6 +22,7 @@ pub fn node(state: &mut ClusterState, id: &str, hostname: &str, role: NodeRole) 
         nano_cpus: 2_000_000_000,
         memory_bytes: 4 << 30,
         leader: false,
+        in_swarm: true,
     });
     state.nodes.len() - 1
 }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use crate::report::text::{bytes_size, go_float32, go_float64};
 use crate::sim::time::{SimTime, format_go_duration, human_duration};
+use crate::swarm::container::ContainerExtras;
 use crate::swarm::model::{
     Healthcheck, PublishMode, Resources, ServiceId, ServiceMode, UpdateConfig, UpdateState,
 };
@@ -92,10 +93,22 @@ pub fn inspect_pretty(state: &ClusterState, service: ServiceId, now: SimTime) ->
             let _ = write!(o, "{e} ");
         }
     }
+    let c = &task.container;
+    if !c.dir.is_empty() {
+        let _ = write!(o, "\n Dir:\t\t{}", c.dir);
+    }
     if let Some(init) = task.init {
         let _ = write!(o, "\n Init:\t\t{init}");
     }
+    container(&mut o, c);
     resources(&mut o, &task.resources);
+    if !c.networks.is_empty() {
+        o.push_str("\nNetworks:");
+        for n in &c.networks {
+            let _ = write!(o, " {}", n.target);
+        }
+        o.push(' ');
+    }
     let mode = if spec.endpoint_mode.is_empty() {
         "vip"
     } else {
@@ -155,6 +168,71 @@ fn update_config(o: &mut String, title: &str, order_label: &str, cfg: Option<Upd
         go_float32(cfg.max_failure_ratio),
         cfg.order.as_str()
     );
+}
+
+/// The template's User, Capabilities, SysCtls, Ulimits, Mounts, Configs,
+/// Secrets and Log Driver sections, in its order.
+fn container(o: &mut String, c: &ContainerExtras) {
+    if !c.user.is_empty() {
+        let _ = write!(o, "\n User: {}", c.user);
+    }
+    if !c.cap_add.is_empty() || !c.cap_drop.is_empty() {
+        o.push_str("\nCapabilities:");
+        if !c.cap_add.is_empty() {
+            let _ = write!(o, "\n Add: {}", c.cap_add.join(", "));
+        }
+        if !c.cap_drop.is_empty() {
+            let _ = write!(o, "\n Drop: {}", c.cap_drop.join(", "));
+        }
+    }
+    if !c.sysctls.is_empty() {
+        o.push_str("\nSysCtls:");
+        for (k, v) in &c.sysctls {
+            let _ = write!(o, "\n {k}");
+            if !v.is_empty() {
+                let _ = write!(o, ": {v}");
+            }
+        }
+    }
+    if !c.ulimits.is_empty() {
+        o.push_str("\nUlimits:");
+        for (k, (soft, hard)) in &c.ulimits {
+            let _ = write!(o, "\n {k}: {soft}:{hard}");
+        }
+    }
+    if !c.mounts.is_empty() {
+        o.push_str("\nMounts:");
+    }
+    for m in &c.mounts {
+        let _ = write!(
+            o,
+            "\n Target:\t{}\n  Source:\t{}\n  ReadOnly:\t{}\n  Type:\t\t{}",
+            m.target, m.source, m.read_only, m.kind
+        );
+    }
+    for (title, refs) in [("Configs", &c.configs), ("Secrets", &c.secrets)] {
+        if refs.is_empty() {
+            continue;
+        }
+        let _ = write!(o, "\n{title}:");
+        for r in refs {
+            let _ = write!(o, "\n Target:\t{}\n  Source:\t{}", r.target, r.source);
+        }
+    }
+    if !c.log_driver.is_empty() {
+        let _ = write!(o, "\nLog Driver:\n Name:\t\t{}", c.log_driver);
+        if !c.log_opts.is_empty() {
+            o.push_str("\n LogOpts:");
+            for (k, v) in &c.log_opts {
+                let _ = write!(o, "\n  {k}");
+                if !v.is_empty() {
+                    let _ = write!(o, ":       {v}");
+                }
+            }
+        }
+        // The template's `{{ end }}` keeps the newline before it.
+        o.push('\n');
+    }
 }
 
 fn resources(o: &mut String, r: &Resources) {
@@ -223,7 +301,9 @@ mod tests {
         sp.task = Rc::new(t);
     }
 
-    /// The verified rendering of the reference (§8.3).
+    /// A paused update of a CLI-created service with `--update-delay 10s`,
+    /// rendered as docker/cli's template renders it
+    /// (`docs/swarm-rules.md#docker-cli-inspect-pretty`).
     #[test]
     fn reference_paused_update() {
         let mut st = ClusterState::default();

@@ -76,8 +76,12 @@ fn replicas(state: &ClusterState, id: usize, svc: &Service) -> String {
 /// (`Reachable`, or `Unreachable` while the node is down), empty for
 /// workers.
 pub fn node_ls(state: &ClusterState, self_node: NodeId) -> String {
-    let mut nodes: Vec<(usize, &crate::swarm::model::Node)> =
-        state.nodes.iter().enumerate().collect();
+    let mut nodes: Vec<(usize, &crate::swarm::model::Node)> = state
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.in_swarm)
+        .collect();
     nodes.sort_by(|a, b| natural_cmp(&a.1.hostname, &b.1.hostname).then(a.0.cmp(&b.0)));
 
     let header = [

@@ -207,7 +207,9 @@ mod tests {
     use crate::swarm::model::{NodeRole, PortConfig, TaskState::*};
     use std::rc::Rc;
 
-    /// The constructed example of the reference (§8.1).
+    /// A constructed example (`docs/swarm-rules.md#docker-cli-service-ps`):
+    /// an update from nginx:1.26 to nginx:1.27 whose slot 2 failed and
+    /// cannot be placed again.
     fn example() -> (ClusterState, ServiceId) {
         let mut st = ClusterState::default();
         let w1 = node(

@@ -1,67 +1,138 @@
-//! Result files: `events.csv` and `summary.json` (contract §3).
+//! Result files: `events.csv` and `summary.json` (described for users in
+//! `docs/usage.md#output`).
 
 use std::collections::BTreeMap;
 
+use std::io::Write;
+
 use serde::Serialize;
 
-use crate::sim::time::{SimTime, format_secs3, secs_f64};
+use crate::sim::time::{NANOS_PER_MILLI, SimTime, secs_f64};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{NodeStatus, ServiceMode};
+use crate::swarm::store::{ChangeSink, ClusterState, LogRecord};
 
-/// `events.csv`: one row per change, in time order.
-pub fn events_csv(cluster: &Cluster) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let header = [
-        "time_s",
-        "kind",
-        "service",
-        "task_id",
-        "slot",
-        "node",
-        "image",
-        "state",
-        "desired_state",
-        "message",
-    ];
-    // Writing to a Vec cannot fail.
-    let _ = w.write_record(header);
-    let st = &cluster.state;
-    for rec in &cluster.log {
+/// The header of `events.csv`.
+const EVENTS_HEADER: [&str; 10] = [
+    "time_s",
+    "kind",
+    "service",
+    "task_id",
+    "slot",
+    "node",
+    "image",
+    "state",
+    "desired_state",
+    "message",
+];
+
+/// `events.csv` written row by row as the run goes (a [`ChangeSink`]):
+/// nothing is held in memory but the writer's buffer.
+pub struct EventsCsv<W: Write> {
+    w: csv::Writer<W>,
+    /// The first write error; later rows are dropped.
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> EventsCsv<W> {
+    pub fn new(out: W) -> EventsCsv<W> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(out);
+        let error = w
+            .write_record(EVENTS_HEADER)
+            .err()
+            .map(std::io::Error::from);
+        EventsCsv { w, error }
+    }
+
+    /// Flushes and returns the writer, or the first error.
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        ChangeSink::finish(&mut self)?;
+        self.w
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.error().to_string()))
+    }
+}
+
+impl<W: Write> ChangeSink for EventsCsv<W> {
+    fn record(&mut self, st: &ClusterState, rec: &LogRecord) {
+        if self.error.is_some() {
+            return;
+        }
         let service = rec
             .service
             .map(|s| st.services[s].spec.name.as_str())
             .unwrap_or("");
-        let (task_id, slot, image) = match rec.task {
+        let mut slot_buf = [0u8; 32];
+        let (task_id, slot, image): (&str, &[u8], &str) = match rec.task {
             Some(t) => {
                 let task = &st.tasks[t];
-                let slot = if task.slot > 0 {
-                    task.slot.to_string()
+                let slot: &[u8] = if task.slot > 0 {
+                    format_u64_into(task.slot, &mut slot_buf)
                 } else {
-                    String::new()
+                    b""
                 };
                 (task.id.as_str(), slot, task.spec.image.as_str())
             }
-            None => ("", String::new(), ""),
+            None => ("", b"", ""),
         };
         let node = rec
             .node
             .map(|n| st.nodes[n].hostname.as_str())
             .unwrap_or("");
-        let _ = w.write_record([
-            format_secs3(rec.time).as_str(),
-            rec.kind.as_str(),
-            service,
-            task_id,
-            slot.as_str(),
-            node,
-            image,
-            rec.state.as_str(),
-            rec.desired_state.as_str(),
-            rec.message.as_str(),
+        let mut time = [0u8; 32];
+        let res = self.w.write_record([
+            format_secs3_into(rec.time, &mut time),
+            rec.kind.as_str().as_bytes(),
+            service.as_bytes(),
+            task_id.as_bytes(),
+            slot,
+            node.as_bytes(),
+            image.as_bytes(),
+            rec.state.as_bytes(),
+            rec.desired_state.as_bytes(),
+            rec.message.as_bytes(),
         ]);
+        if let Err(e) = res {
+            self.error = Some(e.into());
+        }
     }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.w.flush()
+    }
+}
+
+/// `time_s` with three decimals, as [`format_secs3`] prints it, into a
+/// stack buffer (no allocation per row).
+fn format_secs3_into(t: SimTime, buf: &mut [u8; 32]) -> &[u8] {
+    let ms = t / NANOS_PER_MILLI;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    // 32 bytes hold any u64 of seconds and the millis.
+    let _ = write!(cur, "{}.{:03}", ms / 1000, ms % 1000);
+    let n = cur.position() as usize;
+    &buf[..n]
+}
+
+/// Formats a number into a stack buffer.
+fn format_u64_into(v: u64, buf: &mut [u8; 32]) -> &[u8] {
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cur, "{v}");
+    let n = cur.position() as usize;
+    &buf[..n]
+}
+
+/// `events.csv` of a run that kept its log in memory.
+pub fn events_csv(cluster: &Cluster) -> String {
+    let mut w = EventsCsv::new(Vec::new());
+    for rec in &cluster.log {
+        w.record(&cluster.state, rec);
+    }
+    // Writing to a Vec cannot fail.
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 

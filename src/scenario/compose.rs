@@ -1,6 +1,7 @@
 //! `compose: stack.yml` and `swarmsim run --compose`: services from a
 //! docker-compose / stack file, converted the way `docker stack deploy`
-//! converts them (reference §10). Keys that matter for updates are
+//! converts them (`docs/swarm-rules.md#docker-cli-stack-deploy-conversion`,
+//! `docs/scenario-format.md#compose`). Keys that matter for updates are
 //! honoured (image, command, environment, healthcheck, ports, restart,
 //! stop_grace_period, init, deploy); Compose keys that do not (networks,
 //! volumes, logging, ...) are collected as ignored; anything else is an
@@ -57,10 +58,7 @@ impl Compose {
 /// Reads a stack file; `overrides` for services found in it are applied
 /// and marked done.
 pub fn load(path: &Path, overrides: &mut [(Override, bool)]) -> Result<Compose, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-        file: path.to_path_buf(),
-        message: format!("cannot read the compose file: {e}"),
-    })?;
+    let text = super::read_input(path, "the compose file")?;
     parse(&text, path, overrides)
 }
 
@@ -69,8 +67,7 @@ pub fn parse(
     file: &Path,
     overrides: &mut [(Override, bool)],
 ) -> Result<Compose, ScenarioError> {
-    let mut value: Value =
-        serde_yaml::from_str(text).map_err(|e| super::load::yaml_error(file, &e))?;
+    let mut value: Value = super::load::parse_yaml(text, file)?;
     apply_overrides(&mut value, overrides);
     let root: YPath = Vec::new();
     convert(&value, &root, file).map_err(|f| {

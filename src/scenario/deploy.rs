@@ -165,6 +165,10 @@ pub fn services_with(
         if name.trim().is_empty() {
             return Err(m.key_error(name, "a service name must not be empty"));
         }
+        // swarmkit's rule for service names (docs/limits.md).
+        if let Err(e) = crate::limits::check_service_name(name) {
+            return Err(m.key_error(name, format!("service name: {e}")));
+        }
         let path = m.child_path(name);
         out.push(service(name, Node::new(v, &path), ignored.as_deref_mut())?);
     }
@@ -269,7 +273,13 @@ fn deploy(n: Node, spec: &mut ServiceSpec, task: &mut TaskSpec) -> R<()> {
     let m = n.map()?;
     m.check_keys(DEPLOY_KEYS)?;
     let replicas = match child(&m, "replicas") {
-        Some((p, v)) => Some(Node::new(v, &p).u64()?),
+        Some((p, v)) => {
+            let r = Node::new(v, &p).u64()?;
+            if let Some(e) = crate::limits::replicas_error(r) {
+                return Node::new(v, &p).fail(e);
+            }
+            Some(r)
+        }
         None => None,
     };
     spec.mode = match child(&m, "mode") {

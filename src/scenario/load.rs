@@ -37,10 +37,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 
 pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let mut value: Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return Err(yaml_error(file, &e)),
-    };
+    let mut value = parse_yaml(text, file)?;
     let mut pending: Vec<(Override, bool)> = overrides.iter().map(|o| (o.clone(), false)).collect();
     apply_overrides(&mut value, &mut pending);
     let root: PathBuf = Vec::new();
@@ -84,17 +81,42 @@ pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario
     Ok(scenario)
 }
 
+/// Parses YAML text, refusing first what would make the parser slow:
+/// flow collections nested deeper than
+/// [`crate::limits::MAX_FLOW_NESTING`] (docs/limits.md).
+pub(crate) fn parse_yaml(text: &str, file: &Path) -> Result<Value, ScenarioError> {
+    if let Some(at) = crate::limits::flow_nesting_over(text, crate::limits::MAX_FLOW_NESTING) {
+        let (line, column) = crate::fsio::line_column(text.as_bytes(), at);
+        return Err(ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!(
+                "invalid YAML: `[`/`{{` nested more than {} levels deep (docs/limits.md)",
+                crate::limits::MAX_FLOW_NESTING
+            ),
+        });
+    }
+    serde_yaml::from_str(text).map_err(|e| yaml_error(file, text, &e))
+}
+
 /// A YAML syntax error, with serde_yaml's ` at line L column C` moved to
 /// the front.
-pub(super) fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
+pub(super) fn yaml_error(file: &Path, text: &str, e: &serde_yaml::Error) -> ScenarioError {
     let mut message = e.to_string();
-    let (line, column) = match e.location() {
-        Some(l) => {
-            let suffix = format!(" at line {} column {}", l.line(), l.column());
-            message = message.replacen(&suffix, "", 1);
-            (l.line(), l.column())
+    // serde_yaml gives some errors no location, or 1:1, although the
+    // spot is known: use it.
+    let loc = e.location().map(|l| (l.line(), l.column()));
+    if let Some((line, column)) = loc {
+        let suffix = format!(" at line {line} column {column}");
+        message = message.replacen(&suffix, "", 1);
+    }
+    let (line, column) = match unlocated_spot(text, &message, loc) {
+        Some((at, rest)) => {
+            message = rest;
+            crate::fsio::line_column(text.as_bytes(), at)
         }
-        None => (1, 1),
+        None => loc.unwrap_or((1, 1)),
     };
     ScenarioError::Invalid {
         file: file.to_path_buf(),
@@ -102,6 +124,88 @@ pub(super) fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ScenarioError {
         column,
         message: format!("invalid YAML: {message}"),
     }
+}
+
+/// The byte offset of an error serde_yaml reports without a location (or
+/// at the start of the mapping), and the message to show: libyaml's
+/// reader errors end in ` at position N` (a byte offset, e.g. a control
+/// character); a duplicate key is found at its second occurrence in the
+/// mapping that serde_yaml points at (the top-level one when it points
+/// nowhere).
+fn unlocated_spot(
+    text: &str,
+    message: &str,
+    at: Option<(usize, usize)>,
+) -> Option<(usize, String)> {
+    if let Some((rest, n)) = message.rsplit_once(" at position ")
+        && let Ok(at) = n.trim().parse::<usize>()
+        && at <= text.len()
+    {
+        return Some((at, rest.to_string()));
+    }
+    let (_, key) = message.split_once("duplicate entry with key ")?;
+    let key = key.strip_prefix('"')?.strip_suffix('"')?;
+    let (line, column) = at.unwrap_or((1, 1));
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let start = line_start
+        + text[line_start..]
+            .chars()
+            .take(column - 1)
+            .map(char::len_utf8)
+            .sum::<usize>();
+    let is_key_at = |rest: &str| {
+        let unquoted = [("", ""), ("\"", "\""), ("'", "'")]
+            .iter()
+            .find_map(|(a, b)| rest.strip_prefix(a)?.strip_prefix(key)?.strip_prefix(b));
+        unquoted.is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with(':'))
+    };
+    let mut found = Vec::new();
+    if text[start..].starts_with('{') {
+        // A flow mapping: keys follow `{`, `,` or blanks.
+        let mut prev = ' ';
+        let mut depth = 0usize;
+        for (i, c) in text[start..].char_indices() {
+            match c {
+                '{' | '[' => depth += 1,
+                '}' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            if depth == 1
+                && matches!(prev, '{' | ',' | ' ' | '\n' | '\t')
+                && is_key_at(&text[start + i..])
+            {
+                found.push(start + i);
+            }
+            prev = c;
+        }
+    } else {
+        // A block mapping: keys at the column of its first key.
+        let indent = column - 1;
+        let mut offset = line_start;
+        for (k, l) in text[line_start..].split_inclusive('\n').enumerate() {
+            let body = l.trim_start_matches(' ');
+            let lead = l.len() - body.len();
+            let blank = body.trim().is_empty() || body.starts_with('#');
+            if k > 0 && !blank && lead < indent {
+                break;
+            }
+            let key_at = if k == 0 { start } else { offset + indent };
+            if (k == 0 || lead == indent) && key_at <= text.len() && is_key_at(&text[key_at..]) {
+                found.push(key_at);
+            }
+            offset += l.len();
+        }
+    }
+    found.get(1).map(|&o| (o, message.to_string()))
 }
 
 fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario> {
@@ -183,6 +287,7 @@ const NODE_KEYS: &[&str] = &[
     "availability",
     "labels",
     "resources",
+    "joined",
 ];
 
 fn cluster(n: Node) -> R<Vec<NodeDef>> {
@@ -198,6 +303,8 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             .fail("`cluster.nodes` is empty: a swarm needs at least one node");
     }
     let mut out: Vec<NodeDef> = Vec::new();
+    // Names seen so far: the duplicate check stays linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, item) in items.iter().enumerate() {
         let ipath = index_path(&nodes_path, i);
         let node = Node::new(item, &ipath);
@@ -222,6 +329,16 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             }
             None => 1,
         };
+        if count > crate::limits::MAX_NODES - out.len() as u64 {
+            let msg = format!(
+                "more than {} nodes, the most swarmsim simulates (see docs/limits.md)",
+                crate::limits::MAX_NODES
+            );
+            return match m.get("count") {
+                Some(v) => Node::new(v, &m.child_path("count")).fail(msg),
+                None => node.fail(msg),
+            };
+        }
         let role = match m.get("role") {
             Some(v) => {
                 let p = m.child_path("role");
@@ -249,6 +366,19 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
             Some(v) => string_map(Node::new(v, &m.child_path("labels")))?,
             None => BTreeMap::new(),
         };
+        let joined = match m.get("joined") {
+            Some(v) => {
+                let p = m.child_path("joined");
+                let jn = Node::new(v, &p);
+                let j = jn.bool()?;
+                if !j && role == NodeRole::Manager {
+                    return jn
+                        .fail("a manager cannot join later: only workers can say `joined: false`");
+                }
+                j
+            }
+            None => true,
+        };
         let (nano_cpus, memory_bytes) = match m.get("resources") {
             Some(v) => node_resources(Node::new(v, &m.child_path("resources")))?,
             None => (DEFAULT_NODE_NANO_CPUS, DEFAULT_NODE_MEMORY),
@@ -260,7 +390,7 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
         }
         for k in 1..=count {
             let name = template.replace("{n}", &k.to_string());
-            if out.iter().any(|o| o.name == name) {
+            if !seen.insert(name.clone()) {
                 return name_node.fail(format!("duplicate node name `{name}`"));
             }
             out.push(NodeDef {
@@ -270,12 +400,21 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
                 labels: labels.clone(),
                 nano_cpus,
                 memory_bytes,
+                joined,
             });
         }
     }
+    // A swarm always has the node it was initialised on: when no node
+    // says `role: manager`, the first listed node is the manager (and so
+    // the leader), as `docker swarm init` on it would make it
+    // (docs/scenario-format.md, `cluster`).
     if !out.iter().any(|n| n.role == NodeRole::Manager) {
-        return Node::new(list, &nodes_path)
-            .fail("no manager: a swarm needs at least one node with `role: manager`");
+        let Some(first) = out.iter_mut().find(|n| n.joined) else {
+            return Node::new(list, &nodes_path).fail(
+                "every node says `joined: false`: a swarm needs a node at time 0 (its first manager)",
+            );
+        };
+        first.role = NodeRole::Manager;
     }
     Ok(out)
 }
@@ -360,7 +499,8 @@ pub const PROFILE_KEYS: &[&str] = &[
 /// `images:`: `default` first (on top of [`ImageProfile::default`]), then
 /// every image, whose omitted keys take the `default` entry's values.
 ///
-/// Besides the contract's keys, a profile takes two swarmsim extensions:
+/// Besides its latencies, a profile takes two swarmsim extensions
+/// (`docs/scenario-format.md#images`):
 /// `health_fail`, the probability that one health probe of a container of
 /// this image fails (0 = always healthy), and `stop_exit_code`, what the
 /// container exits with when stopped by SIGTERM (default 143).
@@ -486,7 +626,7 @@ const DISTS: &[&str] = &[
 ];
 
 /// A latency: a duration string (fixed) or `{dist: NAME, ...}` with the
-/// parameters of the contract's table.
+/// parameters of `docs/scenario-format.md#latencies-and-distributions`.
 pub fn dist(n: Node, dir: &Path) -> R<Dist> {
     if !matches!(n.v, Value::Mapping(_)) {
         return Ok(Dist::Fixed(n.duration()?));
@@ -613,7 +753,7 @@ fn empirical(m: &Map, dir: &Path) -> R<Dist> {
             let fnode = Node::new(v, &path);
             let rel = fnode.str()?;
             let full = dir.join(rel);
-            let text = std::fs::read_to_string(&full)
+            let text = crate::fsio::read_text(&full)
                 .map_err(|e| fnode.error(format!("cannot read `{}`: {e}", full.display())))?;
             let samples = parse_seconds_csv(&text)
                 .map_err(|e| fnode.error(format!("{}: {e}", full.display())))?;
@@ -654,16 +794,19 @@ pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
         }
         if cell.contains(',') {
             return Err(format!(
-                "line {}: expected one column of seconds, found `{cell}`",
-                i + 1
+                "line {}: expected one column of seconds, found {} columns",
+                i + 1,
+                cell.split(',').count()
             ));
         }
         match parse_seconds(cell) {
             Some(ns) => out.push(ns),
             None if out.is_empty() && i == 0 => {}
             None => {
+                // The line is not echoed: the file may be anything the
+                // scenario names (docs/limits.md).
                 return Err(format!(
-                    "line {}: `{cell}` is not a non-negative number of seconds",
+                    "line {}: not a non-negative number of seconds",
                     i + 1
                 ));
             }

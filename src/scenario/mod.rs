@@ -1,4 +1,4 @@
-//! Scenario files (contract: scenario-v1): YAML → validated [`Scenario`].
+//! Scenario files (`docs/scenario-format.md`): YAML → validated [`Scenario`].
 //!
 //! [`load`] / [`parse_str`] read the file, check every key (unknown keys
 //! are errors with a "did you mean" hint), convert Compose-style `deploy:`
@@ -49,6 +49,9 @@ pub struct NodeDef {
     pub labels: BTreeMap<String, String>,
     pub nano_cpus: i64,
     pub memory_bytes: i64,
+    /// `joined: false`: not in the swarm until a timeline `node: {name,
+    /// state: join}`.
+    pub joined: bool,
 }
 
 /// The engine's own latencies between a task's steps (`engine:`), the same
@@ -97,12 +100,13 @@ pub struct ImageProfile {
     /// Exit code of a failed start or a crash.
     pub exit_code: i64,
     /// Probability that a health probe fails (0 = always healthy). A
-    /// swarmsim extension of the contract's image keys (`health_fail:`).
+    /// swarmsim extension of the image keys (`health_fail:`,
+    /// `docs/scenario-format.md#images`).
     pub health_fail: f64,
     /// Exit code of a container stopped by SIGTERM within the grace period
     /// (143 = killed by the signal; 0 for a program that exits cleanly on
-    /// it). swarmsim extension of the contract's image keys
-    /// (`stop_exit_code:`). It decides how an unhealthy container ends:
+    /// it). swarmsim extension of the image keys (`stop_exit_code:`,
+    /// `docs/scenario-format.md#images`). It decides how an unhealthy container ends:
     /// `Failed` with a non-zero code, `Complete` with 0.
     pub stop_exit_code: i64,
 }
@@ -171,6 +175,11 @@ pub enum NodeChange {
     /// The machine comes back.
     Up,
     Availability(Availability),
+    /// `docker swarm join` on a node listed with `joined: false`.
+    Join,
+    /// `docker swarm leave` on a worker: its containers stop; the managers
+    /// mark it down when its heartbeats are overdue.
+    Leave,
 }
 
 pub mod compose;
@@ -217,11 +226,31 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Reads a scenario with `--set` overrides applied to its services (those
 /// under `services:`, or those of its `compose:` file).
 pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-        file: path.to_path_buf(),
-        message: format!("cannot read the scenario: {e}"),
-    })?;
+    let text = read_input(path, "the scenario")?;
     load::parse(&text, path, overrides)
+}
+
+/// Parses YAML text with the scenario loader's limits (docs/limits.md).
+pub fn parse_yaml(text: &str) -> Result<serde_yaml::Value, ScenarioError> {
+    load::parse_yaml(text, Path::new(""))
+}
+
+/// Reads an input file ([`crate::fsio::read_text`]): a regular file of
+/// bounded size, in UTF-8; an invalid byte is reported at its line and
+/// column.
+pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
+    crate::fsio::read_text(path).map_err(|e| match e {
+        crate::fsio::ReadError::Utf8 { line, column, .. } => ScenarioError::Invalid {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        },
+        _ => ScenarioError::Io {
+            file: path.to_path_buf(),
+            message: format!("cannot read {what}: {e}"),
+        },
+    })
 }
 
 /// Validates scenario text; `file` names it in messages and is the base
@@ -247,6 +276,7 @@ pub fn default_nodes() -> Vec<NodeDef> {
             labels: BTreeMap::new(),
             nano_cpus: DEFAULT_NODE_NANO_CPUS,
             memory_bytes: DEFAULT_NODE_MEMORY,
+            joined: true,
         })
         .collect()
 }
@@ -280,7 +310,7 @@ pub fn from_compose(path: &Path, overrides: &[Override]) -> Result<Scenario, Sce
 /// Whether a YAML file looks like a stack file rather than a scenario: a
 /// mapping with `services` and without `cluster`.
 pub fn looks_like_compose(text: &str) -> bool {
-    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+    match load::parse_yaml(text, Path::new("")) {
         Ok(serde_yaml::Value::Mapping(m)) => {
             m.contains_key("services") && !m.contains_key("cluster")
         }
@@ -317,8 +347,12 @@ pub fn parse_override(text: &str) -> Result<Override, String> {
     if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
         path.insert(0, "deploy".to_string());
     }
-    let value: serde_yaml::Value = serde_yaml::from_str(value)
-        .map_err(|e| format!("--set `{text}`: the value is not valid YAML: {e}"))?;
+    let value: serde_yaml::Value = parse_yaml(value).map_err(|e| {
+        format!(
+            "--set `{text}`: the value is not valid YAML: {}",
+            e.message()
+        )
+    })?;
     Ok(Override {
         text: text.to_string(),
         service: parts[0].to_string(),

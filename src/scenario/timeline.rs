@@ -137,7 +137,7 @@ fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(u64, Action)> {
             )?
         }
         "node" => node_action(an, nodes)?,
-        _ => kill_action(an)?,
+        _ => kill_action(an, nodes)?,
     };
     Ok((at, action))
 }
@@ -169,7 +169,7 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
         (None, None) => {
             return m.missing(
                 "state",
-                "`state: down|up` or `availability: active|pause|drain`",
+                "`state: down|up|join|leave` or `availability: active|pause|drain`",
             );
         }
         (Some(sv), None) => {
@@ -178,7 +178,21 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
             match sn.str()? {
                 "down" => NodeChange::Down,
                 "up" => NodeChange::Up,
-                other => return sn.fail(one_of("state", other, &["down", "up"])),
+                "join" => NodeChange::Join,
+                "leave" => {
+                    if nodes
+                        .iter()
+                        .any(|d| d.name == name && d.role == crate::swarm::model::NodeRole::Manager)
+                    {
+                        return sn.fail(format!(
+                            "node `{name}` is a manager: swarmsim models managers that stay (docker needs `swarm leave --force` and a demotion first)"
+                        ));
+                    }
+                    NodeChange::Leave
+                }
+                other => {
+                    return sn.fail(one_of("state", other, &["down", "up", "join", "leave"]));
+                }
             }
         }
         (None, Some(av)) => {
@@ -193,20 +207,34 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
     Ok(Action::Node { name, change })
 }
 
-fn task_name(n: Node) -> R<String> {
+/// `SERVICE.SLOT`, or `SERVICE.NODE` (a node of the cluster) for a global
+/// service's task.
+fn task_name(n: Node, nodes: &[NodeDef]) -> R<String> {
     let s = n.scalar_text()?;
     match s.rsplit_once('.') {
-        Some((svc, slot)) if !svc.is_empty() && !slot.is_empty() => Ok(s),
+        Some((svc, slot)) if !svc.is_empty() && !slot.is_empty() => {
+            if slot.parse::<u64>().is_err() && !nodes.iter().any(|d| d.name == slot) {
+                let names: Vec<&str> = nodes.iter().map(|d| d.name.as_str()).collect();
+                let hint = match super::yaml::suggest(slot, &names) {
+                    Some(h) => format!("; did you mean `{svc}.{h}`?"),
+                    None => String::new(),
+                };
+                return n.fail(format!(
+                    "`{s}`: `{slot}` is neither a slot number nor a node of the cluster{hint}"
+                ));
+            }
+            Ok(s)
+        }
         _ => n.fail(format!(
-            "`{s}` is not a task name: expected SERVICE.SLOT, e.g. `redis.2`"
+            "`{s}` is not a task name: expected SERVICE.SLOT, e.g. `redis.2`, or SERVICE.NODE for a global service"
         )),
     }
 }
 
-fn kill_action(n: Node) -> R<Action> {
+fn kill_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
     if !matches!(n.v, Value::Mapping(_)) {
         return Ok(Action::Kill {
-            task: task_name(n)?,
+            task: task_name(n, nodes)?,
             exit_code: 1,
         });
     }
@@ -215,7 +243,7 @@ fn kill_action(n: Node) -> R<Action> {
     let Some(tv) = m.get("task") else {
         return m.missing("task", "the task to kill, e.g. `redis.2`");
     };
-    let task = task_name(Node::new(tv, &m.child_path("task")))?;
+    let task = task_name(Node::new(tv, &m.child_path("task")), nodes)?;
     let exit_code = match m.get("exit_code") {
         Some(v) => {
             let p = m.child_path("exit_code");

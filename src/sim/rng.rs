@@ -36,6 +36,48 @@ impl RngStreams {
     }
 }
 
+/// A stream made on its first draw: the same generator as
+/// [`RngStreams::stream`] gives, without its set-up cost when nothing is
+/// ever drawn from it (a fixed latency, a node whose heartbeat never
+/// matters). Drawing from it is drawing from that stream.
+#[derive(Debug, Clone)]
+pub struct LazyStream {
+    seed: u64,
+    id: u64,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl LazyStream {
+    pub fn new(streams: &RngStreams, purpose: &str, entity: &str) -> LazyStream {
+        LazyStream {
+            seed: streams.seed,
+            id: stream_id(purpose, entity),
+            rng: None,
+        }
+    }
+
+    fn rng(&mut self) -> &mut ChaCha8Rng {
+        let (seed, id) = (self.seed, self.id);
+        self.rng.get_or_insert_with(|| {
+            let mut rng = ChaCha8Rng::from_seed(seed_key(seed));
+            rng.set_stream(id);
+            rng
+        })
+    }
+}
+
+impl RngCore for LazyStream {
+    fn next_u32(&mut self) -> u32 {
+        self.rng().next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.rng().next_u64()
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.rng().fill_bytes(dst)
+    }
+}
+
 /// The ChaCha key for a run seed: four consecutive splitmix64 outputs,
 /// little-endian.
 fn seed_key(seed: u64) -> [u8; 32] {
@@ -115,11 +157,12 @@ pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
     }
     debug_assert!(limbs.iter().all(|&l| l == 0), "2^136 < 36^36");
     // Go: Text(36)[1:26] — skip the most significant of the 27 digits.
-    digits[1..=ID_LEN]
-        .iter()
-        .rev()
-        .map(|&d| char::from_digit(u32::from(d), 36).expect("digit < 36"))
-        .collect()
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut id = String::with_capacity(ID_LEN);
+    for &d in digits[1..=ID_LEN].iter().rev() {
+        id.push(char::from(DIGITS[usize::from(d)]));
+    }
+    id
 }
 
 #[cfg(test)]
@@ -129,6 +172,19 @@ mod tests {
 
     fn first_u64s(mut rng: ChaCha8Rng, n: usize) -> Vec<u64> {
         (0..n).map(|_| rng.next_u64()).collect()
+    }
+
+    #[test]
+    fn lazy_stream_draws_what_the_stream_draws() {
+        let streams = RngStreams::new(42);
+        let mut lazy = LazyStream::new(&streams, "pull", "redis:3.0.7");
+        let lazy_draws: Vec<u64> = (0..5).map(|_| lazy.next_u64()).collect();
+        assert_eq!(
+            lazy_draws,
+            first_u64s(streams.stream("pull", "redis:3.0.7"), 5)
+        );
+        let other = first_u64s(streams.stream("pull", "redis:3.0.6"), 5);
+        assert_ne!(lazy_draws, other);
     }
 
     #[test]

@@ -17,13 +17,27 @@
 //!   stopped (the image's stop latency, capped by the stop grace period),
 //!   then SHUTDOWN (`shutdown`); a task not started yet shuts down at once.
 
+use rustc_hash::FxHashMap;
+
 use crate::dist::bernoulli;
 use crate::sim::queue::EventKey;
-use crate::sim::time::format_go_duration;
+use crate::sim::time::{SimTime, format_go_duration};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
 
 /// Agent-side bookkeeping of one task.
+/// The node side (swarmkit's agent and executor), for every node: each
+/// task's container, and the images pulled on each node.
+#[derive(Debug, Default)]
+pub struct Agent {
+    /// Per task (indexed by [`TaskId`]).
+    pub tasks: Vec<AgentTask>,
+    /// (node, image) → pull finished at (Some) or in progress (None).
+    pub pulls: FxHashMap<(NodeId, usize), Option<SimTime>>,
+    /// Tasks waiting for a pull in progress.
+    pub pull_waiters: FxHashMap<(NodeId, usize), Vec<TaskId>>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AgentTask {
     /// The pending lifecycle step (start, exit, stop).
@@ -74,12 +88,12 @@ impl Cluster {
         // each change of the desired state reach the agent that long later
         // (the dispatcher's batch and the agent's round trip).
         let dispatch = self.scenario.engine.dispatch;
-        if dispatch > 0 && self.agent[task].delivered != Some(desired) {
-            if self.agent[task].deliver.is_none() {
+        if dispatch > 0 && self.agent.tasks[task].delivered != Some(desired) {
+            if self.agent.tasks[task].deliver.is_none() {
                 let key = self
                     .queue
                     .push(self.now + dispatch, Event::Agent(task, Step::Dispatched));
-                self.agent[task].deliver = Some(key);
+                self.agent.tasks[task].deliver = Some(key);
             }
             return;
         }
@@ -99,7 +113,7 @@ impl Cluster {
             // `engine: create` (0 by default: at once): the container
             // create of every task, before the image pull.
             TaskState::Preparing
-                if self.scenario.engine.create > 0 && !self.agent[task].created =>
+                if self.scenario.engine.create > 0 && !self.agent.tasks[task].created =>
             {
                 self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
             }
@@ -114,14 +128,14 @@ impl Cluster {
 
     /// PREPARING: pull the image unless the node has it already.
     fn agent_prepare(&mut self, task: TaskId, node: NodeId) {
-        let image_name = self.state.tasks[task].spec.image.clone();
-        let image = self.image(&image_name);
-        match self.pulls.get(&(node, image)) {
+        let image = self.task_image(task);
+        match self.agent.pulls.get(&(node, image)) {
             Some(Some(_)) => {
                 self.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
             Some(None) => {
-                self.pull_waiters
+                self.agent
+                    .pull_waiters
                     .entry((node, image))
                     .or_default()
                     .push(task);
@@ -129,7 +143,7 @@ impl Cluster {
             None => {
                 let rt = &mut self.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
-                self.pulls.insert((node, image), None);
+                self.agent.pulls.insert((node, image), None);
                 self.explain(Some(self.state.tasks[task].service), |c| {
                     format!(
                         "{}: node {} pulls {} in {} (images pull; once per node)",
@@ -139,7 +153,8 @@ impl Cluster {
                         format_go_duration(latency as i64)
                     )
                 });
-                self.pull_waiters
+                self.agent
+                    .pull_waiters
                     .entry((node, image))
                     .or_default()
                     .push(task);
@@ -153,8 +168,12 @@ impl Cluster {
         if !self.state.nodes[node].agent_up {
             return;
         }
-        self.pulls.insert((node, image), Some(self.now));
-        let waiters = self.pull_waiters.remove(&(node, image)).unwrap_or_default();
+        self.agent.pulls.insert((node, image), Some(self.now));
+        let waiters = self
+            .agent
+            .pull_waiters
+            .remove(&(node, image))
+            .unwrap_or_default();
         for task in waiters {
             let t = &self.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
@@ -165,10 +184,13 @@ impl Cluster {
 
     /// STARTING: draw the start latency and whether this attempt fails.
     fn agent_start(&mut self, task: TaskId) {
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let latency = rt.profile.start.sample(&mut rt.start_rng) + self.scenario.engine.start;
-        let failed = bernoulli(&mut rt.fail_rng, rt.profile.fail_on_start);
+        // A stream per image draws nothing else, and the image's rate is
+        // fixed: with a rate of 0 its draws could never matter.
+        let p = rt.profile.fail_on_start;
+        let failed = p > 0.0 && bernoulli(&mut rt.fail_rng, p);
         self.explain(Some(self.state.tasks[task].service), |c| {
             let p = c.images[image].profile.fail_on_start;
             format!(
@@ -188,39 +210,39 @@ impl Cluster {
 
     /// One of the engine's own steps (`engine:`), unless one is under way.
     fn agent_engine_step(&mut self, task: TaskId, after: u64, step: Step) {
-        if self.agent[task].pending.is_none() {
+        if self.agent.tasks[task].pending.is_none() {
             self.agent_schedule(task, after, step);
         }
     }
 
     fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
-        if let Some(k) = self.agent[task].pending.take() {
+        if let Some(k) = self.agent.tasks[task].pending.take() {
             self.queue.cancel(k);
         }
         let key = self.queue.push(self.now + after, Event::Agent(task, step));
-        self.agent[task].pending = Some(key);
+        self.agent.tasks[task].pending = Some(key);
     }
 
     fn agent_schedule_probe(&mut self, task: TaskId, after: u64) {
-        if let Some(k) = self.agent[task].probe.take() {
+        if let Some(k) = self.agent.tasks[task].probe.take() {
             self.queue.cancel(k);
         }
         let key = self
             .queue
             .push(self.now + after, Event::Agent(task, Step::HealthProbe));
-        self.agent[task].probe = Some(key);
+        self.agent.tasks[task].probe = Some(key);
     }
 
     pub(crate) fn agent_step(&mut self, task: TaskId, step: Step) {
         match step {
-            Step::HealthProbe => self.agent[task].probe = None,
+            Step::HealthProbe => self.agent.tasks[task].probe = None,
             Step::Dispatched => {
-                self.agent[task].deliver = None;
-                self.agent[task].delivered = Some(self.state.tasks[task].desired);
+                self.agent.tasks[task].deliver = None;
+                self.agent.tasks[task].delivered = Some(self.state.tasks[task].desired);
                 self.agent_on_task_change(task);
                 return;
             }
-            _ => self.agent[task].pending = None,
+            _ => self.agent.tasks[task].pending = None,
         }
         let state = self.state.tasks[task].state;
         match step {
@@ -233,7 +255,7 @@ impl Cluster {
                     self.agent_exit(task, code, None);
                     return;
                 }
-                self.agent[task].container_started = Some(self.now);
+                self.agent.tasks[task].container_started = Some(self.now);
                 match self.state.tasks[task].spec.healthcheck.clone() {
                     Some(hc) if !hc.disabled() => {
                         let first = if hc.start_period > 0 {
@@ -249,7 +271,7 @@ impl Cluster {
             Step::HealthProbe => self.agent_probe(task),
             Step::Dispatched => {}
             Step::Created => {
-                self.agent[task].created = true;
+                self.agent.tasks[task].created = true;
                 if let Some(node) = self.state.tasks[task].node
                     && state == TaskState::Preparing
                     && self.state.tasks[task].desired < TaskState::Shutdown
@@ -264,13 +286,14 @@ impl Cluster {
             }
             Step::StopDone { code } => {
                 if state < TaskState::Complete {
-                    let unhealthy = !self.agent[task].healthy
-                        && self.agent[task].stopping
+                    let unhealthy = !self.agent.tasks[task].healthy
+                        && self.agent.tasks[task].stopping
                         && self.state.tasks[task].desired < TaskState::Shutdown;
                     if unhealthy && code == 0 {
                         // The executor reports the exit code; a health
                         // failure only names the cause of a non-zero exit
-                        // (reference §7), so the task completes. From
+                        // (`docs/swarm-rules.md#agent-unhealthy-container`), so the
+                        // task completes. From
                         // STARTING the agent reports `complete` straight
                         // away, never `running` (conformance
                         // unhealthy-exit-zero on a real engine).
@@ -287,14 +310,14 @@ impl Cluster {
     }
 
     fn image_profile_exit_code(&mut self, task: TaskId) -> i64 {
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         self.images[image].profile.exit_code
     }
 
     /// STARTING → RUNNING, and schedule the image's crash if it has one.
     fn agent_running(&mut self, task: TaskId) {
         self.set_state(task, TaskState::Running, "started", None, "agent");
-        let image = self.image(&self.state.tasks[task].spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         if let Some(crash) = rt.profile.crash_after.clone() {
             let after = crash.sample(&mut rt.crash_rng);
@@ -316,33 +339,34 @@ impl Cluster {
     /// container unhealthy.
     fn agent_probe(&mut self, task: TaskId) {
         let t = &self.state.tasks[task];
-        if t.state > TaskState::Running || self.agent[task].stopping {
+        if t.state > TaskState::Running || self.agent.tasks[task].stopping {
             return;
         }
         let Some(hc) = t.spec.healthcheck.clone() else {
             return;
         };
-        let image = self.image(&t.spec.image.clone());
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let p = rt.profile.health_fail;
-        let failed = bernoulli(&mut rt.health_rng, p);
-        let started = self.agent[task].container_started.unwrap_or(self.now);
+        // As for fail_on_start: a rate of 0 needs no draw.
+        let failed = p > 0.0 && bernoulli(&mut rt.health_rng, p);
+        let started = self.agent.tasks[task].container_started.unwrap_or(self.now);
         let in_start_period = self.now < started + hc.start_period;
         if !failed {
-            self.agent[task].consecutive_probe_failures = 0;
-            if !self.agent[task].healthy {
-                self.agent[task].healthy = true;
+            self.agent.tasks[task].consecutive_probe_failures = 0;
+            if !self.agent.tasks[task].healthy {
+                self.agent.tasks[task].healthy = true;
                 if self.state.tasks[task].state == TaskState::Starting {
                     self.agent_running(task);
                 }
             }
         } else if !in_start_period {
-            self.agent[task].consecutive_probe_failures += 1;
-            if self.agent[task].consecutive_probe_failures >= hc.retries() {
+            self.agent.tasks[task].consecutive_probe_failures += 1;
+            if self.agent.tasks[task].consecutive_probe_failures >= hc.retries() {
                 // Unhealthy: the executor stops the container; the task
                 // fails once it is gone.
-                self.agent[task].healthy = false;
-                self.agent[task].stopping = true;
+                self.agent.tasks[task].healthy = false;
+                self.agent.tasks[task].stopping = true;
                 let retries = hc.retries();
                 self.explain(Some(self.state.tasks[task].service), |c| {
                     format!(
@@ -357,7 +381,7 @@ impl Cluster {
             }
         }
         // Keep probing only while a probe can still change something.
-        let healthy = self.agent[task].healthy;
+        let healthy = self.agent.tasks[task].healthy;
         if !healthy || p > 0.0 {
             let next = if self.now < started + hc.start_period && !healthy {
                 hc.start_interval()
@@ -386,18 +410,30 @@ impl Cluster {
 
     /// Stop latency of the task's image, capped by the stop grace period;
     /// the exit code is the image's on SIGTERM (`stop_exit_code`, 143 by
-    /// default) or 137 (killed at the end of the grace period).
+    /// default) or 137 (killed at the end of the grace period). moby
+    /// `daemon/stop.go` sends the stop signal, waits the grace period, then
+    /// SIGKILL.
     fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
         let t = &self.state.tasks[task];
         let grace = t
             .spec
             .stop_grace_period
             .unwrap_or(DEFAULT_STOP_GRACE_PERIOD);
-        let image = self.image(&t.spec.image.clone());
+        // `--stop-signal` (docs/scenario-format.md): SIGKILL ends the
+        // container at once, SIGSTOP never ends it (killed when the grace
+        // period is over); another signal is taken the way the image takes
+        // SIGTERM, and a death by it exits 128 + its number.
+        let signal = crate::swarm::container::stop_signal_number(&t.spec.container.stop_signal)
+            .unwrap_or(15);
+        let image = self.task_image(task);
         let rt = &mut self.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
-        if latency > grace {
+        if signal == 9 {
+            (0, 137)
+        } else if signal == 19 || latency > grace {
             (grace, 137)
+        } else if rt.profile.stop_exit_code == 143 {
+            (latency, 128 + signal)
         } else {
             (latency, rt.profile.stop_exit_code)
         }
@@ -406,15 +442,15 @@ impl Cluster {
     /// Desired ≥ SHUTDOWN: stop the container if it was started, else shut
     /// the task down at once.
     fn agent_stop(&mut self, task: TaskId) {
-        if self.agent[task].stopping {
+        if self.agent.tasks[task].stopping {
             return;
         }
         let state = self.state.tasks[task].state;
         if state >= TaskState::Starting {
-            self.agent[task].stopping = true;
+            self.agent.tasks[task].stopping = true;
             // An orchestrator-initiated stop is not a health failure.
-            self.agent[task].healthy = true;
-            if let Some(k) = self.agent[task].probe.take() {
+            self.agent.tasks[task].healthy = true;
+            if let Some(k) = self.agent.tasks[task].probe.take() {
                 self.queue.cancel(k);
             }
             let (latency, code) = self.stop_latency(task);
@@ -426,10 +462,10 @@ impl Cluster {
     }
 
     fn agent_cancel_all(&mut self, task: TaskId) {
-        if let Some(k) = self.agent[task].pending.take() {
+        if let Some(k) = self.agent.tasks[task].pending.take() {
             self.queue.cancel(k);
         }
-        if let Some(k) = self.agent[task].probe.take() {
+        if let Some(k) = self.agent.tasks[task].probe.take() {
             self.queue.cancel(k);
         }
     }
@@ -455,10 +491,12 @@ impl Cluster {
         let tasks: Vec<TaskId> = self.tasks_on_node(node);
         for t in tasks {
             self.agent_cancel_all(t);
-            self.agent[t].stopping = false;
+            self.agent.tasks[t].stopping = false;
         }
-        self.pulls.retain(|&(n, _), v| n != node || v.is_some());
-        self.pull_waiters.retain(|&(n, _), _| n != node);
+        self.agent
+            .pulls
+            .retain(|&(n, _), v| n != node || v.is_some());
+        self.agent.pull_waiters.retain(|&(n, _), _| n != node);
     }
 
     /// The machine is back: the agent reports what happened to its tasks.

@@ -16,22 +16,27 @@
 //! simulation schedules for that instant, in file order. Reactions to a
 //! change run in the order the changes were made.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
 
 use crate::scenario::{ImageProfile, Scenario};
-use crate::sim::queue::{EventKey, EventQueue};
-use crate::sim::rng::{RngStreams, random_id};
+use crate::sim::queue::EventQueue;
+use crate::sim::rng::{LazyStream, RngStreams, random_id};
 use crate::sim::time::SimTime;
 use crate::swarm::model::*;
-use crate::swarm::store::{ClusterState, Explanation, LogKind, LogRecord};
+use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
 
-use super::agent::AgentTask;
+use super::agent::{Agent, AgentTask};
+use super::dispatcher::Dispatcher;
+use super::nodeset::NodeSet;
+use super::reaper::TaskReaper;
 use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
-use super::updater::Updater;
+use super::updater::UpdateSupervisor;
 
 /// Why something happened: the component and rule, for `--explain` and
 /// `diff`. Static strings keep the hot path allocation-free.
@@ -73,12 +78,12 @@ pub enum Event {
 pub struct ImageRuntime {
     pub name: String,
     pub profile: ImageProfile,
-    pub pull_rng: ChaCha8Rng,
-    pub start_rng: ChaCha8Rng,
-    pub stop_rng: ChaCha8Rng,
-    pub fail_rng: ChaCha8Rng,
-    pub crash_rng: ChaCha8Rng,
-    pub health_rng: ChaCha8Rng,
+    pub pull_rng: LazyStream,
+    pub start_rng: LazyStream,
+    pub stop_rng: LazyStream,
+    pub fail_rng: LazyStream,
+    pub crash_rng: LazyStream,
+    pub health_rng: LazyStream,
 }
 
 /// Running count and update bookkeeping per service, for the summary.
@@ -135,44 +140,33 @@ pub struct Cluster {
     pub task_id_rng: ChaCha8Rng,
     pub service_id_rng: ChaCha8Rng,
     pub images: Vec<ImageRuntime>,
-    pub image_index: HashMap<String, usize>,
+    pub image_index: FxHashMap<String, usize>,
     /// Monotonic source of spec versions (swarmkit uses the store's
     /// version counter).
     pub next_version: u64,
     pub log: Vec<LogRecord>,
-    /// Whether to keep the per-event log (off in batch runs).
+    /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
+    /// Where each log record goes as it happens (events.csv).
+    pub sink: Option<Box<dyn ChangeSink>>,
     /// Whether to record each service's running count over time.
     pub record_series: bool,
     /// Whether to record explanations of every decision.
     pub explain: bool,
     pub explanations: Vec<Explanation>,
+    /// Docker flags already named in the transcript's "not modelled" note.
+    pub noted_flags: std::collections::BTreeSet<&'static str>,
     pub stats: Vec<ServiceStats>,
     pub events_processed: u64,
 
-    // Component state.
-    pub agent: Vec<AgentTask>,
-    /// (node, image) → pull finished at (Some) or in progress (None).
-    pub pulls: HashMap<(NodeId, usize), Option<SimTime>>,
-    pub pull_waiters: HashMap<(NodeId, usize), Vec<TaskId>>,
+    // Each component's own state (the components are wired here, like
+    // swarmkit's manager/manager.go).
+    pub agent: Agent,
     pub scheduler: SchedulerState,
     pub restart: RestartSupervisor,
-    pub updaters: BTreeMap<ServiceId, Updater>,
-    pub next_updater_run: u64,
-    pub reaper_dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
-    pub reaper_remove: BTreeSet<TaskId>,
-    pub reaper_last_event: SimTime,
-    pub reaper_pending: Option<EventKey>,
-    pub node_epochs: Vec<u64>,
-    pub heartbeat_rngs: Vec<ChaCha8Rng>,
-    /// Per node: when the node stopped (for heartbeat expiry).
-    pub node_stopped_at: Vec<Option<SimTime>>,
-    /// Per node, per service: active task counts (scheduler's nodeinfo).
-    pub active_by_service: HashMap<(NodeId, ServiceId), u32>,
-    pub active_total: Vec<u32>,
-    pub reserved_cpu: Vec<i64>,
-    pub reserved_mem: Vec<i64>,
-    pub task_history_limit: i64,
+    pub updates: UpdateSupervisor,
+    pub reaper: TaskReaper,
+    pub dispatcher: Dispatcher,
 
     changes: VecDeque<Change>,
     scheduler_pass_pending: bool,
@@ -182,6 +176,17 @@ impl Cluster {
     /// Builds the cluster of a scenario: nodes Ready at time 0, the
     /// scenario's services created at time 0, timeline queued.
     pub fn new(scenario: Rc<Scenario>, seed: u64, keep_log: bool) -> Cluster {
+        Cluster::with_sink(scenario, seed, keep_log, None)
+    }
+
+    /// Like [`Cluster::new`], with a sink that sees every log record from
+    /// the first (the nodes becoming ready) on.
+    pub fn with_sink(
+        scenario: Rc<Scenario>,
+        seed: u64,
+        keep_log: bool,
+        sink: Option<Box<dyn ChangeSink>>,
+    ) -> Cluster {
         let streams = RngStreams::new(seed);
         let mut node_id_rng = streams.stream("node-ids", "");
         let mut nodes = Vec::new();
@@ -195,14 +200,20 @@ impl Cluster {
                 hostname: def.name.clone(),
                 role: def.role,
                 availability: def.availability,
-                status: NodeStatus::Ready,
-                agent_up: true,
+                // A machine that joins later is down and out of the swarm.
+                status: if def.joined {
+                    NodeStatus::Ready
+                } else {
+                    NodeStatus::Down
+                },
+                agent_up: def.joined,
                 labels: def.labels.clone(),
                 nano_cpus: def.nano_cpus,
                 memory_bytes: def.memory_bytes,
                 leader,
+                in_swarm: def.joined,
             });
-            heartbeat_rngs.push(streams.stream("heartbeat", &def.name));
+            heartbeat_rngs.push(LazyStream::new(&streams, "heartbeat", &def.name));
         }
         let n = nodes.len();
         let mut cluster = Cluster {
@@ -217,34 +228,26 @@ impl Cluster {
             service_id_rng: streams.stream("service-ids", ""),
             streams,
             images: Vec::new(),
-            image_index: HashMap::new(),
+            image_index: FxHashMap::default(),
             next_version: 1,
             log: Vec::new(),
             keep_log,
+            sink,
             record_series: false,
             explain: false,
             explanations: Vec::new(),
+            noted_flags: Default::default(),
             stats: Vec::new(),
             events_processed: 0,
-            agent: Vec::new(),
-            pulls: HashMap::new(),
-            pull_waiters: HashMap::new(),
-            scheduler: SchedulerState::default(),
+            agent: Agent::default(),
+            scheduler: SchedulerState {
+                nodes: NodeSet::new(n),
+                ..Default::default()
+            },
             restart: RestartSupervisor::default(),
-            updaters: BTreeMap::new(),
-            next_updater_run: 1,
-            reaper_dirty: BTreeSet::new(),
-            reaper_remove: BTreeSet::new(),
-            reaper_last_event: 0,
-            reaper_pending: None,
-            node_epochs: vec![0; n],
-            heartbeat_rngs,
-            node_stopped_at: vec![None; n],
-            active_by_service: HashMap::new(),
-            active_total: vec![0; n],
-            reserved_cpu: vec![0; n],
-            reserved_mem: vec![0; n],
-            task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+            updates: UpdateSupervisor::default(),
+            reaper: TaskReaper::default(),
+            dispatcher: Dispatcher::new(heartbeat_rngs),
             changes: VecDeque::new(),
             scheduler_pass_pending: false,
             scenario: scenario.clone(),
@@ -274,17 +277,27 @@ impl Cluster {
         let rt = ImageRuntime {
             name: name.to_string(),
             profile,
-            pull_rng: s.stream("pull", name),
-            start_rng: s.stream("start", name),
-            stop_rng: s.stream("stop", name),
-            fail_rng: s.stream("fail-on-start", name),
-            crash_rng: s.stream("crash", name),
-            health_rng: s.stream("health", name),
+            pull_rng: LazyStream::new(s, "pull", name),
+            start_rng: LazyStream::new(s, "start", name),
+            stop_rng: LazyStream::new(s, "stop", name),
+            fail_rng: LazyStream::new(s, "fail-on-start", name),
+            crash_rng: LazyStream::new(s, "crash", name),
+            health_rng: LazyStream::new(s, "health", name),
         };
         self.images.push(rt);
         let i = self.images.len() - 1;
         self.image_index.insert(name.to_string(), i);
         i
+    }
+
+    /// The image runtime of a task's image.
+    pub fn task_image(&mut self, task: TaskId) -> usize {
+        let name = self.state.tasks[task].spec.image.as_str();
+        if let Some(&i) = self.image_index.get(name) {
+            return i;
+        }
+        let name = name.to_string();
+        self.image(&name)
     }
 
     pub fn new_spec_version(&mut self) -> u64 {
@@ -360,7 +373,7 @@ impl Cluster {
                     // on a real engine the restart supervisor's replacement
                     // of a failed update task is created from the new spec
                     // before an automatic rollback swaps the spec back
-                    // (reference §14).
+                    // (`docs/swarm-rules.md#kernel-watch-order`).
                     self.agent_on_task_change(task);
                     self.restart_on_task_state(task, state);
                     if self.updater_wins_rollback_race(task, state) {
@@ -454,7 +467,7 @@ impl Cluster {
         };
         let tid = self.state.tasks.len();
         self.state.tasks.push(task);
-        self.agent.push(AgentTask::default());
+        self.agent.tasks.push(AgentTask::default());
         if slot > 0 {
             self.state
                 .slots
@@ -591,22 +604,18 @@ impl Cluster {
         );
         if before.active != after.active || before.node != after.node {
             if let (true, Some(n)) = (before.active, before.node) {
-                self.active_total[n] -= 1;
-                *self.active_by_service.entry((n, service)).or_default() -= 1;
+                self.scheduler.nodes.add_active(n, service, -1);
             }
             if let (true, Some(n)) = (after.active, after.node) {
-                self.active_total[n] += 1;
-                *self.active_by_service.entry((n, service)).or_default() += 1;
+                self.scheduler.nodes.add_active(n, service, 1);
             }
         }
         if before.reserved != after.reserved || before.node != after.node {
             if let (true, Some(n)) = (before.reserved, before.node) {
-                self.reserved_cpu[n] -= cpu;
-                self.reserved_mem[n] -= mem;
+                self.scheduler.nodes.add_reserved(n, -cpu, -mem);
             }
             if let (true, Some(n)) = (after.reserved, after.node) {
-                self.reserved_cpu[n] += cpu;
-                self.reserved_mem[n] += mem;
+                self.scheduler.nodes.add_reserved(n, cpu, mem);
             }
         }
         if before.running != after.running {
@@ -728,9 +737,9 @@ impl Cluster {
                 service: Some(service),
                 task: None,
                 node: None,
-                state: state.as_str().to_string(),
-                desired_state: String::new(),
-                message,
+                state: state.as_str(),
+                desired_state: "",
+                message: message.into(),
                 cause: "updater",
             });
         }
@@ -739,29 +748,41 @@ impl Cluster {
     // ----- logging ----------------------------------------------------------
 
     fn push_log(&mut self, rec: LogRecord) {
+        if let Some(sink) = &mut self.sink {
+            sink.record(&self.state, &rec);
+        }
         if self.keep_log {
             self.log.push(rec);
         }
     }
 
+    /// Whether anything listens to the change log (the log is kept, or a
+    /// sink streams it): when nothing does, records are not even built.
+    fn logging(&self) -> bool {
+        self.keep_log || self.sink.is_some()
+    }
+
     pub(crate) fn log_task(&mut self, task: TaskId, cause: Cause) {
-        if !self.keep_log {
+        if !self.logging() {
             return;
         }
         let t = &self.state.tasks[task];
-        let message = t.err.clone().unwrap_or_else(|| t.message.to_string());
+        let message = match &t.err {
+            Some(e) => Cow::Owned(e.clone()),
+            None => Cow::Borrowed(t.message),
+        };
         let rec = LogRecord {
             time: self.now,
             kind: LogKind::Task,
             service: Some(t.service),
             task: Some(task),
             node: t.node,
-            state: t.state.api_str().to_string(),
-            desired_state: t.desired.api_str().to_string(),
+            state: t.state.api_str(),
+            desired_state: t.desired.api_str(),
             message,
             cause,
         };
-        self.log.push(rec);
+        self.push_log(rec);
     }
 
     /// Records an explanation of a decision, if explanations are on. The
@@ -792,8 +813,8 @@ impl Cluster {
         &id[..id.len().min(12)]
     }
 
-    pub fn log_node(&mut self, node: NodeId, what: &str) {
-        if !self.keep_log {
+    pub fn log_node(&mut self, node: NodeId, what: &'static str) {
+        if !self.logging() {
             return;
         }
         let n = &self.state.nodes[node];
@@ -803,16 +824,16 @@ impl Cluster {
             service: None,
             task: None,
             node: Some(node),
-            state: what.to_string(),
-            desired_state: String::new(),
-            message: format!(
+            state: what,
+            desired_state: "",
+            message: Cow::Owned(format!(
                 "status {}, availability {}",
                 n.status.as_str(),
                 n.availability.as_str()
-            ),
+            )),
             cause: "dispatcher",
         };
-        self.log.push(rec);
+        self.push_log(rec);
     }
 
     // ----- services -----------------------------------------------------------

@@ -6,9 +6,14 @@
 use crate::report::inspect::inspect_pretty_many;
 use crate::report::ls::{node_ls, service_ls};
 use crate::report::ps::{PsOptions, service_ps};
-use crate::swarm::cluster::Cluster;
+use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::container::UNMODELLED_FLAGS;
 use crate::swarm::docker_cli::DockerCommand;
-use crate::swarm::model::{ServiceId, ServiceMode, TaskState, UpdateState, UpdateStatus};
+use crate::swarm::model::{
+    NodeId, NodeRole, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState, UpdateState,
+    UpdateStatus,
+};
+use crate::swarm::store::Explanation;
 
 /// What a command printed: stdout text and stderr text (docker's errors).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,12 +48,27 @@ impl Cluster {
     pub fn execute(&mut self, cmd: &DockerCommand) -> Output {
         match cmd {
             DockerCommand::ServiceCreate { spec, .. } => {
+                // Without a name docker picks a random one (moby
+                // `daemon/cluster/convert` `ServiceSpecToGRPC`), which no
+                // later command could name: swarmsim asks for one.
+                if spec.name.is_empty() {
+                    return Output::err(
+                        "swarmsim: `docker service create` needs `--name` here (docker would pick a random name, see docs/limits.md)\n",
+                    );
+                }
+                // swarmkit `validateServiceSpec` → `validateAnnotations`.
+                if let Err(e) = crate::limits::check_service_name(&spec.name) {
+                    return Output::err(format!(
+                        "Error response from daemon: rpc error: code = InvalidArgument desc = {e}\n"
+                    ));
+                }
                 if self.state.service_names.contains_key(&spec.name) {
                     return Output::err(
                         "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object\n",
                     );
                 }
                 let id = self.create_service(spec.clone());
+                self.note_unmodelled(id, spec.task.container.given_flags());
                 Output::out(format!("{}\n", self.state.services[id].id))
             }
             DockerCommand::ServiceUpdate {
@@ -66,6 +86,12 @@ impl Cluster {
                 let mut spec = self.state.services[sid].spec.clone();
                 args.apply(&mut spec);
                 self.update_service(sid, spec);
+                let given: Vec<&'static str> = UNMODELLED_FLAGS
+                    .iter()
+                    .copied()
+                    .filter(|f| args.flags.iter().any(|(n, _)| n == f))
+                    .collect();
+                self.note_unmodelled(sid, given);
                 Output::out(format!("{service}\n"))
             }
             DockerCommand::ServiceRollback { service, .. } => {
@@ -142,6 +168,44 @@ impl Cluster {
                 Output::out(inspect_pretty_many(&self.state, &ids, self.now))
             }
             DockerCommand::ServiceLs => Output::out(service_ls(&self.state, self.now)),
+            DockerCommand::SwarmUpdate {
+                task_history_limit,
+                unmodelled,
+            } => {
+                // controlapi `UpdateCluster`; the task reaper reads the
+                // new limit and applies it the next time a slot gets a
+                // task (`taskreaper/task_reaper.go`).
+                if let Some(n) = task_history_limit {
+                    self.reaper.history_limit = *n;
+                }
+                let new: Vec<String> = unmodelled
+                    .iter()
+                    .filter(|f| self.noted_flags.insert(f))
+                    .map(|f| format!("--{f}"))
+                    .collect();
+                if !new.is_empty() {
+                    self.explanations.push(Explanation {
+                        time: self.now,
+                        service: None,
+                        text: format!(
+                            "{}: accepted but not modelled: swarmsim keeps Swarm's default for {}",
+                            new.join(", "),
+                            if new.len() == 1 { "it" } else { "them" }
+                        ),
+                    });
+                }
+                Output::out("Swarm updated.\n")
+            }
+            DockerCommand::NodeRm { nodes, force } => {
+                let mut out = Output::default();
+                for name in nodes {
+                    match self.remove_node(name, *force) {
+                        Ok(()) => out.stdout.push_str(&format!("{name}\n")),
+                        Err(e) => out.stderr.push_str(&e),
+                    }
+                }
+                out
+            }
             DockerCommand::NodeLs => {
                 let me = self.state.nodes.iter().position(|n| n.leader).unwrap_or(0);
                 Output::out(node_ls(&self.state, me))
@@ -152,7 +216,7 @@ impl Cluster {
                 label_add,
                 label_rm,
             } => {
-                let Some(nid) = self.state.find_node(node) else {
+                let Some(nid) = self.member_node(node) else {
                     return Output::err(format!(
                         "Error response from daemon: node {node} not found\n"
                     ));
@@ -176,6 +240,156 @@ impl Cluster {
                 Output::out(format!("{node}\n"))
             }
         }
+    }
+
+    /// A node of the swarm by name or id (nodes not joined yet or removed
+    /// are not found).
+    fn member_node(&self, name: &str) -> Option<NodeId> {
+        self.state
+            .find_node(name)
+            .filter(|&n| self.state.nodes[n].in_swarm)
+    }
+
+    /// `docker swarm join` on a machine of the scenario that is not in
+    /// the swarm: it registers and is `Ready`; the global orchestrator
+    /// gives it a task of each global service (`global.go`
+    /// `reconcileOneNode` on `EventCreateNode`) and the scheduler may use
+    /// it; running replicated tasks are not moved.
+    pub fn node_join(&mut self, node: NodeId) -> Result<(), String> {
+        let n = &self.state.nodes[node];
+        if n.in_swarm {
+            return Err(format!("node {} is already in the swarm", n.hostname));
+        }
+        self.state.nodes[node].in_swarm = true;
+        self.state.nodes[node].status = NodeStatus::Down;
+        self.node_start(node);
+        Ok(())
+    }
+
+    /// `docker swarm leave` on a worker: the engine leaves swarm mode and
+    /// its service containers are gone; the managers mark the node down
+    /// when its heartbeats are overdue (as for a machine that stops), and
+    /// it stays in `docker node ls` until `docker node rm`.
+    pub fn node_leave(&mut self, node: NodeId) -> Result<(), String> {
+        let n = &self.state.nodes[node];
+        if !n.in_swarm {
+            return Err(format!("node {} is not in the swarm", n.hostname));
+        }
+        if !n.agent_up {
+            return Err(format!(
+                "node {} is stopped: it cannot run docker swarm leave",
+                n.hostname
+            ));
+        }
+        self.node_stop(node);
+        Ok(())
+    }
+
+    /// controlapi `RemoveNode` (`manager/controlapi/node.go`): a manager
+    /// cannot be removed; a node that is not down needs `--force`. Its
+    /// unfinished tasks become ORPHANED ("Task belonged to a node that has
+    /// been deleted", `orphanNodeTasks`), the node leaves the store; the
+    /// replicated orchestrator restarts its tasks elsewhere
+    /// (`restartTasksByNodeID`) and the global orchestrator deletes its
+    /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
+    /// a live node also stops its service containers.
+    fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+        let Some(node) = self.member_node(name) else {
+            return Err(format!(
+                "Error response from daemon: node {name} not found\n"
+            ));
+        };
+        let n = &self.state.nodes[node];
+        if n.role == NodeRole::Manager {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n",
+                n.id
+            ));
+        }
+        if !force && n.status == NodeStatus::Ready {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is not down and can't be removed\n",
+                n.id
+            ));
+        }
+        if n.agent_up {
+            self.node_stop(node);
+        }
+        // No heartbeat deadline, and no 24 h orphaning, for a node that is
+        // gone: its pending dispatcher events are dropped.
+        self.dispatcher.epochs[node] += 1;
+        let stale: Vec<_> = self
+            .queue
+            .pending()
+            .into_iter()
+            .filter(|(_, _, e)| {
+                matches!(e, Event::HeartbeatExpired { node: n, .. } | Event::NodeDownPeriod { node: n, .. } if *n == node)
+            })
+            .map(|(_, k, _)| k)
+            .collect();
+        for k in stale {
+            self.queue.cancel(k);
+        }
+        for t in self.tasks_on_node(node) {
+            if self.state.tasks[t].state < TaskState::Complete {
+                self.set_state(
+                    t,
+                    TaskState::Orphaned,
+                    "Task belonged to a node that has been deleted",
+                    None,
+                    "controlapi: node removed",
+                );
+            }
+        }
+        let n = &mut self.state.nodes[node];
+        n.in_swarm = false;
+        n.status = NodeStatus::Down;
+        self.log_node(node, "removed");
+        // Global tasks of the node are deleted.
+        let globals: Vec<TaskId> = self
+            .state
+            .node_tasks
+            .iter()
+            .filter(|&(&(s, n), _)| {
+                n == node && self.state.services[s].spec.mode == ServiceMode::Global
+            })
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        for t in globals {
+            self.delete_task(t);
+        }
+        self.notify_node(node);
+        Ok(())
+    }
+
+    /// The transcript's `#` note, once per flag and run, for docker flags
+    /// that are kept in the spec but change nothing swarmsim models
+    /// (shown with and without `--explain`).
+    fn note_unmodelled(&mut self, service: ServiceId, flags: Vec<&'static str>) {
+        let new: Vec<String> = flags
+            .into_iter()
+            // `--mount-add` and `--mount` get one note.
+            .map(|f| {
+                f.strip_suffix("-add")
+                    .or_else(|| f.strip_suffix("-rm"))
+                    .and_then(|base| UNMODELLED_FLAGS.iter().copied().find(|&u| u == base))
+                    .unwrap_or(f)
+            })
+            .filter(|f| self.noted_flags.insert(f))
+            .map(|f| format!("--{f}"))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        self.explanations.push(Explanation {
+            time: self.now,
+            service: Some(service),
+            text: format!(
+                "{}: kept in the service spec and shown by `docker service inspect --pretty`, but not modelled: no effect on placement or timing (a change to {} still redeploys the tasks, as on Swarm)",
+                new.join(", "),
+                if new.len() == 1 { "it" } else { "them" }
+            ),
+        });
     }
 
     /// controlapi `UpdateService` (not a rollback): the current spec becomes

@@ -8,9 +8,33 @@
 
 use rand::Rng;
 
-use crate::sim::time::{format_go_duration, millis, secs};
+use crate::sim::rng::LazyStream;
+use crate::sim::time::{SimTime, format_go_duration, millis, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
+
+/// The dispatcher's view of each node's agent (swarmkit
+/// `dispatcher/dispatcher.go`): heartbeat bookkeeping per node.
+#[derive(Debug)]
+pub struct Dispatcher {
+    /// Bumped when a node stops or starts, so stale timers are ignored.
+    pub epochs: Vec<u64>,
+    /// Per node, the stream the heartbeat period's jitter is drawn from.
+    pub heartbeat_rngs: Vec<LazyStream>,
+    /// Per node: when the node stopped (for heartbeat expiry).
+    pub stopped_at: Vec<Option<SimTime>>,
+}
+
+impl Dispatcher {
+    pub fn new(heartbeat_rngs: Vec<LazyStream>) -> Dispatcher {
+        let n = heartbeat_rngs.len();
+        Dispatcher {
+            epochs: vec![0; n],
+            heartbeat_rngs,
+            stopped_at: vec![None; n],
+        }
+    }
+}
 
 /// `DefaultHeartBeatPeriod` and `defaultHeartBeatEpsilon`.
 const HEARTBEAT_PERIOD_MS: u64 = 5000;
@@ -29,15 +53,15 @@ impl Cluster {
         }
         self.node_agent_changed(node, false);
         self.agent_node_stopped(node);
-        self.node_stopped_at[node] = Some(self.now);
-        self.node_epochs[node] += 1;
-        let rng = &mut self.heartbeat_rngs[node];
+        self.dispatcher.stopped_at[node] = Some(self.now);
+        self.dispatcher.epochs[node] += 1;
+        let rng = &mut self.dispatcher.heartbeat_rngs[node];
         let period = millis(rng.random_range(
             HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
         ));
         let since_last = rng.random_range(0..period);
         let deadline = (self.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
-        let epoch = self.node_epochs[node];
+        let epoch = self.dispatcher.epochs[node];
         self.queue.push(
             deadline.max(self.now),
             Event::HeartbeatExpired { node, epoch },
@@ -55,7 +79,7 @@ impl Cluster {
 
     /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
     pub(crate) fn heartbeat_expired(&mut self, node: NodeId, epoch: u64) {
-        if self.node_epochs[node] != epoch || self.state.nodes[node].agent_up {
+        if self.dispatcher.epochs[node] != epoch || self.state.nodes[node].agent_up {
             return;
         }
         self.state.nodes[node].status = NodeStatus::Down;
@@ -77,7 +101,9 @@ impl Cluster {
     /// assigned and not yet stopped are ORPHANED (the agent will never
     /// report them).
     pub(crate) fn orphan_tasks(&mut self, node: NodeId, epoch: u64) {
-        if self.node_epochs[node] != epoch || self.state.nodes[node].status != NodeStatus::Down {
+        if self.dispatcher.epochs[node] != epoch
+            || self.state.nodes[node].status != NodeStatus::Down
+        {
             return;
         }
         for t in self.tasks_on_node(node) {
@@ -94,8 +120,8 @@ impl Cluster {
         if self.state.nodes[node].agent_up {
             return;
         }
-        self.node_epochs[node] += 1;
-        self.node_stopped_at[node] = None;
+        self.dispatcher.epochs[node] += 1;
+        self.dispatcher.stopped_at[node] = None;
         self.node_agent_changed(node, true);
         let was_down = self.state.nodes[node].status != NodeStatus::Ready;
         self.state.nodes[node].status = NodeStatus::Ready;

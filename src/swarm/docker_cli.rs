@@ -10,6 +10,8 @@ mod tokenize;
 mod update;
 pub mod values;
 
+pub use flags::parse_go_bool;
+
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -22,6 +24,8 @@ use crate::swarm::model::{
 use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
 pub use tokenize::{quote_word, render_command_line, split_words};
 pub use update::{ConfigFlags, HealthFlags, RestartFlags, UpdateArgs};
+
+use crate::swarm::container::ExtraFlags;
 
 // Commands are parsed once per timeline item; boxing the large variants
 // would only make matching on them clumsier.
@@ -69,6 +73,17 @@ pub enum DockerCommand {
         label_add: Vec<(String, String)>,
         label_rm: Vec<String>,
     },
+    /// `docker node rm [--force] NODE...`.
+    NodeRm {
+        nodes: Vec<String>,
+        force: bool,
+    },
+    /// `docker swarm update`: `--task-history-limit` is modelled; the
+    /// other flags given (checked) are named in `unmodelled`.
+    SwarmUpdate {
+        task_history_limit: Option<i64>,
+        unmodelled: Vec<&'static str>,
+    },
 }
 
 // ---- flag tables (docker/cli `addServiceFlags`, `newCreateCommand`,
@@ -113,21 +128,21 @@ const SERVICE_COMMON: &[FlagDef] = &[
     val("health-start-interval"),
     boolean("no-healthcheck"),
     boolean("init"),
-    short(unsupported("workdir"), 'w'),
-    short(unsupported("user"), 'u'),
-    unsupported("credential-spec"),
-    unsupported("hostname"),
-    unsupported("entrypoint"),
-    unsupported("cap-add"),
-    unsupported("cap-drop"),
-    unsupported("max-concurrent"),
-    unsupported("log-driver"),
-    unsupported("log-opt"),
-    short(unsupported("tty"), 't'),
-    unsupported("read-only"),
-    unsupported("stop-signal"),
-    unsupported("isolation"),
-    unsupported("oom-score-adj"),
+    short(val("workdir"), 'w'),
+    short(val("user"), 'u'),
+    val("credential-spec"),
+    val("hostname"),
+    val("entrypoint"),
+    val("cap-add"),
+    val("cap-drop"),
+    val("max-concurrent"),
+    val("log-driver"),
+    val("log-opt"),
+    short(boolean("tty"), 't'),
+    boolean("read-only"),
+    val("stop-signal"),
+    val("isolation"),
+    val("oom-score-adj"),
     short(unsupported("help"), 'h'),
 ];
 
@@ -139,20 +154,20 @@ const SERVICE_CREATE: &[FlagDef] = &[
     val("constraint"),
     val("placement-pref"),
     short(val("publish"), 'p'),
-    unsupported("container-label"),
-    unsupported("env-file"),
-    unsupported("mount"),
-    unsupported("network"),
-    unsupported("secret"),
-    unsupported("config"),
-    unsupported("group"),
-    unsupported("dns"),
-    unsupported("dns-option"),
-    unsupported("dns-search"),
-    unsupported("host"),
-    unsupported("sysctl"),
-    unsupported("ulimit"),
-    unsupported("generic-resource"),
+    val("container-label"),
+    val("env-file"),
+    val("mount"),
+    val("network"),
+    val("secret"),
+    val("config"),
+    val("group"),
+    val("dns"),
+    val("dns-option"),
+    val("dns-search"),
+    val("host"),
+    val("sysctl"),
+    val("ulimit"),
+    val("generic-resource"),
 ];
 
 const SERVICE_UPDATE: &[FlagDef] = &[
@@ -170,32 +185,32 @@ const SERVICE_UPDATE: &[FlagDef] = &[
     val("placement-pref-rm"),
     val("publish-add"),
     val("publish-rm"),
-    unsupported("group-add"),
-    unsupported("group-rm"),
-    unsupported("container-label-add"),
-    unsupported("container-label-rm"),
-    unsupported("mount-add"),
-    unsupported("mount-rm"),
-    unsupported("dns-add"),
-    unsupported("dns-rm"),
-    unsupported("dns-option-add"),
-    unsupported("dns-option-rm"),
-    unsupported("dns-search-add"),
-    unsupported("dns-search-rm"),
-    unsupported("host-add"),
-    unsupported("host-rm"),
-    unsupported("secret-add"),
-    unsupported("secret-rm"),
-    unsupported("config-add"),
-    unsupported("config-rm"),
-    unsupported("network-add"),
-    unsupported("network-rm"),
-    unsupported("sysctl-add"),
-    unsupported("sysctl-rm"),
-    unsupported("ulimit-add"),
-    unsupported("ulimit-rm"),
-    unsupported("generic-resource-add"),
-    unsupported("generic-resource-rm"),
+    val("group-add"),
+    val("group-rm"),
+    val("container-label-add"),
+    val("container-label-rm"),
+    val("mount-add"),
+    val("mount-rm"),
+    val("dns-add"),
+    val("dns-rm"),
+    val("dns-option-add"),
+    val("dns-option-rm"),
+    val("dns-search-add"),
+    val("dns-search-rm"),
+    val("host-add"),
+    val("host-rm"),
+    val("secret-add"),
+    val("secret-rm"),
+    val("config-add"),
+    val("config-rm"),
+    val("network-add"),
+    val("network-rm"),
+    val("sysctl-add"),
+    val("sysctl-rm"),
+    val("ulimit-add"),
+    val("ulimit-rm"),
+    val("generic-resource-add"),
+    val("generic-resource-rm"),
 ];
 
 const HELP: FlagDef = short(unsupported("help"), 'h');
@@ -220,11 +235,25 @@ const LS: &[FlagDef] = &[
     short(unsupported("quiet"), 'q'),
     HELP,
 ];
+const NODE_RM: &[FlagDef] = &[short(boolean("force"), 'f'), HELP];
 const NODE_UPDATE: &[FlagDef] = &[
     val("availability"),
     val("label-add"),
     val("label-rm"),
     unsupported("role"),
+    HELP,
+];
+
+/// docker/cli `cli/command/swarm/opts.go` `addSwarmFlags` and
+/// `update.go`.
+const SWARM_UPDATE: &[FlagDef] = &[
+    val("task-history-limit"),
+    boolean("autolock"),
+    val("cert-expiry"),
+    val("dispatcher-heartbeat"),
+    val("external-ca"),
+    val("max-snapshots"),
+    val("snapshot-interval"),
     HELP,
 ];
 
@@ -276,7 +305,6 @@ const OTHER_DOCKER_COMMANDS: &[&str] = &[
     "start",
     "stats",
     "stop",
-    "swarm",
     "system",
     "tag",
     "top",
@@ -456,7 +484,11 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
         .collect();
     a.quiet = p.bool("quiet")?;
     if let Some(g) = p.last("replicas") {
-        a.replicas = Some(parse_u64(g)?);
+        let r = parse_u64(g)?;
+        if let Some(e) = crate::limits::replicas_error(r) {
+            return Err(g.invalid(e));
+        }
+        a.replicas = Some(r);
     }
     if let Some(g) = p.last("replicas-max-per-node") {
         a.replicas_max_per_node = Some(parse_u64(g)?);
@@ -490,6 +522,11 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
     if let Some(g) = p.last("init") {
         a.init = Some(g.as_bool()?);
     }
+    a.extra = extra_flags(p)?;
+    if let Some(g) = p.last("max-concurrent") {
+        parse_u64(g)?;
+        return Err("max-concurrent can only be used with replicated-job mode".to_string());
+    }
     if let Some(g) = p.last("endpoint-mode") {
         let mode = g.value.to_ascii_lowercase();
         if !matches!(mode.as_str(), "vip" | "dnsrr") {
@@ -498,6 +535,127 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
         a.endpoint_mode = Some(mode);
     }
     Ok(())
+}
+
+/// The container flags swarmsim keeps without modelling them (and
+/// `--stop-signal`), with docker's syntax checks (docker/cli `opts/*.go`).
+fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
+    use crate::swarm::container as c;
+    let mut x = ExtraFlags::default();
+    let last = |name: &str| p.last(name).map(|g| g.value.clone());
+    x.hostname = last("hostname");
+    x.dir = last("workdir");
+    x.user = last("user");
+    x.log_driver = last("log-driver");
+    x.isolation = last("isolation");
+    if let Some(g) = p.last("entrypoint") {
+        x.entrypoint = Some(split_words(&g.value).map_err(|e| g.invalid(e))?);
+    }
+    if let Some(g) = p.last("tty") {
+        x.tty = Some(g.as_bool()?);
+    }
+    if let Some(g) = p.last("read-only") {
+        x.read_only = Some(g.as_bool()?);
+    }
+    if let Some(g) = p.last("stop-signal") {
+        c::stop_signal_number(&g.value)?;
+        x.stop_signal = Some(g.value.clone());
+    }
+    if let Some(g) = p.last("oom-score-adj") {
+        x.oom_score_adj = Some(parse_i64(g)?);
+    }
+    if let Some(g) = p.last("credential-spec") {
+        c::validate_credential_spec(&g.value).map_err(|e| g.invalid(e))?;
+        x.credential_spec = Some(g.value.clone());
+    }
+    let each =
+        |name: &str, check: &dyn Fn(&str) -> Result<(), String>| -> Result<Vec<String>, String> {
+            p.all(name)
+                .map(|g| {
+                    check(&g.value)
+                        .map(|()| g.value.clone())
+                        .map_err(|e| g.invalid(e))
+                })
+                .collect()
+        };
+    let any = |_: &str| Ok(());
+    let kv = |v: Vec<String>| -> Vec<(String, String)> {
+        v.iter().map(|s| values::split_kv(s)).collect()
+    };
+    x.cap_add = each("cap-add", &any)?;
+    x.cap_drop = each("cap-drop", &any)?;
+    x.log_opts = kv(each("log-opt", &values::validate_env)?);
+    for name in ["mount", "mount-add"] {
+        for g in p.all(name) {
+            x.mounts
+                .push(c::parse_mount(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["network", "network-add"] {
+        for g in p.all(name) {
+            x.networks
+                .push(c::parse_network(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for (name, what) in [("secret", "secret"), ("secret-add", "secret")] {
+        for g in p.all(name) {
+            x.secrets
+                .push(c::parse_file_ref(&g.value, what).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["config", "config-add"] {
+        for g in p.all(name) {
+            x.configs
+                .push(c::parse_file_ref(&g.value, "config").map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["dns", "dns-add"] {
+        x.dns.extend(each(name, &c::validate_ip)?);
+    }
+    for name in ["dns-option", "dns-option-add"] {
+        x.dns_options.extend(each(name, &any)?);
+    }
+    for name in ["dns-search", "dns-search-add"] {
+        x.dns_search.extend(each(name, &c::validate_dns_search)?);
+    }
+    for name in ["host", "host-add"] {
+        x.hosts.extend(each(name, &c::validate_extra_host)?);
+    }
+    for name in ["group", "group-add"] {
+        x.groups.extend(each(name, &any)?);
+    }
+    for name in ["sysctl", "sysctl-add"] {
+        x.sysctls.extend(kv(each(name, &any)?));
+    }
+    for name in ["ulimit", "ulimit-add"] {
+        for g in p.all(name) {
+            x.ulimits
+                .push(c::parse_ulimit(&g.value).map_err(|e| g.invalid(e))?);
+        }
+    }
+    for name in ["generic-resource", "generic-resource-add"] {
+        x.generic_resources
+            .extend(each(name, &c::validate_generic_resource)?);
+    }
+    for name in ["container-label", "container-label-add"] {
+        x.container_labels
+            .extend(kv(each(name, &values::validate_label)?));
+    }
+    x.env_files = each("env-file", &any)?;
+    x.mount_rm = each("mount-rm", &any)?;
+    x.network_rm = each("network-rm", &any)?;
+    x.secret_rm = each("secret-rm", &any)?;
+    x.config_rm = each("config-rm", &any)?;
+    x.dns_rm = each("dns-rm", &any)?;
+    x.dns_option_rm = each("dns-option-rm", &any)?;
+    x.dns_search_rm = each("dns-search-rm", &any)?;
+    x.host_rm = each("host-rm", &any)?;
+    x.group_rm = each("group-rm", &any)?;
+    x.sysctl_rm = each("sysctl-rm", &any)?;
+    x.ulimit_rm = each("ulimit-rm", &any)?;
+    x.generic_resource_rm = each("generic-resource-rm", &any)?;
+    x.container_label_rm = each("container-label-rm", &any)?;
+    Ok(x)
 }
 
 fn all_values(
@@ -617,6 +775,7 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
         stop_grace_period: a.stop_grace_period,
         force_update: 0,
         init: Some(a.init.unwrap_or(false)),
+        container: a.extra.for_create(),
     };
     let mut update_config = None;
     a.update_config.update(&mut update_config);
@@ -704,6 +863,9 @@ fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
                         "{name}: invalid replicas value {n}: strconv.ParseUint: parsing \"{n}\": {why}"
                     )
                 })?;
+                if let Some(e) = crate::limits::replicas_error(replicas) {
+                    return Err(format!("{name}: {e}"));
+                }
                 scales.push((name.to_string(), replicas));
             }
             _ => return Err(format!("invalid scale specifier '{arg}'.")),
@@ -807,6 +969,72 @@ fn node_update(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
+fn swarm_update(rest: &[String]) -> Result<DockerCommand, String> {
+    let p = flags::parse(rest, SWARM_UPDATE, true)?;
+    if !p.args.is_empty() {
+        return Err(accepts_no_args("docker swarm update"));
+    }
+    let mut unmodelled = Vec::new();
+    for g in &p.flags {
+        match g.def.name {
+            "autolock" => {
+                g.as_bool()?;
+            }
+            "cert-expiry" | "dispatcher-heartbeat" => {
+                parse_dur(g)?;
+            }
+            "max-snapshots" | "snapshot-interval" => {
+                parse_u64(g)?;
+            }
+            "external-ca" => {
+                // docker/cli `ExternalCAOption.Set`: CSV `key=value` with
+                // `protocol` (cfssl) and `url` required.
+                let fields =
+                    crate::swarm::container::csv_fields(&g.value).map_err(|e| g.invalid(e))?;
+                let (mut protocol, mut url) = (false, false);
+                for f in fields {
+                    let Some((k, v)) = f.split_once('=') else {
+                        return Err(
+                            g.invalid(format!("invalid field '{f}' must be a key=value pair"))
+                        );
+                    };
+                    match k.to_ascii_lowercase().as_str() {
+                        "protocol" => {
+                            if !v.eq_ignore_ascii_case("cfssl") {
+                                return Err(
+                                    g.invalid(format!("unrecognized external CA protocol {v}"))
+                                );
+                            }
+                            protocol = true;
+                        }
+                        "url" => url = true,
+                        "cacert" => {}
+                        _ => {}
+                    }
+                }
+                if !protocol {
+                    return Err(g.invalid("the external-ca option needs a protocol= parameter"));
+                }
+                if !url {
+                    return Err(g.invalid("the external-ca option needs a url= parameter"));
+                }
+            }
+            _ => {}
+        }
+        if g.def.name != "task-history-limit" && !unmodelled.contains(&g.def.name) {
+            unmodelled.push(g.def.name);
+        }
+    }
+    let task_history_limit = match p.last("task-history-limit") {
+        Some(g) => Some(parse_i64(g)?),
+        None => None,
+    };
+    Ok(DockerCommand::SwarmUpdate {
+        task_history_limit,
+        unmodelled,
+    })
+}
+
 /// Parses one docker command line (shell-like quoting) into a
 /// [`DockerCommand`], with docker's own error texts for unknown flags and
 /// bad values, and `flag --X is not supported by swarmsim` for docker
@@ -856,17 +1084,42 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
         }
         "node" => {
             let Some((sub, rest)) = rest.split_first() else {
-                return Err("`docker node` needs a subcommand (ls, update)".to_string());
+                return Err("`docker node` needs a subcommand (ls, update, rm)".to_string());
             };
             match sub.as_str() {
                 "ls" | "list" => no_args(rest, "docker node ls", DockerCommand::NodeLs),
                 "update" => node_update(rest),
-                "demote" | "inspect" | "promote" | "ps" | "rm" | "remove" => {
+                "rm" | "remove" => {
+                    let p = flags::parse(rest, NODE_RM, true)?;
+                    if p.args.is_empty() {
+                        return Err(requires_at_least_one("docker node rm"));
+                    }
+                    Ok(DockerCommand::NodeRm {
+                        force: p.bool("force")?,
+                        nodes: p.args,
+                    })
+                }
+                "demote" | "inspect" | "promote" | "ps" => {
                     Err(format!("`docker node {sub}` is not supported by swarmsim"))
                 }
                 other => Err(format!("docker: 'node {other}' is not a docker command.")),
             }
         }
+        "swarm" => match rest.split_first() {
+            Some((sub, rest)) if sub == "update" => swarm_update(rest),
+            Some((sub, _))
+                if matches!(
+                    sub.as_str(),
+                    "ca" | "init" | "join" | "join-token" | "leave" | "unlock" | "unlock-key"
+                ) =>
+            {
+                Err(format!(
+                    "`docker swarm {sub}` is not supported by swarmsim (nodes join and leave with timeline `node:` items, see the scenario format)"
+                ))
+            }
+            Some((sub, _)) => Err(format!("docker: 'swarm {sub}' is not a docker command.")),
+            None => Err("`docker swarm` needs a subcommand (update)".to_string()),
+        },
         other if OTHER_DOCKER_COMMANDS.contains(&other) => Err(format!(
             "`docker {other}` is not supported by swarmsim (only `docker service` and `docker node`)"
         )),

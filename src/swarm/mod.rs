@@ -4,10 +4,12 @@
 
 pub mod agent;
 pub mod cluster;
+pub mod container;
 pub mod controlapi;
 pub mod dispatcher;
 pub mod docker_cli;
 pub mod model;
+pub mod nodeset;
 pub mod orchestrator;
 pub mod reaper;
 pub mod restart;

@@ -364,6 +364,10 @@ pub struct TaskSpec {
     pub force_update: u64,
     /// `docker service create` always sets Init (false unless `--init`).
     pub init: Option<bool>,
+    /// Container settings kept but not modelled (`--mount`, `--network`,
+    /// `--user` …; `--stop-signal` is modelled), see
+    /// [`crate::swarm::container`].
+    pub container: crate::swarm::container::ContainerExtras,
 }
 
 impl TaskSpec {
@@ -590,4 +594,7 @@ pub struct Node {
     pub memory_bytes: i64,
     /// Whether this node is the leader (the first manager).
     pub leader: bool,
+    /// Whether the node is part of the swarm: false before a timeline
+    /// `join` (scenario `joined: false`) and after `docker node rm`.
+    pub in_swarm: bool,
 }

@@ -154,8 +154,45 @@ impl Cluster {
         }
     }
 
-    /// Global services: one task per node that is up, not drained, and
-    /// meets the constraints; paused nodes keep their tasks but get none.
+    /// The slot of a global service on one node: its tasks still in the
+    /// store, reduced by `UpdatableTasksInSlot` (a task desired ≤ RUNNING,
+    /// or else the newest dead task when it must not be restarted).
+    fn global_slot(&mut self, service: ServiceId, node: NodeId) -> Vec<TaskId> {
+        let tasks: Vec<TaskId> = self
+            .state
+            .node_tasks
+            .get(&(service, node))
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&t| !self.state.tasks[t].deleted)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.updatable_tasks_in_slot(&tasks)
+    }
+
+    /// The node a global task was created for (it is bound to it before
+    /// the scheduler assigns it).
+    fn global_task_node(&self, service: ServiceId, task: TaskId) -> Option<NodeId> {
+        self.state
+            .node_tasks
+            .range((service, 0)..=(service, NodeId::MAX))
+            .find(|(_, v)| v.contains(&task))
+            .map(|(&(_, n), _)| n)
+    }
+
+    /// Global services, `reconcileServices` (swarmkit
+    /// `manager/orchestrator/global/global.go`): every node keeps one slot,
+    /// the updatable tasks of the service on it. A node that is down,
+    /// drained or gone, or that misses the constraints, has its slot shut
+    /// down; a paused node is skipped ("we won't add or update any
+    /// tasks"); a node with no updatable task gets a new one; the other
+    /// slots go to the updater. A dead task that must not be restarted
+    /// (`--restart-condition none`, `max_attempts` used up, on-failure
+    /// that exited 0) still holds its node's slot, so nothing is created
+    /// for it (`global_test.go` TestTaskFailure). See docs/scenario-format.md
+    /// ("Global services").
     fn reconcile_global(&mut self, service: ServiceId) {
         let constraints = self.state.services[service]
             .spec
@@ -165,22 +202,11 @@ impl Cluster {
             .clone();
         let mut slots = Vec::new();
         for node in 0..self.state.nodes.len() {
+            let ntasks = self.global_slot(service, node);
             let n = &self.state.nodes[node];
             let valid = n.status != NodeStatus::Down && n.availability != Availability::Drain;
-            let eligible = valid && self.node_satisfies_constraints(node, &constraints);
-            let tasks: Vec<TaskId> = self
-                .state
-                .node_tasks
-                .get(&(service, node))
-                .cloned()
-                .unwrap_or_default();
-            let live: Vec<TaskId> = tasks
-                .iter()
-                .copied()
-                .filter(|&t| self.state.tasks[t].desired <= TaskState::Running)
-                .collect();
-            if !eligible {
-                for t in live {
+            if !valid || !self.node_satisfies_constraints(node, &constraints) {
+                for t in ntasks {
                     self.set_desired(
                         t,
                         TaskState::Shutdown,
@@ -189,25 +215,118 @@ impl Cluster {
                 }
                 continue;
             }
-            if live.is_empty() {
-                if self.state.nodes[node].availability == Availability::Active {
-                    self.create_task(
-                        service,
-                        0,
-                        Some(node),
-                        TaskState::Running,
-                        "global orchestrator: node needs a task",
-                    );
+            if self.state.nodes[node].availability == Availability::Pause {
+                if !ntasks.is_empty() {
+                    self.explain(Some(service), |c| {
+                        format!(
+                            "{}: node {} is paused, so its task is neither replaced nor updated (swarmkit's global orchestrator skips paused nodes)",
+                            c.state.services[service].spec.name,
+                            c.state.nodes[node].hostname
+                        )
+                    });
                 }
+                continue;
+            }
+            if ntasks.is_empty() {
+                self.create_task(
+                    service,
+                    0,
+                    Some(node),
+                    TaskState::Running,
+                    "global orchestrator: node needs a task",
+                );
             } else {
                 slots.push(SlotWork {
                     slot: 0,
                     node: Some(node),
-                    tasks: live,
+                    tasks: ntasks,
                 });
             }
         }
-        self.updater_update(service, slots);
+        if !slots.is_empty() {
+            self.updater_update(service, slots);
+        }
+    }
+
+    /// Global services, `reconcileOneNode` (swarmkit
+    /// `manager/orchestrator/global/global.go`), after a node changed: a
+    /// drained or down node has all its global tasks shut down; a paused
+    /// node is left alone; otherwise, for every global service whose
+    /// constraints the node meets, a node without an updatable task gets
+    /// one, and a slot whose tasks are all out of date is replaced at once
+    /// — outside any rolling update, without an update status.
+    fn reconcile_global_one_node(&mut self, node: NodeId) {
+        let n = &self.state.nodes[node];
+        let globals: Vec<ServiceId> = (0..self.state.services.len())
+            .filter(|&s| {
+                let svc = &self.state.services[s];
+                !svc.removed && svc.spec.mode == ServiceMode::Global
+            })
+            .collect();
+        if n.status == NodeStatus::Down || n.availability == Availability::Drain {
+            for &s in &globals {
+                let tasks: Vec<TaskId> = self
+                    .state
+                    .node_tasks
+                    .get(&(s, node))
+                    .cloned()
+                    .unwrap_or_default();
+                for t in tasks {
+                    if !self.state.tasks[t].deleted {
+                        self.set_desired(
+                            t,
+                            TaskState::Shutdown,
+                            "global orchestrator: node not eligible",
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        if n.availability == Availability::Pause {
+            return;
+        }
+        for s in globals {
+            let constraints = self.state.services[s]
+                .spec
+                .task
+                .placement
+                .constraints
+                .clone();
+            if !self.node_satisfies_constraints(node, &constraints) {
+                continue;
+            }
+            let tasks = self.global_slot(s, node);
+            let (mut dirty, clean): (Vec<TaskId>, Vec<TaskId>) =
+                tasks.into_iter().partition(|&t| self.is_task_dirty(s, t));
+            if clean.is_empty() {
+                if !dirty.is_empty() {
+                    self.explain(Some(s), |c| {
+                        format!(
+                            "{}: node {} is available again and its task is out of date: replaced at once, not as a rolling update",
+                            c.state.services[s].spec.name,
+                            c.state.nodes[node].hostname
+                        )
+                    });
+                }
+                self.create_task(
+                    s,
+                    0,
+                    Some(node),
+                    TaskState::Running,
+                    "global orchestrator: node needs a task",
+                );
+            } else {
+                dirty.extend_from_slice(&clean[1..]);
+            }
+            for t in dirty {
+                self.set_desired(
+                    t,
+                    TaskState::Shutdown,
+                    "global orchestrator: task out of date",
+                );
+            }
+        }
     }
 
     /// `handleTaskChange` + `tickTasks`: a task that should run but stopped
@@ -221,23 +340,46 @@ impl Cluster {
         if self.state.services[service].removed {
             return;
         }
-        if t.slot == 0
-            && let Some(n) = t.node
-            && self.state.nodes[n].availability == Availability::Pause
-        {
-            self.set_desired(
-                task,
-                TaskState::Shutdown,
-                "global orchestrator: node paused",
-            );
-            return;
+        if self.state.services[service].spec.mode == ServiceMode::Global {
+            // Global `tickTasks`: no restart when the node is gone, down
+            // or drained; shut down (not restarted) on a paused node or
+            // one that no longer meets the constraints.
+            let Some(n) = t.node.or_else(|| self.global_task_node(service, task)) else {
+                return;
+            };
+            let node = &self.state.nodes[n];
+            if node.status == NodeStatus::Down || node.availability == Availability::Drain {
+                return;
+            }
+            let constraints = &self.state.services[service].spec.task.placement.constraints;
+            if node.availability == Availability::Pause {
+                self.set_desired(
+                    task,
+                    TaskState::Shutdown,
+                    "global orchestrator: node paused",
+                );
+                return;
+            }
+            if !self.node_satisfies_constraints(n, &constraints.clone()) {
+                self.set_desired(
+                    task,
+                    TaskState::Shutdown,
+                    "global orchestrator: node not eligible",
+                );
+                return;
+            }
         }
         self.restart_task(task);
     }
 
-    /// A task with desired ≤ RUNNING was deleted: reconcile its service.
+    /// A task with desired ≤ RUNNING was deleted: the replicated
+    /// orchestrator reconciles its service (`replicated/tasks.go`
+    /// handleTaskEvent); the global orchestrator does not watch deletions.
     pub(crate) fn orchestrator_on_task_deleted(&mut self, task: TaskId, desired: TaskState) {
-        if desired <= TaskState::Running {
+        let service = self.state.tasks[task].service;
+        if desired <= TaskState::Running
+            && self.state.services[service].spec.mode != ServiceMode::Global
+        {
             let service = self.state.tasks[task].service;
             self.reconcile(service);
         }
@@ -276,15 +418,7 @@ impl Cluster {
         } else {
             self.constraint_enforcer(node);
         }
-        let globals: Vec<ServiceId> = (0..self.state.services.len())
-            .filter(|&s| {
-                let svc = &self.state.services[s];
-                !svc.removed && svc.spec.mode == ServiceMode::Global
-            })
-            .collect();
-        for s in globals {
-            self.reconcile_global(s);
-        }
+        self.reconcile_global_one_node(node);
     }
 
     /// Rejects tasks on an active node that no longer meets their service's

@@ -9,9 +9,41 @@
 //! that are terminal or will never run. Tasks with desired REMOVE are
 //! deleted as soon as they are unassigned or stopped.
 
-use crate::sim::time::millis;
+use std::collections::BTreeSet;
+
+use crate::sim::queue::EventKey;
+use crate::sim::time::{SimTime, millis};
 use crate::swarm::cluster::{Cluster, Event};
-use crate::swarm::model::{TaskId, TaskState};
+use crate::swarm::model::{DEFAULT_TASK_HISTORY_LIMIT, NodeId, ServiceId, TaskId, TaskState};
+
+/// The task reaper's state (swarmkit `taskreaper/task_reaper.go`).
+#[derive(Debug)]
+pub struct TaskReaper {
+    /// Slots (service, slot) or global (service, node) whose history may
+    /// have grown past the limit: (service, slot or 0, node for global).
+    pub dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
+    /// Tasks to delete at the next tick.
+    pub remove: BTreeSet<TaskId>,
+    /// When the last change that needs a tick came (for the debounce).
+    pub last_event: SimTime,
+    /// The pending tick, if any.
+    pub pending: Option<EventKey>,
+    /// `TaskHistoryRetentionLimit` (`docker swarm update
+    /// --task-history-limit`).
+    pub history_limit: i64,
+}
+
+impl Default for TaskReaper {
+    fn default() -> TaskReaper {
+        TaskReaper {
+            dirty: BTreeSet::new(),
+            remove: BTreeSet::new(),
+            last_event: 0,
+            pending: None,
+            history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+        }
+    }
+}
 
 /// `reaperBatchingInterval`.
 const REAPER_BATCHING_INTERVAL: u64 = millis(250);
@@ -24,54 +56,54 @@ impl Cluster {
         } else {
             (t.service, 0, t.node)
         };
-        self.reaper_dirty.insert(key);
+        self.reaper.dirty.insert(key);
         self.reaper_touch();
     }
 
     pub(crate) fn reaper_mark_remove(&mut self, task: TaskId) {
-        self.reaper_remove.insert(task);
+        self.reaper.remove.insert(task);
         self.reaper_touch();
     }
 
     /// Every task event resets the batching timer.
     fn reaper_touch(&mut self) {
-        self.reaper_last_event = self.now;
-        if self.reaper_pending.is_none() {
+        self.reaper.last_event = self.now;
+        if self.reaper.pending.is_none() {
             let key = self
                 .queue
                 .push(self.now + REAPER_BATCHING_INTERVAL, Event::ReaperTick);
-            self.reaper_pending = Some(key);
+            self.reaper.pending = Some(key);
         }
     }
 
     pub(crate) fn reaper_tick(&mut self) {
-        self.reaper_pending = None;
-        let due = self.reaper_last_event + REAPER_BATCHING_INTERVAL;
+        self.reaper.pending = None;
+        let due = self.reaper.last_event + REAPER_BATCHING_INTERVAL;
         if due > self.now {
             // Events came in since: wait for a quiet interval.
-            self.reaper_pending = Some(self.queue.push(due, Event::ReaperTick));
+            self.reaper.pending = Some(self.queue.push(due, Event::ReaperTick));
             return;
         }
         // Tasks being removed (scale-down, service rm).
-        let removes: Vec<TaskId> = self.reaper_remove.iter().copied().collect();
+        let removes: Vec<TaskId> = self.reaper.remove.iter().copied().collect();
         for t in removes {
             let task = &self.state.tasks[t];
             if task.deleted {
-                self.reaper_remove.remove(&t);
+                self.reaper.remove.remove(&t);
             } else if task.state < TaskState::Assigned || task.state >= TaskState::Complete {
-                self.reaper_remove.remove(&t);
+                self.reaper.remove.remove(&t);
                 self.delete_task(t);
             }
         }
-        if !self.reaper_remove.is_empty() {
+        if !self.reaper.remove.is_empty() {
             // Still stopping: look again later.
             self.reaper_touch();
         }
-        if self.task_history_limit < 0 {
-            self.reaper_dirty.clear();
+        if self.reaper.history_limit < 0 {
+            self.reaper.dirty.clear();
             return;
         }
-        let dirty: Vec<_> = std::mem::take(&mut self.reaper_dirty).into_iter().collect();
+        let dirty: Vec<_> = std::mem::take(&mut self.reaper.dirty).into_iter().collect();
         for key in dirty {
             let (service, slot, node) = key;
             let tasks: Vec<TaskId> = if slot > 0 {
@@ -94,7 +126,7 @@ impl Cluster {
             let policy = self.state.tasks[first].spec.restart_policy;
             let limit = match policy {
                 Some(p) if p.max_attempts > 0 => p.max_attempts as i64 + 1,
-                _ => self.task_history_limit,
+                _ => self.reaper.history_limit,
             } as usize;
             if tasks.len() <= limit {
                 continue;
@@ -120,7 +152,7 @@ impl Cluster {
             }
             if running > 1 {
                 // Keep the slot dirty until its extra tasks stopped.
-                self.reaper_dirty.insert(key);
+                self.reaper.dirty.insert(key);
             }
         }
     }

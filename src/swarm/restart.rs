@@ -3,7 +3,9 @@
 //! tasks once their delay elapsed and their predecessor stopped
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimTime, format_go_duration};
@@ -41,9 +43,9 @@ pub struct RestartSupervisor {
     /// Pending delayed starts, keyed by the task to start.
     pub delays: BTreeMap<TaskId, DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
-    pub waiting_on: HashMap<TaskId, Vec<TaskId>>,
+    pub waiting_on: FxHashMap<TaskId, Vec<TaskId>>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.
-    pub history: HashMap<(ServiceId, u64), RestartInfo>,
+    pub history: FxHashMap<(ServiceId, u64), RestartInfo>,
 }
 
 /// How a stopped task ended, for explanations.

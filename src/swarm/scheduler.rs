@@ -15,26 +15,24 @@
 //! by 50 ms; the simulator runs them without that latency). Tasks of one
 //! service and spec version are scheduled together, oldest first.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::sim::time::{SimTime, secs};
+use rustc_hash::FxHashMap;
+
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, PublishMode, ServiceId, TaskId, TaskState,
 };
-
-/// `maxFailures` and `monitorFailures` (scheduler.go).
-const MAX_FAILURES: usize = 5;
-const MONITOR_FAILURES: SimTime = secs(300);
+use crate::swarm::nodeset::{MAX_FAILURES, NodeSet, OrderKey};
 
 #[derive(Debug, Default)]
 pub struct SchedulerState {
     /// Tasks in observed PENDING, oldest first.
     pub pending: BTreeSet<TaskId>,
     /// Global tasks created for a given node.
-    pub preassigned: HashMap<TaskId, NodeId>,
-    /// Recent failures per node: (service, spec version, time).
-    pub failures: HashMap<NodeId, Vec<(ServiceId, u64, SimTime)>>,
+    pub preassigned: FxHashMap<TaskId, NodeId>,
+    /// Per-node counts, reservations, failures and per-service order.
+    pub nodes: NodeSet,
 }
 
 impl SchedulerState {
@@ -106,6 +104,116 @@ pub fn parse_constraint(expr: &str) -> Result<Constraint, String> {
     })
 }
 
+/// The nodes of one `scheduleNTasksOnNodes` walk, in `nodeLess` order as
+/// it stood when the walk began, produced as the walk reaches them.
+///
+/// swarmkit sorts every node before each walk; the walk only ever looks
+/// at a prefix of that order (it fills the best node until the next one is
+/// better, and wraps round only when every node has had a task). Taking
+/// the nodes lazily from the node set's per-service order gives the same
+/// sequence at O(log N) a node. Only nodes the walk has already taken can
+/// change their counts during the walk, so the untaken rest of the order
+/// is exactly what a sort at the start would have given.
+struct Walk {
+    /// The order so far (nodes that pass the filters for the first task).
+    ordered: Vec<NodeId>,
+    /// Every node has been produced: `ordered.len()` is the count.
+    exhausted: bool,
+    source: WalkSource,
+}
+
+enum WalkSource {
+    /// A given subset (placement preferences' branches), sorted in full.
+    Sorted,
+    /// The service's order in the node set, then the sinking nodes
+    /// (sorted by their key when the walk began).
+    Lazy {
+        cursor: Option<OrderKey>,
+        sinking: Vec<NodeId>,
+        next_sink: usize,
+    },
+}
+
+impl Walk {
+    /// The nodes that may rank after others for their recent failures,
+    /// in the walk's order.
+    fn sinking_candidates(&self) -> &[NodeId] {
+        match &self.source {
+            WalkSource::Sorted => &self.ordered,
+            WalkSource::Lazy { sinking, .. } => sinking,
+        }
+    }
+}
+
+impl Cluster {
+    /// The walk's `i`-th node, if the order has that many.
+    fn walk_get(
+        &mut self,
+        w: &mut Walk,
+        i: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> Option<NodeId> {
+        while w.ordered.len() <= i && !w.exhausted {
+            let next = match &mut w.source {
+                WalkSource::Sorted => None,
+                WalkSource::Lazy {
+                    cursor,
+                    sinking,
+                    next_sink,
+                } => loop {
+                    if let Some(key) = self.scheduler.nodes.next_unmarked(service, *cursor) {
+                        *cursor = Some(key);
+                        let node = key.2 as usize;
+                        self.scheduler.nodes.mark(node);
+                        if self.state.nodes[node].in_swarm
+                            && self.filter_node(probe, node, 0).is_ok()
+                        {
+                            break Some(node);
+                        }
+                    } else if let Some(&node) = sinking.get(*next_sink) {
+                        *next_sink += 1;
+                        if self.state.nodes[node].in_swarm
+                            && self.filter_node(probe, node, 0).is_ok()
+                        {
+                            break Some(node);
+                        }
+                    } else {
+                        break None;
+                    }
+                },
+            };
+            match next {
+                Some(node) => w.ordered.push(node),
+                None => w.exhausted = true,
+            }
+        }
+        w.ordered.get(i).copied()
+    }
+
+    /// How many nodes the walk has in all (produces the rest).
+    fn walk_count(&mut self, w: &mut Walk, probe: TaskId, service: ServiceId) -> usize {
+        self.walk_get(w, usize::MAX - 1, probe, service);
+        w.ordered.len()
+    }
+
+    /// The index `iter` stands for, wrapping round once the walk went past
+    /// the last node (`iter % count` in swarmkit).
+    fn walk_index(
+        &mut self,
+        w: &mut Walk,
+        iter: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> usize {
+        if self.walk_get(w, iter, probe, service).is_some() {
+            iter
+        } else {
+            iter % self.walk_count(w, probe, service)
+        }
+    }
+}
+
 impl Cluster {
     /// Whether a node satisfies all constraint expressions
     /// (`constraint.NodeMatches`).
@@ -149,18 +257,11 @@ impl Cluster {
     pub(crate) fn scheduler_record_failure(&mut self, task: TaskId) {
         let t = &self.state.tasks[task];
         if let Some(n) = t.node {
-            let entry = (t.service, t.spec_version, self.now);
-            self.scheduler.failures.entry(n).or_default().push(entry);
+            let (service, version) = (t.service, t.spec_version);
+            self.scheduler
+                .nodes
+                .record_failure(n, service, version, self.now);
         }
-    }
-
-    fn recent_failures(&self, node: NodeId, service: ServiceId, version: u64) -> usize {
-        let since = self.now.saturating_sub(MONITOR_FAILURES);
-        self.scheduler.failures.get(&node).map_or(0, |v| {
-            v.iter()
-                .filter(|&&(s, ver, at)| s == service && ver == version && at > since)
-                .count()
-        })
     }
 
     /// The filter pipeline for one task on one node (`Pipeline.Process`).
@@ -176,9 +277,9 @@ impl Cluster {
         }
         let t = &self.state.tasks[task];
         let r = &t.spec.resources;
+        let (cpu, mem) = self.scheduler.nodes.reserved(node);
         if (r.reserve_nano_cpus > 0 || r.reserve_memory > 0)
-            && (self.reserved_cpu[node] + r.reserve_nano_cpus > n.nano_cpus
-                || self.reserved_mem[node] + r.reserve_memory > n.memory_bytes)
+            && (cpu + r.reserve_nano_cpus > n.nano_cpus || mem + r.reserve_memory > n.memory_bytes)
         {
             return Err(FilterFail::Resources);
         }
@@ -193,12 +294,7 @@ impl Cluster {
         }
         let max = t.spec.placement.max_replicas;
         if max > 0 {
-            let active = self
-                .active_by_service
-                .get(&(node, t.service))
-                .copied()
-                .unwrap_or(0)
-                + extra_on_node;
+            let active = self.scheduler.nodes.by_service(node, t.service) + extra_on_node;
             if u64::from(active) >= max {
                 return Err(FilterFail::MaxReplicas);
             }
@@ -282,19 +378,35 @@ impl Cluster {
             .iter()
             .map(|p| p.spread.clone())
             .collect();
-        let all_nodes: Vec<NodeId> = (0..self.state.nodes.len()).collect();
         let mut queue: std::collections::VecDeque<TaskId> = group.into_iter().collect();
         let n = queue.len();
-        self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
-        // Whatever is left fits nowhere.
-        while let Some(t) = queue.pop_front() {
-            let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
-            for node in 0..self.state.nodes.len() {
-                if let Err(f) = self.filter_node(t, node, 0) {
-                    *counts.entry(f).or_default() += 1;
-                }
+        if prefs.is_empty() {
+            self.schedule_on_nodes(n, &mut queue, None, service, version);
+        } else {
+            // Machines not in the swarm (not joined yet, removed) are no
+            // nodes.
+            let all_nodes: Vec<NodeId> = (0..self.state.nodes.len())
+                .filter(|&n| self.state.nodes[n].in_swarm)
+                .collect();
+            self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
+        }
+        // Whatever is left fits nowhere. The tasks of a group share their
+        // spec and ports, so the filters give every one the same counts.
+        let Some(&first_left) = queue.front() else {
+            return;
+        };
+        let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
+        for node in 0..self.state.nodes.len() {
+            if !self.state.nodes[node].in_swarm {
+                continue;
             }
-            self.no_suitable_node(t, counts.into_iter().collect());
+            if let Err(f) = self.filter_node(first_left, node, 0) {
+                *counts.entry(f).or_default() += 1;
+            }
+        }
+        let counts: Vec<(FilterFail, usize)> = counts.into_iter().collect();
+        while let Some(t) = queue.pop_front() {
+            self.no_suitable_node(t, counts.clone());
         }
     }
 
@@ -314,7 +426,7 @@ impl Cluster {
             return 0;
         }
         let Some((pref, rest)) = prefs.split_first() else {
-            return self.schedule_on_nodes(n, queue, nodes, service, version);
+            return self.schedule_on_nodes(n, queue, Some(nodes), service, version);
         };
         // Group nodes by the label value (missing label = "").
         let label = pref
@@ -342,12 +454,7 @@ impl Cluster {
             .map(|ns| {
                 let tasks = ns
                     .iter()
-                    .map(|nd| {
-                        self.active_by_service
-                            .get(&(*nd, service))
-                            .copied()
-                            .unwrap_or(0) as usize
-                    })
+                    .map(|&nd| self.scheduler.nodes.by_service(nd, service) as usize)
                     .sum();
                 (ns, tasks)
             })
@@ -397,7 +504,8 @@ impl Cluster {
                     .filter(|(i, _)| !no_room.contains(i))
                     .flat_map(|(_, b)| b.0.iter().copied())
                     .collect();
-                scheduled += self.schedule_on_nodes(n - scheduled, queue, &all, service, version);
+                scheduled +=
+                    self.schedule_on_nodes(n - scheduled, queue, Some(&all), service, version);
                 break;
             }
         }
@@ -406,56 +514,56 @@ impl Cluster {
 
     /// `scheduleNTasksOnNodes`: fill the best nodes until they are no
     /// better than the next, then round-robin over nodes that still pass.
+    /// `nodes` is a subset to walk (a preference branch), or `None` for
+    /// every node, taken lazily from the node set (see [`Walk`]).
     fn schedule_on_nodes(
         &mut self,
         n: usize,
         queue: &mut std::collections::VecDeque<TaskId>,
-        nodes: &[NodeId],
+        nodes: Option<&[NodeId]>,
         service: ServiceId,
         version: u64,
     ) -> usize {
         let Some(&probe) = queue.front() else {
             return 0;
         };
-        let mut ordered: Vec<NodeId> = nodes
-            .iter()
-            .copied()
-            .filter(|&nd| self.filter_node(probe, nd, 0).is_ok())
-            .collect();
-        if ordered.is_empty() {
+        let now = self.now;
+        let mut w = match nodes {
+            Some(nodes) => {
+                let mut ordered: Vec<NodeId> = nodes
+                    .iter()
+                    .copied()
+                    .filter(|&nd| self.filter_node(probe, nd, 0).is_ok())
+                    .collect();
+                // Stable: equal keys keep the subset's order.
+                let set = &self.scheduler.nodes;
+                ordered.sort_by_key(|&nd| set.key(nd, service, version, now));
+                Walk {
+                    ordered,
+                    exhausted: true,
+                    source: WalkSource::Sorted,
+                }
+            }
+            None => {
+                let sinking = self.scheduler.nodes.begin_walk(service, version, now);
+                Walk {
+                    ordered: Vec::new(),
+                    exhausted: false,
+                    source: WalkSource::Lazy {
+                        cursor: None,
+                        sinking,
+                        next_sink: 0,
+                    },
+                }
+            }
+        };
+        if self.walk_get(&mut w, 0, probe, service).is_none() {
             return 0;
         }
-        let key = |c: &Cluster, nd: NodeId| {
-            let failures = c.recent_failures(nd, service, version);
-            let by_service = c
-                .active_by_service
-                .get(&(nd, service))
-                .copied()
-                .unwrap_or(0);
-            (failures, by_service, c.active_total[nd])
-        };
         let less = |c: &Cluster, a: NodeId, b: NodeId| -> bool {
-            let (fa, sa, ta) = key(c, a);
-            let (fb, sb, tb) = key(c, b);
-            if (fa >= MAX_FAILURES || fb >= MAX_FAILURES) && fa != fb {
-                return fa < fb;
-            }
-            if sa != sb {
-                return sa < sb;
-            }
-            ta < tb
+            let set = &c.scheduler.nodes;
+            set.key(a, service, version, now) < set.key(b, service, version, now)
         };
-        // Stable sort keeps scenario order among equals.
-        ordered.sort_by(|&a, &b| {
-            if less(self, a, b) {
-                std::cmp::Ordering::Less
-            } else if less(self, b, a) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
-        let count = ordered.len();
         let mut failed: BTreeSet<usize> = BTreeSet::new();
         let mut iter = 0usize;
         let mut scheduled = 0;
@@ -463,9 +571,35 @@ impl Cluster {
             let Some(task) = queue.pop_front() else {
                 break;
             };
-            let node = ordered[iter % count];
+            let idx = self.walk_index(&mut w, iter, probe, service);
+            let node = w.ordered[idx];
             self.explain(Some(service), |c| {
-                let (failures, by_service, total) = key(c, node);
+                let set = &c.scheduler.nodes;
+                let failures = set.recent_failures(node, service, version, now);
+                let (by_service, total) = (set.by_service(node, service), set.total(node));
+                // Nodes ranked after this one for their recent failures
+                // (swarmkit `manager/scheduler/scheduler.go` nodeLess), in
+                // the walk's order.
+                let avoided: Vec<String> = w
+                    .sinking_candidates()
+                    .iter()
+                    .filter(|&&o| w.ordered.contains(&o) || c.filter_node(probe, o, 0).is_ok())
+                    .filter_map(|&o| {
+                        let f = set.recent_failures(o, service, version, now);
+                        (f >= MAX_FAILURES && f > failures)
+                            .then(|| format!("{} ({} failures)", c.state.nodes[o].hostname, f))
+                    })
+                    .collect();
+                if !avoided.is_empty() {
+                    return format!(
+                        "{}: task {} placed on {}: {} avoided for recent failures of this service (5 or more in 5 minutes sink a node); of the others, {} has the fewest tasks: {by_service} of the service and {total} in all (ties go to the node listed first)",
+                        c.task_name(task),
+                        c.short_id(task),
+                        c.state.nodes[node].hostname,
+                        avoided.join(", "),
+                        c.state.nodes[node].hostname,
+                    );
+                }
                 format!(
                     "{}: task {} placed on {}: {by_service} task(s) of the service and {total} in all there{}, the fewest (ties go to the node listed first)",
                     c.task_name(task),
@@ -483,8 +617,8 @@ impl Cluster {
             if scheduled == n || queue.is_empty() {
                 break;
             }
-            if iter + 1 < count {
-                let next = ordered[(iter + 1) % count];
+            // `iter + 1 < count`: the order has a node after this one.
+            if let Some(next) = self.walk_get(&mut w, iter + 1, probe, service) {
                 if less(self, next, node) {
                     iter += 1;
                 }
@@ -492,13 +626,17 @@ impl Cluster {
                 iter += 1;
             }
             let orig = iter;
-            let probe = queue[0];
-            while failed.contains(&(iter % count))
-                || self.filter_node(probe, ordered[iter % count], 0).is_err()
-            {
-                failed.insert(iter % count);
+            let next_task = queue[0];
+            loop {
+                let idx = self.walk_index(&mut w, iter, probe, service);
+                if !failed.contains(&idx) && self.filter_node(next_task, w.ordered[idx], 0).is_ok()
+                {
+                    break;
+                }
+                failed.insert(idx);
                 iter += 1;
-                if iter - orig == count {
+                // `iter - orig == count`: every node was tried.
+                if self.walk_get(&mut w, iter - orig, probe, service).is_none() {
                     return scheduled;
                 }
             }

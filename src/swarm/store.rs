@@ -1,6 +1,7 @@
 //! The shared cluster state all components read and write (swarmkit's
 //! `manager/state/store`), plus the change log that feeds the reports.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::sim::time::SimTime;
@@ -98,9 +99,11 @@ pub struct LogRecord {
     pub task: Option<TaskId>,
     pub node: Option<NodeId>,
     /// Task state, update state or node state/availability, API spelling.
-    pub state: String,
-    pub desired_state: String,
-    pub message: String,
+    pub state: &'static str,
+    pub desired_state: &'static str,
+    /// Borrowed for the fixed status messages; owned only for errors and
+    /// the few messages built from values.
+    pub message: Cow<'static, str>,
     /// The component and rule that made the change (e.g. `updater: old
     /// task shut down`), for explanations and diffs; not in events.csv.
     pub cause: &'static str,
@@ -113,4 +116,14 @@ pub struct Explanation {
     pub time: SimTime,
     pub service: Option<ServiceId>,
     pub text: String,
+}
+
+/// Receives every [`LogRecord`] as it happens, with the store as it is
+/// then (an observer of the run: `events.csv` is written this way, row by
+/// row, instead of being held in memory).
+pub trait ChangeSink {
+    fn record(&mut self, state: &ClusterState, rec: &LogRecord);
+    /// Called once at the end of the run: flush, and report the first
+    /// error met on the way.
+    fn finish(&mut self) -> std::io::Result<()>;
 }

@@ -23,7 +23,9 @@
 //! 8. after the last slot, waits for the workers, then monitors for
 //!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
@@ -86,6 +88,25 @@ pub enum Phase {
     Monitoring,
 }
 
+/// The update supervisor (swarmkit `update.Supervisor`): at most one
+/// updater per service; a new update replaces the running one.
+#[derive(Debug)]
+pub struct UpdateSupervisor {
+    pub updaters: BTreeMap<ServiceId, Updater>,
+    /// Numbers each updater run, so that timers of a replaced run are
+    /// ignored.
+    pub next_run: u64,
+}
+
+impl Default for UpdateSupervisor {
+    fn default() -> UpdateSupervisor {
+        UpdateSupervisor {
+            updaters: BTreeMap::new(),
+            next_run: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Updater {
     pub run: u64,
@@ -93,6 +114,9 @@ pub struct Updater {
     /// The spec this run works towards (`Supervisor.Update` ignores a
     /// request for the same spec).
     pub spec: ServiceSpec,
+    /// The service's spec version when the run was created: the same
+    /// version is the same spec, without comparing them.
+    pub spec_version: u64,
     /// The service's update status when the run was created.
     pub status_at_start: Option<UpdateState>,
     pub config: UpdateConfig,
@@ -101,9 +125,9 @@ pub struct Updater {
     pub dirty_slots: usize,
     pub workers: Vec<Worker>,
     /// Task → worker waiting on it.
-    pub waiting: HashMap<TaskId, usize>,
+    pub waiting: FxHashMap<TaskId, usize>,
     /// Tasks this run created → when it saw them reach RUNNING (or fail).
-    pub updated: HashMap<TaskId, Option<SimTime>>,
+    pub updated: FxHashMap<TaskId, Option<SimTime>>,
     pub counted: BTreeSet<TaskId>,
     pub failures: u64,
     /// Failure events seen while draining, evaluated when monitoring starts.
@@ -118,9 +142,9 @@ impl Cluster {
     /// one already works towards the same spec; a run for another spec is
     /// cancelled first.
     pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
-        let spec = &self.state.services[service].spec;
-        if let Some(u) = self.updaters.get(&service) {
-            if &u.spec == spec {
+        let svc = &self.state.services[service];
+        if let Some(u) = self.updates.updaters.get(&service) {
+            if u.spec_version == svc.spec_version || u.spec == svc.spec {
                 return;
             }
             self.updater_cancel(service);
@@ -182,26 +206,29 @@ impl Cluster {
         } else {
             svc.spec.update_config.unwrap_or_default()
         };
-        // 6. Workers.
-        let parallelism = if config.parallelism == 0 {
-            dirty.len()
-        } else {
-            config.parallelism as usize
+        // 6. Workers: parallelism 0 means all slots (swarmkit updater.go
+        // `Run`); more workers than dirty slots would only idle, so the
+        // count is clamped to the slots (docs/limits.md) and a huge
+        // parallelism allocates nothing.
+        let parallelism = match usize::try_from(config.parallelism) {
+            Ok(0) | Err(_) => dirty.len(),
+            Ok(p) => p.min(dirty.len()),
         };
-        let run = self.next_updater_run;
-        self.next_updater_run += 1;
+        let run = self.updates.next_run;
+        self.updates.next_run += 1;
         let updater = Updater {
             run,
             service,
             spec: svc.spec.clone(),
+            spec_version: svc.spec_version,
             status_at_start: status,
             config,
             monitor: config.monitor_period(),
             dirty_slots: dirty.len(),
             queue: dirty,
             workers: vec![Worker::Idle; parallelism],
-            waiting: HashMap::new(),
-            updated: HashMap::new(),
+            waiting: FxHashMap::default(),
+            updated: FxHashMap::default(),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
@@ -209,9 +236,9 @@ impl Cluster {
             stopped: false,
             monitor_timer: None,
         };
-        self.updaters.insert(service, updater);
+        self.updates.updaters.insert(service, updater);
         self.explain(Some(service), |c| {
-            let u = &c.updaters[&service];
+            let u = &c.updates.updaters[&service];
             let rollback = status == Some(UpdateState::RollbackStarted);
             let key = if rollback { "rollback_config" } else { "update_config" };
             let set = if rollback {
@@ -251,7 +278,7 @@ impl Cluster {
     /// `Updater.Cancel`: stop waiting; tasks already created stay, and the
     /// restart supervisor's pending delayed starts still fire.
     pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
-        if let Some(u) = self.updaters.remove(&service) {
+        if let Some(u) = self.updates.updaters.remove(&service) {
             self.explain(Some(service), |_| {
                 format!(
                     "{}: the service spec changed, so the update run in progress is cancelled (tasks it created stay)",
@@ -305,7 +332,7 @@ impl Cluster {
     /// The main loop: hand slots to idle workers while any are left.
     fn updater_dispatch(&mut self, service: ServiceId) {
         loop {
-            let Some(u) = self.updaters.get_mut(&service) else {
+            let Some(u) = self.updates.updaters.get_mut(&service) else {
                 return;
             };
             if u.phase != Phase::Dispatching {
@@ -362,7 +389,7 @@ impl Cluster {
             self.use_existing_task(service, w, &live, existing);
             return;
         }
-        let order = self.updaters[&service].config.order;
+        let order = self.updates.updaters[&service].config.order;
         let start_first =
             order == UpdateOrder::StartFirst && !crate::mutant::on("start-first-as-stop-first");
         // Stop-first creates the new task and shuts the old ones down in
@@ -395,7 +422,7 @@ impl Cluster {
             TaskState::Ready,
             "updater: new task for the slot",
         );
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         u.updated.insert(new, None);
         u.waiting.insert(new, w);
         u.workers[w] = Worker::WaitStart {
@@ -463,7 +490,7 @@ impl Cluster {
             }
         };
         if desired != TaskState::Running {
-            let u = self.updaters.get_mut(&service).expect("updater");
+            let u = self.updates.updaters.get_mut(&service).expect("updater");
             u.workers[w] = Worker::WaitExisting { task: existing };
             u.waiting.insert(existing, w);
             self.delay_start(old, existing, 0, true);
@@ -512,7 +539,7 @@ impl Cluster {
     /// The restart supervisor raised `task` to desired RUNNING.
     pub(crate) fn updater_on_delayed_start(&mut self, task: TaskId) {
         let service = self.state.tasks[task].service;
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         let Some(&w) = u.waiting.get(&task) else {
@@ -551,7 +578,7 @@ impl Cluster {
     /// the hand-out of further slots even with no `Delay`.
     pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
         let service = self.state.tasks[task].service;
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         // The failure watch (not for failure action `continue`).
@@ -566,7 +593,7 @@ impl Cluster {
                 }
             }
         }
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if state >= TaskState::Running
@@ -587,7 +614,7 @@ impl Cluster {
         let service = self.state.tasks[task].service;
         let racing = p > 0.0
             && state > TaskState::Running
-            && self.updaters.get(&service).is_some_and(|u| {
+            && self.updates.updaters.get(&service).is_some_and(|u| {
                 u.config.failure_action == FailureAction::Rollback
                     && u.status_at_start != Some(UpdateState::RollbackStarted)
             });
@@ -621,7 +648,7 @@ impl Cluster {
             }
         });
         let now = self.now;
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
         u.waiting.remove(&task);
         let Worker::WaitRunning {
@@ -642,7 +669,7 @@ impl Cluster {
 
     /// After a slot: sleep `Delay` if set, then take the next slot.
     fn worker_slot_done(&mut self, service: ServiceId, w: usize) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.config.delay > 0
@@ -656,7 +683,7 @@ impl Cluster {
                     format_go_duration(delay as i64)
                 )
             });
-            let u = self.updaters.get_mut(&service).expect("updater");
+            let u = self.updates.updaters.get_mut(&service).expect("updater");
             let timer = self.queue.push(
                 self.now + u.config.delay,
                 Event::UpdaterDelay {
@@ -673,7 +700,7 @@ impl Cluster {
     }
 
     pub(crate) fn updater_delay_done(&mut self, service: ServiceId, run: u64, w: usize) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.run != run {
@@ -686,14 +713,14 @@ impl Cluster {
     /// Once every worker is idle after the last slot: stop if a failure
     /// action stopped the run, else start the final monitoring.
     fn updater_check_drained(&mut self, service: ServiceId) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
         if u.phase != Phase::Draining || !u.workers.iter().all(|w| matches!(w, Worker::Idle)) {
             return;
         }
         if u.stopped {
-            self.updaters.remove(&service);
+            self.updates.updaters.remove(&service);
             return;
         }
         u.phase = Phase::Monitoring;
@@ -719,7 +746,7 @@ impl Cluster {
                 )
             }
         });
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let buffered = std::mem::take(&mut u.buffered);
         for task in buffered {
             if self.failure_triggers_action(service, task) {
@@ -727,7 +754,7 @@ impl Cluster {
                 return;
             }
         }
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let at = self.now + u.monitor;
         u.monitor_timer = Some(self.queue.push(
             at,
@@ -739,14 +766,14 @@ impl Cluster {
     }
 
     pub(crate) fn updater_monitor_done(&mut self, service: ServiceId, run: u64) {
-        let Some(u) = self.updaters.get(&service) else {
+        let Some(u) = self.updates.updaters.get(&service) else {
             return;
         };
         if u.run != run {
             return;
         }
         let stopped = u.stopped;
-        self.updaters.remove(&service);
+        self.updates.updaters.remove(&service);
         if !stopped {
             self.complete_update(service);
         }
@@ -754,7 +781,7 @@ impl Cluster {
 
     /// What the main loop does after a failure triggered the action.
     fn updater_after_trigger(&mut self, service: ServiceId, phase: Phase) {
-        let Some(u) = self.updaters.get_mut(&service) else {
+        let Some(u) = self.updates.updaters.get_mut(&service) else {
             // A rollback replaced this run.
             return;
         };
@@ -773,7 +800,7 @@ impl Cluster {
                     self.queue.cancel(k);
                 }
                 let stopped = u.stopped;
-                self.updaters.remove(&service);
+                self.updates.updaters.remove(&service);
                 if !stopped {
                     self.complete_update(service);
                 }
@@ -784,7 +811,7 @@ impl Cluster {
     /// `failureTriggersAction`.
     fn failure_triggers_action(&mut self, service: ServiceId, task: TaskId) -> bool {
         let now = self.now;
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         if u.counted.contains(&task) {
             return false;
         }
@@ -805,11 +832,21 @@ impl Cluster {
         };
         if !counts {
             self.explain(Some(service), |c| {
+                let s = started.unwrap_or(now);
+                let failed_at = c.state.tasks[task].timestamp.min(now);
+                let read = if failed_at < now && failed_at >= s {
+                    format!(
+                        " (read by the updater {} after the start)",
+                        format_go_duration((now - s) as i64)
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{}: task {} stopped {} after it started, later than the {} monitor: not counted as an update failure",
+                    "{}: task {} stopped {} after it started{read}, later than the {} monitor: not counted as an update failure",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration((now - started.unwrap_or(now)) as i64),
+                    format_go_duration((failed_at.max(s) - s) as i64),
                     format_go_duration(monitor as i64)
                 )
             });
@@ -831,8 +868,17 @@ impl Cluster {
             (failures as f32) / (dirty as f32) > ratio
         };
         self.explain(Some(service), |c| {
+            // When the task failed, and, when later, when the updater's
+            // failure watch read it (the monitor is measured to the read).
+            let failed_at = c.state.tasks[task].timestamp.min(now);
             let when = match started {
                 None => "before it ran".to_string(),
+                Some(s) if failed_at < now && failed_at >= s => format!(
+                    "{} after it started (read by the updater {} after the start, within the {} monitor)",
+                    format_go_duration((failed_at - s) as i64),
+                    format_go_duration((now - s) as i64),
+                    format_go_duration(monitor as i64)
+                ),
                 Some(s) => format!(
                     "{} after it started, within the {} monitor",
                     format_go_duration((now - s) as i64),
@@ -864,7 +910,7 @@ impl Cluster {
         if !trips {
             return false;
         }
-        let u = self.updaters.get_mut(&service).expect("updater");
+        let u = self.updates.updaters.get_mut(&service).expect("updater");
         let id = self.state.tasks[task].id.clone();
         match u.config.failure_action {
             FailureAction::Continue => false,

@@ -181,7 +181,16 @@ fn typed(field: ServiceField, v: &str) -> Result<PatchValue, String> {
         ServiceField::Update(f) | ServiceField::Rollback(f) => f,
     };
     match name {
-        "replicas" | "parallelism" => v
+        "replicas" => match v.parse() {
+            Ok(n) => match crate::limits::replicas_error(n) {
+                Some(e) => Err(e),
+                None => Ok(PatchValue::Count(n)),
+            },
+            Err(_) => Err(format!(
+                "`{name}` must be a non-negative integer, found `{v}`"
+            )),
+        },
+        "parallelism" => v
             .parse()
             .map(PatchValue::Count)
             .map_err(|_| format!("`{name}` must be a non-negative integer, found `{v}`")),
@@ -305,9 +314,9 @@ pub fn apply(
             Key::Image { image, field } => vec!["images".into(), image.clone(), (*field).into()],
         };
         if yaml.is_none() {
-            yaml = Some(serde_yaml::from_str(&base.text).map_err(|e| ctx(e.to_string()))?);
+            yaml = Some(crate::scenario::parse_yaml(&base.text).map_err(|e| ctx(e.to_string()))?);
         }
-        let v: Value = serde_yaml::from_str(value).map_err(|e| ctx(e.to_string()))?;
+        let v: Value = crate::scenario::parse_yaml(value).map_err(|e| ctx(e.to_string()))?;
         let Some(Value::Mapping(root)) = yaml.as_mut() else {
             return Err(ctx("the scenario is not a YAML mapping".into()));
         };

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::batch::output::{RunRecord, ServiceStats, fmt_ms};
+use crate::batch::output::{RunRecord, ServiceStats, fmt_duration, fmt_ms};
 
 /// The metrics of one cell for the service the sweep is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,9 @@ impl Requirement {
                 let bound: f64 = v
                     .trim()
                     .parse()
-                    .map_err(|_| format!("--require {s}: `{}` is not a number", v.trim()))?;
+                    .ok()
+                    .filter(|b: &f64| b.is_finite())
+                    .ok_or_else(|| format!("--require {s}: `{}` is not a number", v.trim()))?;
                 return Ok(Requirement {
                     text: s.replace(' ', ""),
                     metric,
@@ -242,6 +244,15 @@ pub fn sweep_csv(
     o
 }
 
+/// A cell's policy in short: the last part of each key and its value,
+/// e.g. `parallelism=4 delay=5s`.
+pub fn policy_label(cell: &[(String, String)]) -> String {
+    cell.iter()
+        .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The sweep table, with `*` on the Pareto front, and the choice.
 pub fn sweep_table(
     service: &str,
@@ -260,23 +271,15 @@ pub fn sweep_table(
     );
     let _ = writeln!(
         o,
-        "duration: first update, ended - started (s); percentiles nearest-rank; * = Pareto front \
+        "duration: first update, ended - started; percentiles nearest-rank; * = Pareto front \
          (p95 duration, p5 min running, P(paused), P(rolled back))"
     );
-    let labels: Vec<String> = cells
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let labels: Vec<String> = cells.iter().map(|c| policy_label(c)).collect();
     let w = labels.iter().map(|l| l.len()).max().unwrap_or(0).max(6);
     let _ = writeln!(
         o,
         "{:>4}  {:<w$}  {:>10}{:>10}{:>8}{:>10}{:>10}",
-        "cell", "policy", "p50 s", "p95 s", "p5 min", "P(paused)", "P(rb)"
+        "cell", "policy", "p50", "p95", "p5 min", "P(paused)", "P(rb)"
     );
     let dash = |v: String| if v.is_empty() { "-".to_string() } else { v };
     for (i, m) in metrics.iter().enumerate() {
@@ -286,8 +289,8 @@ pub fn sweep_table(
             i + 1,
             if pareto[i] { "*" } else { " " },
             labels[i],
-            dash(ms_opt(m.p50_duration)),
-            dash(ms_opt(m.p95_duration)),
+            dash(m.p50_duration.map(fmt_duration).unwrap_or_default()),
+            dash(m.p95_duration.map(fmt_duration).unwrap_or_default()),
             dash(opt(m.p5_min_running)),
             m.p_paused,
             m.p_rolled_back
@@ -303,7 +306,9 @@ pub fn sweep_table(
 fn fmt_metric(m: Metric, c: &CellMetrics) -> String {
     match (m, c.get(m)) {
         (_, None) => "undefined".into(),
-        (Metric::P50Duration | Metric::P95Duration, Some(x)) => format!("{x:.3} s"),
+        (Metric::P50Duration | Metric::P95Duration, Some(x)) => {
+            fmt_duration((x * 1000.0).round() as u64)
+        }
         (Metric::MinRunning, Some(x)) => format!("{x:.0}"),
         (_, Some(x)) => format!("{x:.4}"),
     }

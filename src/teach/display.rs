@@ -69,11 +69,31 @@ impl Default for Live {
     }
 }
 
+/// `s` with each tab replaced by the spaces to the next 8-column stop, as
+/// a terminal shows it. indicatif counts a tab as one column, so a line
+/// with tabs printed above live progress lines made it miscount the rows
+/// to redraw and leave stray copies of them.
+pub fn expand_tabs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut col = 0;
+    for c in s.chars() {
+        if c == '\t' {
+            let n = 8 - col % 8;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+        } else {
+            out.push(c);
+            col += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        }
+    }
+    out
+}
+
 impl Display for Live {
     fn line(&mut self, s: &str) {
         match &self.mp {
             Some(mp) => {
-                let _ = mp.println(s);
+                let _ = mp.println(expand_tabs(s));
             }
             None => println!("{s}"),
         }
@@ -106,5 +126,18 @@ impl Display for Live {
         }
         self.screen = Screen::new(self.wide);
         let _ = std::io::stdout().flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_tabs;
+
+    #[test]
+    fn tabs_expand_to_eight_column_stops() {
+        assert_eq!(expand_tabs("ID:\t\tx"), "ID:             x");
+        assert_eq!(expand_tabs(" Replicas:\t3"), " Replicas:      3");
+        assert_eq!(expand_tabs("12345678\tx"), "12345678        x");
+        assert_eq!(expand_tabs("no tabs"), "no tabs");
     }
 }

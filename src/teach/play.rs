@@ -4,7 +4,6 @@
 //! create/update/rollback` of the timeline that is not detached.
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use crate::runner::MAX_SIM_TIME;
 use crate::scenario::Scenario;
@@ -67,7 +66,7 @@ pub fn play(
             break;
         }
         if let Some(speed) = speed {
-            std::thread::sleep(Duration::from_secs_f64(POLL as f64 / 1e9 / speed));
+            std::thread::sleep(crate::limits::real_wait(POLL, speed));
         }
         t += POLL;
         if let Some(u) = until {

@@ -5,7 +5,8 @@
 //! Mirrors docker/cli `cli/command/service/progress/progress.go`
 //! (`ServiceProgress`, `replicatedProgressUpdater`, `globalProgressUpdater`,
 //! `writeOverallProgress`, `truncError`, `numberedStates`) and the rendering
-//! of moby's `jsonmessage` (reference §8.4). A [`Watch`] is the CLI's loop
+//! of moby's `jsonmessage` (`docs/swarm-rules.md#docker-cli-converge-progress`). A
+//! [`Watch`] is the CLI's loop
 //! state; [`Watch::poll`] is one iteration of its 200 ms loop and emits the
 //! progress messages the CLI would write. The engine is not touched: the
 //! caller advances the cluster by [`POLL`] between polls.
@@ -346,7 +347,7 @@ impl Watch {
             // wait/1s + 1 when wait >= 0. On a real machine some time has
             // always passed since convergedAt was set, so wait is a hair
             // below monitor - elapsed: the count starts at 5, not 6, and
-            // ends at 1 (reference §14).
+            // ends at 1 (`docs/swarm-rules.md#docker-cli-verify-countdown`).
             if elapsed < monitor {
                 let k = (monitor - elapsed).div_ceil(secs1());
                 out.push(Msg::action(
@@ -509,7 +510,8 @@ mod tests {
     #[test]
     fn bar_widths_follow_the_numbered_states() {
         // new 5, pending 16, assigned 22, accepted 27, preparing 33,
-        // ready 38, starting 44, running 50 (reference §8.4).
+        // ready 38, starting 44, running 50
+        // (`docs/swarm-rules.md#docker-cli-progress-bars`).
         let widths: Vec<usize> = [1, 3, 4, 5, 6, 7, 8, 9]
             .iter()
             .map(|&n| bar(n).matches('=').count())

@@ -6,7 +6,6 @@
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use crate::runner::{DEFAULT_SEED, MAX_EVENTS, flush_explanations, run_item};
 use std::fmt::Write as _;
@@ -202,7 +201,7 @@ impl Session {
                 return None;
             }
             if let Some(speed) = self.speed {
-                std::thread::sleep(Duration::from_secs_f64(POLL as f64 / 1e9 / speed));
+                std::thread::sleep(crate::limits::real_wait(POLL, speed));
             }
             let next = self.cluster.now + POLL;
             self.advance_to(next, d);

@@ -37,9 +37,10 @@ pub fn default_scenario() -> Scenario {
 pub const HELP: &str = "\
 Commands:
   docker service create|update|rollback|scale|rm|ps|inspect|ls ...
-  docker node ls|update ...   docker's commands and output; create, update,
+  docker node ls|update|rm ... docker's commands and output; create, update,
                               rollback and scale wait for the service to
                               converge (as docker does) unless -d/--detach
+  docker swarm update --task-history-limit N
   sleep DUR | advance DUR     move the simulated clock (10s, 1m30s; a bare
                               number is seconds)
   time                        the simulated time
@@ -89,8 +90,17 @@ impl Shell {
             },
             "sleep" | "advance" => match parse_sleep(rest) {
                 Ok(dur) => {
-                    let t = self.session.now() + dur;
-                    self.session.advance_to(t, d);
+                    // The clock stops at the largest Go duration
+                    // (docs/limits.md) instead of wrapping.
+                    let t = self.session.now().saturating_add(dur);
+                    if t > crate::limits::MAX_CLOCK {
+                        d.line(&format!(
+                            "{word}: the simulated clock cannot pass {} (see docs/limits.md)",
+                            format_go_duration(crate::limits::MAX_CLOCK as i64)
+                        ));
+                    } else {
+                        self.session.advance_to(t, d);
+                    }
                 }
                 Err(e) => d.line(&format!("{word}: {e}")),
             },
@@ -169,21 +179,33 @@ pub fn run_shell(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive {
         shell.session.speed = Some(speed.unwrap_or(1.0)).filter(|s| *s > 0.0);
+        // The editor first: creating it installs rustyline's own SIGINT
+        // handler (it only wakes its reader), which would replace ours.
+        let rl = rustyline::DefaultEditor::new().map_err(std::io::Error::other)?;
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
         // Ctrl-C while a command waits stops the wait, as in docker; at the
-        // prompt rustyline reads it as a key.
+        // prompt the terminal is in raw mode and rustyline reads it as a key.
         if ctrlc::set_handler(move || f.store(true, std::sync::atomic::Ordering::SeqCst)).is_ok() {
             shell.session.interrupt = Some(flag);
         }
-        interactive_loop(&mut shell)
+        interactive_loop(&mut shell, rl)
     } else {
         shell.session.speed = speed.filter(|s| *s > 0.0);
         let stdout = std::io::stdout();
         let mut d = Plain { out: stdout.lock() };
         let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            let line = line?;
+        let mut input = stdin.lock();
+        let mut n = 0;
+        while let Some(line) = read_line(&mut input, &mut n)? {
+            let line = match line {
+                Ok(l) => l,
+                // A bad line is reported and skipped; the session goes on.
+                Err(e) => {
+                    d.line(&format!("swarmsim shell: line {n}: {e}; line ignored"));
+                    continue;
+                }
+            };
             let trimmed = line.trim();
             if trimmed.starts_with('#') || trimmed.is_empty() {
                 // A lesson's narration is shown as it is.
@@ -199,9 +221,57 @@ pub fn run_shell(
     }
 }
 
-fn interactive_loop(shell: &mut Shell) -> std::io::Result<()> {
+/// The longest line the shell reads from a pipe (docs/limits.md).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Reads line `*n + 1` from a pipe: `None` at the end of input,
+/// `Some(Err(why))` for a line that is not UTF-8 or longer than
+/// [`MAX_LINE`] (the rest of it is skipped without being kept).
+fn read_line<B: BufRead>(
+    input: &mut B,
+    n: &mut usize,
+) -> std::io::Result<Option<Result<String, String>>> {
+    let mut buf = Vec::new();
+    let got = std::io::Read::take(&mut *input, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+    if got == 0 {
+        return Ok(None);
+    }
+    *n += 1;
+    if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+        // Skip to the end of the line, a bounded chunk at a time.
+        loop {
+            let chunk = input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    input.consume(p + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    input.consume(len);
+                }
+            }
+        }
+        return Ok(Some(Err(format!("longer than {MAX_LINE} bytes"))));
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(Some(String::from_utf8(buf).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let (_, column) = crate::fsio::line_column(e.as_bytes(), at);
+        format!("invalid UTF-8 at column {column}")
+    })))
+}
+
+fn interactive_loop(shell: &mut Shell, mut rl: rustyline::DefaultEditor) -> std::io::Result<()> {
     use rustyline::error::ReadlineError;
-    let mut rl = rustyline::DefaultEditor::new().map_err(std::io::Error::other)?;
     let mut d = Live::new();
     println!("swarmsim shell: a simulated swarm; type help for the commands");
     loop {
@@ -214,7 +284,12 @@ fn interactive_loop(shell: &mut Shell) -> std::io::Result<()> {
                     return Ok(());
                 }
             }
+            // Ctrl-C at the prompt drops the line, as bash does.
             Err(ReadlineError::Interrupted) => continue,
+            // A line that is not UTF-8: reported, and the session goes on.
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                println!("swarmsim shell: {e}; line ignored");
+            }
             Err(ReadlineError::Eof) => return Ok(()),
             Err(e) => return Err(std::io::Error::other(e)),
         }

@@ -75,7 +75,11 @@ pub struct PsRowData {
 pub struct Timeline {
     pub scenario: String,
     pub seed: u64,
+    /// Where the picture ends (see [`Timeline::trim_end`]).
     pub end: SimTime,
+    /// Changes after `end` that the picture leaves out, as text
+    /// (`web.4 orphaned at 24h0m45.8s`).
+    pub beyond: Vec<String>,
     pub rows: Vec<Row>,
     pub markers: Vec<Marker>,
     pub snapshots: Vec<PsSnapshot>,
@@ -102,7 +106,14 @@ pub fn collect(scenario: Rc<Scenario>, seed: Option<u64>, until: Option<SimTime>
         snapshot(&c, &mut snapshots);
     }
     let end = until.unwrap_or(c.now).max(c.now);
-    build(&c, &scenario.name, seed, end, snapshots)
+    let mut t = build(&c, &scenario.name, seed, end, snapshots);
+    // An `until` is the reader's own window; without one the run ends at
+    // its last event, which may be a timer a day later.
+    if until.is_none() {
+        let last_item = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+        t.trim_end(last_item);
+    }
+    t
 }
 
 fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
@@ -142,7 +153,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
     for rec in &c.log {
         match rec.kind {
             LogKind::Task => {
-                if let (Some(t), Some(s)) = (rec.task, TaskState::from_api(&rec.state)) {
+                if let (Some(t), Some(s)) = (rec.task, TaskState::from_api(rec.state)) {
                     let v = changes.entry(t).or_default();
                     if v.last().is_none_or(|&(_, last)| last != s) {
                         v.push((rec.time, s));
@@ -251,6 +262,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
         scenario: name.to_string(),
         seed,
         end,
+        beyond: Vec::new(),
         rows,
         markers,
         snapshots,
@@ -298,8 +310,11 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A time label: Go's duration rounded to 0.1 s (`45.8s`, `1m30s`), as
+/// docker shows durations; the chart is never read closer than that.
 fn secs(t: SimTime) -> String {
-    format_go_duration(t as i64)
+    let tenth = 100_000_000;
+    format_go_duration(((t + tenth / 2) / tenth * tenth) as i64)
 }
 
 /// A tick step giving about ten ticks.
@@ -316,6 +331,63 @@ fn tick_step(end: SimTime) -> SimTime {
 }
 
 impl Timeline {
+    /// Ends the picture shortly after the last visible change instead of
+    /// at the end of the run (used when no `until` is given): a lost node's tasks are orphaned 24 hours
+    /// later (swarmkit's orphan timer), which would squeeze everything
+    /// else into one pixel. The last change that counts is the latest task
+    /// state change, update status or node event other than `orphaned`,
+    /// or the scenario's last timeline item (`last_item`: its `docker
+    /// service ps` should be on the picture); the end is that plus a
+    /// twentieth (at least 2 s), rounded up to a tick. Later changes are
+    /// listed under the chart.
+    pub fn trim_end(&mut self, last_item: SimTime) {
+        let mut last: SimTime = last_item;
+        for row in &self.rows {
+            for bar in &row.bars {
+                for seg in &bar.segments {
+                    if seg.state != "orphaned" {
+                        last = last.max(seg.from);
+                    }
+                }
+            }
+        }
+        for m in &self.markers {
+            last = last.max(m.time);
+        }
+        let pad = (last / 20).max(2_000_000_000);
+        let step = tick_step(last + pad);
+        let end = (last + pad).div_ceil(step) * step;
+        if end >= self.end {
+            return;
+        }
+        self.end = end;
+        for row in &self.rows {
+            for bar in &row.bars {
+                for seg in &bar.segments {
+                    if seg.from > end {
+                        self.beyond.push(format!(
+                            "{} ({}, {}) {} at {}",
+                            row.label,
+                            bar.image,
+                            if bar.node.is_empty() {
+                                "no node"
+                            } else {
+                                &bar.node
+                            },
+                            seg.state,
+                            secs(seg.from)
+                        ));
+                    }
+                }
+            }
+        }
+        for m in &self.markers {
+            if m.time > end {
+                self.beyond.push(format!("{} at {}", m.text, secs(m.time)));
+            }
+        }
+    }
+
     fn x(&self, t: SimTime) -> f64 {
         let end = self.end.max(1) as f64;
         LEFT + WIDTH * (t as f64 / end)
@@ -328,7 +400,7 @@ impl Timeline {
             .iter()
             .map(|r| r.lanes as f64 * LANE + ROW_GAP)
             .sum();
-        let height = TOP + rows_h + 50.0;
+        let height = TOP + rows_h + 50.0 + 14.0 * self.beyond.len().min(5) as f64;
         let width = LEFT + WIDTH + 20.0;
         let mut s = String::new();
         let _ = writeln!(
@@ -387,10 +459,13 @@ impl Timeline {
                     esc(&bar.image)
                 );
                 for seg in &bar.segments {
+                    if seg.from > self.end {
+                        continue;
+                    }
                     let x1 = self.x(seg.from);
                     let w = match seg.to {
                         Some(to) if to == seg.from => 2.0,
-                        Some(to) => (self.x(to) - x1).max(0.5),
+                        Some(to) => (self.x(to.min(self.end)) - x1).max(0.5),
                         None => (self.x(self.end) - x1).max(0.5),
                     };
                     let _ = writeln!(
@@ -424,7 +499,12 @@ impl Timeline {
             y += h + ROW_GAP;
         }
         // Markers.
-        for (i, m) in self.markers.iter().enumerate() {
+        for (i, m) in self
+            .markers
+            .iter()
+            .filter(|m| m.time <= self.end)
+            .enumerate()
+        {
             let x = self.x(m.time);
             let colour = if m.kind == "node" {
                 "#6a1b9a"
@@ -432,13 +512,36 @@ impl Timeline {
                 "#1565c0"
             };
             let ly = 44.0 + (i % 3) as f64 * 9.0;
+            // Labels of markers near the right edge end at their line.
+            let (tx, anchor) = if x > LEFT + WIDTH * 0.75 {
+                (x - 2.0, "end")
+            } else {
+                (x + 2.0, "start")
+            };
             let _ = writeln!(
                 s,
-                r#"<g class="marker" data-kind="{}"><line x1="{x:.1}" y1="{ly}" x2="{x:.1}" y2="{axis_y}" stroke="{colour}" stroke-dasharray="4 2"/><text x="{:.1}" y="{ly}" fill="{colour}" font-size="9">{} {}</text></g>"#,
+                r#"<g class="marker" data-kind="{}"><line x1="{x:.1}" y1="{ly}" x2="{x:.1}" y2="{axis_y}" stroke="{colour}" stroke-dasharray="4 2"/><text x="{tx:.1}" y="{ly}" fill="{colour}" font-size="9" text-anchor="{anchor}">{} {}</text></g>"#,
                 m.kind,
-                x + 2.0,
                 secs(m.time),
                 esc(&m.text)
+            );
+        }
+        // What happens after the picture ends.
+        let mut note_y = axis_y + 32.0;
+        let shown = self.beyond.len().min(4);
+        for b in &self.beyond[..shown] {
+            let _ = writeln!(
+                s,
+                r##"<text class="beyond" x="4" y="{note_y:.1}" fill="#555">later, not drawn: {}</text>"##,
+                esc(b)
+            );
+            note_y += 14.0;
+        }
+        if self.beyond.len() > shown {
+            let _ = writeln!(
+                s,
+                r##"<text class="beyond" x="4" y="{note_y:.1}" fill="#555">and {} more later changes</text>"##,
+                self.beyond.len() - shown
             );
         }
         let _ = writeln!(
@@ -477,14 +580,16 @@ impl Timeline {
 body {{ font-family: sans-serif; margin: 1em; }}
 #ps {{ font-family: monospace; font-size: 12px; white-space: pre; background: #f5f5f5; padding: .5em; }}
 #chart {{ cursor: crosshair; }}
+#t {{ width: {WIDTH}px; margin-left: {LEFT}px; }}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
 {svg}
 <p>
-<label for="t">Instant (seconds):</label>
-<input type="range" id="t" min="0" max="{end_s}" step="0.1" value="0">
+<input type="range" id="t" min="0" max="{end_s}" step="0.1" value="0" aria-label="instant">
+<br>
+<label for="tn">Instant (seconds):</label>
 <input type="number" id="tn" min="0" max="{end_s}" step="0.1" value="0">
 <span>Click the chart, move the slider, or open this page with <code>#t=SECONDS</code>.</span>
 </p>
@@ -542,7 +647,11 @@ function fmt(t) {
 }
 function psAt(t) {
   let snap = null;
-  for (const s of DATA.snapshots) { if (s.time <= t) snap = s; else break; }
+  // What a `docker service ps` of the scenario's timeline at t prints:
+  // timeline commands run before the simulation's own events of that
+  // instant, so the state after everything strictly before t (at 0: the
+  // state after time 0).
+  for (const s of DATA.snapshots) { if (s.time < t || s.time === 0) snap = s; else break; }
   let out = "";
   if (!snap) return out;
   for (const [name, rows] of snap.services) {
@@ -569,17 +678,23 @@ function show(sec) {
   cursor.setAttribute("visibility", "visible");
   ps.textContent = "[" + fmt(t) + "]\n" + psAt(t);
   ps.dataset.t = String(t / NS);
+  return t / NS;
+}
+// The instant goes into the URL, so that a link shows the same table.
+function pick(sec) {
+  const s = show(sec);
+  history.replaceState(null, "", location.pathname + location.search + "\x23t=" + s);
 }
 function fromHash() {
   const m = /t=([0-9.]+)/.exec(location.hash);
   show(m ? parseFloat(m[1]) : 0);
 }
-slider.addEventListener("input", () => show(+slider.value));
-num.addEventListener("change", () => show(+num.value));
+slider.addEventListener("input", () => pick(+slider.value));
+num.addEventListener("change", () => pick(+num.value));
 chart.addEventListener("click", ev => {
   const r = chart.getBoundingClientRect();
   const x = (ev.clientX - r.left) * (chart.viewBox.baseVal.width / r.width);
-  show(Math.max(0, (x - left) / cw * end / NS));
+  pick(Math.max(0, (x - left) / cw * end / NS));
 });
 window.addEventListener("hashchange", fromHash);
 fromHash();

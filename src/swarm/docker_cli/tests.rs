@@ -478,16 +478,33 @@ fn misc_service_flags() {
 fn unknown_and_unsupported_flags() {
     assert_eq!(err("docker service create --foo x"), "unknown flag: --foo");
     assert_eq!(
-        err("docker service create --mount type=bind,src=/a,dst=/b x"),
-        "flag --mount is not supported by swarmsim"
+        err("docker service create --mountt x"),
+        "unknown flag: --mountt"
+    );
+    // Real docker flags are accepted with docker's own checks.
+    assert_eq!(
+        err("docker service create --mount type=bind,src=/a x"),
+        "invalid argument \"type=bind,src=/a\" for \"--mount\" flag: target is required"
     );
     assert_eq!(
-        err("docker service update --network-add n s"),
-        "flag --network-add is not supported by swarmsim"
+        err("docker service update --network-add alias=db s"),
+        "invalid argument \"alias=db\" for \"--network-add\" flag: network name/id is not specified"
     );
     assert_eq!(
-        err("docker service create -t x"),
-        "flag --tty is not supported by swarmsim"
+        err("docker service create -t=maybe x"),
+        "invalid argument \"maybe\" for \"-t, --tty\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax"
+    );
+    assert_eq!(
+        err("docker service create --stop-signal SIGFOO x"),
+        "Invalid signal: SIGFOO"
+    );
+    assert_eq!(
+        err("docker service create --max-concurrent 2 x"),
+        "max-concurrent can only be used with replicated-job mode"
+    );
+    assert_eq!(
+        err("docker service create --help x"),
+        "flag --help is not supported by swarmsim"
     );
     assert_eq!(
         err("docker service create -z x"),
@@ -631,4 +648,92 @@ fn rendering_round_trips() {
     );
     let (_, args) = update(&line);
     assert_eq!(args.health.cmd.as_deref(), Some("redis-cli ping"));
+}
+
+/// A real deploy script's line: every docker 20.10 container flag is
+/// accepted and kept in the task spec.
+#[test]
+fn real_container_flags_are_kept() {
+    let spec = create(
+        "docker service create --name api --network front --network name=back,alias=db \
+         --mount type=bind,source=/srv/data,target=/data,readonly \
+         --secret source=db_pw,target=/run/secrets/pw --config app_cfg \
+         --log-driver json-file --log-opt max-size=10m --hostname api-{{.Task.Slot}} \
+         --user 1000:1000 --workdir /app --entrypoint '/bin/sh -c' --cap-add net_admin \
+         --cap-drop ALL -t --stop-signal SIGINT --read-only --dns 10.0.0.2 \
+         --dns-search example.com --host db:10.0.0.3 --sysctl net.core.somaxconn=1024 \
+         --ulimit nofile=1024:2048 --container-label tier=api --group video \
+         --generic-resource gpu=1 --isolation default --oom-score-adj 100 \
+         --credential-spec file://spec.json --env-file ./api.env api:1 serve",
+    );
+    let c = &spec.task.container;
+    let nets: Vec<&str> = c.networks.iter().map(|n| n.target.as_str()).collect();
+    assert_eq!(nets, ["back", "front"]);
+    assert_eq!(c.networks[0].aliases, ["db"]);
+    assert_eq!(c.mounts[0].kind, "bind");
+    assert!(c.mounts[0].read_only);
+    assert_eq!(c.secrets[0].target, "/run/secrets/pw");
+    assert_eq!(c.configs[0].target, "app_cfg");
+    assert_eq!(c.log_driver, "json-file");
+    assert_eq!(c.log_opts["max-size"], "10m");
+    assert_eq!(c.hostname, "api-{{.Task.Slot}}");
+    assert_eq!((c.user.as_str(), c.dir.as_str()), ("1000:1000", "/app"));
+    assert_eq!(c.entrypoint, ["/bin/sh", "-c"]);
+    assert_eq!(c.cap_add, ["CAP_NET_ADMIN"]);
+    assert_eq!(c.cap_drop, ["ALL"]);
+    assert!(c.tty && c.read_only);
+    assert_eq!(c.stop_signal, "SIGINT");
+    assert_eq!(c.ulimits["nofile"], (1024, 2048));
+    assert_eq!(c.sysctls["net.core.somaxconn"], "1024");
+    assert_eq!(c.env_files, ["./api.env"]);
+    assert_eq!(spec.task.args, ["serve"]);
+    let spec2 = updated(
+        "docker service create --name api --network front --mount type=volume,src=v,dst=/v api:1",
+        "docker service update --network-rm front --network-add back --mount-rm /v \
+         --mount-add type=tmpfs,dst=/tmp,tmpfs-size=64m --user nobody api",
+    );
+    let c = &spec2.task.container;
+    assert_eq!(c.networks.len(), 1);
+    assert_eq!(c.networks[0].target, "back");
+    assert_eq!(c.mounts.len(), 1);
+    assert_eq!(c.mounts[0].kind, "tmpfs");
+    assert_eq!(c.user, "nobody");
+}
+
+#[test]
+fn swarm_update_and_node_rm() {
+    assert_eq!(
+        parse_command_line("docker swarm update --task-history-limit 2"),
+        Ok(DockerCommand::SwarmUpdate {
+            task_history_limit: Some(2),
+            unmodelled: vec![]
+        })
+    );
+    assert_eq!(
+        parse_command_line("docker swarm update --dispatcher-heartbeat 10s --autolock"),
+        Ok(DockerCommand::SwarmUpdate {
+            task_history_limit: None,
+            unmodelled: vec!["dispatcher-heartbeat", "autolock"]
+        })
+    );
+    assert_eq!(
+        err("docker swarm update --task-history-limit x"),
+        "invalid argument \"x\" for \"--task-history-limit\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"
+    );
+    assert_eq!(
+        err("docker swarm update --external-ca url=https://ca"),
+        "invalid argument \"url=https://ca\" for \"--external-ca\" flag: the external-ca option needs a protocol= parameter"
+    );
+    assert!(err("docker swarm join --token x 10.0.0.1:2377").contains("timeline `node:` items"));
+    assert_eq!(
+        parse_command_line("docker node rm -f w1 w2"),
+        Ok(DockerCommand::NodeRm {
+            nodes: vec!["w1".into(), "w2".into()],
+            force: true
+        })
+    );
+    assert_eq!(
+        err("docker node rm"),
+        "\"docker node rm\" requires at least 1 argument."
+    );
 }

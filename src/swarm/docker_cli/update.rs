@@ -259,6 +259,8 @@ pub struct UpdateArgs {
     pub stop_grace_period: Option<SimDuration>,
     pub init: Option<bool>,
     pub endpoint_mode: Option<String>,
+    /// Container flags kept but not modelled, and `--stop-signal`.
+    pub extra: crate::swarm::container::ExtraFlags,
 }
 
 /// docker/cli `portConfigToString`, used as the sort/dedup key.
@@ -401,5 +403,6 @@ impl UpdateArgs {
             task.force_update += 1;
         }
         self.health.update(&mut task.healthcheck);
+        self.extra.apply(&mut task.container);
     }
 }

@@ -1,0 +1,235 @@
+//! The scheduler's node set (swarmkit `manager/scheduler/nodeset.go` and
+//! `nodeinfo.go`): per-node task counts, reservations and recent failures,
+//! plus, per service, the nodes kept in `nodeLess` order so that a
+//! placement costs O(log N) instead of a sort of every node.
+//!
+//! The order is documented in `docs/swarm-rules.md` ("Scheduler"): nodes
+//! with at least [`MAX_FAILURES`] recent failures of the task's service
+//! version sink (fewer failures first), then fewer active tasks of the
+//! service, then fewer active tasks in total, then scenario order (where
+//! swarmkit leaves the tie to Go's map order).
+
+use std::collections::BTreeSet;
+
+use crate::sim::time::{SimTime, secs};
+use crate::swarm::model::{NodeId, ServiceId};
+
+/// `maxFailures` (scheduler.go): this many recent failures sink a node.
+pub const MAX_FAILURES: usize = 5;
+/// `monitorFailures` (scheduler.go): how long a failure counts.
+pub const MONITOR_FAILURES: SimTime = secs(300);
+
+/// A node's place in one service's order: (tasks of the service, tasks in
+/// total, node index). Failures are handled apart (they are rare and
+/// expire with time).
+pub type OrderKey = (u32, u32, u32);
+
+/// A failure of a task of (service, spec version) on a node at a time.
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    service: ServiceId,
+    version: u64,
+    at: SimTime,
+}
+
+#[derive(Debug, Default)]
+pub struct NodeSet {
+    /// Active tasks per node (desired ≤ complete and observed ≤ running).
+    total: Vec<u32>,
+    /// Active tasks per service, per node: `by_service[service][node]`.
+    by_service: Vec<Vec<u32>>,
+    /// Reserved CPU (nano CPUs) and memory (bytes) per node.
+    reserved_cpu: Vec<i64>,
+    reserved_mem: Vec<i64>,
+    /// Recent failures per node, oldest first; older than
+    /// [`MONITOR_FAILURES`] are pruned.
+    failures: Vec<Vec<Failure>>,
+    /// Nodes that have failure records.
+    failing_nodes: BTreeSet<NodeId>,
+    /// Per service, built on its first scheduling walk: every node keyed
+    /// by [`OrderKey`].
+    order: Vec<Option<BTreeSet<OrderKey>>>,
+    /// Per node, the walk that last took or passed over it (see
+    /// [`NodeSet::mark`]).
+    marks: Vec<u64>,
+    walk_epoch: u64,
+}
+
+impl NodeSet {
+    pub fn new(nodes: usize) -> NodeSet {
+        NodeSet {
+            total: vec![0; nodes],
+            reserved_cpu: vec![0; nodes],
+            reserved_mem: vec![0; nodes],
+            failures: vec![Vec::new(); nodes],
+            marks: vec![0; nodes],
+            ..Default::default()
+        }
+    }
+
+    pub fn total(&self, node: NodeId) -> u32 {
+        self.total[node]
+    }
+
+    pub fn by_service(&self, node: NodeId, service: ServiceId) -> u32 {
+        self.by_service
+            .get(service)
+            .map_or(0, |v| v.get(node).copied().unwrap_or(0))
+    }
+
+    pub fn reserved(&self, node: NodeId) -> (i64, i64) {
+        (self.reserved_cpu[node], self.reserved_mem[node])
+    }
+
+    /// A task of `service` became active (`+1`) or stopped being active
+    /// (`-1`) on `node`.
+    pub fn add_active(&mut self, node: NodeId, service: ServiceId, delta: i32) {
+        if self.by_service.len() <= service {
+            self.by_service.resize_with(service + 1, Vec::new);
+        }
+        let n_nodes = self.total.len();
+        let counts = &mut self.by_service[service];
+        if counts.is_empty() {
+            counts.resize(n_nodes, 0);
+        }
+        let old_service = counts[node];
+        let old_total = self.total[node];
+        counts[node] = old_service.wrapping_add_signed(delta);
+        self.total[node] = old_total.wrapping_add_signed(delta);
+        let new_total = self.total[node];
+        let node_key = node as u32;
+        for (s, set) in self.order.iter_mut().enumerate() {
+            let Some(set) = set else { continue };
+            let by = self
+                .by_service
+                .get(s)
+                .and_then(|v| v.get(node))
+                .copied()
+                .unwrap_or(0);
+            let old_by = if s == service { old_service } else { by };
+            set.remove(&(old_by, old_total, node_key));
+            set.insert((by, new_total, node_key));
+        }
+    }
+
+    pub fn add_reserved(&mut self, node: NodeId, cpu: i64, mem: i64) {
+        self.reserved_cpu[node] += cpu;
+        self.reserved_mem[node] += mem;
+    }
+
+    /// Records a failure (`nodeinfo.taskFailed`), pruning expired ones.
+    pub fn record_failure(&mut self, node: NodeId, service: ServiceId, version: u64, now: SimTime) {
+        self.prune(node, now);
+        self.failures[node].push(Failure {
+            service,
+            version,
+            at: now,
+        });
+        self.failing_nodes.insert(node);
+    }
+
+    fn prune(&mut self, node: NodeId, now: SimTime) {
+        let since = now.saturating_sub(MONITOR_FAILURES);
+        let list = &mut self.failures[node];
+        let expired = list.iter().take_while(|f| f.at <= since).count();
+        list.drain(..expired);
+        if list.is_empty() {
+            self.failing_nodes.remove(&node);
+        }
+    }
+
+    /// Failures of (service, version) on `node` within the last
+    /// [`MONITOR_FAILURES`] (`countRecentFailures`).
+    pub fn recent_failures(
+        &self,
+        node: NodeId,
+        service: ServiceId,
+        version: u64,
+        now: SimTime,
+    ) -> usize {
+        let since = now.saturating_sub(MONITOR_FAILURES);
+        self.failures[node]
+            .iter()
+            .filter(|f| f.service == service && f.version == version && f.at > since)
+            .count()
+    }
+
+    /// The failure count that orders nodes: the count itself when it sinks
+    /// the node, else 0.
+    pub fn sink(&self, node: NodeId, service: ServiceId, version: u64, now: SimTime) -> usize {
+        let f = self.recent_failures(node, service, version, now);
+        if f >= MAX_FAILURES { f } else { 0 }
+    }
+
+    /// The full `nodeLess` key of a node for (service, version).
+    pub fn key(
+        &self,
+        node: NodeId,
+        service: ServiceId,
+        version: u64,
+        now: SimTime,
+    ) -> (usize, u32, u32) {
+        (
+            self.sink(node, service, version, now),
+            self.by_service(node, service),
+            self.total[node],
+        )
+    }
+
+    /// Starts a walk over the nodes of `service` in `nodeLess` order:
+    /// prunes expired failures, builds the service's order on first use,
+    /// and returns the nodes that sink, sorted by their key.
+    pub fn begin_walk(&mut self, service: ServiceId, version: u64, now: SimTime) -> Vec<NodeId> {
+        self.walk_epoch += 1;
+        let failing: Vec<NodeId> = self.failing_nodes.iter().copied().collect();
+        for &node in &failing {
+            self.prune(node, now);
+        }
+        if self.order.len() <= service {
+            self.order.resize_with(service + 1, || None);
+        }
+        if self.order[service].is_none() {
+            let set: BTreeSet<OrderKey> = (0..self.total.len())
+                .map(|n| (self.by_service(n, service), self.total[n], n as u32))
+                .collect();
+            self.order[service] = Some(set);
+        }
+        let mut sinking: Vec<NodeId> = self
+            .failing_nodes
+            .iter()
+            .copied()
+            .filter(|&n| self.sink(n, service, version, now) > 0)
+            .collect();
+        sinking.sort_by_key(|&n| (self.key(n, service, version, now), n));
+        for &n in &sinking {
+            self.marks[n] = self.walk_epoch;
+        }
+        sinking
+    }
+
+    /// Marks a node as taken or passed over by the current walk.
+    pub fn mark(&mut self, node: NodeId) {
+        self.marks[node] = self.walk_epoch;
+    }
+
+    /// The first node after `cursor` in the service's order that the
+    /// current walk has not marked; returns its key too.
+    pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let set = self.order.get(service)?.as_ref()?;
+        let range = match cursor {
+            Some(c) => set.range((Excluded(c), Unbounded)),
+            None => set.range(..),
+        };
+        range
+            .copied()
+            .find(|&(_, _, n)| self.marks[n as usize] != self.walk_epoch)
+    }
+
+    /// Forgets a removed service's order (it is never scheduled again).
+    pub fn drop_service(&mut self, service: ServiceId) {
+        if let Some(o) = self.order.get_mut(service) {
+            *o = None;
+        }
+    }
+}
