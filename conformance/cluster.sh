@@ -16,9 +16,10 @@
 #                                           managers: they notice by missed heartbeats)
 #   conformance/cluster.sh node up NAME     start that node's dockerd again
 #
-# Network: a bridge `ssimbr0` in the root namespace (no address of its own:
+# Network: a bridge `ssbTAG` in the root namespace (no address of its own:
 # the root namespace never routes to these nodes), one veth pair per node,
-# the node's end `eth0` with 10.213.77.(10+i)/24 inside namespace `ssim-nI`.
+# the node's end `eth0` with 10.213.77.(10+i)/24 inside namespace
+# `ssimTAG-nI` (TAG below).
 # Those addresses exist only inside these namespaces. Each dockerd has
 # --bridge none --iptables=false and DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1,
 # so nothing leaves the machine. The folder is $SWARMSIM_CLUSTER_DIR
@@ -28,14 +29,19 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 DIR="${SWARMSIM_CLUSTER_DIR:-/tmp/swarmsim-cluster}"
 DOCKER="${SWARMSIM_DOCKER:-/usr/bin/docker}"
-BR=ssimbr0
 NET=10.213.77
 NODES="$DIR/nodes"
+# Namespace, bridge and veth names carry a tag of this cluster (the pid of
+# the `start` that made it, kept in the folder), so that two clusters on one
+# machine never share one; $SWARMSIM_CLUSTER_TAG sets it (digits, at most 7:
+# an interface name has at most 15 characters).
+if [ -f "$DIR/tag" ]; then TAG="$(cat "$DIR/tag")"; else TAG="${SWARMSIM_CLUSTER_TAG:-$$}"; fi
+BR="ssb$TAG"
 
 say() { echo "cluster: $*" >&2; }
 
 # Node I (1-based): namespace, addresses, folder.
-ns() { echo "ssim-n$1"; }
+ns() { echo "ssim$TAG-n$1"; }
 addr() { echo "$NET.$((10 + $1))"; }
 ndir() { echo "$DIR/n$1"; }
 sock() { echo "$(ndir "$1")/docker.sock"; }
@@ -51,14 +57,14 @@ index_of() {
 
 # Can this machine make network namespaces and veth pairs at all?
 check_namespaces() {
-    if ! ip netns add ssim-probe 2>/dev/null; then
+    if ! ip netns add "ssim$TAG-probe" 2>/dev/null; then
         say "cannot create network namespaces here (ip netns add failed)"; return 1
     fi
-    if ! ip link add ssim-probe0 type veth peer name ssim-probe1 2>/dev/null; then
-        ip netns del ssim-probe; say "cannot create veth pairs here"; return 1
+    if ! ip link add "ssq${TAG}a" type veth peer name "ssq${TAG}b" 2>/dev/null; then
+        ip netns del "ssim$TAG-probe"; say "cannot create veth pairs here"; return 1
     fi
-    ip link del ssim-probe0 2>/dev/null || true
-    ip netns del ssim-probe
+    ip link del "ssq${TAG}a" 2>/dev/null || true
+    ip netns del "ssim$TAG-probe"
 }
 
 setup_net() {
@@ -72,10 +78,10 @@ setup_net() {
     fi
     for i in $(seq 1 "$count"); do
         ip netns add "$(ns "$i")"
-        ip link add "ssimv$i" type veth peer name "ssimp$i"
-        ip link set "ssimv$i" master "$BR" up
-        ip link set "ssimp$i" netns "$(ns "$i")"
-        ip -n "$(ns "$i")" link set "ssimp$i" name eth0
+        ip link add "ssv${TAG}x$i" type veth peer name "ssp${TAG}x$i"
+        ip link set "ssv${TAG}x$i" master "$BR" up
+        ip link set "ssp${TAG}x$i" netns "$(ns "$i")"
+        ip -n "$(ns "$i")" link set "ssp${TAG}x$i" name eth0
         ip -n "$(ns "$i")" addr add "$(addr "$i")/24" dev eth0
         ip -n "$(ns "$i")" link set eth0 up
         ip -n "$(ns "$i")" link set lo up
@@ -91,7 +97,7 @@ start_engine() {
         unshare --uts sh -c "hostname '$name' && exec /usr/sbin/dockerd \
         --data-root '$d/data' --exec-root '$d/exec' --pidfile '$d/dockerd.pid' \
         -H 'unix://$(sock "$i")' --bridge none --iptables=false --ip-masq=false \
-        --containerd-namespace 'ssim-n$i' --containerd-plugins-namespace 'ssim-n$i-plugins'" \
+        --containerd-namespace 'ssim$TAG-n$i' --containerd-plugins-namespace 'ssim$TAG-n$i-plugins'" \
         >> "$d/dockerd.log" 2>&1 < /dev/null &
     local k
     for k in $(seq 1 150); do
@@ -112,8 +118,11 @@ start() {
     # images; reuse its installer through a throw-away single engine? No:
     # install here the same way.
     SWARMSIM_ENGINE_DIR="$DIR/img" "$HERE/engine.sh" install
+    case "$TAG" in ''|*[!0-9]*) say "SWARMSIM_CLUSTER_TAG must be digits, got '$TAG'"; return 1 ;; esac
+    [ ${#TAG} -le 7 ] || { say "SWARMSIM_CLUSTER_TAG has more than 7 digits"; return 1; }
     check_namespaces || return 1
     mkdir -p "$DIR"
+    echo "$TAG" > "$DIR/tag"
     : > "$NODES"
     setup_net $#
     local i=1 name
@@ -199,15 +208,16 @@ stop() {
             i=$((i + 1))
         done < "$NODES"
     fi
+    # Only this cluster's namespaces and links (by its tag).
     local k
     for k in 1 2 3 4 5 6 7 8 9; do
-        if ip netns list | grep -q "^ssim-n$k\b"; then
-            local left; left="$(ip netns pids "ssim-n$k" 2>/dev/null || true)"
+        if ip netns list | grep -q "^$(ns "$k")\b"; then
+            local left; left="$(ip netns pids "$(ns "$k")" 2>/dev/null || true)"
             # shellcheck disable=SC2086
             [ -z "$left" ] || kill -9 $left 2>/dev/null || true
-            ip netns del "ssim-n$k" 2>/dev/null || true
+            ip netns del "$(ns "$k")" 2>/dev/null || true
         fi
-        ip link del "ssimv$k" 2>/dev/null || true
+        ip link del "ssv${TAG}x$k" 2>/dev/null || true
     done
     if [ -f "$DIR/forward-rule" ]; then
         iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true

@@ -15,9 +15,11 @@
 # DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (the swarm executor does not pull),
 # no bridge and no iptables rules, and the swarm listens on 127.0.0.1 only.
 # The folder is $SWARMSIM_ENGINE_DIR (default /tmp/swarmsim-conform): short,
-# because a unix socket path must stay under 108 bytes. $SWARMSIM_SWARM_PORT
-# (default 2377) is the swarm's listen port on 127.0.0.1: two private
-# engines on one machine each need their own.
+# because a unix socket path must stay under 108 bytes. Several engines can
+# run side by side: each has its own folder, containerd namespace (named
+# after the folder) and swarm port ($SWARMSIM_SWARM_PORT, e.g. for
+# deploy/swarm/test.sh or conformance/snapshot-test.sh; default: the first
+# free port from 12377 on, so that two private engines never share one).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,7 +27,8 @@ DIR="${SWARMSIM_ENGINE_DIR:-/tmp/swarmsim-conform}"
 SOCK="$DIR/docker.sock"
 PIDFILE="$DIR/dockerd.pid"
 LOG="$DIR/dockerd.log"
-SWARM_PORT="${SWARMSIM_SWARM_PORT:-2377}"
+# The containerd namespace: unique per folder.
+CNS="ssim-$(basename "$DIR" | tr -c 'a-zA-Z0-9_\n-' '_')"
 # The Debian CLI matches the Debian engine; another docker (e.g. a newer static
 # client in /usr/local/bin) would print other formats.
 DOCKER="${SWARMSIM_DOCKER:-/usr/bin/docker}"
@@ -45,6 +48,19 @@ install_packages() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
+}
+
+# The swarm's listen port: $SWARMSIM_SWARM_PORT, else the first port from
+# 12377 on that nothing listens on (so that two private swarms on this
+# machine never both want 127.0.0.1:2377).
+swarm_port() {
+    if [ -n "${SWARMSIM_SWARM_PORT:-}" ]; then echo "$SWARMSIM_SWARM_PORT"; return; fi
+    local p=12377
+    while ss -Hltn "sport = :$p" 2>/dev/null | grep -q . \
+        || grep -qi ":$(printf '%04X' "$p") " /proc/net/tcp 2>/dev/null; do
+        p=$((p + 1))
+    done
+    echo "$p"
 }
 
 running() {
@@ -82,8 +98,8 @@ start() {
     DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd \
         --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$PIDFILE" \
         -H "unix://$SOCK" --bridge none --iptables=false --ip-masq=false \
-        --containerd-namespace swarmsim-conform \
-        --containerd-plugins-namespace swarmsim-conform-plugins \
+        --containerd-namespace "$CNS" \
+        --containerd-plugins-namespace "$CNS-plugins" \
         > "$LOG" 2>&1 < /dev/null &
     local i
     for i in $(seq 1 100); do
@@ -96,7 +112,9 @@ start() {
         sleep 0.2
     done
     if ! "$DOCKER" info --format '{{.Swarm.LocalNodeState}}' | grep -qx active; then
-        "$DOCKER" swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$SWARM_PORT" >/dev/null
+        local port; port="$(swarm_port)"
+        "$DOCKER" swarm init --advertise-addr "127.0.0.1:$port" --listen-addr "127.0.0.1:$port" >/dev/null
+        say "swarm listens on 127.0.0.1:$port"
     fi
     build_images
     say "ready: export DOCKER_HOST=$DOCKER_HOST"

@@ -126,6 +126,19 @@ pub enum Command {
         /// The docker CLI to run (default: Debian's, matching its engine).
         #[arg(long, default_value = "/usr/bin/docker")]
         docker: PathBuf,
+        /// Compare again with the real runs recorded in DIR/<scenario>/
+        /// (no engine needed; conformance/mutants.sh).
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
+        /// Measure the image latencies on the real runs in DIR/<scenario>/
+        /// (another run: held out) instead of the run being compared.
+        #[arg(long, value_name = "DIR")]
+        calibration: Option<PathBuf>,
+        /// Judge races: the real runs recorded in DIR/<scenario>/run-*/
+        /// against 200 seeded simulations, branch by branch (binomial 95 %
+        /// interval; conformance/races.sh); writes DIR/<scenario>/README.md.
+        #[arg(long, value_name = "DIR")]
+        races: Option<PathBuf>,
         /// Use the swarm as it is (never cleaned): the scenarios come from
         /// `swarmsim snapshot` of it, and keep their own image latencies.
         #[arg(long)]
@@ -153,6 +166,10 @@ pub enum Command {
         /// Write the YAML here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Fit the scenario's `engine:` block (the engine's own step
+        /// latencies) instead of `images:`.
+        #[arg(long)]
+        engine: bool,
     },
     /// Write a live swarm as a scenario (docs/snapshot.md): its nodes,
     /// services, image latencies fitted from the tasks' history, and an
@@ -350,7 +367,11 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             no_labels,
             watch,
         } => cmd_snapshot(out, no_labels, watch.as_deref()),
-        Command::Calibrate { traces, out } => {
+        Command::Calibrate {
+            traces,
+            out,
+            engine,
+        } => {
             let mut texts = Vec::new();
             for p in &traces {
                 match crate::fsio::read_text(p) {
@@ -358,7 +379,12 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                     Err(e) => return bad_input(format!("{}: {e}", p.display())),
                 }
             }
-            match crate::conform::calibrate::calibrate(&texts) {
+            let fit = if engine {
+                crate::conform::calibrate::calibrate_engine(&texts)
+            } else {
+                crate::conform::calibrate::calibrate(&texts)
+            };
+            match fit {
                 Ok(y) => match out {
                     Some(o) => match std::fs::write(&o, y) {
                         Ok(()) => ExitStatus::Success,
@@ -376,12 +402,34 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             scenarios,
             out,
             docker,
+            replay,
+            calibration,
+            races,
             live,
-        } => match crate::conform::run_suite(&scenarios, &out, &docker, live) {
-            Ok(true) => ExitStatus::Success,
-            Ok(false) => ExitStatus::Failure,
-            Err(e) => bad_input(format!("{e:#}")),
-        },
+        } => {
+            if let Err(e) = crate::mutant::check() {
+                return bad_input(e);
+            }
+            if let Some(dir) = races {
+                return match crate::conform::judge_races(&scenarios, &dir, calibration.as_deref()) {
+                    Ok(true) => ExitStatus::Success,
+                    Ok(false) => ExitStatus::Failure,
+                    Err(e) => bad_input(format!("{e:#}")),
+                };
+            }
+            let opts = crate::conform::SuiteOptions {
+                out,
+                docker,
+                replay,
+                calibration,
+                live,
+            };
+            match crate::conform::run_suite(&scenarios, &opts) {
+                Ok(true) => ExitStatus::Success,
+                Ok(false) => ExitStatus::Failure,
+                Err(e) => bad_input(format!("{e:#}")),
+            }
+        }
         Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
         Command::Diff { a, b, set, seed } => cmd_diff(&a, b.as_deref(), &set, seed),
         Command::Lint { path, deny } => cmd_lint(&path, &deny),

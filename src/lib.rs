@@ -9,6 +9,7 @@ pub mod docker;
 pub mod fsio;
 pub mod fuzz;
 pub mod limits;
+pub mod mutant;
 pub mod plot;
 pub mod regress;
 pub mod report;

@@ -587,3 +587,57 @@ mod committed {
         );
     }
 }
+
+/// The scenario's `engine:` block fitted to the traces: the median of each
+/// step over every task that was seen on both sides of it (task states
+/// carry the engine's own `Status.Timestamp`):
+///
+/// - `schedule`: PENDING → ASSIGNED;
+/// - `dispatch`: ASSIGNED → ACCEPTED (or PREPARING when ACCEPTED was not
+///   seen);
+/// - `create`: PREPARING → READY (the test images are local: no pull);
+/// - `start` and `stop` stay 0: they differ per image and are the images'
+///   own latencies.
+pub fn calibrate_engine(traces: &[(String, String)]) -> anyhow::Result<String> {
+    let (mut sched, mut disp, mut create) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, text) in traces {
+        let rec = Recording::from_trace(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        for t in rec.tasks.values() {
+            let st = |s: &str| t.state_time(s);
+            if let (Some(a), Some(b)) = (st("pending"), st("assigned")) {
+                sched.push(b - a);
+            }
+            if let (Some(a), Some(b)) = (st("assigned"), st("accepted").or(st("preparing"))) {
+                disp.push(b - a);
+            }
+            if let (Some(a), Some(b)) = (st("preparing"), st("ready")) {
+                create.push(b - a);
+            }
+        }
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.retain(|x| x.is_finite() && *x >= 0.0);
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let ms = |x: f64| format!("{}ms", (x * 1000.0).round() as i64);
+    let mut y = String::new();
+    let names: Vec<&str> = traces.iter().map(|(n, _)| n.as_str()).collect();
+    let _ = writeln!(
+        y,
+        "# swarmsim calibrate --engine {}: medians of the engine's steps\nengine:",
+        names.join(" ")
+    );
+    for (key, v, what) in [
+        ("schedule", &mut sched, "PENDING -> ASSIGNED"),
+        ("dispatch", &mut disp, "ASSIGNED -> ACCEPTED"),
+        ("create", &mut create, "PREPARING -> READY"),
+    ] {
+        let n = v.len();
+        let m = med(v);
+        let _ = writeln!(y, "  {key}: {}  # {what}, {n} samples", ms(m));
+    }
+    let _ = writeln!(y, "  start: 0ms  # per image (images: start)");
+    let _ = writeln!(y, "  stop: 0ms  # per image (images: stop)");
+    Ok(y)
+}

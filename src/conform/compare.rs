@@ -4,9 +4,21 @@
 //! `service ps` is dropped; relative times (`Running 18 seconds ago`,
 //! inspect's `Started:`/`Completed:`) become `<ago>`; the engine's
 //! hostname becomes the scenario's node name; table padding is ignored
-//! (cells are compared, not columns). Real Swarm updates slots in random
-//! order, so `service ps` and the final task states are compared per slot
-//! as a multiset, with slot numbers masked.
+//! (cells are compared, not columns).
+//!
+//! Slots: where swarmkit's choice is deterministic — scale up fills the
+//! lowest free slots, scale down keeps the slots of §4.2 of
+//! docs/conformance.md, a restart stays in its slot — `service ps` and the
+//! final tasks are compared slot by slot, numbers included ("slot
+//! identity"). Once an update or rollback has run, which slot was updated
+//! first is Go map order (swarmkit `updatableAndDeadSlots`), so the slots are
+//! compared as a multiset, and the set of slot numbers separately ("slot
+//! set"). Each check says which.
+//!
+//! A check is a MATCH or a MISMATCH; one with nothing to compare (no
+//! update on either side, two unfinished episodes) is n/a, and a command's
+//! echo (an id, the service's name, `web scaled to 5`) is shown but not
+//! counted.
 
 use std::collections::BTreeMap;
 
@@ -75,8 +87,8 @@ pub fn blocks(transcript: &str) -> Vec<Block> {
 }
 
 /// A `service ps` table, normalized: slot blocks (task rows newest first,
-/// slot number masked), sorted.
-pub fn normalize_ps(body: &str, hostname: &str, node: &str) -> Vec<String> {
+/// slot number masked unless `identity`), sorted.
+pub fn normalize_ps(body: &str, hostname: &str, node: &str, identity: bool) -> Vec<String> {
     let mut lines = body.lines();
     let Some(header) = lines.next() else {
         return Vec::new();
@@ -107,9 +119,14 @@ pub fn normalize_ps(body: &str, hostname: &str, node: &str) -> Vec<String> {
             line.get(a..b).unwrap_or("").trim().to_string()
         };
         let mut cells: Vec<String> = (1..offs.len()).map(cell).collect();
-        // NAME: `\_ web.2` / `web.2` → `\_ web.N` / `web.N`.
-        if let Some((svc, _)) = cells[0].rsplit_once('.') {
-            cells[0] = format!("{svc}.N");
+        // NAME: `\_ web.2` / `web.2` → `\_ web.N` / `web.N`; a global
+        // task's `web.<node id>` → `web.<node>`.
+        if let Some((svc, slot)) = cells[0].rsplit_once('.') {
+            if slot.parse::<u64>().is_err() {
+                cells[0] = format!("{svc}.<node>");
+            } else if !identity {
+                cells[0] = format!("{svc}.N");
+            }
         }
         if cells.len() > 2 && cells[2] == hostname {
             cells[2] = node.to_string();
@@ -147,13 +164,73 @@ pub fn normalize_text(body: &str) -> String {
     out
 }
 
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Match,
+    Mismatch,
+    /// Nothing to compare on either side: not counted.
+    NotApplicable,
+    /// A command's echo that agrees (an id, a name): shown, not counted.
+    Echo,
+}
+
 /// One comparison outcome.
 #[derive(Debug, Clone)]
 pub struct Check {
     pub what: String,
-    pub ok: bool,
+    pub verdict: Verdict,
     /// What differs (empty when equal).
     pub detail: String,
+}
+
+impl Check {
+    pub fn new(what: impl Into<String>, equal: bool, detail: String) -> Check {
+        Check {
+            what: what.into(),
+            verdict: if equal {
+                Verdict::Match
+            } else {
+                Verdict::Mismatch
+            },
+            detail,
+        }
+    }
+    pub fn ok(&self) -> bool {
+        self.verdict != Verdict::Mismatch
+    }
+    pub fn label(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Match => "MATCH",
+            Verdict::Mismatch => "MISMATCH",
+            Verdict::NotApplicable => "n/a",
+            Verdict::Echo => "echo",
+        }
+    }
+}
+
+/// A command whose output only echoes what it was given: `service create`
+/// (the new id), `update`/`rollback`/`rm` (the name), `scale` (`web scaled
+/// to N`), `node update` (the node's name). Errors are not echoes.
+fn is_echo(head: &str, body: &str) -> bool {
+    let echoing = [
+        "$ docker service create",
+        "$ docker service update",
+        "$ docker service rollback",
+        "$ docker service scale",
+        "$ docker service rm",
+        "$ docker node update",
+    ];
+    if !echoing.iter().any(|e| head.contains(e)) {
+        return false;
+    }
+    let lines: Vec<&str> = body.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines.iter().all(|l| {
+        let l = l.trim();
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.len() == 1 && !l.contains(':')
+            || words.len() == 4 && words[1] == "scaled" && words[2] == "to"
+    })
 }
 
 /// Shows two texts one after the other for a report.
@@ -161,37 +238,83 @@ pub fn show_pair(real: &str, sim: &str) -> String {
     format!("real:\n```\n{real}```\nsimulated:\n```\n{sim}```\n")
 }
 
-/// Compares the two transcripts command by command.
-pub fn compare_transcripts(real: &str, sim: &str, hostname: &str, node: &str) -> Vec<Check> {
+/// The slot names (`web.3`) of the top-level rows of a `service ps` table.
+fn ps_slot_names(body: &str) -> Vec<String> {
+    let mut v: Vec<String> = body
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|n| *n != "\\_")
+        .map(|n| match n.rsplit_once('.') {
+            // A global task: `web.<node id>`.
+            Some((svc, slot)) if slot.parse::<u64>().is_err() => format!("{svc}.<node>"),
+            _ => n.to_string(),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Compares the two transcripts command by command. `identity`: the slot
+/// numbers of `service ps` are compared too (see the module comment); else
+/// the rows as a multiset and the slot numbers as a set.
+pub fn compare_transcripts(
+    real: &str,
+    sim: &str,
+    hostname: &str,
+    node: &str,
+    identity: bool,
+) -> Vec<Check> {
     let (r, s) = (blocks(real), blocks(sim));
     let mut checks = Vec::new();
     if r.len() != s.len() {
-        checks.push(Check {
-            what: "command count".to_string(),
-            ok: false,
-            detail: format!("real has {} commands, simulated {}", r.len(), s.len()),
-        });
+        checks.push(Check::new(
+            "command count",
+            false,
+            format!("real has {} commands, simulated {}", r.len(), s.len()),
+        ));
     }
     for (rb, sb) in r.iter().zip(&s) {
         let is_ps = rb.head.contains("$ docker service ps");
         let (rn, sn) = if is_ps {
-            (
-                normalize_ps(&rb.body, hostname, node).join("\n\n") + "\n",
-                normalize_ps(&sb.body, hostname, node).join("\n\n") + "\n",
-            )
+            let mut rn = normalize_ps(&rb.body, hostname, node, identity).join("\n\n") + "\n";
+            let mut sn = normalize_ps(&sb.body, hostname, node, identity).join("\n\n") + "\n";
+            if !identity {
+                let names = |b: &str| format!("slots: {}\n", ps_slot_names(b).join(" "));
+                rn = names(&rb.body) + &rn;
+                sn = names(&sb.body) + &sn;
+            }
+            (rn, sn)
         } else {
             (normalize_text(&rb.body), normalize_text(&sb.body))
         };
         let ok = rn == sn && rb.head == sb.head;
-        checks.push(Check {
-            what: rb.head.clone(),
+        let what = if is_ps {
+            format!(
+                "{} ({})",
+                rb.head,
+                if identity {
+                    "slot identity"
+                } else {
+                    "slot set"
+                }
+            )
+        } else {
+            rb.head.clone()
+        };
+        let mut c = Check::new(
+            what,
             ok,
-            detail: if ok {
+            if ok {
                 String::new()
             } else {
                 show_pair(&rn, &sn)
             },
-        });
+        );
+        if ok && is_echo(&rb.head, &rb.body) {
+            c.verdict = Verdict::Echo;
+        }
+        checks.push(c);
     }
     checks
 }
@@ -234,10 +357,16 @@ pub fn episodes(transitions: &[(f64, String)]) -> Vec<Episode> {
     out
 }
 
-/// Durations agree when within 10 % of the real one or 1.5 s.
+/// Absolute and relative tolerance of a duration: 0.3 s or 5 % of the
+/// real one, whichever is larger.
+pub const TOLERANCE_S: f64 = 0.3;
+pub const TOLERANCE_REL: f64 = 0.05;
+
+/// Durations agree when within 0.3 s or 5 % of the real one, whichever is
+/// larger.
 pub fn close_enough(real: f64, sim: f64) -> bool {
     let d = (real - sim).abs();
-    d <= 1.5 || d <= 0.1 * real.abs()
+    d <= TOLERANCE_S.max(TOLERANCE_REL * real.abs()) + 1e-9
 }
 
 pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
@@ -253,24 +382,28 @@ pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
         None => format!("{} from {:.1}s, unfinished ({})", e.kind, e.start, e.state),
     };
     let mut ok = real.len() == sim.len();
+    // Episodes with a duration on both sides: only those are compared.
+    let mut compared = 0;
     let mut lines = Vec::new();
     for i in 0..real.len().max(sim.len()) {
         let (r, s) = (real.get(i), sim.get(i));
-        let agree = match (r, s) {
-            (Some(r), Some(s)) => {
-                r.kind == s.kind
-                    && match (r.end, s.end) {
-                        (Some(re), Some(se)) => close_enough(re - r.start, se - s.start),
-                        (None, None) => true,
-                        _ => false,
-                    }
-            }
-            _ => false,
+        let (agree, mark) = match (r, s) {
+            (Some(r), Some(s)) if r.kind != s.kind => (false, "DIFF"),
+            (Some(r), Some(s)) => match (r.end, s.end) {
+                (Some(re), Some(se)) => {
+                    compared += 1;
+                    let a = close_enough(re - r.start, se - s.start);
+                    (a, if a { "ok  " } else { "DIFF" })
+                }
+                // Two unfinished episodes: nothing to compare.
+                (None, None) => (true, "n/a "),
+                _ => (false, "DIFF"),
+            },
+            _ => (false, "DIFF"),
         };
         ok &= agree;
         lines.push(format!(
-            "{} real {} / sim {}",
-            if agree { "ok  " } else { "DIFF" },
+            "{mark} real {} / sim {}",
             r.map(fmt).unwrap_or_else(|| "-".to_string()),
             s.map(fmt).unwrap_or_else(|| "-".to_string())
         ));
@@ -287,59 +420,93 @@ pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    (
-        Check {
-            what: "update/rollback durations (10% or 1.5s)".to_string(),
-            ok,
-            detail: lines.join("\n"),
-        },
-        short,
-    )
+    let mut check = Check::new(
+        "update/rollback durations (0.3s or 5%)",
+        ok,
+        lines.join("\n"),
+    );
+    if ok && compared == 0 {
+        check.verdict = Verdict::NotApplicable;
+    }
+    (check, short)
 }
 
 /// Compares UpdateStatus (state, message) sequences exactly (ids masked).
+/// A real state that only the event stream saw (its message
+/// [`super::record::UNSEEN`]) matches any message in the same place.
 pub fn compare_updates(real: &[(String, String)], sim: &[(String, String)]) -> Check {
     let show = |v: &[(String, String)]| {
         v.iter()
             .map(|(s, m)| format!("{s}: {}\n", mask_ids(m)))
             .collect::<String>()
     };
-    let (r, s) = (show(real), show(sim));
-    Check {
-        what: "UpdateStatus states and messages".to_string(),
-        ok: r == s,
-        detail: if r == s {
+    let unseen = super::record::UNSEEN;
+    let sim: Vec<(String, String)> = sim
+        .iter()
+        .enumerate()
+        .map(|(i, (s, m))| match real.get(i) {
+            Some((rs, rm)) if rm == unseen && rs == s => (s.clone(), unseen.to_string()),
+            _ => (s.clone(), m.clone()),
+        })
+        .collect();
+    let (r, s) = (show(real), show(&sim));
+    let mut c = Check::new(
+        "UpdateStatus states and messages",
+        r == s,
+        if r == s {
             String::new()
         } else {
             show_pair(&r, &s)
         },
+    );
+    if real.is_empty() && sim.is_empty() {
+        c.verdict = Verdict::NotApplicable;
     }
+    c
 }
 
-/// Per slot: the tasks newest first as `image desired/state err`; the
-/// slots sorted (a multiset: slot numbers are not compared).
+/// Per slot: the tasks newest first as `image desired/state err`. With
+/// `identity` slot by slot (`web.3:`); else the slots as a multiset
+/// (`web.N:`, sorted) after the set of slot numbers.
 pub fn compare_slots(
     real: &BTreeMap<(String, u64), Vec<String>>,
     sim: &BTreeMap<(String, u64), Vec<String>>,
+    identity: bool,
 ) -> Check {
     let canon = |m: &BTreeMap<(String, u64), Vec<String>>| {
         let mut v: Vec<String> = m
             .iter()
-            .map(|((svc, _), rows)| format!("{svc}.N:\n  {}\n", rows.join("\n  ")))
+            .map(|((svc, slot), rows)| {
+                let name = if identity {
+                    format!("{svc}.{slot}")
+                } else {
+                    format!("{svc}.N")
+                };
+                format!("{name}:\n  {}\n", rows.join("\n  "))
+            })
             .collect();
         v.sort();
-        v.concat()
+        let mut head = String::new();
+        if !identity {
+            let slots: Vec<String> = m.keys().map(|(svc, s)| format!("{svc}.{s}")).collect();
+            head = format!("slots: {}\n", slots.join(" "));
+        }
+        head + &v.concat()
     };
     let (r, s) = (canon(real), canon(sim));
-    Check {
-        what: "final tasks per slot (multiset)".to_string(),
-        ok: r == s,
-        detail: if r == s {
+    Check::new(
+        if identity {
+            "final tasks per slot (slot identity)"
+        } else {
+            "final tasks per slot (slot set; contents as a multiset)"
+        },
+        r == s,
+        if r == s {
             String::new()
         } else {
             show_pair(&r, &s)
         },
-    }
+    )
 }
 
 #[cfg(test)]
@@ -370,13 +537,18 @@ mod tests {
                    eeeeeeeeeeee   web.2       img:2   manager1   Running         Running 1 second ago                \n\
                    ffffffffffff    \\_ web.2   img:1   manager1   Shutdown        Shutdown 2 seconds ago              \n";
         assert_eq!(
-            normalize_ps(real, "vm", "manager1"),
-            normalize_ps(sim, "vm", "manager1")
+            normalize_ps(real, "vm", "manager1", false),
+            normalize_ps(sim, "vm", "manager1", false)
+        );
+        // Slot identity tells web.1 from web.2.
+        assert_ne!(
+            normalize_ps(real, "vm", "manager1", true),
+            normalize_ps(sim, "vm", "manager1", true)
         );
         let other = sim.replace("Shutdown        Shutdown", "Shutdown        Failed  ");
         assert_ne!(
-            normalize_ps(real, "vm", "manager1"),
-            normalize_ps(&other, "vm", "manager1")
+            normalize_ps(real, "vm", "manager1", false),
+            normalize_ps(&other, "vm", "manager1", false)
         );
     }
 
@@ -395,9 +567,72 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].end, Some(3.0));
         assert_eq!((e[1].kind, e[1].end), ("rollback", Some(9.0)));
-        assert!(close_enough(20.0, 21.9));
-        assert!(!close_enough(20.0, 22.1));
-        assert!(close_enough(3.0, 4.4));
-        assert!(!close_enough(3.0, 4.6));
+        // 5 % of 20 s is 1 s; 0.3 s below 6 s.
+        assert!(close_enough(20.0, 21.0));
+        assert!(!close_enough(20.0, 21.1));
+        assert!(close_enough(3.0, 3.3));
+        assert!(!close_enough(3.0, 3.35));
+        // Mutant A's parallelism-0 episode (real 7.7 s, mutant 6.4 s).
+        assert!(!close_enough(7.7, 6.4));
+    }
+
+    #[test]
+    fn empty_checks_are_not_matches() {
+        assert_eq!(compare_updates(&[], &[]).verdict, Verdict::NotApplicable);
+        let open = |k| Episode {
+            kind: k,
+            start: 1.0,
+            end: None,
+            state: "updating".to_string(),
+        };
+        let (c, _) = compare_episodes(&[open("update")], &[open("update")]);
+        assert_eq!(c.verdict, Verdict::NotApplicable);
+        let (c, _) = compare_episodes(&[], &[]);
+        assert_eq!(c.verdict, Verdict::NotApplicable);
+        let (c, _) = compare_episodes(&[open("update")], &[]);
+        assert_eq!(c.verdict, Verdict::Mismatch);
+    }
+
+    #[test]
+    fn echoes_are_not_counted_but_can_differ() {
+        let real = "[0s] $ docker service scale web=5\nweb scaled to 5\n[1s] $ docker service ps web\nID  NAME\n";
+        let c = compare_transcripts(real, real, "vm", "m", true);
+        assert_eq!(c[0].verdict, Verdict::Echo);
+        assert_eq!(c[1].verdict, Verdict::Match);
+        let sim = real.replace("scaled to 5", "scaled to 4");
+        let c = compare_transcripts(real, &sim, "vm", "m", true);
+        assert_eq!(c[0].verdict, Verdict::Mismatch);
+    }
+
+    #[test]
+    fn slot_identity_and_slot_set() {
+        let m = |slots: &[u64]| {
+            slots
+                .iter()
+                .map(|&s| {
+                    (
+                        ("web".to_string(), s),
+                        vec!["img:1 running/running".to_string()],
+                    )
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        // Mutant B: a scale-down that keeps web.4 and web.5.
+        assert!(!compare_slots(&m(&[1, 2]), &m(&[4, 5]), true).ok());
+        assert!(!compare_slots(&m(&[1, 2]), &m(&[4, 5]), false).ok());
+        assert!(compare_slots(&m(&[1, 2]), &m(&[1, 2]), false).ok());
+        let mut a = m(&[1, 2]);
+        a.insert(
+            ("web".to_string(), 1),
+            vec!["img:2 running/running".to_string()],
+        );
+        let mut b = m(&[1, 2]);
+        b.insert(
+            ("web".to_string(), 2),
+            vec!["img:2 running/running".to_string()],
+        );
+        // Which slot was updated: only identity tells.
+        assert!(!compare_slots(&a, &b, true).ok());
+        assert!(compare_slots(&a, &b, false).ok());
     }
 }

@@ -130,8 +130,9 @@ pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
             s.stop.push(done - req);
         }
         if let Some(f) = t.state_time("failed") {
-            // Exited on its own: the orchestrator had not asked it to stop.
-            if !asked_before(f) {
+            // Exited on its own: the orchestrator had not asked it to stop
+            // (nor did the scenario kill it).
+            if !asked_before(f) && !rec.killed.contains(&t.id) {
                 match running {
                     Some(r) => s.crash.push(f - r),
                     None => {
@@ -147,7 +148,14 @@ pub fn samples(rec: &Recording) -> BTreeMap<String, Samples> {
 }
 
 /// The measured profiles and a human-readable account of them.
-pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String) {
+pub fn measure(
+    rec: &Recording,
+    base: &ImageProfiles,
+    engine: &crate::scenario::EngineProfile,
+) -> (ImageProfiles, String) {
+    // PREPARING → READY is the container create (`engine: create`, every
+    // task) and the pull (once per node): the pull is what is left.
+    let create = engine.create as f64 / 1e9;
     let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
@@ -174,7 +182,7 @@ pub fn measure(rec: &Recording, base: &ImageProfiles) -> (ImageProfiles, String)
     for (image, s) in &by_image {
         let mut p = base.profile(image).clone();
         if let Some(v) = median(&s.pull).or(pool_pull) {
-            p.pull = fixed(v);
+            p.pull = fixed(v - create);
         }
         if let Some(v) = median(&s.start).or(pool_start) {
             p.start = fixed(v);

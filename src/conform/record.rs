@@ -1,7 +1,16 @@
 //! Runs a scenario's timeline against the real engine at the scenario's
-//! times and records what happened: every task state change and every
-//! UpdateStatus change (polled through the Engine API), and what the CLI
-//! printed for each command.
+//! times and records what happened, and what the CLI printed for each
+//! command.
+//!
+//! The trace follows the engine's event stream (`GET /events`, see
+//! [`Events`]): a service event carries the update state it moved to
+//! (`updatestate.new`, with the engine's time), so an UpdateStatus state
+//! that lasts a millisecond (a `rollback_started` that completes at once) is
+//! recorded even though no poll ever sees it; a container event carries the
+//! task id. Every event triggers a poll of the Engine API at once, which
+//! fills in the details (task states with their `Status.Timestamp`, the
+//! update message); a slower poll in between catches what has no event
+//! (pending, assigned, rejected tasks).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,8 +24,12 @@ use super::engine::{Engine, parse_time, split_words};
 use crate::scenario::{Action, NodeChange, Scenario};
 use crate::sim::time::{format_go_duration, secs_f64};
 
-/// How often the engine is polled.
+/// How often the engine is polled between events (each event is followed
+/// by a poll at once).
 pub const POLL: Duration = Duration::from_millis(50);
+/// The message of an UpdateStatus state that only the event stream saw
+/// (no poll caught it): compared as "any message".
+pub const UNSEEN: &str = "(not seen by a poll)";
 /// How long to keep recording after the last timeline item when the
 /// scenario has no `until`.
 const TAIL: f64 = 5.0;
@@ -93,6 +106,9 @@ pub struct Recording {
     pub downed: Vec<String>,
     /// Ids of the tasks that the engine still had at the last poll.
     pub final_ids: std::collections::BTreeSet<String>,
+    /// Tasks whose container the scenario killed (`kill:`): their exit is
+    /// not the image's behaviour.
+    pub killed: std::collections::BTreeSet<String>,
 }
 
 impl Recording {
@@ -108,6 +124,7 @@ impl Recording {
             end,
             downed: Vec::new(),
             final_ids: Default::default(),
+            killed: Default::default(),
         }
     }
 
@@ -151,6 +168,8 @@ impl Recording {
     /// record` or `swarmsim conform` (its `task` lines).
     pub fn from_trace(text: &str) -> Result<Recording> {
         let mut rec = Recording::empty(String::new(), 0.0);
+        // `kill:` lines: (service, slot, time).
+        let mut kills: Vec<(String, u64, f64)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -159,10 +178,39 @@ impl Recording {
                 .map_err(|e| anyhow::anyhow!("line {}: not JSON: {e}", n + 1))?;
             let t = v["t"].as_f64().unwrap_or(0.0);
             rec.end = rec.end.max(t);
-            if v["kind"] != "task" {
-                continue;
-            }
             let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            match v["kind"].as_str().unwrap_or("") {
+                "meta" => {
+                    rec.hostname = s("hostname");
+                    continue;
+                }
+                "task_gone" => {
+                    rec.final_ids.remove(&s("task_id"));
+                    continue;
+                }
+                "kill" => {
+                    if !s("task_id").is_empty() {
+                        rec.killed.insert(s("task_id"));
+                    }
+                    if let Some((svc, slot)) = s("task").rsplit_once('.') {
+                        kills.push((svc.to_string(), slot.parse().unwrap_or(0), t));
+                    }
+                    continue;
+                }
+                // An UpdateStatus change (`at`: its best time, written
+                // since the event stream; older traces: the poll's time).
+                "update" if !s("state").is_empty() && v["at"].is_f64() => {
+                    rec.updates.push(UpdateObs {
+                        service: s("service"),
+                        t: v["at"].as_f64().unwrap_or(t),
+                        state: s("state"),
+                        message: s("message"),
+                    });
+                    continue;
+                }
+                "task" => {}
+                _ => continue,
+            }
             let health = v["health"]
                 .as_array()
                 .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_u64()?)));
@@ -185,7 +233,114 @@ impl Recording {
                 snap,
             );
         }
+        rec.updates.sort_by(|a, b| a.t.total_cmp(&b.t));
+        // A task of a killed slot that failed within 2 s of the kill was
+        // the one killed (traces without the killed task's id).
+        for t in rec.tasks.values() {
+            let failed = t.state_time("failed");
+            if kills.iter().any(|(svc, slot, at)| {
+                *svc == t.service
+                    && *slot == t.slot
+                    && failed.is_some_and(|f| f >= *at - 0.1 && f <= *at + 2.0)
+            }) {
+                rec.killed.insert(t.id.clone());
+            }
+        }
         Ok(rec)
+    }
+
+    /// A recording made before (`real-trace.jsonl` and
+    /// `real-transcript.txt` of `swarmsim conform`), to compare again.
+    pub fn replayed(trace: &str, transcript: &str, end: f64) -> Result<Recording> {
+        let mut rec = Recording::from_trace(trace)?;
+        if rec.hostname.is_empty() {
+            bail!(
+                "the trace has no `meta` line with the engine's hostname (recorded before the event stream; run the scenario again)"
+            );
+        }
+        rec.trace = trace.to_string();
+        rec.transcript = transcript.to_string();
+        rec.end = end;
+        rec.unsupported = transcript
+            .lines()
+            .filter_map(|l| {
+                l.split_once("] # not replayed: ")
+                    .map(|(_, w)| w.to_string())
+            })
+            .collect();
+        Ok(rec)
+    }
+}
+
+/// When the recording of `scenario` ends (seconds from its start): its
+/// `until`, else 5 s after its last timeline item.
+pub fn end_of(scenario: &Scenario) -> f64 {
+    let last_at = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+    match scenario.until {
+        Some(u) => secs_f64(u),
+        None => secs_f64(last_at) + TAIL,
+    }
+}
+
+/// The engine's event stream (`GET /events`), read by a thread of its own:
+/// each event is sent to the recorder as it comes. The connection has a
+/// read timeout, so the thread notices within a second that the recorder
+/// has gone (the channel is closed) and ends.
+pub struct Events {
+    pub rx: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Events {
+    pub fn open(engine: &Engine) -> Result<Events> {
+        use std::io::{Read, Write};
+        let mut sock = std::os::unix::net::UnixStream::connect(&engine.socket)?;
+        sock.set_read_timeout(Some(Duration::from_secs(1)))?;
+        let filters = "%7B%22type%22%3A%5B%22service%22%2C%22container%22%2C%22node%22%5D%7D";
+        write!(
+            sock,
+            "GET /v1.41/events?filters={filters} HTTP/1.0\r\nHost: docker\r\n\r\n"
+        )?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 8192];
+            let mut in_body = false;
+            loop {
+                match sock.read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        // Nothing for a second: is anyone still listening?
+                        if tx.send(Value::Null).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(_) => return,
+                }
+                if !in_body {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    buf.drain(..end + 4);
+                    in_body = true;
+                }
+                while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=nl).collect();
+                    if let Ok(v) = serde_json::from_slice::<Value>(&line)
+                        && tx.send(v).is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Events { rx })
     }
 }
 
@@ -203,16 +358,20 @@ pub fn follow(engine: &Engine, service: &str, duration: Option<f64>, out: &Path)
         last_update: BTreeMap::new(),
         only: Some(service.to_string()),
         sink: Some(sink),
+        announced: BTreeMap::new(),
     };
+    let events = Events::open(engine)?;
     let t = r.now();
     r.log(json!({"t": t, "kind": "record", "service": service,
         "started_at_unix_ns": r.t0_ns.to_string(), "engine": engine.version()}));
+    let host = r.rec.hostname.clone();
+    r.log(json!({"t": t, "kind": "meta", "hostname": host}));
     loop {
         r.poll()?;
         if r.now() >= r.rec.end {
             return Ok(());
         }
-        std::thread::sleep(POLL);
+        r.wait_events(&events, POLL.as_secs_f64());
     }
 }
 
@@ -226,6 +385,7 @@ pub fn watch(engine: &Engine, seconds: f64) -> Result<Recording> {
         start: Instant::now(),
         rec: Recording::empty(engine.hostname()?, seconds),
         last_update: BTreeMap::new(),
+        announced: BTreeMap::new(),
         only: None,
         sink: None,
     };
@@ -281,6 +441,9 @@ struct Recorder<'a> {
     only: Option<String>,
     /// Each trace line is also written (and flushed) here at once.
     sink: Option<std::fs::File>,
+    /// Update states announced by the event stream and not yet seen by a
+    /// poll, per service name: (engine time, state).
+    announced: BTreeMap<String, Vec<(f64, String)>>,
 }
 
 impl Recorder<'_> {
@@ -297,6 +460,50 @@ impl Recorder<'_> {
             let _ = f.write_all(line.as_bytes()).and_then(|_| f.flush());
         }
         self.rec.trace.push_str(&line);
+    }
+
+    /// Waits up to `wait` seconds for events; logs each one that comes
+    /// (a service's new update state is kept for the next poll).
+    fn wait_events(&mut self, events: &Events, wait: f64) {
+        let deadline = Instant::now() + Duration::from_secs_f64(wait.max(0.0));
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = match events.rx.recv_timeout(left) {
+                Ok(Value::Null) => continue,
+                Ok(v) => v,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return,
+                Err(_) => {
+                    std::thread::sleep(left);
+                    return;
+                }
+            };
+            let t = self.now();
+            let at = ev["timeNano"]
+                .as_i64()
+                .map(|ns| (ns as i128 - self.t0_ns) as f64 / 1e9)
+                .unwrap_or(t);
+            let attrs = &ev["Actor"]["Attributes"];
+            let a = |k: &str| attrs[k].as_str().unwrap_or("").to_string();
+            let kind = ev["Type"].as_str().unwrap_or("").to_string();
+            let action = ev["Action"].as_str().unwrap_or("").to_string();
+            if kind == "service" && !a("updatestate.new").is_empty() {
+                let name = a("name");
+                if self.only.as_ref().is_none_or(|o| *o == name) {
+                    self.announced
+                        .entry(name)
+                        .or_default()
+                        .push((at, a("updatestate.new").to_lowercase()));
+                }
+            }
+            let task = a("com.docker.swarm.task.id");
+            self.log(
+                json!({"t": t, "kind": "event", "type": kind, "action": action,
+                "at": at, "name": a("name"), "task_id": task,
+                "updatestate": a("updatestate.new"), "exit_code": a("exitCode")}),
+            );
+            // Poll at once for the details; more events go on after it.
+            return;
+        }
     }
 
     fn poll(&mut self) -> Result<()> {
@@ -316,15 +523,43 @@ impl Recorder<'_> {
             let started = self.rel(&us["StartedAt"]);
             let completed = self.rel(&us["CompletedAt"]);
             let cur = (state.clone(), message.clone(), started, completed);
+            // States the event stream announced that this poll does not
+            // show any more: they lasted less than a poll.
+            let announced = self.announced.remove(&name).unwrap_or_default();
+            let mut last_state = self
+                .last_update
+                .get(&name)
+                .map(|p| p.0.clone())
+                .unwrap_or_default();
+            let n_announced = announced.len();
+            for (i, (at, st)) in announced.into_iter().enumerate() {
+                let is_current = i + 1 == n_announced && st == state;
+                if is_current || st == last_state {
+                    continue;
+                }
+                self.rec.updates.push(UpdateObs {
+                    service: name.clone(),
+                    t: at,
+                    state: st.clone(),
+                    message: UNSEEN.to_string(),
+                });
+                self.log(
+                    json!({"t": t, "kind": "update", "service": name, "state": st,
+                    "message": UNSEEN, "at": at, "via": "event"}),
+                );
+                last_state = st;
+            }
             if self.last_update.get(&name) != Some(&cur) {
                 let prev = self.last_update.insert(name.clone(), cur);
                 let prev_started = prev.as_ref().and_then(|p| p.2);
+                let mut at = None;
                 if !state.is_empty() {
                     let when = match state.as_str() {
                         "completed" | "rollback_completed" => completed,
                         _ if started != prev_started => started,
                         _ => None,
                     };
+                    at = Some(when.unwrap_or(t));
                     self.rec.updates.push(UpdateObs {
                         service: name.clone(),
                         t: when.unwrap_or(t),
@@ -334,12 +569,13 @@ impl Recorder<'_> {
                 }
                 self.log(
                     json!({"t": t, "kind": "update", "service": name, "state": state,
-                    "message": message, "started_at": started, "completed_at": completed}),
+                    "message": message, "started_at": started, "completed_at": completed,
+                    "at": at}),
                 );
             }
         }
         let tasks = self.engine.get("/tasks")?;
-        self.rec.final_ids.clear();
+        let before = std::mem::take(&mut self.rec.final_ids);
         for task in tasks.as_array().into_iter().flatten() {
             let id = task["ID"].as_str().unwrap_or("").to_string();
             if self.only.is_some() && !names.contains_key(task["ServiceID"].as_str().unwrap_or(""))
@@ -377,6 +613,10 @@ impl Recorder<'_> {
             );
             self.rec
                 .observe(t, &id, service, slot, image, created, health, snap);
+        }
+        // Tasks the engine deleted (a scale-down's slots, by the reaper).
+        for id in before.difference(&self.rec.final_ids.clone()) {
+            self.log(json!({"t": t, "kind": "task_gone", "task_id": id}));
         }
         Ok(())
     }
@@ -428,6 +668,57 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
     }
 }
 
+/// `kill: SERVICE.SLOT` on the real engine: the container of that slot's
+/// running (or starting) task gets SIGKILL (`docker kill`), so its exit
+/// code is 137; a scenario replayed for real says `exit_code: 137`, and any
+/// other code is refused. The container must be on this engine's node
+/// (single-node swarms). Returns what the simulator's transcript says when
+/// the slot has no running task, and the killed task's id.
+pub fn kill_task(engine: &Engine, name: &str, exit_code: i64) -> Result<(String, Option<String>)> {
+    if exit_code != 137 {
+        bail!(
+            "kill {name}: a real engine can only kill with SIGKILL; write `kill: {{task: {name}, exit_code: 137}}`"
+        );
+    }
+    let Some((service, slot)) = name.rsplit_once('.') else {
+        bail!("kill {name}: not SERVICE.SLOT");
+    };
+    let services = engine.get("/services")?;
+    let sid = services
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["Spec"]["Name"].as_str() == Some(service))
+        .and_then(|s| s["ID"].as_str().map(str::to_string));
+    let slot: u64 = slot.parse().unwrap_or(0);
+    let tasks = engine.get("/tasks")?;
+    let found = tasks.as_array().into_iter().flatten().find_map(|t| {
+        let state = t["Status"]["State"].as_str().unwrap_or("");
+        let desired = t["DesiredState"].as_str().unwrap_or("");
+        (sid.as_deref() == t["ServiceID"].as_str()
+            && t["Slot"].as_u64() == Some(slot)
+            && matches!(state, "running" | "starting")
+            && desired == "running")
+            .then(|| {
+                let cid = t["Status"]["ContainerStatus"]["ContainerID"].as_str()?;
+                Some((cid.to_string(), t["ID"].as_str()?.to_string()))
+            })
+            .flatten()
+    });
+    let Some((cid, id)) = found else {
+        return Ok((format!("# {name} has no running task\n"), None));
+    };
+    let words: Vec<String> = ["kill", "--signal", "KILL", cid.as_str()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let out = engine.cli(&words)?;
+    if out.code != 0 {
+        bail!("docker kill {cid}: {}", out.stderr.trim());
+    }
+    Ok((String::new(), Some(id)))
+}
+
 /// A task spec's healthcheck: (interval in seconds, retries); `None`
 /// without a healthcheck (or `NONE`); the engine's defaults (30 s, 3) for
 /// what it leaves out.
@@ -448,20 +739,20 @@ pub fn health(hc: &Value) -> Option<(f64, u64)> {
 /// Replays `scenario`'s timeline on the (clean) engine and records it.
 pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
     let hostname = engine.hostname()?;
-    let last_at = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
-    let end = match scenario.until {
-        Some(u) => secs_f64(u),
-        None => secs_f64(last_at) + TAIL,
-    };
+    let end = end_of(scenario);
+    let events = Events::open(engine)?;
     let mut r = Recorder {
         engine,
         t0_ns: epoch_ns(),
         start: Instant::now(),
-        rec: Recording::empty(hostname, end),
+        rec: Recording::empty(hostname.clone(), end),
         last_update: BTreeMap::new(),
         only: None,
         sink: None,
+        announced: BTreeMap::new(),
     };
+    r.log(json!({"t": 0.0, "kind": "meta", "hostname": hostname,
+        "started_at_unix_ns": r.t0_ns.to_string()}));
     let mut next = 0;
     loop {
         while next < scenario.timeline.len() && secs_f64(scenario.timeline[next].at) <= r.now() {
@@ -490,10 +781,19 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
                     r.log(json!({"t": t, "kind": "node", "at": secs_f64(item.at),
                         "node": name, "change": format!("{change:?}"), "output": out}));
                 }
-                other => {
-                    let what = format!("{other:?}");
-                    let _ = writeln!(r.rec.transcript, "{stamp} # not replayed: {what}");
-                    r.rec.unsupported.push(what);
+                Action::Kill { task, exit_code } => {
+                    let _ = writeln!(
+                        r.rec.transcript,
+                        "{stamp} # kill {task} (exit code {exit_code})"
+                    );
+                    let (out, id) = kill_task(engine, task, *exit_code)?;
+                    r.rec.transcript.push_str(&out);
+                    if let Some(id) = &id {
+                        r.rec.killed.insert(id.clone());
+                    }
+                    r.log(json!({"t": t, "kind": "kill", "at": secs_f64(item.at),
+                        "task": task, "task_id": id.unwrap_or_default(), "exit_code": exit_code,
+                        "output": out}));
                 }
             }
         }
@@ -506,8 +806,11 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
         if let Some(item) = scenario.timeline.get(next) {
             wait = wait.min((secs_f64(item.at) - now).max(0.0));
         }
-        std::thread::sleep(Duration::from_secs_f64(wait));
+        r.wait_events(&events, wait);
     }
+    // A state the event stream saw may have been noted after a poll saw a
+    // later one: by time (stable).
+    r.rec.updates.sort_by(|a, b| a.t.total_cmp(&b.t));
     Ok(r.rec)
 }
 

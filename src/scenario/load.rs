@@ -9,8 +9,8 @@ use serde_yaml::Value;
 
 use super::yaml::{Map, Node, PathBuf, R, index_path, suggest};
 use super::{
-    ImageProfile, ImageProfiles, NodeDef, Override, Scenario, ScenarioError, apply_overrides,
-    unapplied,
+    EngineProfile, ImageProfile, ImageProfiles, NodeDef, Override, Scenario, ScenarioError,
+    apply_overrides, unapplied,
 };
 use crate::dist::Dist;
 use crate::docker::cli::values::{parse_cpus, parse_ram_in_bytes};
@@ -29,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "until",
     "cluster",
     "images",
+    "engine",
     "services",
     "timeline",
     "expect",
@@ -244,6 +245,10 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
         Some(v) => images(Node::new(v, &child("images")), dir)?,
         None => ImageProfiles::default(),
     };
+    let engine = match top.get("engine") {
+        Some(v) => engine_profile(Node::new(v, &child("engine")))?,
+        None => EngineProfile::default(),
+    };
     let services = match top.get("services") {
         Some(v) => super::deploy::services(Node::new(v, &child("services")))?,
         None => Vec::new(),
@@ -264,6 +269,7 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
         until,
         nodes,
         images,
+        engine,
         services,
         timeline,
         expect,
@@ -498,6 +504,37 @@ pub const PROFILE_KEYS: &[&str] = &[
 /// `health_fail`, the probability that one health probe of a container of
 /// this image fails (0 = always healthy), and `stop_exit_code`, what the
 /// container exits with when stopped by SIGTERM (default 143).
+const ENGINE_KEYS: &[&str] = &[
+    "schedule",
+    "dispatch",
+    "create",
+    "start",
+    "stop",
+    "rollback_race",
+];
+
+/// `engine:` — fixed durations of the engine's own steps.
+fn engine_profile(n: Node) -> R<EngineProfile> {
+    let m = n.map()?;
+    m.check_keys(ENGINE_KEYS)?;
+    let mut e = EngineProfile::default();
+    for (key, field) in [
+        ("schedule", &mut e.schedule),
+        ("dispatch", &mut e.dispatch),
+        ("create", &mut e.create),
+        ("start", &mut e.start),
+        ("stop", &mut e.stop),
+    ] {
+        if let Some(v) = m.get(key) {
+            *field = Node::new(v, &m.child_path(key)).duration()?;
+        }
+    }
+    if let Some(v) = m.get("rollback_race") {
+        e.rollback_race = Node::new(v, &m.child_path("rollback_race")).probability()?;
+    }
+    Ok(e)
+}
+
 fn images(n: Node, dir: &Path) -> R<ImageProfiles> {
     let m = n.map()?;
     let default = match m.get("default") {

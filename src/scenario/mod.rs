@@ -26,6 +26,8 @@ pub struct Scenario {
     /// Expanded (`count` and `{n}` applied), in file order.
     pub nodes: Vec<NodeDef>,
     pub images: ImageProfiles,
+    /// The engine's own step latencies (`engine:`); zero when absent.
+    pub engine: EngineProfile,
     /// Services that exist at time 0, in file order.
     pub services: Vec<ServiceSpec>,
     /// In file order (items at equal times run in that order).
@@ -50,6 +52,36 @@ pub struct NodeDef {
     /// `joined: false`: not in the swarm until a timeline `node: {name,
     /// state: join}`.
     pub joined: bool,
+}
+
+/// The engine's own latencies between a task's steps (`engine:`), the same
+/// for every image: fixed durations, all zero by default (every step
+/// instantaneous). The conformance scenarios carry the values calibrated
+/// on Docker 20.10 (`swarmsim calibrate --engine`, see docs/conformance.md).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineProfile {
+    /// A scheduling pass runs this long after it was asked for (swarmkit's
+    /// scheduler batches its commits).
+    pub schedule: u64,
+    /// The assignment and each change of a task's desired state reach the
+    /// agent this long later (the dispatcher's batch and the agent's round
+    /// trip): ASSIGNED → ACCEPTED, desired RUNNING → STARTING, desired
+    /// SHUTDOWN → the stop.
+    pub dispatch: u64,
+    /// PREPARING → READY of every task (container create), before the
+    /// image pull (which happens once per node).
+    pub create: u64,
+    /// Added to every container start (STARTING → RUNNING).
+    pub start: u64,
+    /// Added to every container stop.
+    pub stop: u64,
+    /// A race inside Swarm: the probability that, when an update task's
+    /// failure triggers an automatic rollback, the updater swaps the spec
+    /// back before the restart supervisor replaces the failed task (the
+    /// replacement then has the old spec and the rollback completes at
+    /// once). 0 (the default): the supervisor always goes first. Drawn per
+    /// failure from the run's seed (`rollback-race` stream).
+    pub rollback_race: f64,
 }
 
 /// How an image behaves on the simulated engine.
@@ -267,6 +299,7 @@ pub fn from_compose(path: &Path, overrides: &[Override]) -> Result<Scenario, Sce
         until: None,
         nodes: default_nodes(),
         images: ImageProfiles::default(),
+        engine: EngineProfile::default(),
         services: compose.services.clone(),
         timeline: Vec::new(),
         expect: Vec::new(),

@@ -457,7 +457,7 @@ fn error_unknown_keys_with_suggestions() {
     );
     assert_eq!(
         err(&format!("{NODES}banana: 1\n")),
-        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, services, timeline, expect, compose)"
+        "s.yaml:5:1: unknown key `banana` (expected one of: name, description, seed, until, cluster, images, engine, services, timeline, expect, compose)"
     );
 }
 
@@ -784,4 +784,63 @@ fn never_panics_on_odd_input() {
     ] {
         let _ = parse_str(text, Path::new("odd.yaml"));
     }
+}
+
+#[test]
+fn engine_profile_defaults_to_zero_and_rejects_unknown_keys() {
+    let s = ok(NODES);
+    assert_eq!(s.engine, EngineProfile::default());
+    let s = ok(&format!(
+        "{NODES}engine:\n  schedule: 60ms\n  dispatch: 40ms\n  create: 100ms\n  start: 0s\n  stop: 5ms\n"
+    ));
+    assert_eq!(
+        s.engine,
+        EngineProfile {
+            schedule: millis(60),
+            dispatch: millis(40),
+            create: millis(100),
+            start: 0,
+            stop: millis(5),
+            rollback_race: 0.0,
+        }
+    );
+    let e = err(&format!("{NODES}engine:\n  creat: 100ms\n"));
+    assert!(e.contains("creat"), "{e}");
+}
+
+#[test]
+fn engine_profile_lengthens_a_rolling_update() {
+    use std::rc::Rc;
+    let text = |engine: &str| {
+        format!(
+            "{NODES}{engine}until: 1m\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 2 --name web --update-delay 1s img:1\n  - at: 10s\n    docker: docker service update --detach --image img:2 web\n"
+        )
+    };
+    let ended = |s: Scenario| {
+        let r = crate::runner::run(
+            Rc::new(s),
+            &crate::runner::RunOptions {
+                keep_log: true,
+                ..Default::default()
+            },
+        );
+        r.cluster
+            .log
+            .iter()
+            .filter(|l| l.state == "completed")
+            .map(|l| l.time)
+            .next_back()
+            .expect("the update completes")
+    };
+    let plain = ended(ok(&text("")));
+    let slow = ended(ok(&text(
+        "engine:\n  schedule: 50ms\n  dispatch: 50ms\n  create: 100ms\n",
+    )));
+    // Stop-first: the new task is scheduled, dispatched and created
+    // (desired READY) while the old one stops (200 ms by default), so only
+    // part of the 200 ms per slot shows; but it shows.
+    assert!(
+        slow > plain && slow - plain <= millis(400),
+        "{plain} {slow}"
+    );
 }

@@ -55,6 +55,12 @@ pub struct AgentTask {
     pub consecutive_probe_failures: u64,
     pub healthy: bool,
     pub stopping: bool,
+    /// The container was created (the `engine: create` step is done).
+    pub created: bool,
+    /// The desired state that has reached the agent (`engine: dispatch`).
+    pub delivered: Option<TaskState>,
+    /// The pending delivery of a desired state to the agent.
+    pub deliver: Option<EventKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +73,11 @@ pub enum Step {
     Exit { code: i64 },
     /// The container stopped after the orchestrator asked.
     StopDone { code: i64 },
+    /// The task's desired state (or the assignment) reached the agent
+    /// (`engine: dispatch`).
+    Dispatched,
+    /// The container was created (`engine: create`).
+    Created,
 }
 
 impl Cluster {
@@ -79,6 +90,19 @@ impl Cluster {
             return;
         }
         let (state, desired) = (t.state, t.desired);
+        // `engine: dispatch` (0 by default: at once): the assignment and
+        // each change of the desired state reach the agent that long later
+        // (the dispatcher's batch and the agent's round trip).
+        let dispatch = self.scenario.engine.dispatch;
+        if dispatch > 0 && self.agent.tasks[task].delivered != Some(desired) {
+            if self.agent.tasks[task].deliver.is_none() {
+                let key = self
+                    .queue
+                    .push(self.now + dispatch, Event::Agent(task, Step::Dispatched));
+                self.agent.tasks[task].deliver = Some(key);
+            }
+            return;
+        }
         if desired >= TaskState::Shutdown {
             if state < TaskState::Complete {
                 self.agent_stop(task);
@@ -91,6 +115,13 @@ impl Cluster {
             }
             TaskState::Accepted => {
                 self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
+            }
+            // `engine: create` (0 by default: at once): the container
+            // create of every task, before the image pull.
+            TaskState::Preparing
+                if self.scenario.engine.create > 0 && !self.agent.tasks[task].created =>
+            {
+                self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
             }
             TaskState::Preparing => self.agent_prepare(task, node),
             TaskState::Ready if desired >= TaskState::Running => {
@@ -161,7 +192,7 @@ impl Cluster {
     fn agent_start(&mut self, task: TaskId) {
         let image = self.task_image(task);
         let rt = &mut self.images[image];
-        let latency = rt.profile.start.sample(&mut rt.start_rng);
+        let latency = rt.profile.start.sample(&mut rt.start_rng) + self.scenario.engine.start;
         // A stream per image draws nothing else, and the image's rate is
         // fixed: with a rate of 0 its draws could never matter.
         let p = rt.profile.fail_on_start;
@@ -181,6 +212,13 @@ impl Cluster {
             )
         });
         self.agent_schedule(task, latency, Step::StartDone { failed });
+    }
+
+    /// One of the engine's own steps (`engine:`), unless one is under way.
+    fn agent_engine_step(&mut self, task: TaskId, after: u64, step: Step) {
+        if self.agent.tasks[task].pending.is_none() {
+            self.agent_schedule(task, after, step);
+        }
     }
 
     fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
@@ -204,6 +242,12 @@ impl Cluster {
     pub(crate) fn agent_step(&mut self, task: TaskId, step: Step) {
         match step {
             Step::HealthProbe => self.agent.tasks[task].probe = None,
+            Step::Dispatched => {
+                self.agent.tasks[task].deliver = None;
+                self.agent.tasks[task].delivered = Some(self.state.tasks[task].desired);
+                self.agent_on_task_change(task);
+                return;
+            }
             _ => self.agent.tasks[task].pending = None,
         }
         let state = self.state.tasks[task].state;
@@ -231,6 +275,16 @@ impl Cluster {
                 }
             }
             Step::HealthProbe => self.agent_probe(task),
+            Step::Dispatched => {}
+            Step::Created => {
+                self.agent.tasks[task].created = true;
+                if let Some(node) = self.state.tasks[task].node
+                    && state == TaskState::Preparing
+                    && self.state.tasks[task].desired < TaskState::Shutdown
+                {
+                    self.agent_prepare(task, node);
+                }
+            }
             Step::Exit { code } => {
                 if state == TaskState::Running || state == TaskState::Starting {
                     self.agent_exit(task, code, None);
@@ -379,7 +433,7 @@ impl Cluster {
             .unwrap_or(15);
         let image = self.task_image(task);
         let rt = &mut self.images[image];
-        let latency = rt.profile.stop.sample(&mut rt.stop_rng);
+        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
         if signal == 9 {
             (0, 137)
         } else if signal == 19 || latency > grace {

@@ -384,8 +384,13 @@ impl Cluster {
                     // (`docs/swarm-rules.md#kernel-watch-order`).
                     self.agent_on_task_change(task);
                     self.restart_on_task_state(task, state);
-                    self.orchestrator_on_task_state(task, state);
-                    self.updater_on_task_state(task, state);
+                    if self.updater_wins_rollback_race(task, state) {
+                        self.updater_on_task_state(task, state);
+                        self.orchestrator_on_task_state(task, state);
+                    } else {
+                        self.orchestrator_on_task_state(task, state);
+                        self.updater_on_task_state(task, state);
+                    }
                     if state.is_terminal() {
                         // Resources and ports were released.
                         self.request_scheduler_pass();
@@ -429,7 +434,11 @@ impl Cluster {
     pub fn request_scheduler_pass(&mut self) {
         if !self.scheduler_pass_pending && self.scheduler.has_pending() {
             self.scheduler_pass_pending = true;
-            self.queue.push(self.now, Event::SchedulerPass);
+            // `engine: schedule` (0 by default: at once).
+            self.queue.push(
+                self.now + self.scenario.engine.schedule,
+                Event::SchedulerPass,
+            );
         }
     }
 

@@ -93,6 +93,9 @@ impl Cluster {
             let mut slots: Vec<(u64, Vec<TaskId>)> = running.into_iter().collect();
             slots.sort_by_key(|(slot, tasks)| {
                 let running = self.state.tasks[tasks[0]].state == TaskState::Running;
+                if crate::mutant::on("scale-down-keeps-highest") {
+                    return (!running, u64::MAX - *slot);
+                }
                 (!running, *slot)
             });
             let mut per_node: BTreeMap<NodeId, i64> = BTreeMap::new();

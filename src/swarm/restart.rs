@@ -123,7 +123,11 @@ impl Cluster {
         let node_info = node.map(|n| &self.state.nodes[n]);
         let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
         let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
-        let delay = if drained { 0 } else { policy.delay() };
+        let delay = if drained || crate::mutant::on("no-restart-delay") {
+            0
+        } else {
+            policy.delay()
+        };
         let wait_stop = !(node_down || old_state > TaskState::Running);
         let global_node = if slot == 0 { node } else { None };
         let new = self.create_task(

@@ -390,7 +390,8 @@ impl Cluster {
             return;
         }
         let order = self.updates.updaters[&service].config.order;
-        let start_first = order == UpdateOrder::StartFirst;
+        let start_first =
+            order == UpdateOrder::StartFirst && !crate::mutant::on("start-first-as-stop-first");
         // Stop-first creates the new task and shuts the old ones down in
         // one store batch; if shutting them down fails (the slot's tasks
         // were already shut down and replaced since the run started, e.g.
@@ -603,6 +604,29 @@ impl Cluster {
         }
     }
 
+    /// The race of `engine: rollback_race` (docs/scenario-format.md): a
+    /// failed task of an update whose failure action is rollback; with
+    /// that probability the updater (which swaps the spec back) goes before
+    /// the restart supervisor. No draw at all when the probability is 0 or
+    /// the failure cannot start a rollback, so other runs are unchanged.
+    pub(crate) fn updater_wins_rollback_race(&mut self, task: TaskId, state: TaskState) -> bool {
+        let p = self.scenario.engine.rollback_race;
+        let service = self.state.tasks[task].service;
+        let racing = p > 0.0
+            && state > TaskState::Running
+            && self.updates.updaters.get(&service).is_some_and(|u| {
+                u.config.failure_action == FailureAction::Rollback
+                    && u.status_at_start != Some(UpdateState::RollbackStarted)
+            });
+        if !racing {
+            return false;
+        }
+        let mut rng = self
+            .streams
+            .stream("rollback-race", &self.state.tasks[task].id);
+        rand::Rng::random_bool(&mut rng, p.min(1.0))
+    }
+
     /// The worker saw its new task at RUNNING or beyond.
     fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
         self.explain(Some(service), |c| {
@@ -648,7 +672,9 @@ impl Cluster {
         let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
-        if u.config.delay > 0 {
+        if u.config.delay > 0
+            && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
+        {
             let delay = u.config.delay;
             self.explain(Some(service), |c| {
                 format!(
@@ -700,7 +726,7 @@ impl Cluster {
         u.phase = Phase::Monitoring;
         // `Delay >= Monitor` stretches the final watch to `Delay + 1s`.
         let configured = u.monitor;
-        if u.config.delay >= u.monitor {
+        if u.config.delay >= u.monitor && !crate::mutant::on("watch-without-delay-plus-1s") {
             u.monitor = u.config.delay + secs(1);
         }
         let (monitor, delay) = (u.monitor, u.config.delay);
@@ -836,7 +862,11 @@ impl Cluster {
         );
         let rolling_back = u.status_at_start == Some(UpdateState::RollbackStarted);
         // Strictly greater, in float32 like swarmkit.
-        let trips = (failures as f32) / (dirty as f32) > ratio;
+        let trips = if crate::mutant::on("failure-ratio-ge") {
+            (failures as f32) / (dirty as f32) >= ratio
+        } else {
+            (failures as f32) / (dirty as f32) > ratio
+        };
         self.explain(Some(service), |c| {
             // When the task failed, and, when later, when the updater's
             // failure watch read it (the monitor is measured to the read).
