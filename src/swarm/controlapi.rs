@@ -275,5 +275,8 @@ impl Cluster {
             self.set_desired(t, TaskState::Remove, "service removed");
             self.reaper_mark_remove(t);
         }
+        // The scheduler stops keeping the service's node order (it would
+        // be rebuilt from the counts if a task of it were ever placed).
+        self.scheduler.nodes.drop_service(service);
     }
 }
