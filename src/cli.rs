@@ -385,16 +385,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 crate::conform::calibrate::calibrate(&texts)
             };
             match fit {
-                Ok(y) => match out {
-                    Some(o) => match std::fs::write(&o, y) {
-                        Ok(()) => ExitStatus::Success,
-                        Err(e) => bad_input(format!("{}: {e}", o.display())),
-                    },
-                    None => {
-                        print!("{y}");
-                        ExitStatus::Success
-                    }
-                },
+                Ok(y) => write_or_print(out.as_deref(), &y),
                 Err(e) => bad_input(format!("{e:#}")),
             }
         }
@@ -523,16 +514,7 @@ fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> E
         snapshot::scenario_yaml(&state, &snapshot::Options { no_labels })
     });
     match res {
-        Ok(y) => match out {
-            Some(o) => match std::fs::write(&o, y) {
-                Ok(()) => ExitStatus::Success,
-                Err(e) => bad_input(format!("{}: {e}", o.display())),
-            },
-            None => {
-                print!("{y}");
-                ExitStatus::Success
-            }
-        },
+        Ok(y) => write_or_print(out.as_deref(), &y),
         Err(e) => bad_input(format!("{e:#}")),
     }
 }
@@ -879,5 +861,20 @@ fn cmd_shell(
         // A closed pipe is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => bad_input(e),
+    }
+}
+
+/// Writes a generated file (`calibrate`, `snapshot`) to `--out`, or prints
+/// it when there is none.
+fn write_or_print(out: Option<&Path>, text: &str) -> ExitStatus {
+    match out {
+        Some(o) => match std::fs::write(o, text) {
+            Ok(()) => ExitStatus::Success,
+            Err(e) => bad_input(format!("{}: {e}", o.display())),
+        },
+        None => {
+            print!("{text}");
+            ExitStatus::Success
+        }
     }
 }
