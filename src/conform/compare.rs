@@ -96,17 +96,10 @@ pub fn normalize_ps(body: &str, hostname: &str, node: &str, identity: bool) -> V
     if !header.starts_with("ID ") {
         return vec![mask_ids(body)];
     }
-    let names = [
-        "ID",
-        "NAME",
-        "IMAGE",
-        "NODE",
-        "DESIRED STATE",
-        "CURRENT STATE",
-        "ERROR",
-        "PORTS",
-    ];
-    let offs: Vec<usize> = names.iter().filter_map(|n| header.find(n)).collect();
+    let offs: Vec<usize> = crate::docker::format::ps::PS_HEADER
+        .iter()
+        .filter_map(|n| header.find(n))
+        .collect();
     let mut slots: Vec<String> = Vec::new();
     for line in lines {
         let cell = |i: usize| -> String {
