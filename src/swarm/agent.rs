@@ -22,8 +22,9 @@ use rustc_hash::FxHashMap;
 use crate::dist::bernoulli;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimTime, format_go_duration};
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
+use crate::swarm::store::Event;
 
 /// Agent-side bookkeeping of one task.
 /// The node side (swarmkit's agent and executor), for every node: each
@@ -36,13 +37,17 @@ pub struct Agent {
     pub pulls: FxHashMap<(NodeId, usize), Option<SimTime>>,
     /// Tasks waiting for a pull in progress.
     pub pull_waiters: FxHashMap<(NodeId, usize), Vec<TaskId>>,
-    /// Per task, the index of its image's runtime once looked up
-    /// ([`NO_IMAGE`] before).
-    pub image_of: Vec<u32>,
 }
 
-/// [`Agent::image_of`] of a task whose image was not looked up yet.
-pub const NO_IMAGE: u32 = u32::MAX;
+impl Agent {
+    /// Makes room for a task the agent sees for the first time (every
+    /// task's first change is its creation, PENDING).
+    fn ensure(&mut self, task: TaskId) {
+        if self.tasks.len() <= task {
+            self.tasks.resize_with(task + 1, AgentTask::default);
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentTask {
@@ -63,42 +68,29 @@ pub struct AgentTask {
     pub deliver: Option<EventKey>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The container start finished (or failed with the image's exit code).
-    StartDone { failed: bool },
-    /// A health probe is due.
-    HealthProbe,
-    /// The container exited on its own.
-    Exit { code: i64 },
-    /// The container stopped after the orchestrator asked.
-    StopDone { code: i64 },
-    /// The task's desired state (or the assignment) reached the agent
-    /// (`engine: dispatch`).
-    Dispatched,
-    /// The container was created (`engine: create`).
-    Created,
-}
+pub use crate::swarm::store::Step;
 
 impl Cluster {
     /// Reacts to any change of a task assigned to a node: the agent's
     /// `Do` loop.
     pub(crate) fn agent_on_task_change(&mut self, task: TaskId) {
-        let t = &self.state.tasks[task];
+        self.agent.ensure(task);
+        let t = &self.store.state.tasks[task];
         let Some(node) = t.node else { return };
-        if t.deleted || !self.state.nodes[node].agent_up {
+        if t.deleted || !self.store.state.nodes[node].agent_up {
             return;
         }
         let (state, desired) = (t.state, t.desired);
         // `engine: dispatch` (0 by default: at once): the assignment and
         // each change of the desired state reach the agent that long later
         // (the dispatcher's batch and the agent's round trip).
-        let dispatch = self.scenario.engine.dispatch;
+        let dispatch = self.store.engine.dispatch;
         if dispatch > 0 && self.agent.tasks[task].delivered != Some(desired) {
             if self.agent.tasks[task].deliver.is_none() {
-                let key = self
-                    .queue
-                    .push(self.now + dispatch, Event::Agent(task, Step::Dispatched));
+                let key = self.store.queue.push(
+                    self.store.now + dispatch,
+                    Event::Agent(task, Step::Dispatched),
+                );
                 self.agent.tasks[task].deliver = Some(key);
             }
             return;
@@ -111,21 +103,24 @@ impl Cluster {
         }
         match state {
             TaskState::Assigned => {
-                self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
+                self.store
+                    .set_state(task, TaskState::Accepted, "accepted", None, "agent");
             }
             TaskState::Accepted => {
-                self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
+                self.store
+                    .set_state(task, TaskState::Preparing, "preparing", None, "agent");
             }
             // `engine: create` (0 by default: at once): the container
             // create of every task, before the image pull.
             TaskState::Preparing
-                if self.scenario.engine.create > 0 && !self.agent.tasks[task].created =>
+                if self.store.engine.create > 0 && !self.agent.tasks[task].created =>
             {
-                self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
+                self.agent_engine_step(task, self.store.engine.create, Step::Created);
             }
             TaskState::Preparing => self.agent_prepare(task, node),
             TaskState::Ready if desired >= TaskState::Running => {
-                self.set_state(task, TaskState::Starting, "starting", None, "agent");
+                self.store
+                    .set_state(task, TaskState::Starting, "starting", None, "agent");
                 self.agent_start(task);
             }
             _ => {}
@@ -134,10 +129,11 @@ impl Cluster {
 
     /// PREPARING: pull the image unless the node has it already.
     fn agent_prepare(&mut self, task: TaskId, node: NodeId) {
-        let image = self.task_image(task);
+        let image = self.store.task_image(task);
         match self.agent.pulls.get(&(node, image)) {
             Some(Some(_)) => {
-                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+                self.store
+                    .set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
             Some(None) => {
                 self.agent
@@ -147,70 +143,74 @@ impl Cluster {
                     .push(task);
             }
             None => {
-                let rt = &mut self.images[image];
+                let rt = &mut self.store.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
                 self.agent.pulls.insert((node, image), None);
-                self.explain(Some(self.state.tasks[task].service), |c| {
-                    format!(
-                        "{}: node {} pulls {} in {} (images pull; once per node)",
-                        c.task_name(task),
-                        c.state.nodes[node].hostname,
-                        c.images[image].name,
-                        format_go_duration(latency as i64)
-                    )
-                });
+                self.store
+                    .explain(Some(self.store.state.tasks[task].service), |c| {
+                        format!(
+                            "{}: node {} pulls {} in {} (images pull; once per node)",
+                            c.task_name(task),
+                            c.state.nodes[node].hostname,
+                            c.images[image].name,
+                            format_go_duration(latency as i64)
+                        )
+                    });
                 self.agent
                     .pull_waiters
                     .entry((node, image))
                     .or_default()
                     .push(task);
-                self.queue
-                    .push(self.now + latency, Event::PullDone { node, image });
+                self.store
+                    .queue
+                    .push(self.store.now + latency, Event::PullDone { node, image });
             }
         }
     }
 
     pub(crate) fn pull_done(&mut self, node: NodeId, image: usize) {
-        if !self.state.nodes[node].agent_up {
+        if !self.store.state.nodes[node].agent_up {
             return;
         }
-        self.agent.pulls.insert((node, image), Some(self.now));
+        self.agent.pulls.insert((node, image), Some(self.store.now));
         let waiters = self
             .agent
             .pull_waiters
             .remove(&(node, image))
             .unwrap_or_default();
         for task in waiters {
-            let t = &self.state.tasks[task];
+            let t = &self.store.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
-                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+                self.store
+                    .set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
         }
     }
 
     /// STARTING: draw the start latency and whether this attempt fails.
     fn agent_start(&mut self, task: TaskId) {
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
-        let latency = rt.profile.start.sample(&mut rt.start_rng) + self.scenario.engine.start;
+        let image = self.store.task_image(task);
+        let rt = &mut self.store.images[image];
+        let latency = rt.profile.start.sample(&mut rt.start_rng) + self.store.engine.start;
         // A stream per image draws nothing else, and the image's rate is
         // fixed: with a rate of 0 its draws could never matter.
         let p = rt.profile.fail_on_start;
         let failed = p > 0.0 && bernoulli(&mut rt.fail_rng, p);
-        self.explain(Some(self.state.tasks[task].service), |c| {
-            let p = c.images[image].profile.fail_on_start;
-            format!(
-                "{}: task {} starts its container in {} (images start){}",
-                c.task_name(task),
-                c.short_id(task),
-                format_go_duration(latency as i64),
-                if failed {
-                    format!(", and this attempt fails (images fail_on_start {p})")
-                } else {
-                    String::new()
-                }
-            )
-        });
+        self.store
+            .explain(Some(self.store.state.tasks[task].service), |c| {
+                let p = c.images[image].profile.fail_on_start;
+                format!(
+                    "{}: task {} starts its container in {} (images start){}",
+                    c.task_name(task),
+                    c.short_id(task),
+                    format_go_duration(latency as i64),
+                    if failed {
+                        format!(", and this attempt fails (images fail_on_start {p})")
+                    } else {
+                        String::new()
+                    }
+                )
+            });
         self.agent_schedule(task, latency, Step::StartDone { failed });
     }
 
@@ -223,19 +223,23 @@ impl Cluster {
 
     fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
         if let Some(k) = self.agent.tasks[task].pending.take() {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
-        let key = self.queue.push(self.now + after, Event::Agent(task, step));
+        let key = self
+            .store
+            .queue
+            .push(self.store.now + after, Event::Agent(task, step));
         self.agent.tasks[task].pending = Some(key);
     }
 
     fn agent_schedule_probe(&mut self, task: TaskId, after: u64) {
         if let Some(k) = self.agent.tasks[task].probe.take() {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
-        let key = self
-            .queue
-            .push(self.now + after, Event::Agent(task, Step::HealthProbe));
+        let key = self.store.queue.push(
+            self.store.now + after,
+            Event::Agent(task, Step::HealthProbe),
+        );
         self.agent.tasks[task].probe = Some(key);
     }
 
@@ -244,13 +248,13 @@ impl Cluster {
             Step::HealthProbe => self.agent.tasks[task].probe = None,
             Step::Dispatched => {
                 self.agent.tasks[task].deliver = None;
-                self.agent.tasks[task].delivered = Some(self.state.tasks[task].desired);
+                self.agent.tasks[task].delivered = Some(self.store.state.tasks[task].desired);
                 self.agent_on_task_change(task);
                 return;
             }
             _ => self.agent.tasks[task].pending = None,
         }
-        let state = self.state.tasks[task].state;
+        let state = self.store.state.tasks[task].state;
         match step {
             Step::StartDone { failed } => {
                 if state != TaskState::Starting {
@@ -261,8 +265,8 @@ impl Cluster {
                     self.agent_exit(task, code, None);
                     return;
                 }
-                self.agent.tasks[task].container_started = Some(self.now);
-                match self.state.tasks[task].spec.healthcheck.clone() {
+                self.agent.tasks[task].container_started = Some(self.store.now);
+                match self.store.state.tasks[task].spec.healthcheck.clone() {
                     Some(hc) if !hc.disabled() => {
                         let first = if hc.start_period > 0 {
                             hc.start_interval()
@@ -278,9 +282,9 @@ impl Cluster {
             Step::Dispatched => {}
             Step::Created => {
                 self.agent.tasks[task].created = true;
-                if let Some(node) = self.state.tasks[task].node
+                if let Some(node) = self.store.state.tasks[task].node
                     && state == TaskState::Preparing
-                    && self.state.tasks[task].desired < TaskState::Shutdown
+                    && self.store.state.tasks[task].desired < TaskState::Shutdown
                 {
                     self.agent_prepare(task, node);
                 }
@@ -294,7 +298,7 @@ impl Cluster {
                 if state < TaskState::Complete {
                     let unhealthy = !self.agent.tasks[task].healthy
                         && self.agent.tasks[task].stopping
-                        && self.state.tasks[task].desired < TaskState::Shutdown;
+                        && self.store.state.tasks[task].desired < TaskState::Shutdown;
                     if unhealthy && code == 0 {
                         // The executor reports the exit code; a health
                         // failure only names the cause of a non-zero exit
@@ -308,7 +312,8 @@ impl Cluster {
                         self.agent_exit(task, code, Some("dockerexec: unhealthy container"));
                     } else {
                         self.agent_cancel_all(task);
-                        self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+                        self.store
+                            .set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
                     }
                 }
             }
@@ -316,26 +321,28 @@ impl Cluster {
     }
 
     fn image_profile_exit_code(&mut self, task: TaskId) -> i64 {
-        let image = self.task_image(task);
-        self.images[image].profile.exit_code
+        let image = self.store.task_image(task);
+        self.store.images[image].profile.exit_code
     }
 
     /// STARTING → RUNNING, and schedule the image's crash if it has one.
     fn agent_running(&mut self, task: TaskId) {
-        self.set_state(task, TaskState::Running, "started", None, "agent");
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
+        self.store
+            .set_state(task, TaskState::Running, "started", None, "agent");
+        let image = self.store.task_image(task);
+        let rt = &mut self.store.images[image];
         if let Some(crash) = rt.profile.crash_after.clone() {
             let after = crash.sample(&mut rt.crash_rng);
             let code = rt.profile.exit_code;
-            self.explain(Some(self.state.tasks[task].service), |c| {
-                format!(
-                    "{}: task {} will exit with code {code} after {} (images crash_after)",
-                    c.task_name(task),
-                    c.short_id(task),
-                    format_go_duration(after as i64)
-                )
-            });
+            self.store
+                .explain(Some(self.store.state.tasks[task].service), |c| {
+                    format!(
+                        "{}: task {} will exit with code {code} after {} (images crash_after)",
+                        c.task_name(task),
+                        c.short_id(task),
+                        format_go_duration(after as i64)
+                    )
+                });
             self.agent_schedule(task, after, Step::Exit { code });
         }
     }
@@ -344,25 +351,27 @@ impl Cluster {
     /// start period do not count; `retries` consecutive failures make the
     /// container unhealthy.
     fn agent_probe(&mut self, task: TaskId) {
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         if t.state > TaskState::Running || self.agent.tasks[task].stopping {
             return;
         }
         let Some(hc) = t.spec.healthcheck.clone() else {
             return;
         };
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
+        let image = self.store.task_image(task);
+        let rt = &mut self.store.images[image];
         let p = rt.profile.health_fail;
         // As for fail_on_start: a rate of 0 needs no draw.
         let failed = p > 0.0 && bernoulli(&mut rt.health_rng, p);
-        let started = self.agent.tasks[task].container_started.unwrap_or(self.now);
-        let in_start_period = self.now < started + hc.start_period;
+        let started = self.agent.tasks[task]
+            .container_started
+            .unwrap_or(self.store.now);
+        let in_start_period = self.store.now < started + hc.start_period;
         if !failed {
             self.agent.tasks[task].consecutive_probe_failures = 0;
             if !self.agent.tasks[task].healthy {
                 self.agent.tasks[task].healthy = true;
-                if self.state.tasks[task].state == TaskState::Starting {
+                if self.store.state.tasks[task].state == TaskState::Starting {
                     self.agent_running(task);
                 }
             }
@@ -374,7 +383,7 @@ impl Cluster {
                 self.agent.tasks[task].healthy = false;
                 self.agent.tasks[task].stopping = true;
                 let retries = hc.retries();
-                self.explain(Some(self.state.tasks[task].service), |c| {
+                self.store.explain(Some(self.store.state.tasks[task].service), |c| {
                     format!(
                         "{}: task {} failed {retries} health probes in a row (healthcheck retries): unhealthy, the container is stopped",
                         c.task_name(task),
@@ -389,7 +398,7 @@ impl Cluster {
         // Keep probing only while a probe can still change something.
         let healthy = self.agent.tasks[task].healthy;
         if !healthy || p > 0.0 {
-            let next = if self.now < started + hc.start_period && !healthy {
+            let next = if self.store.now < started + hc.start_period && !healthy {
                 hc.start_interval()
             } else {
                 hc.interval()
@@ -401,16 +410,18 @@ impl Cluster {
     /// The container exited: FAILED with its exit code, or COMPLETE on 0.
     fn agent_exit(&mut self, task: TaskId, code: i64, cause: Option<&str>) {
         self.agent_cancel_all(task);
-        self.state.tasks[task].exit_code = Some(code);
+        self.store.state.tasks[task].exit_code = Some(code);
         if code == 0 && cause.is_none() {
-            self.set_state(task, TaskState::Complete, "finished", None, "agent");
+            self.store
+                .set_state(task, TaskState::Complete, "finished", None, "agent");
         } else {
             let err = match cause {
                 Some(c) => format!("task: non-zero exit ({code}): {c}"),
                 None => format!("task: non-zero exit ({code})"),
             };
-            let message = self.state.tasks[task].message;
-            self.set_state(task, TaskState::Failed, message, Some(err), "agent");
+            let message = self.store.state.tasks[task].message;
+            self.store
+                .set_state(task, TaskState::Failed, message, Some(err), "agent");
         }
     }
 
@@ -420,7 +431,7 @@ impl Cluster {
     /// `daemon/stop.go` sends the stop signal, waits the grace period, then
     /// SIGKILL.
     fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         let grace = t
             .spec
             .stop_grace_period
@@ -431,9 +442,9 @@ impl Cluster {
         // SIGTERM, and a death by it exits 128 + its number.
         let signal = crate::swarm::container::stop_signal_number(&t.spec.container.stop_signal)
             .unwrap_or(15);
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
-        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
+        let image = self.store.task_image(task);
+        let rt = &mut self.store.images[image];
+        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.store.engine.stop;
         if signal == 9 {
             (0, 137)
         } else if signal == 19 || latency > grace {
@@ -451,40 +462,42 @@ impl Cluster {
         if self.agent.tasks[task].stopping {
             return;
         }
-        let state = self.state.tasks[task].state;
+        let state = self.store.state.tasks[task].state;
         if state >= TaskState::Starting {
             self.agent.tasks[task].stopping = true;
             // An orchestrator-initiated stop is not a health failure.
             self.agent.tasks[task].healthy = true;
             if let Some(k) = self.agent.tasks[task].probe.take() {
-                self.queue.cancel(k);
+                self.store.queue.cancel(k);
             }
             let (latency, code) = self.stop_latency(task);
             self.agent_schedule(task, latency, Step::StopDone { code });
         } else {
             self.agent_cancel_all(task);
-            self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+            self.store
+                .set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
         }
     }
 
     fn agent_cancel_all(&mut self, task: TaskId) {
         if let Some(k) = self.agent.tasks[task].pending.take() {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
         if let Some(k) = self.agent.tasks[task].probe.take() {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
     }
 
     pub(crate) fn agent_forget(&mut self, task: TaskId) {
+        self.agent.ensure(task);
         self.agent_cancel_all(task);
     }
 
     /// The timeline's `kill`: the task's process dies with `code`.
     pub fn agent_kill(&mut self, task: TaskId, code: i64) -> bool {
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         let alive = matches!(t.state, TaskState::Running | TaskState::Starting)
-            && t.node.is_some_and(|n| self.state.nodes[n].agent_up);
+            && t.node.is_some_and(|n| self.store.state.nodes[n].agent_up);
         if alive {
             self.agent_exit(task, code, None);
         }
@@ -494,7 +507,7 @@ impl Cluster {
     /// The machine stopped: every container and pending step on it is
     /// gone; tasks keep their last reported state.
     pub(crate) fn agent_node_stopped(&mut self, node: NodeId) {
-        let tasks: Vec<TaskId> = self.tasks_on_node(node);
+        let tasks: Vec<TaskId> = self.store.tasks_on_node(node);
         for t in tasks {
             self.agent_cancel_all(t);
             self.agent.tasks[t].stopping = false;
@@ -513,15 +526,16 @@ impl Cluster {
     /// started yet is SHUTDOWN if the managers want it stopped, else it
     /// resumes.
     pub(crate) fn agent_node_started(&mut self, node: NodeId) {
-        for t in self.tasks_on_node(node) {
-            let task = &self.state.tasks[t];
+        for t in self.store.tasks_on_node(node) {
+            let task = &self.store.state.tasks[t];
             if task.state >= TaskState::Complete {
                 continue;
             }
             if task.state >= TaskState::Starting {
                 self.agent_exit(t, 255, None);
             } else if task.desired >= TaskState::Shutdown {
-                self.set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
+                self.store
+                    .set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
             } else {
                 if task.state == TaskState::Preparing {
                     // The pull restarts.
@@ -530,15 +544,5 @@ impl Cluster {
                 self.agent_on_task_change(t);
             }
         }
-    }
-
-    pub(crate) fn tasks_on_node(&self, node: NodeId) -> Vec<TaskId> {
-        self.state
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
-            .map(|(i, _)| i)
-            .collect()
     }
 }

@@ -10,8 +10,9 @@ use rand::Rng;
 
 use crate::sim::rng::LazyStream;
 use crate::sim::time::{SimTime, format_go_duration, millis, secs};
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
+use crate::swarm::store::Event;
 
 /// The dispatcher's view of each node's agent (swarmkit
 /// `dispatcher/dispatcher.go`): heartbeat bookkeeping per node.
@@ -48,25 +49,25 @@ impl Cluster {
     /// The machine stops: its agent and containers are gone at once; the
     /// managers notice when the heartbeat deadline passes.
     pub fn node_stop(&mut self, node: NodeId) {
-        if !self.state.nodes[node].agent_up {
+        if !self.store.state.nodes[node].agent_up {
             return;
         }
-        self.node_agent_changed(node, false);
+        self.store.node_agent_changed(node, false);
         self.agent_node_stopped(node);
-        self.dispatcher.stopped_at[node] = Some(self.now);
+        self.dispatcher.stopped_at[node] = Some(self.store.now);
         self.dispatcher.epochs[node] += 1;
         let rng = &mut self.dispatcher.heartbeat_rngs[node];
         let period = millis(rng.random_range(
             HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
         ));
         let since_last = rng.random_range(0..period);
-        let deadline = (self.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
+        let deadline = (self.store.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
         let epoch = self.dispatcher.epochs[node];
-        self.queue.push(
-            deadline.max(self.now),
+        self.store.queue.push(
+            deadline.max(self.store.now),
             Event::HeartbeatExpired { node, epoch },
         );
-        self.explain(None, |c| {
+        self.store.explain(None, |c| {
             format!(
                 "node {} stopped; its last heartbeat was {} ago with a {} period, so the managers notice in {} (3 periods after that heartbeat)",
                 c.state.nodes[node].hostname,
@@ -79,20 +80,20 @@ impl Cluster {
 
     /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
     pub(crate) fn heartbeat_expired(&mut self, node: NodeId, epoch: u64) {
-        if self.dispatcher.epochs[node] != epoch || self.state.nodes[node].agent_up {
+        if self.dispatcher.epochs[node] != epoch || self.store.state.nodes[node].agent_up {
             return;
         }
-        self.state.nodes[node].status = NodeStatus::Down;
-        self.explain(None, |c| {
+        self.store.state.nodes[node].status = NodeStatus::Down;
+        self.store.explain(None, |c| {
             format!(
                 "node {} missed its heartbeat deadline: the managers mark it down (heartbeat failure)",
                 c.state.nodes[node].hostname
             )
         });
-        self.log_node(node, "down");
-        self.notify_node(node);
-        self.queue.push(
-            self.now + NODE_DOWN_PERIOD,
+        self.store.log_node(node, "down");
+        self.store.notify_node(node);
+        self.store.queue.push(
+            self.store.now + NODE_DOWN_PERIOD,
             Event::NodeDownPeriod { node, epoch },
         );
     }
@@ -102,14 +103,15 @@ impl Cluster {
     /// report them).
     pub(crate) fn orphan_tasks(&mut self, node: NodeId, epoch: u64) {
         if self.dispatcher.epochs[node] != epoch
-            || self.state.nodes[node].status != NodeStatus::Down
+            || self.store.state.nodes[node].status != NodeStatus::Down
         {
             return;
         }
-        for t in self.tasks_on_node(node) {
-            let state = self.state.tasks[t].state;
+        for t in self.store.tasks_on_node(node) {
+            let state = self.store.state.tasks[t].state;
             if (TaskState::Assigned..=TaskState::Running).contains(&state) {
-                self.set_state(t, TaskState::Orphaned, "orphaned", None, "dispatcher");
+                self.store
+                    .set_state(t, TaskState::Orphaned, "orphaned", None, "dispatcher");
             }
         }
     }
@@ -117,17 +119,17 @@ impl Cluster {
     /// The machine is back: the agent registers, the node is READY, and the
     /// agent reports what became of its tasks.
     pub fn node_start(&mut self, node: NodeId) {
-        if self.state.nodes[node].agent_up {
+        if self.store.state.nodes[node].agent_up {
             return;
         }
         self.dispatcher.epochs[node] += 1;
         self.dispatcher.stopped_at[node] = None;
-        self.node_agent_changed(node, true);
-        let was_down = self.state.nodes[node].status != NodeStatus::Ready;
-        self.state.nodes[node].status = NodeStatus::Ready;
+        self.store.node_agent_changed(node, true);
+        let was_down = self.store.state.nodes[node].status != NodeStatus::Ready;
+        self.store.state.nodes[node].status = NodeStatus::Ready;
         if was_down {
-            self.log_node(node, "ready");
-            self.notify_node(node);
+            self.store.log_node(node, "ready");
+            self.store.notify_node(node);
         }
         self.agent_node_started(node);
     }

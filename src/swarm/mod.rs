@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod cluster;
+pub mod constraint;
 pub mod container;
 pub mod controlapi;
 pub mod dispatcher;

@@ -15,10 +15,10 @@ impl Cluster {
     /// `reconcile`: bring the service to its desired replicas, handing the
     /// existing slots to the updater.
     pub(crate) fn reconcile(&mut self, service: ServiceId) {
-        if self.state.services[service].removed {
+        if self.store.state.services[service].removed {
             return;
         }
-        match self.state.services[service].spec.mode {
+        match self.store.state.services[service].spec.mode {
             ServiceMode::Replicated { replicas } => self.reconcile_replicated(service, replicas),
             ServiceMode::Global => self.reconcile_global(service),
         }
@@ -31,6 +31,7 @@ impl Cluster {
         service: ServiceId,
     ) -> (BTreeMap<u64, Vec<TaskId>>, BTreeMap<u64, Vec<TaskId>>) {
         let slots: Vec<(u64, Vec<TaskId>)> = self
+            .store
             .state
             .slots
             .range((service, 0)..=(service, u64::MAX))
@@ -62,7 +63,7 @@ impl Cluster {
             // ones in the lowest free slot numbers.
             let slots: Vec<SlotWork> = running.iter().map(|(s, t)| work(*s, t)).collect();
             self.updater_update(service, slots);
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 format!(
                     "{}: {num} of {replicas} replicas have a slot: {} new task(s) in the lowest free slot numbers",
                     c.state.services[service].spec.name,
@@ -79,7 +80,7 @@ impl Cluster {
                 }
                 // A re-used dead slot keeps its history.
                 dead.remove(&slot);
-                self.create_task(
+                self.store.create_task(
                     service,
                     slot,
                     None,
@@ -92,7 +93,7 @@ impl Cluster {
             // Scale down: keep running slots on the least loaded nodes.
             let mut slots: Vec<(u64, Vec<TaskId>)> = running.into_iter().collect();
             slots.sort_by_key(|(slot, tasks)| {
-                let running = self.state.tasks[tasks[0]].state == TaskState::Running;
+                let running = self.store.state.tasks[tasks[0]].state == TaskState::Running;
                 if crate::mutant::on("scale-down-keeps-highest") {
                     return (!running, u64::MAX - *slot);
                 }
@@ -102,7 +103,7 @@ impl Cluster {
             let mut indexed: Vec<(i64, (u64, Vec<TaskId>))> = slots
                 .into_iter()
                 .map(|(slot, tasks)| {
-                    let node = self.state.tasks[tasks[0]].node;
+                    let node = self.store.state.tasks[tasks[0]].node;
                     let index = match (tasks.len(), node) {
                         (1, Some(n)) => {
                             let c = per_node.entry(n).or_default();
@@ -124,7 +125,7 @@ impl Cluster {
                 .iter()
                 .flat_map(|(_, (_, t))| t.iter().copied())
                 .collect();
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 let slots: Vec<String> = indexed[keep..]
                     .iter()
                     .map(|(_, (slot, _))| slot.to_string())
@@ -138,8 +139,9 @@ impl Cluster {
             self.updater_update(service, kept);
             self.delete_dead_slots(dead);
             for t in removed {
-                self.set_desired(t, TaskState::Remove, "orchestrator: scale down");
-                self.reaper_mark_remove(t);
+                self.store
+                    .set_desired(t, TaskState::Remove, "orchestrator: scale down");
+                self.reaper.mark_remove(&mut self.store, t);
             }
         } else {
             self.delete_dead_slots(dead);
@@ -150,7 +152,7 @@ impl Cluster {
 
     fn delete_dead_slots(&mut self, dead: BTreeMap<u64, Vec<TaskId>>) {
         for t in dead.into_values().flatten() {
-            self.delete_task(t);
+            self.store.delete_task(t);
         }
     }
 
@@ -159,13 +161,14 @@ impl Cluster {
     /// or else the newest dead task when it must not be restarted).
     fn global_slot(&mut self, service: ServiceId, node: NodeId) -> Vec<TaskId> {
         let tasks: Vec<TaskId> = self
+            .store
             .state
             .node_tasks
             .get(&(service, node))
             .map(|v| {
                 v.iter()
                     .copied()
-                    .filter(|&t| !self.state.tasks[t].deleted)
+                    .filter(|&t| !self.store.state.tasks[t].deleted)
                     .collect()
             })
             .unwrap_or_default();
@@ -175,7 +178,8 @@ impl Cluster {
     /// The node a global task was created for (it is bound to it before
     /// the scheduler assigns it).
     fn global_task_node(&self, service: ServiceId, task: TaskId) -> Option<NodeId> {
-        self.state
+        self.store
+            .state
             .node_tasks
             .range((service, 0)..=(service, NodeId::MAX))
             .find(|(_, v)| v.contains(&task))
@@ -194,20 +198,20 @@ impl Cluster {
     /// for it (`global_test.go` TestTaskFailure). See docs/scenario-format.md
     /// ("Global services").
     fn reconcile_global(&mut self, service: ServiceId) {
-        let constraints = self.state.services[service]
+        let constraints = self.store.state.services[service]
             .spec
             .task
             .placement
             .constraints
             .clone();
         let mut slots = Vec::new();
-        for node in 0..self.state.nodes.len() {
+        for node in 0..self.store.state.nodes.len() {
             let ntasks = self.global_slot(service, node);
-            let n = &self.state.nodes[node];
+            let n = &self.store.state.nodes[node];
             let valid = n.status != NodeStatus::Down && n.availability != Availability::Drain;
             if !valid || !self.node_satisfies_constraints(node, &constraints) {
                 for t in ntasks {
-                    self.set_desired(
+                    self.store.set_desired(
                         t,
                         TaskState::Shutdown,
                         "global orchestrator: node not eligible",
@@ -215,9 +219,9 @@ impl Cluster {
                 }
                 continue;
             }
-            if self.state.nodes[node].availability == Availability::Pause {
+            if self.store.state.nodes[node].availability == Availability::Pause {
                 if !ntasks.is_empty() {
-                    self.explain(Some(service), |c| {
+                    self.store.explain(Some(service), |c| {
                         format!(
                             "{}: node {} is paused, so its task is neither replaced nor updated (swarmkit's global orchestrator skips paused nodes)",
                             c.state.services[service].spec.name,
@@ -228,7 +232,7 @@ impl Cluster {
                 continue;
             }
             if ntasks.is_empty() {
-                self.create_task(
+                self.store.create_task(
                     service,
                     0,
                     Some(node),
@@ -256,24 +260,25 @@ impl Cluster {
     /// one, and a slot whose tasks are all out of date is replaced at once
     /// — outside any rolling update, without an update status.
     fn reconcile_global_one_node(&mut self, node: NodeId) {
-        let n = &self.state.nodes[node];
-        let globals: Vec<ServiceId> = (0..self.state.services.len())
+        let n = &self.store.state.nodes[node];
+        let globals: Vec<ServiceId> = (0..self.store.state.services.len())
             .filter(|&s| {
-                let svc = &self.state.services[s];
+                let svc = &self.store.state.services[s];
                 !svc.removed && svc.spec.mode == ServiceMode::Global
             })
             .collect();
         if n.status == NodeStatus::Down || n.availability == Availability::Drain {
             for &s in &globals {
                 let tasks: Vec<TaskId> = self
+                    .store
                     .state
                     .node_tasks
                     .get(&(s, node))
                     .cloned()
                     .unwrap_or_default();
                 for t in tasks {
-                    if !self.state.tasks[t].deleted {
-                        self.set_desired(
+                    if !self.store.state.tasks[t].deleted {
+                        self.store.set_desired(
                             t,
                             TaskState::Shutdown,
                             "global orchestrator: node not eligible",
@@ -287,7 +292,7 @@ impl Cluster {
             return;
         }
         for s in globals {
-            let constraints = self.state.services[s]
+            let constraints = self.store.state.services[s]
                 .spec
                 .task
                 .placement
@@ -301,7 +306,7 @@ impl Cluster {
                 tasks.into_iter().partition(|&t| self.is_task_dirty(s, t));
             if clean.is_empty() {
                 if !dirty.is_empty() {
-                    self.explain(Some(s), |c| {
+                    self.store.explain(Some(s), |c| {
                         format!(
                             "{}: node {} is available again and its task is out of date: replaced at once, not as a rolling update",
                             c.state.services[s].spec.name,
@@ -309,7 +314,7 @@ impl Cluster {
                         )
                     });
                 }
-                self.create_task(
+                self.store.create_task(
                     s,
                     0,
                     Some(node),
@@ -320,7 +325,7 @@ impl Cluster {
                 dirty.extend_from_slice(&clean[1..]);
             }
             for t in dirty {
-                self.set_desired(
+                self.store.set_desired(
                     t,
                     TaskState::Shutdown,
                     "global orchestrator: task out of date",
@@ -332,28 +337,32 @@ impl Cluster {
     /// `handleTaskChange` + `tickTasks`: a task that should run but stopped
     /// is restarted (global tasks on paused nodes are only shut down).
     pub(crate) fn orchestrator_on_task_state(&mut self, task: TaskId, state: TaskState) {
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         if state <= TaskState::Running || t.desired > TaskState::Running || t.deleted {
             return;
         }
         let service = t.service;
-        if self.state.services[service].removed {
+        if self.store.state.services[service].removed {
             return;
         }
-        if self.state.services[service].spec.mode == ServiceMode::Global {
+        if self.store.state.services[service].spec.mode == ServiceMode::Global {
             // Global `tickTasks`: no restart when the node is gone, down
             // or drained; shut down (not restarted) on a paused node or
             // one that no longer meets the constraints.
             let Some(n) = t.node.or_else(|| self.global_task_node(service, task)) else {
                 return;
             };
-            let node = &self.state.nodes[n];
+            let node = &self.store.state.nodes[n];
             if node.status == NodeStatus::Down || node.availability == Availability::Drain {
                 return;
             }
-            let constraints = &self.state.services[service].spec.task.placement.constraints;
+            let constraints = &self.store.state.services[service]
+                .spec
+                .task
+                .placement
+                .constraints;
             if node.availability == Availability::Pause {
-                self.set_desired(
+                self.store.set_desired(
                     task,
                     TaskState::Shutdown,
                     "global orchestrator: node paused",
@@ -361,7 +370,7 @@ impl Cluster {
                 return;
             }
             if !self.node_satisfies_constraints(n, &constraints.clone()) {
-                self.set_desired(
+                self.store.set_desired(
                     task,
                     TaskState::Shutdown,
                     "global orchestrator: node not eligible",
@@ -376,11 +385,11 @@ impl Cluster {
     /// orchestrator reconciles its service (`replicated/tasks.go`
     /// handleTaskEvent); the global orchestrator does not watch deletions.
     pub(crate) fn orchestrator_on_task_deleted(&mut self, task: TaskId, desired: TaskState) {
-        let service = self.state.tasks[task].service;
+        let service = self.store.state.tasks[task].service;
         if desired <= TaskState::Running
-            && self.state.services[service].spec.mode != ServiceMode::Global
+            && self.store.state.services[service].spec.mode != ServiceMode::Global
         {
-            let service = self.state.tasks[task].service;
+            let service = self.store.state.tasks[task].service;
             self.reconcile(service);
         }
     }
@@ -388,10 +397,10 @@ impl Cluster {
     /// `restartTasksByNodeID` on a down or drained node, global
     /// reconciliation, and the constraint enforcer.
     pub(crate) fn orchestrator_on_node_change(&mut self, node: NodeId) {
-        let n = &self.state.nodes[node];
+        let n = &self.store.state.nodes[node];
         let invalid = n.status == NodeStatus::Down || n.availability == Availability::Drain;
         if invalid {
-            self.explain(None, |c| {
+            self.store.explain(None, |c| {
                 let n = &c.state.nodes[node];
                 if n.status == NodeStatus::Down {
                     format!("node {} is down: its tasks are restarted elsewhere", n.hostname)
@@ -406,12 +415,12 @@ impl Cluster {
                 .tasks_on_node(node)
                 .into_iter()
                 .filter(|&t| {
-                    let task = &self.state.tasks[t];
+                    let task = &self.store.state.tasks[t];
                     task.desired <= TaskState::Running && task.slot > 0
                 })
                 .collect();
             for t in tasks {
-                if !self.state.services[self.state.tasks[t].service].removed {
+                if !self.store.state.services[self.store.state.tasks[t].service].removed {
                     self.restart_task(t);
                 }
             }
@@ -424,23 +433,23 @@ impl Cluster {
     /// Rejects tasks on an active node that no longer meets their service's
     /// constraints or resources.
     fn constraint_enforcer(&mut self, node: NodeId) {
-        let n = &self.state.nodes[node];
+        let n = &self.store.state.nodes[node];
         if n.availability != Availability::Active || n.status != NodeStatus::Ready {
             return;
         }
-        let tasks: Vec<TaskId> = self.tasks_on_node(node);
+        let tasks: Vec<TaskId> = self.store.tasks_on_node(node);
         for t in tasks {
-            let task = &self.state.tasks[t];
+            let task = &self.store.state.tasks[t];
             if task.desired > TaskState::Running || task.state > TaskState::Running {
                 continue;
             }
-            let svc = &self.state.services[task.service];
+            let svc = &self.store.state.services[task.service];
             if svc.removed {
                 continue;
             }
             let constraints = svc.spec.task.placement.constraints.clone();
             if !self.node_satisfies_constraints(node, &constraints) {
-                self.set_state(
+                self.store.set_state(
                     t,
                     TaskState::Rejected,
                     "task rejected by constraint enforcer",

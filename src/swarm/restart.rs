@@ -9,11 +9,12 @@ use rustc_hash::FxHashMap;
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimTime, format_go_duration};
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
 };
+use crate::swarm::store::Event;
 
 /// A pending `DelayStart` of a new task.
 #[derive(Debug, Clone)]
@@ -80,47 +81,51 @@ impl Cluster {
             d.restart_waiter = true;
             return;
         }
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         if t.desired > TaskState::Running || t.deleted {
             return;
         }
-        self.set_desired(
+        self.store.set_desired(
             task,
             TaskState::Shutdown,
             "restart supervisor: task stopped",
         );
         if !self.should_restart(task) {
-            self.explain(Some(self.state.tasks[task].service), |c| {
-                let t = &c.state.tasks[task];
-                let p = t.spec.restart_policy();
-                let why = match p.condition {
-                    RestartCondition::None => "restart_policy.condition none".to_string(),
-                    RestartCondition::OnFailure if t.state == TaskState::Complete => {
-                        "it exited 0 and restart_policy.condition is on-failure".to_string()
-                    }
-                    _ => format!(
-                        "restart_policy.max_attempts {} reached{}",
-                        p.max_attempts,
-                        if p.window > 0 {
-                            format!(" within the {} window", format_go_duration(p.window as i64))
-                        } else {
-                            String::new()
+            self.store
+                .explain(Some(self.store.state.tasks[task].service), |c| {
+                    let t = &c.state.tasks[task];
+                    let p = t.spec.restart_policy();
+                    let why = match p.condition {
+                        RestartCondition::None => "restart_policy.condition none".to_string(),
+                        RestartCondition::OnFailure if t.state == TaskState::Complete => {
+                            "it exited 0 and restart_policy.condition is on-failure".to_string()
                         }
-                    ),
-                };
-                format!(
-                    "{}: task {} {} and is not replaced ({why})",
-                    c.task_name(task),
-                    c.short_id(task),
-                    ended(t.state)
-                )
-            });
+                        _ => format!(
+                            "restart_policy.max_attempts {} reached{}",
+                            p.max_attempts,
+                            if p.window > 0 {
+                                format!(
+                                    " within the {} window",
+                                    format_go_duration(p.window as i64)
+                                )
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    };
+                    format!(
+                        "{}: task {} {} and is not replaced ({why})",
+                        c.task_name(task),
+                        c.short_id(task),
+                        ended(t.state)
+                    )
+                });
             return;
         }
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         let (service, slot, node, old_state) = (t.service, t.slot, t.node, t.state);
         let policy = t.spec.restart_policy();
-        let node_info = node.map(|n| &self.state.nodes[n]);
+        let node_info = node.map(|n| &self.store.state.nodes[n]);
         let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
         let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
         let delay = if drained || crate::mutant::on("no-restart-delay") {
@@ -130,7 +135,7 @@ impl Cluster {
         };
         let wait_stop = !(node_down || old_state > TaskState::Running);
         let global_node = if slot == 0 { node } else { None };
-        let new = self.create_task(
+        let new = self.store.create_task(
             service,
             slot,
             global_node,
@@ -138,8 +143,8 @@ impl Cluster {
             "restart supervisor: restart policy",
         );
         self.record_restart(new);
-        self.stats[service].restarts += 1;
-        self.explain(Some(service), |c| {
+        self.store.stats[service].restarts += 1;
+        self.store.explain(Some(service), |c| {
             let why = if drained {
                 "at once (restart delay 0 on a drained node)".to_string()
             } else {
@@ -179,7 +184,7 @@ impl Cluster {
     /// `shouldRestart`: the condition, then `MaxAttempts` within `Window`
     /// over this slot's history for the task's spec version.
     pub(crate) fn should_restart(&mut self, task: TaskId) -> bool {
-        let t = &self.state.tasks[task];
+        let t = &self.store.state.tasks[task];
         let policy = t.spec.restart_policy();
         match policy.condition {
             RestartCondition::None => return false,
@@ -191,7 +196,7 @@ impl Cluster {
         }
         let key = tuple(t.service, t.slot, t.node);
         let spec_version = t.spec_version;
-        let now = self.now;
+        let now = self.store.now;
         let Some(info) = self.restart.history.get_mut(&key) else {
             return true;
         };
@@ -210,11 +215,11 @@ impl Cluster {
 
     /// `recordRestartHistory`.
     fn record_restart(&mut self, new: TaskId) {
-        let t = &self.state.tasks[new];
+        let t = &self.store.state.tasks[new];
         let key = tuple(t.service, t.slot, t.node);
         let window = t.spec.restart_policy().window;
         let spec_version = t.spec_version;
-        let now = self.now;
+        let now = self.store.now;
         let info = self.restart.history.entry(key).or_default();
         if info.spec_version != spec_version {
             *info = RestartInfo {
@@ -242,26 +247,30 @@ impl Cluster {
             self.cancel_delay_timers(&prev);
         }
         let wait_for =
-            old.filter(|&o| wait_stop && self.state.tasks[o].state <= TaskState::Running);
+            old.filter(|&o| wait_stop && self.store.state.tasks[o].state <= TaskState::Running);
         let mut d = DelayedStart {
             old: wait_for,
-            delay_until: self.now + delay,
+            delay_until: self.store.now + delay,
             delay_timer: None,
             timeout_timer: None,
             old_done: false,
             restart_waiter: false,
         };
         if delay > 0 {
-            d.delay_timer = Some(self.queue.push(self.now + delay, Event::RestartDelay(new)));
+            d.delay_timer = Some(
+                self.store
+                    .queue
+                    .push(self.store.now + delay, Event::RestartDelay(new)),
+            );
         }
         if let Some(o) = wait_for {
-            d.timeout_timer = Some(
-                self.queue
-                    .push(self.now + OLD_TASK_TIMEOUT, Event::OldTaskTimeout(new)),
-            );
+            d.timeout_timer = Some(self.store.queue.push(
+                self.store.now + OLD_TASK_TIMEOUT,
+                Event::OldTaskTimeout(new),
+            ));
             self.restart.waiting_on.entry(o).or_default().push(new);
-            if let Some(n) = self.state.tasks[o].node
-                && self.state.nodes[n].status == NodeStatus::Down
+            if let Some(n) = self.store.state.tasks[o].node
+                && self.store.state.nodes[n].status == NodeStatus::Down
             {
                 d.old_done = true;
             }
@@ -272,10 +281,10 @@ impl Cluster {
 
     fn cancel_delay_timers(&mut self, d: &DelayedStart) {
         if let Some(k) = d.delay_timer {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
         if let Some(k) = d.timeout_timer {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
     }
 
@@ -290,7 +299,7 @@ impl Cluster {
         if let Some(d) = self.restart.delays.get_mut(&new) {
             d.timeout_timer = None;
             d.old_done = true;
-            self.explain(Some(self.state.tasks[new].service), |c| {
+            self.store.explain(Some(self.store.state.tasks[new].service), |c| {
                 format!(
                     "{}: the old task did not stop within 1 minute, so task {} starts anyway (old-task timeout)",
                     c.task_name(new),
@@ -307,7 +316,7 @@ impl Cluster {
         let Some(d) = self.restart.delays.get(&new) else {
             return;
         };
-        if self.now < d.delay_until || (d.old.is_some() && !d.old_done) {
+        if self.store.now < d.delay_until || (d.old.is_some() && !d.old_done) {
             return;
         }
         let d = self.restart.delays.remove(&new).expect("present");
@@ -320,9 +329,10 @@ impl Cluster {
                 self.restart.waiting_on.remove(&o);
             }
         }
-        let t = &self.state.tasks[new];
+        let t = &self.store.state.tasks[new];
         if !t.deleted && t.desired < TaskState::Running {
-            self.set_desired(new, TaskState::Running, "restart supervisor: delayed start");
+            self.store
+                .set_desired(new, TaskState::Running, "restart supervisor: delayed start");
         }
         self.updater_on_delayed_start(new);
         if d.restart_waiter {
@@ -347,14 +357,14 @@ impl Cluster {
 
     /// A node went down: replacements waiting for its tasks may start.
     pub(crate) fn restart_on_node_change(&mut self, node: NodeId) {
-        if self.state.nodes[node].status != NodeStatus::Down {
+        if self.store.state.nodes[node].status != NodeStatus::Down {
             return;
         }
         let waiting: Vec<(TaskId, Vec<TaskId>)> = self
             .restart
             .waiting_on
             .iter()
-            .filter(|(o, _)| self.state.tasks[**o].node == Some(node))
+            .filter(|(o, _)| self.store.state.tasks[**o].node == Some(node))
             .map(|(o, v)| (*o, v.clone()))
             .collect();
         let mut all: Vec<TaskId> = waiting.into_iter().flat_map(|(_, v)| v).collect();
@@ -374,13 +384,13 @@ impl Cluster {
         let updatable: Vec<TaskId> = tasks
             .iter()
             .copied()
-            .filter(|&t| self.state.tasks[t].desired <= TaskState::Running)
+            .filter(|&t| self.store.state.tasks[t].desired <= TaskState::Running)
             .collect();
         if !updatable.is_empty() || tasks.is_empty() {
             return updatable;
         }
-        let service = self.state.tasks[tasks[0]].service;
-        let rolling_back = self.state.services[service]
+        let service = self.store.state.tasks[tasks[0]].service;
+        let rolling_back = self.store.state.services[service]
             .update_status
             .as_ref()
             .is_some_and(|s| s.state == UpdateState::RollbackStarted);
@@ -390,7 +400,7 @@ impl Cluster {
         // Newest by status timestamp, ties by creation order.
         let newest = *tasks
             .iter()
-            .max_by_key(|&&t| (self.state.tasks[t].timestamp, t))
+            .max_by_key(|&&t| (self.store.state.tasks[t].timestamp, t))
             .expect("non-empty");
         if !self.should_restart(newest) {
             vec![newest]

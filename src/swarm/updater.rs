@@ -29,11 +29,12 @@ use rustc_hash::FxHashMap;
 
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
 };
+use crate::swarm::store::Event;
 
 /// One slot handed to a worker: its key (slot number, or node for global
 /// services) and the tasks it held when the run started (swarmkit passes
@@ -142,14 +143,14 @@ impl Cluster {
     /// one already works towards the same spec; a run for another spec is
     /// cancelled first.
     pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
-        let svc = &self.state.services[service];
+        let svc = &self.store.state.services[service];
         if let Some(u) = self.updates.updaters.get(&service) {
             if u.spec_version == svc.spec_version || u.spec == svc.spec {
                 return;
             }
             self.updater_cancel(service);
         }
-        let status = self.state.services[service]
+        let status = self.store.state.services[service]
             .update_status
             .as_ref()
             .map(|s| s.state);
@@ -158,7 +159,7 @@ impl Cluster {
             status,
             Some(UpdateState::Paused | UpdateState::RollbackPaused)
         ) {
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 format!(
                     "{}: the update is paused, so the updater changes nothing until the next `docker service update`",
                     c.state.services[service].spec.name
@@ -177,7 +178,7 @@ impl Cluster {
                 status,
                 Some(UpdateState::Updating | UpdateState::RollbackStarted)
             ) {
-                self.explain(Some(service), |c| {
+                self.store.explain(Some(service), |c| {
                     format!(
                         "{}: every task already matches the spec, so the update completes",
                         c.state.services[service].spec.name
@@ -189,18 +190,18 @@ impl Cluster {
         }
         // 4. Start the update.
         if status.is_none() {
-            self.set_update_status(
+            self.store.set_update_status(
                 service,
                 Some(UpdateStatus {
                     state: UpdateState::Updating,
-                    started_at: Some(self.now),
+                    started_at: Some(self.store.now),
                     completed_at: None,
                     message: "update in progress".to_string(),
                 }),
             );
         }
         // 5. Which config.
-        let svc = &self.state.services[service];
+        let svc = &self.store.state.services[service];
         let config = if status == Some(UpdateState::RollbackStarted) {
             svc.spec.rollback_config.unwrap_or_default()
         } else {
@@ -237,8 +238,8 @@ impl Cluster {
             monitor_timer: None,
         };
         self.updates.updaters.insert(service, updater);
-        self.explain(Some(service), |c| {
-            let u = &c.updates.updaters[&service];
+        self.store.explain(Some(service), |c| {
+            let u = &self.updates.updaters[&service];
             let rollback = status == Some(UpdateState::RollbackStarted);
             let key = if rollback { "rollback_config" } else { "update_config" };
             let set = if rollback {
@@ -279,7 +280,7 @@ impl Cluster {
     /// restart supervisor's pending delayed starts still fire.
     pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
         if let Some(u) = self.updates.updaters.remove(&service) {
-            self.explain(Some(service), |_| {
+            self.store.explain(Some(service), |_| {
                 format!(
                     "{}: the service spec changed, so the update run in progress is cancelled (tasks it created stay)",
                     u.spec.name
@@ -287,11 +288,11 @@ impl Cluster {
             });
             for w in &u.workers {
                 if let Worker::Sleeping { timer } = w {
-                    self.queue.cancel(*timer);
+                    self.store.queue.cancel(*timer);
                 }
             }
             if let Some(k) = u.monitor_timer {
-                self.queue.cancel(k);
+                self.store.queue.cancel(k);
             }
         }
     }
@@ -305,8 +306,8 @@ impl Cluster {
     /// service's (same spec version = clean); a placement-only change does
     /// not count when the task's node satisfies the new constraints.
     pub(crate) fn is_task_dirty(&self, service: ServiceId, task: TaskId) -> bool {
-        let svc = &self.state.services[service];
-        let t = &self.state.tasks[task];
+        let svc = &self.store.state.services[service];
+        let t = &self.store.state.tasks[task];
         if t.spec_version == svc.spec_version {
             return false;
         }
@@ -349,7 +350,7 @@ impl Cluster {
                 // The last slot is handed out: the main loop now waits for
                 // the workers.
                 u.phase = Phase::Draining;
-                self.explain(Some(service), |c| {
+                self.store.explain(Some(service), |c| {
                     format!(
                         "{}: last slot handed out; failures are not read again until the final watch starts",
                         c.state.services[service].spec.name
@@ -368,7 +369,7 @@ impl Cluster {
         let mut clean_task = None;
         for &t in &live {
             if !self.is_task_dirty(service, t) {
-                let desired = self.state.tasks[t].desired;
+                let desired = self.store.state.tasks[t].desired;
                 if desired == TaskState::Running {
                     running_task = Some(t);
                     break;
@@ -379,7 +380,7 @@ impl Cluster {
             }
         }
         if let Some(existing) = running_task.or(clean_task) {
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 format!(
                     "{}: task {} already has the new spec: kept, the slot's other tasks are stopped",
                     c.task_name(existing),
@@ -403,7 +404,7 @@ impl Cluster {
             match self.plan_remove_old_tasks(&live) {
                 Ok(plan) => Some(plan),
                 Err(()) => {
-                    self.explain(Some(service), |c| {
+                    self.store.explain(Some(service), |c| {
                         format!(
                             "{}.{}: its tasks were shut down and replaced since the update started, so the updater creates nothing here (swarmkit aborts the store batch)",
                             c.state.services[service].spec.name,
@@ -415,7 +416,7 @@ impl Cluster {
                 }
             }
         };
-        let new = self.create_task(
+        let new = self.store.create_task(
             service,
             work.slot,
             work.node,
@@ -430,7 +431,7 @@ impl Cluster {
             work: work.clone(),
             start_first,
         };
-        self.explain(Some(service), |c| {
+        self.store.explain(Some(service), |c| {
             let name = c.task_name(new);
             if start_first {
                 format!(
@@ -458,7 +459,7 @@ impl Cluster {
         tasks
             .iter()
             .copied()
-            .filter(|&t| !self.state.tasks[t].deleted)
+            .filter(|&t| !self.store.state.tasks[t].deleted)
             .collect()
     }
 
@@ -472,7 +473,7 @@ impl Cluster {
         existing: TaskId,
     ) {
         let others: Vec<TaskId> = slot.iter().copied().filter(|&t| t != existing).collect();
-        let desired = self.state.tasks[existing].desired;
+        let desired = self.store.state.tasks[existing].desired;
         if others.is_empty() && desired == TaskState::Running {
             self.worker_slot_done(service, w);
             return;
@@ -508,9 +509,9 @@ impl Cluster {
         let mut plan = RemovePlan::default();
         let mut failed = false;
         for &t in tasks {
-            if self.state.tasks[t].deleted {
+            if self.store.state.tasks[t].deleted {
                 failed = true;
-            } else if self.state.tasks[t].desired > TaskState::Running {
+            } else if self.store.state.tasks[t].desired > TaskState::Running {
                 if self.should_restart(t) {
                     // "task %s was already shut down when reached by updater"
                     failed = true;
@@ -531,14 +532,15 @@ impl Cluster {
 
     fn apply_remove_old_tasks(&mut self, plan: RemovePlan) -> Option<TaskId> {
         for t in plan.shutdown {
-            self.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
+            self.store
+                .set_desired(t, TaskState::Shutdown, "updater: old task shut down");
         }
         plan.removed
     }
 
     /// The restart supervisor raised `task` to desired RUNNING.
     pub(crate) fn updater_on_delayed_start(&mut self, task: TaskId) {
-        let service = self.state.tasks[task].service;
+        let service = self.store.state.tasks[task].service;
         let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
@@ -556,7 +558,7 @@ impl Cluster {
                     work,
                     start_first,
                 };
-                let state = self.state.tasks[task].state;
+                let state = self.store.state.tasks[task].state;
                 if state >= TaskState::Running {
                     self.worker_task_up(service, w, task, state);
                 }
@@ -577,7 +579,7 @@ impl Cluster {
     /// `updateTask` and come back for the next slot — so a failure stops
     /// the hand-out of further slots even with no `Delay`.
     pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
-        let service = self.state.tasks[task].service;
+        let service = self.store.state.tasks[task].service;
         let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
@@ -610,8 +612,8 @@ impl Cluster {
     /// the restart supervisor. No draw at all when the probability is 0 or
     /// the failure cannot start a rollback, so other runs are unchanged.
     pub(crate) fn updater_wins_rollback_race(&mut self, task: TaskId, state: TaskState) -> bool {
-        let p = self.scenario.engine.rollback_race;
-        let service = self.state.tasks[task].service;
+        let p = self.store.engine.rollback_race;
+        let service = self.store.state.tasks[task].service;
         let racing = p > 0.0
             && state > TaskState::Running
             && self.updates.updaters.get(&service).is_some_and(|u| {
@@ -622,14 +624,15 @@ impl Cluster {
             return false;
         }
         let mut rng = self
+            .store
             .streams
-            .stream("rollback-race", &self.state.tasks[task].id);
+            .stream("rollback-race", &self.store.state.tasks[task].id);
         rand::Rng::random_bool(&mut rng, p.min(1.0))
     }
 
     /// The worker saw its new task at RUNNING or beyond.
     fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
-        self.explain(Some(service), |c| {
+        self.store.explain(Some(service), |c| {
             let t = &c.state.tasks[task];
             let took = format_go_duration((c.now - t.created_at) as i64);
             if state == TaskState::Running {
@@ -647,7 +650,7 @@ impl Cluster {
                 )
             }
         });
-        let now = self.now;
+        let now = self.store.now;
         let u = self.updates.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
         u.waiting.remove(&task);
@@ -676,7 +679,7 @@ impl Cluster {
             && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
         {
             let delay = u.config.delay;
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 format!(
                     "{}: the worker sleeps {} before its next slot (update delay; swarmkit sleeps after every slot, the last one included)",
                     c.state.services[service].spec.name,
@@ -684,8 +687,8 @@ impl Cluster {
                 )
             });
             let u = self.updates.updaters.get_mut(&service).expect("updater");
-            let timer = self.queue.push(
-                self.now + u.config.delay,
+            let timer = self.store.queue.push(
+                self.store.now + u.config.delay,
                 Event::UpdaterDelay {
                     service,
                     run: u.run,
@@ -730,7 +733,7 @@ impl Cluster {
             u.monitor = u.config.delay + secs(1);
         }
         let (monitor, delay) = (u.monitor, u.config.delay);
-        self.explain(Some(service), |c| {
+        self.store.explain(Some(service), |c| {
             let name = &c.state.services[service].spec.name;
             if monitor != configured {
                 format!(
@@ -755,8 +758,8 @@ impl Cluster {
             }
         }
         let u = self.updates.updaters.get_mut(&service).expect("updater");
-        let at = self.now + u.monitor;
-        u.monitor_timer = Some(self.queue.push(
+        let at = self.store.now + u.monitor;
+        u.monitor_timer = Some(self.store.queue.push(
             at,
             Event::UpdaterMonitor {
                 service,
@@ -797,7 +800,7 @@ impl Cluster {
                 // "rollback paused" branch does not stop: swarmkit then
                 // overwrites the status with `completed`).
                 if let Some(k) = u.monitor_timer.take() {
-                    self.queue.cancel(k);
+                    self.store.queue.cancel(k);
                 }
                 let stopped = u.stopped;
                 self.updates.updaters.remove(&service);
@@ -810,13 +813,13 @@ impl Cluster {
 
     /// `failureTriggersAction`.
     fn failure_triggers_action(&mut self, service: ServiceId, task: TaskId) -> bool {
-        let now = self.now;
+        let now = self.store.now;
         let u = self.updates.updaters.get_mut(&service).expect("updater");
         if u.counted.contains(&task) {
             return false;
         }
         let Some(&started) = u.updated.get(&task) else {
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 format!(
                     "{}: task {} stopped; only tasks this update run created count as update failures",
                     c.task_name(task),
@@ -831,7 +834,7 @@ impl Cluster {
             Some(s) => now - s <= monitor,
         };
         if !counts {
-            self.explain(Some(service), |c| {
+            self.store.explain(Some(service), |c| {
                 let s = started.unwrap_or(now);
                 let failed_at = c.state.tasks[task].timestamp.min(now);
                 let read = if failed_at < now && failed_at >= s {
@@ -867,7 +870,7 @@ impl Cluster {
         } else {
             (failures as f32) / (dirty as f32) > ratio
         };
-        self.explain(Some(service), |c| {
+        self.store.explain(Some(service), |c| {
             // When the task failed, and, when later, when the updater's
             // failure watch read it (the monitor is measured to the read).
             let failed_at = c.state.tasks[task].timestamp.min(now);
@@ -911,7 +914,7 @@ impl Cluster {
             return false;
         }
         let u = self.updates.updaters.get_mut(&service).expect("updater");
-        let id = self.state.tasks[task].id.clone();
+        let id = self.store.state.tasks[task].id.clone();
         match u.config.failure_action {
             FailureAction::Continue => false,
             FailureAction::Pause => {
@@ -945,7 +948,7 @@ impl Cluster {
 
     /// `completeUpdate`.
     pub(crate) fn complete_update(&mut self, service: ServiceId) {
-        let Some(mut status) = self.state.services[service].update_status.clone() else {
+        let Some(mut status) = self.store.state.services[service].update_status.clone() else {
             return;
         };
         if status.state == UpdateState::RollbackStarted {
@@ -955,13 +958,13 @@ impl Cluster {
             status.state = UpdateState::Completed;
             status.message = "update completed".to_string();
         }
-        status.completed_at = Some(self.now);
-        self.set_update_status(service, Some(status));
+        status.completed_at = Some(self.store.now);
+        self.store.set_update_status(service, Some(status));
     }
 
     /// `pauseUpdate`.
     fn pause_update(&mut self, service: ServiceId, message: String) {
-        let Some(mut status) = self.state.services[service].update_status.clone() else {
+        let Some(mut status) = self.store.state.services[service].update_status.clone() else {
             return;
         };
         status.state = if status.state == UpdateState::RollbackStarted {
@@ -970,14 +973,14 @@ impl Cluster {
             UpdateState::Paused
         };
         status.message = message;
-        self.set_update_status(service, Some(status));
+        self.store.set_update_status(service, Some(status));
     }
 
     /// `rollbackUpdate`: ROLLBACK_STARTED and the previous spec, which is
     /// then cleared. Without a previous spec the transaction fails and the
     /// status stays as it was.
     fn rollback_update(&mut self, service: ServiceId, message: String) {
-        let svc = &self.state.services[service];
+        let svc = &self.store.state.services[service];
         let Some(mut status) = svc.update_status.clone() else {
             return;
         };
@@ -988,13 +991,13 @@ impl Cluster {
         };
         status.state = UpdateState::RollbackStarted;
         status.message = message;
-        let svc = &mut self.state.services[service];
+        let svc = &mut self.store.state.services[service];
         svc.spec = prev;
         svc.spec_version = prev_version;
         svc.previous_spec = None;
         svc.previous_spec_version = None;
-        svc.updated_at = self.now;
-        self.set_update_status(service, Some(status));
-        self.notify_service(service);
+        svc.updated_at = self.store.now;
+        self.store.set_update_status(service, Some(status));
+        self.store.notify_service(service);
     }
 }
