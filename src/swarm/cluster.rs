@@ -145,6 +145,24 @@ impl Cluster {
         cluster
     }
 
+    /// The machine stops (dispatcher: the managers notice at the heartbeat
+    /// deadline).
+    pub fn node_stop(&mut self, node: NodeId) {
+        self.dispatcher
+            .node_stop(&mut self.store, &mut self.agent, node);
+    }
+
+    /// The machine is back.
+    pub fn node_start(&mut self, node: NodeId) {
+        self.dispatcher
+            .node_start(&mut self.store, &mut self.agent, node);
+    }
+
+    /// The timeline's `kill`: the task's process dies with `code`.
+    pub fn agent_kill(&mut self, task: TaskId, code: i64) -> bool {
+        self.agent.kill(&mut self.store, task, code)
+    }
+
     // ----- the run loop -------------------------------------------------
 
     /// Processes events until the queue is empty, `until` is reached, or
@@ -187,8 +205,8 @@ impl Cluster {
                 self.store.scheduler_pass_pending = false;
                 self.scheduler.pass(&mut self.store);
             }
-            Event::Agent(task, step) => self.agent_step(task, step),
-            Event::PullDone { node, image } => self.pull_done(node, image),
+            Event::Agent(task, step) => self.agent.step(&mut self.store, task, step),
+            Event::PullDone { node, image } => self.agent.pull_done(&mut self.store, node, image),
             Event::RestartDelay(task) => self.restart_delay_elapsed(task),
             Event::OldTaskTimeout(task) => self.old_task_timeout(task),
             Event::UpdaterDelay {
@@ -198,8 +216,13 @@ impl Cluster {
             } => self.updater_delay_done(service, run, worker),
             Event::UpdaterMonitor { service, run } => self.updater_monitor_done(service, run),
             Event::ReaperTick => self.reaper.tick(&mut self.store),
-            Event::HeartbeatExpired { node, epoch } => self.heartbeat_expired(node, epoch),
-            Event::NodeDownPeriod { node, epoch } => self.orphan_tasks(node, epoch),
+            Event::HeartbeatExpired { node, epoch } => {
+                self.dispatcher
+                    .heartbeat_expired(&mut self.store, node, epoch)
+            }
+            Event::NodeDownPeriod { node, epoch } => {
+                self.dispatcher.orphan_tasks(&mut self.store, node, epoch)
+            }
         }
     }
 
@@ -214,7 +237,7 @@ impl Cluster {
                     // of a failed update task is created from the new spec
                     // before an automatic rollback swaps the spec back
                     // (`docs/swarm-rules.md#kernel-watch-order`).
-                    self.agent_on_task_change(task);
+                    self.agent.on_task_change(&mut self.store, task);
                     self.restart_on_task_state(task, state);
                     if self.updater_wins_rollback_race(task, state) {
                         self.updater_on_task_state(task, state);
@@ -229,13 +252,13 @@ impl Cluster {
                     }
                 }
                 Change::TaskDesired(task) => {
-                    self.agent_on_task_change(task);
+                    self.agent.on_task_change(&mut self.store, task);
                     // A task leaving the active count can free a place
                     // (max replicas per node).
                     self.request_scheduler_pass();
                 }
                 Change::TaskDeleted(task, desired) => {
-                    self.agent_forget(task);
+                    self.agent.forget(&mut self.store, task);
                     self.orchestrator_on_task_deleted(task, desired);
                 }
                 Change::Service(service) => self.reconcile(service),
