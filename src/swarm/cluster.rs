@@ -27,12 +27,12 @@ use crate::swarm::model::*;
 use crate::swarm::store::{Change, ChangeSink, Event, Store};
 
 use super::agent::Agent;
+use super::controlapi::ControlApi;
 use super::dispatcher::Dispatcher;
 use super::nodeset::NodeSet;
+use super::orchestrator::Orchestrator;
 use super::reaper::TaskReaper;
-use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
-use super::updater::UpdateSupervisor;
 
 pub use crate::swarm::store::{Cause, ImageRuntime, ServiceStats, UpdateEpisode};
 
@@ -43,8 +43,9 @@ pub struct Cluster {
     // swarmkit's manager/manager.go).
     pub agent: Agent,
     pub scheduler: SchedulerState,
-    pub restart: RestartSupervisor,
-    pub updates: UpdateSupervisor,
+    /// The replicated and global orchestrators with the restart and
+    /// update supervisors they own.
+    pub orchestrator: Orchestrator,
     pub reaper: TaskReaper,
     pub dispatcher: Dispatcher,
 }
@@ -127,8 +128,7 @@ impl Cluster {
                 nodes: NodeSet::new(n),
                 ..Default::default()
             },
-            restart: RestartSupervisor::default(),
-            updates: UpdateSupervisor::default(),
+            orchestrator: Orchestrator::default(),
             reaper: TaskReaper::default(),
             dispatcher: Dispatcher::new(heartbeat_rngs),
         };
@@ -143,6 +143,68 @@ impl Cluster {
         }
         cluster.propagate();
         cluster
+    }
+
+    /// The control API over this manager's store and components.
+    pub fn api(&mut self) -> ControlApi<'_> {
+        ControlApi {
+            store: &mut self.store,
+            orchestrator: &mut self.orchestrator,
+            scheduler: &mut self.scheduler,
+            dispatcher: &mut self.dispatcher,
+            agent: &mut self.agent,
+            reaper: &mut self.reaper,
+        }
+    }
+
+    /// `orchestrator.IsTaskDirty` (for the driver's checks).
+    pub fn is_task_dirty(&self, service: ServiceId, task: TaskId) -> bool {
+        super::orchestrator::task::is_task_dirty(&self.store, service, task)
+    }
+
+    // The control API, as the docker front end calls it.
+
+    pub fn update_cluster(&mut self, task_history_limit: Option<i64>, unmodelled: &[&'static str]) {
+        self.api().update_cluster(task_history_limit, unmodelled)
+    }
+
+    pub fn update_node(
+        &mut self,
+        nid: NodeId,
+        availability: Option<Availability>,
+        label_add: &[(String, String)],
+        label_rm: &[String],
+    ) {
+        self.api()
+            .update_node(nid, availability, label_add, label_rm)
+    }
+
+    pub fn node_join(&mut self, node: NodeId) -> Result<(), String> {
+        self.api().node_join(node)
+    }
+
+    pub fn node_leave(&mut self, node: NodeId) -> Result<(), String> {
+        self.api().node_leave(node)
+    }
+
+    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+        self.api().remove_node(name, force)
+    }
+
+    pub fn note_unmodelled(&mut self, service: ServiceId, flags: Vec<&'static str>) {
+        self.api().note_unmodelled(service, flags)
+    }
+
+    pub fn update_service(&mut self, service: ServiceId, spec: ServiceSpec) {
+        self.api().update_service(service, spec)
+    }
+
+    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), String> {
+        self.api().rollback_service(service)
+    }
+
+    pub fn remove_service(&mut self, service: ServiceId) {
+        self.api().remove_service(service)
     }
 
     /// The machine stops (dispatcher: the managers notice at the heartbeat
@@ -207,14 +269,29 @@ impl Cluster {
             }
             Event::Agent(task, step) => self.agent.step(&mut self.store, task, step),
             Event::PullDone { node, image } => self.agent.pull_done(&mut self.store, node, image),
-            Event::RestartDelay(task) => self.restart_delay_elapsed(task),
-            Event::OldTaskTimeout(task) => self.old_task_timeout(task),
+            Event::RestartDelay(task) => {
+                let o = &mut self.orchestrator;
+                o.restart
+                    .delay_elapsed(&mut self.store, &mut o.updates, task)
+            }
+            Event::OldTaskTimeout(task) => {
+                let o = &mut self.orchestrator;
+                o.restart
+                    .old_task_timeout(&mut self.store, &mut o.updates, task)
+            }
             Event::UpdaterDelay {
                 service,
                 run,
                 worker,
-            } => self.updater_delay_done(service, run, worker),
-            Event::UpdaterMonitor { service, run } => self.updater_monitor_done(service, run),
+            } => {
+                let o = &mut self.orchestrator;
+                o.updates
+                    .delay_done(&mut self.store, &mut o.restart, service, run, worker)
+            }
+            Event::UpdaterMonitor { service, run } => {
+                let o = &mut self.orchestrator;
+                o.updates.monitor_done(&mut self.store, service, run)
+            }
             Event::ReaperTick => self.reaper.tick(&mut self.store),
             Event::HeartbeatExpired { node, epoch } => {
                 self.dispatcher
@@ -238,13 +315,14 @@ impl Cluster {
                     // before an automatic rollback swaps the spec back
                     // (`docs/swarm-rules.md#kernel-watch-order`).
                     self.agent.on_task_change(&mut self.store, task);
-                    self.restart_on_task_state(task, state);
-                    if self.updater_wins_rollback_race(task, state) {
-                        self.updater_on_task_state(task, state);
-                        self.orchestrator_on_task_state(task, state);
+                    let (s, o) = (&mut self.store, &mut self.orchestrator);
+                    o.restart.on_task_state(s, &mut o.updates, task, state);
+                    if o.updates.wins_rollback_race(s, task, state) {
+                        o.updates.on_task_state(s, &mut o.restart, task, state);
+                        o.on_task_state(s, task, state);
                     } else {
-                        self.orchestrator_on_task_state(task, state);
-                        self.updater_on_task_state(task, state);
+                        o.on_task_state(s, task, state);
+                        o.updates.on_task_state(s, &mut o.restart, task, state);
                     }
                     if state.is_terminal() {
                         // Resources and ports were released.
@@ -259,12 +337,21 @@ impl Cluster {
                 }
                 Change::TaskDeleted(task, desired) => {
                     self.agent.forget(&mut self.store, task);
-                    self.orchestrator_on_task_deleted(task, desired);
+                    self.orchestrator.on_task_deleted(
+                        &mut self.store,
+                        &mut self.reaper,
+                        task,
+                        desired,
+                    );
                 }
-                Change::Service(service) => self.reconcile(service),
+                Change::Service(service) => {
+                    self.orchestrator
+                        .reconcile(&mut self.store, &mut self.reaper, service)
+                }
                 Change::Node(node) => {
-                    self.orchestrator_on_node_change(node);
-                    self.restart_on_node_change(node);
+                    let (s, o) = (&mut self.store, &mut self.orchestrator);
+                    o.on_node_change(s, &mut self.reaper, node);
+                    o.restart.on_node_change(s, &mut o.updates, node);
                     self.request_scheduler_pass();
                 }
             }

@@ -3,16 +3,33 @@
 //! front end (`crate::docker::exec`) maps docker commands onto them and
 //! renders what the CLI prints.
 
-use crate::swarm::cluster::Cluster;
+use crate::swarm::agent::Agent;
 use crate::swarm::container::UNMODELLED_FLAGS;
+use crate::swarm::dispatcher::Dispatcher;
 use crate::swarm::model::{
     NodeId, NodeRole, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState, UpdateState,
     UpdateStatus,
 };
+use crate::swarm::orchestrator::Orchestrator;
+use crate::swarm::reaper::TaskReaper;
+use crate::swarm::scheduler::SchedulerState;
 use crate::swarm::store::Event;
-use crate::swarm::store::Explanation;
+use crate::swarm::store::{Explanation, Store};
 
-impl Cluster {
+/// The control API over the manager's store and the components a docker
+/// command reaches (swarmkit's `controlapi.Server` holds the store; here
+/// it also cancels updaters, stops nodes and drops the scheduler's node
+/// order directly, which swarmkit does through store events).
+pub struct ControlApi<'a> {
+    pub store: &'a mut Store,
+    pub orchestrator: &'a mut Orchestrator,
+    pub scheduler: &'a mut SchedulerState,
+    pub dispatcher: &'a mut Dispatcher,
+    pub agent: &'a mut Agent,
+    pub reaper: &'a mut TaskReaper,
+}
+
+impl ControlApi<'_> {
     /// controlapi `UpdateCluster`: the task reaper reads the new history
     /// limit and applies it the next time a slot gets a task
     /// (`taskreaper/task_reaper.go`). Flags that swarmsim does not model
@@ -66,15 +83,6 @@ impl Cluster {
         self.store.notify_node(nid);
     }
 
-    /// A node of the swarm by name or id (nodes not joined yet or removed
-    /// are not found).
-    pub fn member_node(&self, name: &str) -> Option<NodeId> {
-        self.store
-            .state
-            .find_node(name)
-            .filter(|&n| self.store.state.nodes[n].in_swarm)
-    }
-
     /// `docker swarm join` on a machine of the scenario that is not in
     /// the swarm: it registers and is `Ready`; the global orchestrator
     /// gives it a task of each global service (`global.go`
@@ -87,7 +95,7 @@ impl Cluster {
         }
         self.store.state.nodes[node].in_swarm = true;
         self.store.state.nodes[node].status = NodeStatus::Down;
-        self.node_start(node);
+        self.dispatcher.node_start(self.store, self.agent, node);
         Ok(())
     }
 
@@ -106,7 +114,7 @@ impl Cluster {
                 n.hostname
             ));
         }
-        self.node_stop(node);
+        self.dispatcher.node_stop(self.store, self.agent, node);
         Ok(())
     }
 
@@ -119,7 +127,7 @@ impl Cluster {
     /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
     /// a live node also stops its service containers.
     pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
-        let Some(node) = self.member_node(name) else {
+        let Some(node) = self.store.member_node(name) else {
             return Err(format!(
                 "Error response from daemon: node {name} not found\n"
             ));
@@ -138,7 +146,7 @@ impl Cluster {
             ));
         }
         if n.agent_up {
-            self.node_stop(node);
+            self.dispatcher.node_stop(self.store, self.agent, node);
         }
         // No heartbeat deadline, and no 24 h orphaning, for a node that is
         // gone: its pending dispatcher events are dropped.
@@ -264,7 +272,7 @@ impl Cluster {
     /// `docker service rm`: the service is gone at once; its tasks are set
     /// to desired REMOVE and deleted once stopped.
     pub fn remove_service(&mut self, service: ServiceId) {
-        self.updater_cancel(service);
+        self.orchestrator.updates.cancel(self.store, service);
         let name = self.store.state.services[service].spec.name.clone();
         self.store.state.service_names.remove(&name);
         self.store.state.services[service].removed = true;
@@ -277,7 +285,7 @@ impl Cluster {
         for t in ids {
             self.store
                 .set_desired(t, TaskState::Remove, "service removed");
-            self.reaper.mark_remove(&mut self.store, t);
+            self.reaper.mark_remove(self.store, t);
         }
         // The scheduler stops keeping the service's node order (it would
         // be rebuilt from the counts if a task of it were ever placed).

@@ -433,6 +433,14 @@ impl Store {
             .collect()
     }
 
+    /// A node of the swarm by name or id (nodes not joined yet or removed
+    /// are not found).
+    pub fn member_node(&self, name: &str) -> Option<NodeId> {
+        self.state
+            .find_node(name)
+            .filter(|&n| self.state.nodes[n].in_swarm)
+    }
+
     /// Whether a node satisfies all constraint expressions
     /// (`constraint.NodeMatches`).
     pub fn node_satisfies_constraints(&self, node: NodeId, constraints: &[String]) -> bool {
