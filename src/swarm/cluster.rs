@@ -126,7 +126,6 @@ impl Cluster {
             agent: Agent::default(),
             scheduler: SchedulerState {
                 nodes: NodeSet::new(n),
-                ..Default::default()
             },
             orchestrator: Orchestrator::default(),
             reaper: TaskReaper::default(),

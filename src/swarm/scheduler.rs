@@ -352,6 +352,7 @@ impl SchedulerState {
     /// `scheduleNTasksOnSubtree`: split `n` tasks over the label groups of
     /// the first preference so that every group ends up with an equal share
     /// of the service's tasks; recurse; leaves use the node walk.
+    #[allow(clippy::too_many_arguments)] // swarmkit's own signature, plus the store
     fn schedule_on_subtree(
         &mut self,
         s: &mut Store,
