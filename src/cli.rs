@@ -6,10 +6,10 @@ use std::rc::Rc;
 
 use clap::{Parser, Subcommand};
 
+use crate::docker::duration::parse_duration_nonneg;
 use crate::regress::{check, diff, eval, lint, outcome};
 use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
-use crate::sim::time::parse_duration_nonneg;
 
 /// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
 /// expectation failed (or `diff` found a difference, or `lint --deny` a

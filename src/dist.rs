@@ -1,7 +1,8 @@
 //! Latency distributions of image profiles (the scenario's `dist:` maps).
 //! Every draw is rounded to whole nanoseconds at once.
 
-use crate::sim::time::{SimDuration, format_go_duration};
+use crate::docker::duration::format_go_duration;
+use crate::sim::time::SimDuration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dist {

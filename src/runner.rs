@@ -4,9 +4,10 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use crate::docker::duration::format_go_duration;
 use crate::report::results::{Summary, events_csv, summary, summary_json};
 use crate::scenario::{Action, NodeChange, Scenario};
-use crate::sim::time::{SimTime, format_go_duration, secs};
+use crate::sim::time::{SimTime, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
 use crate::swarm::store::ChangeSink;

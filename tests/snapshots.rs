@@ -23,9 +23,9 @@
 use std::path::Path;
 use std::rc::Rc;
 
+use swarmsim::docker::duration::parse_duration_nonneg;
 use swarmsim::runner::{RunOptions, RunResult, run};
 use swarmsim::scenario;
-use swarmsim::sim::time::parse_duration_nonneg;
 
 // ----- helpers --------------------------------------------------------------
 

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use super::measure::{Samples, samples};
 use super::record::Recording;
-use crate::sim::time::format_go_duration;
+use crate::docker::duration::format_go_duration;
 
 /// A fitted distribution over seconds.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,8 +21,9 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::engine::{Engine, parse_time, split_words};
+use crate::docker::duration::format_go_duration;
 use crate::scenario::{Action, NodeChange, Scenario};
-use crate::sim::time::{format_go_duration, secs_f64};
+use crate::sim::time::secs_f64;
 
 /// How often the engine is polled between events (each event is followed
 /// by a poll at once).

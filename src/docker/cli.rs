@@ -15,7 +15,8 @@ pub use flags::parse_go_bool;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::sim::time::{SimDuration, parse_go_duration};
+use crate::docker::duration::parse_go_duration;
+use crate::sim::time::SimDuration;
 use crate::swarm::model::{
     Availability, FailureAction, Placement, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
     TaskState, UpdateOrder,

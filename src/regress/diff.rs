@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::describe;
+use crate::docker::duration::format_go_duration;
 use crate::report::results::{ServiceSummary, Summary};
 use crate::runner::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
-use crate::sim::time::format_go_duration;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::store::{LogKind, LogRecord};
 

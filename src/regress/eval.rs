@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::describe;
+use crate::docker::duration::format_go_duration;
 use crate::report::results::ServiceSummary;
 use crate::runner::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
 use crate::scenario::expect::{Bound, Check, ExpectKind, Expectation, Metric, Stat, StatCheck};
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{NodeStatus, ServiceId, TaskState};
 use crate::swarm::store::{LogKind, LogRecord};

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::docker::cli::DockerCommand;
+use crate::docker::duration::format_go_duration;
 use crate::scenario::yaml::{Pos, Seg, locate};
 use crate::scenario::{Action, Scenario, ScenarioError};
-use crate::sim::time::{SimDuration, format_go_duration, secs};
+use crate::sim::time::{SimDuration, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     Availability, FailureAction, PublishMode, RestartCondition, ServiceMode, ServiceSpec,

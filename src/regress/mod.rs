@@ -8,7 +8,7 @@ pub mod eval;
 pub mod lint;
 pub mod outcome;
 
-use crate::sim::time::format_go_duration;
+use crate::docker::duration::format_go_duration;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::store::{LogKind, LogRecord};
 

@@ -9,7 +9,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_yaml::Value;
 
-use crate::sim::time::{SimDuration, parse_go_duration};
+use crate::docker::duration::parse_go_duration;
+use crate::sim::time::SimDuration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {

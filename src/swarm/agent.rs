@@ -20,8 +20,9 @@
 use rustc_hash::FxHashMap;
 
 use crate::dist::bernoulli;
+use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
 

@@ -25,8 +25,9 @@ use rustc_hash::FxHashMap;
 
 use crate::scenario::{ImageProfile, Scenario};
 use crate::sim::queue::EventQueue;
-use crate::sim::rng::{LazyStream, RngStreams, random_id};
+use crate::sim::rng::{LazyStream, RngStreams};
 use crate::sim::time::SimTime;
+use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
 use crate::swarm::store::{ChangeSink, ClusterState, Explanation, LogKind, LogRecord};
 

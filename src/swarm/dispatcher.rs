@@ -8,8 +8,9 @@
 
 use rand::Rng;
 
+use crate::docker::duration::format_go_duration;
 use crate::sim::rng::LazyStream;
-use crate::sim::time::{SimTime, format_go_duration, millis, secs};
+use crate::sim::time::{SimTime, millis, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
 

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod container;
 pub mod controlapi;
 pub mod dispatcher;
+pub mod identity;
 pub mod model;
 pub mod nodeset;
 pub mod orchestrator;

@@ -27,8 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
+use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
+use crate::sim::time::{SimDuration, SimTime, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,

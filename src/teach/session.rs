@@ -11,8 +11,9 @@ use crate::runner::{MAX_EVENTS, flush_explanations, run_item};
 use std::fmt::Write as _;
 
 use crate::docker::cli::DockerCommand;
+use crate::docker::duration::format_go_duration;
 use crate::scenario::{Action, Scenario};
-use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
+use crate::sim::time::{SimDuration, SimTime, secs};
 use crate::swarm::cluster::Cluster;
 
 use super::display::Display;

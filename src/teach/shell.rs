@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::docker::cli::parse_command_line;
+use crate::docker::duration::{format_go_duration, parse_duration_nonneg};
 use crate::scenario::Scenario;
-use crate::sim::time::{SimDuration, format_go_duration, parse_duration_nonneg};
+use crate::sim::time::SimDuration;
 
 use super::display::{Display, Live, Plain};
 use super::session::Session;

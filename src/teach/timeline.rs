@@ -12,10 +12,11 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use crate::docker::duration::format_go_duration;
 use crate::docker::format::ps::{PS_HEADER, PsOptions, ps_rows};
 use crate::runner::{MAX_EVENTS, MAX_SIM_TIME, run_item};
 use crate::scenario::Scenario;
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
 use crate::swarm::store::LogKind;

@@ -9,8 +9,9 @@
 
 use std::fmt::Write as _;
 
+use crate::docker::duration::{format_go_duration, human_duration};
 use crate::docker::format::text::{bytes_size, go_float32, go_float64};
-use crate::sim::time::{SimTime, format_go_duration, human_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::container::ContainerExtras;
 use crate::swarm::model::{
     Healthcheck, PublishMode, Resources, ServiceId, ServiceMode, UpdateConfig, UpdateState,

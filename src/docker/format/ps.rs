@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::docker::duration::human_duration;
 use crate::docker::format::tabwriter;
 use crate::docker::format::text::{
     display_image, ellipsis, natural_cmp, port_mapping, truncate_id,
 };
-use crate::sim::time::{SimTime, human_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::model::{PublishMode, ServiceId, Task, TaskState};
 use crate::swarm::store::ClusterState;
 
