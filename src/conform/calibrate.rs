@@ -438,19 +438,20 @@ fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::dist::Dist;
+    use crate::sim::time::SimDuration;
     use rand::SeedableRng;
 
     fn draw(d: &Dist, n: usize, seed: u64) -> Vec<f64> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        (0..n).map(|_| d.sample(&mut rng) as f64 / 1e9).collect()
+        (0..n).map(|_| d.sample(&mut rng).as_secs_f64()).collect()
     }
 
     #[test]
     fn recovers_a_lognormal() {
         let xs = draw(
             &Dist::LogNormal {
-                median: 1_000_000_000,
-                p99: 4_000_000_000,
+                median: SimDuration::from_nanos(1_000_000_000),
+                p99: SimDuration::from_nanos(4_000_000_000),
             },
             500,
             7,
@@ -469,7 +470,7 @@ mod tests {
     fn recovers_an_exponential() {
         let xs = draw(
             &Dist::Exponential {
-                mean: 2_000_000_000,
+                mean: SimDuration::from_nanos(2_000_000_000),
             },
             500,
             11,
@@ -485,8 +486,8 @@ mod tests {
     fn recovers_a_normal_and_a_weibull() {
         let xs = draw(
             &Dist::Normal {
-                mean: 5_000_000_000,
-                stddev: 500_000_000,
+                mean: SimDuration::from_nanos(5_000_000_000),
+                stddev: SimDuration::from_nanos(500_000_000),
             },
             500,
             3,
@@ -498,7 +499,7 @@ mod tests {
         assert!((mean - 5.0).abs() < 0.1 && (sd - 0.5).abs() < 0.06);
         let xs = draw(
             &Dist::Weibull {
-                scale: 1_000_000_000,
+                scale: SimDuration::from_nanos(1_000_000_000),
                 shape: 3.0,
             },
             800,

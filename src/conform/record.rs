@@ -276,7 +276,12 @@ impl Recording {
 /// When the recording of `scenario` ends (seconds from its start): its
 /// `until`, else 5 s after its last timeline item.
 pub fn end_of(scenario: &Scenario) -> f64 {
-    let last_at = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+    let last_at = scenario
+        .timeline
+        .iter()
+        .map(|i| i.at)
+        .max()
+        .unwrap_or_default();
     match scenario.until {
         Some(u) => secs_f64(u),
         None => secs_f64(last_at) + TAIL,
@@ -759,7 +764,7 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
         while next < scenario.timeline.len() && secs_f64(scenario.timeline[next].at) <= r.now() {
             let item = &scenario.timeline[next];
             next += 1;
-            let stamp = format!("[{}]", format_go_duration(item.at as i64));
+            let stamp = format!("[{}]", format_go_duration(item.at));
             let t = r.now();
             match &item.action {
                 Action::Docker { text, .. } => {

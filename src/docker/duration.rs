@@ -4,7 +4,35 @@
 
 use crate::sim::time::{
     NANOS_PER_HOUR, NANOS_PER_MICRO, NANOS_PER_MILLI, NANOS_PER_MIN, NANOS_PER_SEC, SimDuration,
+    SimTime,
 };
+
+/// A Go `time.Duration`: signed nanoseconds. Docker flags may be negative
+/// (`--update-delay -5s` parses, then is refused by name), so the parsers
+/// return this signed value and callers check the sign before it becomes a
+/// [`SimDuration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoDuration(pub i64);
+
+impl From<i64> for GoDuration {
+    fn from(ns: i64) -> GoDuration {
+        GoDuration(ns)
+    }
+}
+
+impl From<SimDuration> for GoDuration {
+    fn from(d: SimDuration) -> GoDuration {
+        GoDuration(d.as_nanos() as i64)
+    }
+}
+
+/// An instant prints as the time elapsed since the start of the run (the
+/// `[1m30s]` stamps of a transcript).
+impl From<SimTime> for GoDuration {
+    fn from(t: SimTime) -> GoDuration {
+        GoDuration(t.as_nanos() as i64)
+    }
+}
 
 /// Parses a Go duration string (`time.ParseDuration`): `10s`, `1m30s`,
 /// `1.5h`, `300ms`, `0`, with an optional sign. Returns signed nanoseconds,
@@ -99,12 +127,13 @@ pub fn parse_duration_nonneg(s: &str) -> Result<SimDuration, String> {
     if v < 0 {
         return Err(format!("duration {s} cannot be negative"));
     }
-    Ok(v as u64)
+    Ok(SimDuration::from_nanos(v as u64))
 }
 
 /// Formats like Go's `time.Duration.String()`: `0s`, `300ms`, `1.5s`,
 /// `1m30s`, `1h0m0s`.
-pub fn format_go_duration(d: i64) -> String {
+pub fn format_go_duration(d: impl Into<GoDuration>) -> String {
+    let GoDuration(d) = d.into();
     if d == 0 {
         return "0s".to_string();
     }
@@ -156,6 +185,7 @@ fn format_frac(value: u64, scale: u64) -> String {
 /// docker/go-units `HumanDuration` (capitalised form, e.g. `About a minute`,
 /// `Less than a second`, `37 seconds`).
 pub fn human_duration(d: SimDuration) -> String {
+    let d = d.as_nanos();
     let seconds = d / NANOS_PER_SEC;
     let minutes = d / NANOS_PER_MIN;
     // Go: hours := int(d.Hours() + 0.5), in integer arithmetic.

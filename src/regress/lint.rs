@@ -83,7 +83,7 @@ impl Origin {
 }
 
 fn d(ns: SimDuration) -> String {
-    format_go_duration(ns as i64)
+    format_go_duration(ns)
 }
 
 /// Lints a scenario (its `services:`, its `compose:` file and the
@@ -204,7 +204,7 @@ fn lint_service(spec: &ServiceSpec, o: &Origin, cluster: &Cluster, out: &mut Vec
         (update, UC, spec.update_config.is_some()),
         (rollback, RC, spec.rollback_config.is_some()),
     ] {
-        if set && cfg.delay > 0 && cfg.delay >= cfg.monitor_period() {
+        if set && !cfg.delay.is_zero() && cfg.delay >= cfg.monitor_period() {
             warn(
                 "delay-not-below-monitor",
                 &["deploy", key, "delay"],

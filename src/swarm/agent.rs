@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use crate::dist::bernoulli;
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
 
@@ -52,7 +52,7 @@ pub struct AgentTask {
     /// The pending health probe.
     pub probe: Option<EventKey>,
     /// When the container was started (for the health start period).
-    pub container_started: Option<u64>,
+    pub container_started: Option<SimTime>,
     pub consecutive_probe_failures: u64,
     pub healthy: bool,
     pub stopping: bool,
@@ -95,7 +95,7 @@ impl Cluster {
         // each change of the desired state reach the agent that long later
         // (the dispatcher's batch and the agent's round trip).
         let dispatch = self.scenario.engine.dispatch;
-        if dispatch > 0 && self.agent.tasks[task].delivered != Some(desired) {
+        if !dispatch.is_zero() && self.agent.tasks[task].delivered != Some(desired) {
             if self.agent.tasks[task].deliver.is_none() {
                 let key = self
                     .queue
@@ -120,7 +120,7 @@ impl Cluster {
             // `engine: create` (0 by default: at once): the container
             // create of every task, before the image pull.
             TaskState::Preparing
-                if self.scenario.engine.create > 0 && !self.agent.tasks[task].created =>
+                if !self.scenario.engine.create.is_zero() && !self.agent.tasks[task].created =>
             {
                 self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
             }
@@ -157,7 +157,7 @@ impl Cluster {
                         c.task_name(task),
                         c.state.nodes[node].hostname,
                         c.images[image].name,
-                        format_go_duration(latency as i64)
+                        format_go_duration(latency)
                     )
                 });
                 self.agent
@@ -204,7 +204,7 @@ impl Cluster {
                 "{}: task {} starts its container in {} (images start){}",
                 c.task_name(task),
                 c.short_id(task),
-                format_go_duration(latency as i64),
+                format_go_duration(latency),
                 if failed {
                     format!(", and this attempt fails (images fail_on_start {p})")
                 } else {
@@ -216,13 +216,13 @@ impl Cluster {
     }
 
     /// One of the engine's own steps (`engine:`), unless one is under way.
-    fn agent_engine_step(&mut self, task: TaskId, after: u64, step: Step) {
+    fn agent_engine_step(&mut self, task: TaskId, after: SimDuration, step: Step) {
         if self.agent.tasks[task].pending.is_none() {
             self.agent_schedule(task, after, step);
         }
     }
 
-    fn agent_schedule(&mut self, task: TaskId, after: u64, step: Step) {
+    fn agent_schedule(&mut self, task: TaskId, after: SimDuration, step: Step) {
         if let Some(k) = self.agent.tasks[task].pending.take() {
             self.queue.cancel(k);
         }
@@ -230,7 +230,7 @@ impl Cluster {
         self.agent.tasks[task].pending = Some(key);
     }
 
-    fn agent_schedule_probe(&mut self, task: TaskId, after: u64) {
+    fn agent_schedule_probe(&mut self, task: TaskId, after: SimDuration) {
         if let Some(k) = self.agent.tasks[task].probe.take() {
             self.queue.cancel(k);
         }
@@ -265,7 +265,7 @@ impl Cluster {
                 self.agent.tasks[task].container_started = Some(self.now);
                 match self.state.tasks[task].spec.healthcheck.clone() {
                     Some(hc) if !hc.disabled() => {
-                        let first = if hc.start_period > 0 {
+                        let first = if !hc.start_period.is_zero() {
                             hc.start_interval()
                         } else {
                             hc.interval()
@@ -334,7 +334,7 @@ impl Cluster {
                     "{}: task {} will exit with code {code} after {} (images crash_after)",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration(after as i64)
+                    format_go_duration(after)
                 )
             });
             self.agent_schedule(task, after, Step::Exit { code });
@@ -420,7 +420,7 @@ impl Cluster {
     /// default) or 137 (killed at the end of the grace period). moby
     /// `daemon/stop.go` sends the stop signal, waits the grace period, then
     /// SIGKILL.
-    fn stop_latency(&mut self, task: TaskId) -> (u64, i64) {
+    fn stop_latency(&mut self, task: TaskId) -> (SimDuration, i64) {
         let t = &self.state.tasks[task];
         let grace = t
             .spec
@@ -436,7 +436,7 @@ impl Cluster {
         let rt = &mut self.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
         if signal == 9 {
-            (0, 137)
+            (SimDuration::ZERO, 137)
         } else if signal == 19 || latency > grace {
             (grace, 137)
         } else if rt.profile.stop_exit_code == 143 {

@@ -218,7 +218,7 @@ impl Cluster {
         }
         let n = nodes.len();
         let mut cluster = Cluster {
-            now: 0,
+            now: SimTime::ZERO,
             state: ClusterState {
                 nodes,
                 ..Default::default()

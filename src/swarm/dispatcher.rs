@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::docker::duration::format_go_duration;
 use crate::sim::rng::LazyStream;
-use crate::sim::time::{SimTime, millis, secs};
+use crate::sim::time::{SimDuration, SimTime, millis, secs};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
 
@@ -43,7 +43,7 @@ const HEARTBEAT_EPSILON_MS: u64 = 500;
 /// `defaultGracePeriodMultiplier`.
 const GRACE_MULTIPLIER: u64 = 3;
 /// `defaultNodeDownPeriod`: tasks of a node down this long are orphaned.
-const NODE_DOWN_PERIOD: u64 = secs(24 * 3600);
+const NODE_DOWN_PERIOD: SimDuration = secs(24 * 3600);
 
 impl Cluster {
     /// The machine stops: its agent and containers are gone at once; the
@@ -60,8 +60,8 @@ impl Cluster {
         let period = millis(rng.random_range(
             HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
         ));
-        let since_last = rng.random_range(0..period);
-        let deadline = (self.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
+        let since_last = SimDuration::from_nanos(rng.random_range(0..period.as_nanos()));
+        let deadline = (self.now + period * GRACE_MULTIPLIER).saturating_sub(since_last);
         let epoch = self.dispatcher.epochs[node];
         self.queue.push(
             deadline.max(self.now),
@@ -71,9 +71,9 @@ impl Cluster {
             format!(
                 "node {} stopped; its last heartbeat was {} ago with a {} period, so the managers notice in {} (3 periods after that heartbeat)",
                 c.state.nodes[node].hostname,
-                format_go_duration(since_last as i64),
-                format_go_duration(period as i64),
-                format_go_duration((deadline.max(c.now) - c.now) as i64)
+                format_go_duration(since_last),
+                format_go_duration(period),
+                format_go_duration(deadline.max(c.now) - c.now)
             )
         });
     }

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimTime, millis};
+use crate::sim::time::{SimDuration, SimTime, millis};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_TASK_HISTORY_LIMIT, NodeId, ServiceId, TaskId, TaskState};
 
@@ -38,7 +38,7 @@ impl Default for TaskReaper {
         TaskReaper {
             dirty: BTreeSet::new(),
             remove: BTreeSet::new(),
-            last_event: 0,
+            last_event: SimTime::ZERO,
             pending: None,
             history_limit: DEFAULT_TASK_HISTORY_LIMIT,
         }
@@ -46,7 +46,7 @@ impl Default for TaskReaper {
 }
 
 /// `reaperBatchingInterval`.
-const REAPER_BATCHING_INTERVAL: u64 = millis(250);
+const REAPER_BATCHING_INTERVAL: SimDuration = millis(250);
 
 impl Cluster {
     pub(crate) fn reaper_on_create(&mut self, task: TaskId) {

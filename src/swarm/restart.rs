@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
@@ -102,8 +102,8 @@ impl Cluster {
                     _ => format!(
                         "restart_policy.max_attempts {} reached{}",
                         p.max_attempts,
-                        if p.window > 0 {
-                            format!(" within the {} window", format_go_duration(p.window as i64))
+                        if !p.window.is_zero() {
+                            format!(" within the {} window", format_go_duration(p.window))
                         } else {
                             String::new()
                         }
@@ -125,7 +125,7 @@ impl Cluster {
         let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
         let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
         let delay = if drained || crate::mutant::on("no-restart-delay") {
-            0
+            SimDuration::ZERO
         } else {
             policy.delay()
         };
@@ -146,7 +146,7 @@ impl Cluster {
             } else {
                 format!(
                     "after the {} restart delay{}",
-                    format_go_duration(delay as i64),
+                    format_go_duration(delay),
                     if policy.delay.is_some() {
                         " (restart_policy.delay)"
                     } else {
@@ -199,7 +199,7 @@ impl Cluster {
         if info.spec_version != spec_version {
             return true;
         }
-        if policy.window == 0 {
+        if policy.window.is_zero() {
             return info.total < policy.max_attempts;
         }
         let lookback = now.saturating_sub(policy.window);
@@ -224,7 +224,7 @@ impl Cluster {
             };
         }
         info.total += 1;
-        if window > 0 {
+        if !window.is_zero() {
             info.recent.push_back(now);
         }
     }
@@ -236,7 +236,7 @@ impl Cluster {
         &mut self,
         old: Option<TaskId>,
         new: TaskId,
-        delay: u64,
+        delay: SimDuration,
         wait_stop: bool,
     ) {
         if let Some(prev) = self.restart.delays.remove(&new) {
@@ -252,7 +252,7 @@ impl Cluster {
             old_done: false,
             restart_waiter: false,
         };
-        if delay > 0 {
+        if !delay.is_zero() {
             d.delay_timer = Some(self.queue.push(self.now + delay, Event::RestartDelay(new)));
         }
         if let Some(o) = wait_for {

@@ -266,8 +266,8 @@ impl Cluster {
                 } else {
                     String::new()
                 },
-                format_go_duration(u.config.delay as i64),
-                format_go_duration(u.monitor as i64),
+                format_go_duration(u.config.delay),
+                format_go_duration(u.monitor),
                 u.config.failure_action.as_str(),
                 u.config.max_failure_ratio,
                 u.config.order.as_str(),
@@ -446,10 +446,10 @@ impl Cluster {
             }
         });
         match removal {
-            None => self.delay_start(None, new, 0, false),
+            None => self.delay_start(None, new, SimDuration::ZERO, false),
             Some(plan) => {
                 let old = self.apply_remove_old_tasks(plan);
-                self.delay_start(old, new, 0, true);
+                self.delay_start(old, new, SimDuration::ZERO, true);
             }
         }
     }
@@ -494,7 +494,7 @@ impl Cluster {
             let u = self.updates.updaters.get_mut(&service).expect("updater");
             u.workers[w] = Worker::WaitExisting { task: existing };
             u.waiting.insert(existing, w);
-            self.delay_start(old, existing, 0, true);
+            self.delay_start(old, existing, SimDuration::ZERO, true);
         } else {
             self.worker_slot_done(service, w);
         }
@@ -632,7 +632,7 @@ impl Cluster {
     fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
         self.explain(Some(service), |c| {
             let t = &c.state.tasks[task];
-            let took = format_go_duration((c.now - t.created_at) as i64);
+            let took = format_go_duration(c.now - t.created_at);
             if state == TaskState::Running {
                 format!(
                     "{}: task {} is running, {took} after it was created",
@@ -673,7 +673,7 @@ impl Cluster {
         let Some(u) = self.updates.updaters.get_mut(&service) else {
             return;
         };
-        if u.config.delay > 0
+        if u.config.delay > SimDuration::ZERO
             && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
         {
             let delay = u.config.delay;
@@ -681,7 +681,7 @@ impl Cluster {
                 format!(
                     "{}: the worker sleeps {} before its next slot (update delay; swarmkit sleeps after every slot, the last one included)",
                     c.state.services[service].spec.name,
-                    format_go_duration(delay as i64)
+                    format_go_duration(delay)
                 )
             });
             let u = self.updates.updaters.get_mut(&service).expect("updater");
@@ -736,14 +736,14 @@ impl Cluster {
             if monitor != configured {
                 format!(
                     "{name}: all slots done; watching for failures for {} (delay {} >= monitor {}, so delay + 1s)",
-                    format_go_duration(monitor as i64),
-                    format_go_duration(delay as i64),
-                    format_go_duration(configured as i64)
+                    format_go_duration(monitor),
+                    format_go_duration(delay),
+                    format_go_duration(configured)
                 )
             } else {
                 format!(
                     "{name}: all slots done; watching for failures for {} (monitor)",
-                    format_go_duration(monitor as i64)
+                    format_go_duration(monitor)
                 )
             }
         });
@@ -838,7 +838,7 @@ impl Cluster {
                 let read = if failed_at < now && failed_at >= s {
                     format!(
                         " (read by the updater {} after the start)",
-                        format_go_duration((now - s) as i64)
+                        format_go_duration(now - s)
                     )
                 } else {
                     String::new()
@@ -847,8 +847,8 @@ impl Cluster {
                     "{}: task {} stopped {} after it started{read}, later than the {} monitor: not counted as an update failure",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration((failed_at.max(s) - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(failed_at.max(s) - s),
+                    format_go_duration(monitor)
                 )
             });
             return false;
@@ -876,14 +876,14 @@ impl Cluster {
                 None => "before it ran".to_string(),
                 Some(s) if failed_at < now && failed_at >= s => format!(
                     "{} after it started (read by the updater {} after the start, within the {} monitor)",
-                    format_go_duration((failed_at - s) as i64),
-                    format_go_duration((now - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(failed_at - s),
+                    format_go_duration(now - s),
+                    format_go_duration(monitor)
                 ),
                 Some(s) => format!(
                     "{} after it started, within the {} monitor",
-                    format_go_duration((now - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(now - s),
+                    format_go_duration(monitor)
                 ),
             };
             let outcome = if trips {

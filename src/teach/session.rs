@@ -82,7 +82,7 @@ impl Session {
                 } => {
                     // As `run_item` does, keeping the command's result.
                     let before = c.state.services.len();
-                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now as i64));
+                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now));
                     let o = c.execute(command);
                     text.push_str(&o.stdout);
                     text.push_str(&o.stderr);
@@ -192,7 +192,7 @@ impl Session {
                     } else {
                         format!(
                             "not converged after {} of simulated time",
-                            format_go_duration(MAX_WAIT as i64)
+                            format_go_duration(MAX_WAIT)
                         )
                     };
                     d.line(&format!(
