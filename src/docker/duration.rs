@@ -263,6 +263,20 @@ mod tests {
     }
 
     #[test]
+    fn formats_typed_times() {
+        // A span, an instant (time since the start) and a signed Go value.
+        assert_eq!(format_go_duration(secs(90)), "1m30s");
+        assert_eq!(format_go_duration(SimTime::at(millis(1500))), "1.5s");
+        assert_eq!(format_go_duration(-5_000_000_000), "-5s");
+        assert_eq!(GoDuration::from(secs(2)), GoDuration(2_000_000_000));
+        assert_eq!(parse_duration_nonneg("1m30s"), Ok(secs(90)));
+        assert_eq!(
+            parse_duration_nonneg("-1s"),
+            Err("duration -1s cannot be negative".into())
+        );
+    }
+
+    #[test]
     fn formats_like_go() {
         assert_eq!(format_go_duration(0), "0s");
         assert_eq!(format_go_duration(300_000_000), "300ms");
