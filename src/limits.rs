@@ -63,7 +63,7 @@ pub const MIN_SPEED: f64 = 0.001;
 /// seconds per real second; never panics (a speed below [`MIN_SPEED`] is
 /// refused by the command line before).
 pub fn real_wait(sim: SimDuration, speed: f64) -> std::time::Duration {
-    let s = sim.as_nanos() as f64 / 1e9 / speed.max(MIN_SPEED);
+    let s = sim.as_secs_f64() / speed.max(MIN_SPEED);
     std::time::Duration::try_from_secs_f64(s).unwrap_or(std::time::Duration::ZERO)
 }
 

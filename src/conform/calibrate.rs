@@ -438,7 +438,7 @@ fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::dist::Dist;
-    use crate::sim::time::SimDuration;
+    use crate::sim::time::{millis, secs};
     use rand::SeedableRng;
 
     fn draw(d: &Dist, n: usize, seed: u64) -> Vec<f64> {
@@ -450,8 +450,8 @@ mod tests {
     fn recovers_a_lognormal() {
         let xs = draw(
             &Dist::LogNormal {
-                median: SimDuration::from_nanos(1_000_000_000),
-                p99: SimDuration::from_nanos(4_000_000_000),
+                median: secs(1),
+                p99: secs(4),
             },
             500,
             7,
@@ -468,13 +468,7 @@ mod tests {
 
     #[test]
     fn recovers_an_exponential() {
-        let xs = draw(
-            &Dist::Exponential {
-                mean: SimDuration::from_nanos(2_000_000_000),
-            },
-            500,
-            11,
-        );
+        let xs = draw(&Dist::Exponential { mean: secs(2) }, 500, 11);
         let c = fit(&xs).unwrap();
         let Fit::Exponential { mean } = c.fit else {
             panic!("chose {:?} ({:?})", c.fit, c.others)
@@ -486,8 +480,8 @@ mod tests {
     fn recovers_a_normal_and_a_weibull() {
         let xs = draw(
             &Dist::Normal {
-                mean: SimDuration::from_nanos(5_000_000_000),
-                stddev: SimDuration::from_nanos(500_000_000),
+                mean: secs(5),
+                stddev: millis(500),
             },
             500,
             3,
@@ -499,7 +493,7 @@ mod tests {
         assert!((mean - 5.0).abs() < 0.1 && (sd - 0.5).abs() < 0.06);
         let xs = draw(
             &Dist::Weibull {
-                scale: SimDuration::from_nanos(1_000_000_000),
+                scale: secs(1),
                 shape: 3.0,
             },
             800,

@@ -74,7 +74,7 @@ fn exit_code(err: &str) -> Option<i64> {
 }
 
 fn fixed(s: f64) -> Dist {
-    Dist::Fixed(SimDuration::from_nanos((s.max(0.0) * 1e9).round() as u64))
+    Dist::Fixed(SimDuration::from_secs_f64(s.max(0.0)))
 }
 
 fn stop_requested(t: &TaskObs, all: &[&TaskObs]) -> Option<f64> {

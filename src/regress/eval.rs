@@ -317,7 +317,7 @@ fn fmt_d(d: impl Into<GoDuration>) -> String {
 }
 
 fn secs_to_ns(s: f64) -> SimTime {
-    SimTime::from_nanos((s * 1e9).round() as u64)
+    SimTime::at(SimDuration::from_secs_f64(s))
 }
 
 /// The last `update` (not rollback) episode: (started, ended, state).

@@ -140,6 +140,14 @@ impl SimDuration {
         self.0 == 0
     }
 
+    /// Seconds as a float (recorded traces, summaries) rounded to the
+    /// nearest nanosecond; negative and NaN give zero, values past
+    /// `u64::MAX` nanoseconds saturate (`as` semantics).
+    #[inline]
+    pub fn from_secs_f64(s: f64) -> SimDuration {
+        SimDuration((s * 1e9).round() as u64)
+    }
+
     /// Seconds as a float, for output and statistics only.
     #[inline]
     pub fn as_secs_f64(self) -> f64 {
@@ -345,6 +353,9 @@ mod tests {
         assert_eq!(secs(7) / secs(2), 3);
         assert_eq!(secs(7) % secs(2), secs(1));
         assert_eq!(millis(1500).as_secs_f64(), 1.5);
+        assert_eq!(SimDuration::from_secs_f64(1.25), millis(1250));
+        assert_eq!(SimDuration::from_secs_f64(1.6e-9), SimDuration(2));
+        assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
         assert_eq!(serde_json::to_string(&t).unwrap(), "10000000000");
         assert_eq!(std::mem::size_of::<SimTime>(), 8);
     }

@@ -574,7 +574,7 @@ impl Timeline {
         .expect("serializable")
         // Keep `</script>` and friends out of the script element.
         .replace('<', "\\u003c");
-        let end_s = self.end.as_nanos() as f64 / 1e9;
+        let end_s = self.end.since_start().as_secs_f64();
         format!(
             r#"<!DOCTYPE html>
 <html lang="en">
