@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use clap::{Parser, Subcommand};
 
+use crate::docker::duration::parse_duration_nonneg;
 use crate::regress::{check, diff, eval, lint, outcome};
 use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
-use crate::sim::time::parse_duration_nonneg;
+use crate::sim::time::{SimDuration, SimTime};
 
 /// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
 /// expectation failed (or `diff` found a difference, or `lint --deny` a
@@ -352,7 +353,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             docker,
         } => {
             let dur = match for_.as_deref().map(parse_duration_nonneg).transpose() {
-                Ok(d) => d.map(|ns| ns as f64 / 1e9),
+                Ok(d) => d.map(SimDuration::as_secs_f64),
                 Err(e) => return bad_input(format!("--for: {e}")),
             };
             let res = crate::conform::engine::Engine::from_env(docker)
@@ -498,7 +499,7 @@ fn warn_ignored(s: &scenario::Scenario) {
 fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> ExitStatus {
     use crate::conform::{record, snapshot};
     let watch = match watch.map(parse_duration_nonneg).transpose() {
-        Ok(d) => d.map(|ns| ns as f64 / 1e9),
+        Ok(d) => d.map(SimDuration::as_secs_f64),
         Err(e) => return bad_input(format!("--watch: {e}")),
     };
     let res = snapshot::engine_from_env().and_then(|engine| {
@@ -574,7 +575,7 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         },
     };
     let until = match until.map(parse_duration_nonneg).transpose() {
-        Ok(u) => u,
+        Ok(u) => u.map(SimTime::at),
         Err(e) => {
             return bad_input(format!(
                 "invalid argument \"{}\" for \"--until\" flag: {e}",

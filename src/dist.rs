@@ -1,7 +1,8 @@
 //! Latency distributions of image profiles (the scenario's `dist:` maps).
 //! Every draw is rounded to whole nanoseconds at once.
 
-use crate::sim::time::{SimDuration, format_go_duration};
+use crate::docker::duration::format_go_duration;
+use crate::sim::time::SimDuration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dist {
@@ -63,17 +64,17 @@ impl Dist {
                 };
                 let span = hi - lo;
                 // Discrete uniform over the span + 1 whole nanoseconds.
-                let off = libm::floor(unit(rng) * (span as f64 + 1.0)) as u64;
-                lo + off.min(span)
+                let off = libm::floor(unit(rng) * (nf(span) + 1.0)) as u64;
+                lo + SimDuration::from_nanos(off.min(span.as_nanos()))
             }
             Dist::Normal { mean, stddev } => {
                 let z = std_normal(rng);
-                to_ns(*mean as f64 + *stddev as f64 * z)
+                to_ns(nf(*mean) + nf(*stddev) * z)
             }
             Dist::LogNormal { median, p99 } => {
                 let z = std_normal(rng);
-                if *median == 0 {
-                    return 0;
+                if median.is_zero() {
+                    return SimDuration::ZERO;
                 }
                 if p99 == median {
                     return *median;
@@ -83,19 +84,19 @@ impl Dist {
             }
             Dist::Exponential { mean } => {
                 let e = -libm::log(open_unit(rng));
-                to_ns(*mean as f64 * e)
+                to_ns(nf(*mean) * e)
             }
             Dist::Weibull { scale, shape } => {
                 let e = -libm::log(open_unit(rng));
                 if !valid_shape(*shape) {
                     return *scale;
                 }
-                to_ns(*scale as f64 * libm::pow(e, 1.0 / shape))
+                to_ns(nf(*scale) * libm::pow(e, 1.0 / shape))
             }
             Dist::Empirical(samples) => {
                 let u = unit(rng);
                 if samples.is_empty() {
-                    return 0;
+                    return SimDuration::ZERO;
                 }
                 let n = samples.len();
                 let i = (libm::floor(u * n as f64) as usize).min(n - 1);
@@ -113,7 +114,7 @@ impl Dist {
                 fmt_dur(*min),
                 fmt_dur(*max)
             )),
-            Dist::LogNormal { median: 0, .. } => {
+            Dist::LogNormal { median, .. } if median.is_zero() => {
                 Err("lognormal: median must be greater than 0".to_string())
             }
             Dist::LogNormal { median, p99 } if p99 < median => Err(format!(
@@ -141,21 +142,22 @@ impl Dist {
             Dist::Fixed(v) => *v,
             Dist::Uniform { min, max } => {
                 // (min + max) / 2, halves rounded up.
-                (u128::from(*min) + u128::from(*max)).div_ceil(2) as SimDuration
+                let sum = u128::from(min.as_nanos()) + u128::from(max.as_nanos());
+                SimDuration::from_nanos(sum.div_ceil(2) as u64)
             }
             Dist::Normal { mean, stddev } => {
-                if *stddev == 0 {
+                if stddev.is_zero() {
                     return *mean;
                 }
-                let (m, s) = (*mean as f64, *stddev as f64);
+                let (m, s) = (nf(*mean), nf(*stddev));
                 let a = m / s;
                 let cdf = 0.5 * libm::erfc(-a / std::f64::consts::SQRT_2);
                 let pdf = libm::exp(-0.5 * a * a) / libm::sqrt(2.0 * std::f64::consts::PI);
                 to_ns(m * cdf + s * pdf)
             }
             Dist::LogNormal { median, p99 } => {
-                if *median == 0 {
-                    return 0;
+                if median.is_zero() {
+                    return SimDuration::ZERO;
                 }
                 if p99 == median {
                     return *median;
@@ -168,15 +170,15 @@ impl Dist {
                 if !valid_shape(*shape) {
                     return *scale;
                 }
-                to_ns(*scale as f64 * libm::tgamma(1.0 + 1.0 / shape))
+                to_ns(nf(*scale) * libm::tgamma(1.0 + 1.0 / shape))
             }
             Dist::Empirical(samples) => {
                 if samples.is_empty() {
-                    return 0;
+                    return SimDuration::ZERO;
                 }
                 let n = samples.len() as u128;
-                let sum: u128 = samples.iter().map(|&s| u128::from(s)).sum();
-                ((sum + n / 2) / n) as SimDuration
+                let sum: u128 = samples.iter().map(|&s| u128::from(s.as_nanos())).sum();
+                SimDuration::from_nanos(((sum + n / 2) / n) as u64)
             }
         }
     }
@@ -212,8 +214,8 @@ fn std_normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
 /// (mu, sigma) of the underlying normal: mu = ln(median),
 /// sigma = ln(p99 / median) / z99.
 fn lognormal_params(median: SimDuration, p99: SimDuration) -> (f64, f64) {
-    let mu = libm::log(median as f64);
-    let sigma = libm::log(p99 as f64 / median as f64) / Z_P99;
+    let mu = libm::log(nf(median));
+    let sigma = libm::log(nf(p99) / nf(median)) / Z_P99;
     (mu, sigma)
 }
 
@@ -225,15 +227,20 @@ fn valid_shape(shape: f64) -> bool {
 /// `u64::MAX` saturate.
 fn to_ns(x: f64) -> SimDuration {
     if x.is_nan() || x <= 0.0 {
-        0
+        SimDuration::ZERO
     } else {
         // `as` saturates at u64::MAX.
-        libm::round(x) as SimDuration
+        SimDuration::from_nanos(libm::round(x) as u64)
     }
 }
 
+/// Nanoseconds as a float: the sampling formulas work in nanoseconds.
+fn nf(d: SimDuration) -> f64 {
+    d.as_nanos() as f64
+}
+
 fn fmt_dur(d: SimDuration) -> String {
-    format_go_duration(i64::try_from(d).unwrap_or(i64::MAX))
+    format_go_duration(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -250,12 +257,18 @@ mod tests {
         RngStreams::new(1).stream("dist-test", entity)
     }
 
-    fn draws(d: &Dist, n: usize, entity: &str) -> Vec<SimDuration> {
-        let mut r = rng(entity);
-        (0..n).map(|_| d.sample(&mut r)).collect()
+    /// Nanoseconds, for the tests' arithmetic.
+    fn ns(x: u64) -> SimDuration {
+        SimDuration::from_nanos(x)
     }
 
-    fn mean(v: &[SimDuration]) -> f64 {
+    /// Draws, in nanoseconds.
+    fn draws(d: &Dist, n: usize, entity: &str) -> Vec<u64> {
+        let mut r = rng(entity);
+        (0..n).map(|_| d.sample(&mut r).as_nanos()).collect()
+    }
+
+    fn mean(v: &[u64]) -> f64 {
         v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64
     }
 
@@ -263,8 +276,8 @@ mod tests {
     /// must itself equal `mean_hint` (to the nanosecond rounding).
     fn check_mean(d: &Dist, theory: f64, tol: f64) {
         assert!(
-            (d.mean_hint() as f64 - theory).abs() <= 1.0,
-            "{d:?}: mean_hint {} vs theory {theory}",
+            (d.mean_hint().as_nanos() as f64 - theory).abs() <= 1.0,
+            "{d:?}: mean_hint {:?} vs theory {theory}",
             d.mean_hint()
         );
         let m = mean(&draws(d, N, "mean"));
@@ -274,7 +287,7 @@ mod tests {
         );
     }
 
-    fn quantile(mut v: Vec<SimDuration>, q: f64) -> SimDuration {
+    fn quantile(mut v: Vec<u64>, q: f64) -> u64 {
         v.sort_unstable();
         v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
     }
@@ -297,26 +310,39 @@ mod tests {
         };
         check_mean(&d, 2e9, 0.01);
         let v = draws(&d, N, "bounds");
-        assert!(v.iter().all(|&x| (secs(1)..=secs(3)).contains(&x)));
+        assert!(v.iter().all(|&x| (secs(1)..=secs(3)).contains(&ns(x))));
     }
 
     #[test]
     fn uniform_covers_every_nanosecond_inclusive() {
-        let d = Dist::Uniform { min: 10, max: 12 };
+        let d = Dist::Uniform {
+            min: ns(10),
+            max: ns(12),
+        };
         let v = draws(&d, 3000, "tiny");
         for want in 10..=12 {
             let c = v.iter().filter(|&&x| x == want).count();
             assert!((850..=1150).contains(&c), "{want}: {c}");
         }
-        assert_eq!(d.mean_hint(), 11);
-        assert_eq!(Dist::Uniform { min: 1, max: 2 }.mean_hint(), 2); // 1.5 rounds up
-        let d = Dist::Uniform { min: 7, max: 7 };
+        assert_eq!(d.mean_hint(), ns(11));
+        assert_eq!(
+            Dist::Uniform {
+                min: ns(1),
+                max: ns(2)
+            }
+            .mean_hint(),
+            ns(2)
+        ); // 1.5 rounds up
+        let d = Dist::Uniform {
+            min: ns(7),
+            max: ns(7),
+        };
         assert!(draws(&d, 100, "point").iter().all(|&x| x == 7));
         let d = Dist::Uniform {
-            min: 0,
-            max: u64::MAX,
+            min: ns(0),
+            max: ns(u64::MAX),
         };
-        assert_eq!(d.mean_hint(), 1 << 63);
+        assert_eq!(d.mean_hint(), ns(1 << 63));
         draws(&d, 100, "huge"); // no overflow
     }
 
@@ -339,7 +365,7 @@ mod tests {
     fn normal_clamps_negative_draws_to_zero() {
         // Half of N(0, 1s) is negative: those become exactly 0.
         let d = Dist::Normal {
-            mean: 0,
+            mean: ns(0),
             stddev: secs(1),
         };
         let v = draws(&d, N, "clamp");
@@ -360,9 +386,9 @@ mod tests {
         // Zero spread is exact.
         let d = Dist::Normal {
             mean: secs(4),
-            stddev: 0,
+            stddev: ns(0),
         };
-        assert!(draws(&d, 100, "exact").iter().all(|&x| x == secs(4)));
+        assert!(draws(&d, 100, "exact").iter().all(|&x| ns(x) == secs(4)));
         assert_eq!(d.mean_hint(), secs(4));
     }
 
@@ -387,7 +413,11 @@ mod tests {
             median: millis(750),
             p99: millis(750),
         };
-        assert!(draws(&d, 100, "exact").iter().all(|&x| x == millis(750)));
+        assert!(
+            draws(&d, 100, "exact")
+                .iter()
+                .all(|&x| ns(x) == millis(750))
+        );
         assert_eq!(d.mean_hint(), millis(750));
     }
 
@@ -436,13 +466,13 @@ mod tests {
         check_mean(&d, 3e9, 0.03);
         let v = draws(&d, 30_000, "freq");
         for s in [secs(1), secs(2), secs(6)] {
-            let c = v.iter().filter(|&&x| x == s).count();
-            assert!((9_500..=10_500).contains(&c), "{s}: {c}");
+            let c = v.iter().filter(|&&x| ns(x) == s).count();
+            assert!((9_500..=10_500).contains(&c), "{s:?}: {c}");
         }
-        assert_eq!(Dist::Empirical(vec![1, 2]).mean_hint(), 2); // 1.5 rounds up
+        assert_eq!(Dist::Empirical(vec![ns(1), ns(2)]).mean_hint(), ns(2)); // 1.5 rounds up
         assert_eq!(
-            Dist::Empirical(vec![u64::MAX, u64::MAX]).mean_hint(),
-            u64::MAX
+            Dist::Empirical(vec![ns(u64::MAX), ns(u64::MAX)]).mean_hint(),
+            ns(u64::MAX)
         );
     }
 
@@ -467,7 +497,7 @@ mod tests {
                 scale: secs(1),
                 shape: 2.0,
             },
-            Dist::Empirical(vec![1, 2, 3]),
+            Dist::Empirical(vec![ns(1), ns(2), ns(3)]),
         ];
         for d in &all {
             let mut a = ChaCha8Rng::seed_from_u64(5);
@@ -486,23 +516,59 @@ mod tests {
     #[test]
     fn words_consumed_depend_only_on_variant() {
         let cases = [
-            (Dist::Fixed(5), 0),
-            (Dist::Uniform { min: 3, max: 3 }, 1),
-            (Dist::Uniform { min: 1, max: 9 }, 1),
-            (Dist::Normal { mean: 5, stddev: 0 }, 2),
-            (Dist::Normal { mean: 5, stddev: 2 }, 2),
-            (Dist::LogNormal { median: 5, p99: 5 }, 2),
-            (Dist::LogNormal { median: 5, p99: 9 }, 2),
-            (Dist::Exponential { mean: 5 }, 1),
+            (Dist::Fixed(ns(5)), 0),
+            (
+                Dist::Uniform {
+                    min: ns(3),
+                    max: ns(3),
+                },
+                1,
+            ),
+            (
+                Dist::Uniform {
+                    min: ns(1),
+                    max: ns(9),
+                },
+                1,
+            ),
+            (
+                Dist::Normal {
+                    mean: ns(5),
+                    stddev: ns(0),
+                },
+                2,
+            ),
+            (
+                Dist::Normal {
+                    mean: ns(5),
+                    stddev: ns(2),
+                },
+                2,
+            ),
+            (
+                Dist::LogNormal {
+                    median: ns(5),
+                    p99: ns(5),
+                },
+                2,
+            ),
+            (
+                Dist::LogNormal {
+                    median: ns(5),
+                    p99: ns(9),
+                },
+                2,
+            ),
+            (Dist::Exponential { mean: ns(5) }, 1),
             (
                 Dist::Weibull {
-                    scale: 5,
+                    scale: ns(5),
                     shape: 2.0,
                 },
                 1,
             ),
-            (Dist::Empirical(vec![5]), 1),
-            (Dist::Empirical(vec![5, 6]), 1),
+            (Dist::Empirical(vec![ns(5)]), 1),
+            (Dist::Empirical(vec![ns(5), ns(6)]), 1),
         ];
         for (d, words) in cases {
             let mut r = rng("words");
@@ -519,7 +585,7 @@ mod tests {
     /// of libm, or of the stream derivation breaks this test.
     #[test]
     fn golden_draws() {
-        let cases: [(Dist, [SimDuration; 3]); 6] = [
+        let cases: [(Dist, [u64; 3]); 6] = [
             (
                 Dist::Uniform {
                     min: secs(1),
@@ -549,18 +615,22 @@ mod tests {
                 },
                 GOLDEN[4],
             ),
-            (Dist::Empirical(vec![1, 2, 3, 4, 5, 6, 7]), GOLDEN[5]),
+            (
+                Dist::Empirical(vec![ns(1), ns(2), ns(3), ns(4), ns(5), ns(6), ns(7)]),
+                GOLDEN[5],
+            ),
         ];
         for (d, want) in cases {
             let mut r = RngStreams::new(1).stream("golden", "dist");
-            let got = [d.sample(&mut r), d.sample(&mut r), d.sample(&mut r)];
+            let got =
+                [d.sample(&mut r), d.sample(&mut r), d.sample(&mut r)].map(SimDuration::as_nanos);
             assert_eq!(got, want, "{d:?}");
         }
     }
 
     // Cross-checked against an independent Python implementation (its own
     // ChaCha8 and the platform's libm), which rounds to the same values.
-    const GOLDEN: [[SimDuration; 3]; 6] = [
+    const GOLDEN: [[u64; 3]; 6] = [
         [1_360_097_108, 2_859_963_623, 1_797_542_447],
         [11_140_193_532, 8_176_101_415, 12_387_853_702],
         [1_483_508_971, 532_105_161, 2_284_151_804],
@@ -595,27 +665,33 @@ mod tests {
     #[test]
     fn validate_accepts_good_parameters() {
         for d in [
-            Dist::Fixed(0),
+            Dist::Fixed(ns(0)),
             Dist::Uniform {
                 min: secs(1),
                 max: secs(1),
             },
             Dist::Uniform {
-                min: 0,
+                min: ns(0),
                 max: secs(1),
             },
-            Dist::Normal { mean: 0, stddev: 0 },
-            Dist::LogNormal { median: 1, p99: 1 },
+            Dist::Normal {
+                mean: ns(0),
+                stddev: ns(0),
+            },
+            Dist::LogNormal {
+                median: ns(1),
+                p99: ns(1),
+            },
             Dist::LogNormal {
                 median: secs(1),
                 p99: secs(9),
             },
-            Dist::Exponential { mean: 0 },
+            Dist::Exponential { mean: ns(0) },
             Dist::Weibull {
-                scale: 0,
+                scale: ns(0),
                 shape: 0.1,
             },
-            Dist::Empirical(vec![0]),
+            Dist::Empirical(vec![ns(0)]),
         ] {
             assert_eq!(d.validate(), Ok(()), "{d:?}");
         }
@@ -633,7 +709,7 @@ mod tests {
         );
         assert_eq!(
             err(Dist::LogNormal {
-                median: 0,
+                median: ns(0),
                 p99: secs(1)
             }),
             "lognormal: median must be greater than 0"
@@ -657,7 +733,7 @@ mod tests {
         }
         assert_eq!(
             err(Dist::Weibull {
-                scale: 1,
+                scale: ns(1),
                 shape: -2.0
             }),
             "weibull: shape must be a finite number greater than 0, got -2"
@@ -671,18 +747,24 @@ mod tests {
     #[test]
     fn invalid_parameters_never_panic() {
         let mut r = rng("invalid");
-        let d = Dist::Uniform { min: 9, max: 3 };
-        assert!((0..100).all(|_| (3..=9).contains(&d.sample(&mut r))));
-        assert_eq!(d.mean_hint(), 6);
-        let d = Dist::LogNormal { median: 0, p99: 5 };
-        assert_eq!((d.sample(&mut r), d.mean_hint()), (0, 0));
+        let d = Dist::Uniform {
+            min: ns(9),
+            max: ns(3),
+        };
+        assert!((0..100).all(|_| (3..=9).contains(&d.sample(&mut r).as_nanos())));
+        assert_eq!(d.mean_hint(), ns(6));
+        let d = Dist::LogNormal {
+            median: ns(0),
+            p99: ns(5),
+        };
+        assert_eq!((d.sample(&mut r), d.mean_hint()), (ns(0), ns(0)));
         let d = Dist::Weibull {
-            scale: 7,
+            scale: ns(7),
             shape: 0.0,
         };
-        assert_eq!((d.sample(&mut r), d.mean_hint()), (7, 7));
+        assert_eq!((d.sample(&mut r), d.mean_hint()), (ns(7), ns(7)));
         let d = Dist::Empirical(vec![]);
-        assert_eq!((d.sample(&mut r), d.mean_hint()), (0, 0));
+        assert_eq!((d.sample(&mut r), d.mean_hint()), (ns(0), ns(0)));
         // Reversed lognormal bounds still give finite, whole-ns draws.
         let d = Dist::LogNormal {
             median: secs(2),
@@ -695,14 +777,14 @@ mod tests {
     #[test]
     fn huge_values_saturate() {
         let mut r = rng("huge");
-        let d = Dist::Exponential { mean: u64::MAX };
+        let d = Dist::Exponential { mean: ns(u64::MAX) };
         for _ in 0..1000 {
             d.sample(&mut r); // saturates instead of wrapping or panicking
         }
-        assert_eq!(to_ns(1e30), u64::MAX);
-        assert_eq!(to_ns(-3.0), 0);
-        assert_eq!(to_ns(f64::NAN), 0);
-        assert_eq!(to_ns(2.5), 3);
-        assert_eq!(to_ns(2.4999), 2);
+        assert_eq!(to_ns(1e30).as_nanos(), u64::MAX);
+        assert_eq!(to_ns(-3.0).as_nanos(), 0);
+        assert_eq!(to_ns(f64::NAN).as_nanos(), 0);
+        assert_eq!(to_ns(2.5).as_nanos(), 3);
+        assert_eq!(to_ns(2.4999).as_nanos(), 2);
     }
 }

@@ -18,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::docker::cli::parse_command_line;
 use crate::runner::{RunOptions, run};
+use crate::sim::time::{SimTime, secs};
 use crate::swarm::cluster::Cluster;
 
 /// What one input is fed to.
@@ -312,8 +313,8 @@ pub fn run_scenario(bytes: &[u8], budget: &Budget) -> bool {
     let Ok(s) = crate::scenario::parse_str(text, Path::new("fuzz.yaml")) else {
         return false;
     };
-    let cap = budget.until_s * 1_000_000_000;
-    let until = s.until.unwrap_or(u64::MAX).min(cap);
+    let cap = SimTime::at(secs(budget.until_s));
+    let until = s.until.unwrap_or(SimTime::MAX).min(cap);
     let opts = RunOptions {
         until: Some(until),
         keep_log: true,
@@ -348,8 +349,8 @@ pub fn run_docker(bytes: &[u8], budget: &Budget) -> bool {
     if let Ok(web) = parse_command_line("docker service create --name web --replicas 3 web:1") {
         c.execute(&web);
     }
-    let step = |c: &mut Cluster, secs: u64| {
-        let until = c.now + secs * 1_000_000_000;
+    let step = |c: &mut Cluster, s: u64| {
+        let until = c.now + secs(s);
         let max = c.events_processed + budget.max_events / 2;
         c.run(Some(until), max, |_, _| {});
     };

@@ -4,6 +4,8 @@
 //! otherwise limits of the simulator, each documented in docs/limits.md
 //! with the reason and how to raise it.
 
+use crate::sim::time::{SimDuration, SimTime};
+
 /// Nodes in a cluster, after `count` is expanded.
 pub const MAX_NODES: u64 = 100_000;
 
@@ -26,7 +28,7 @@ pub const MAX_RUNS: u64 = 1_000_000;
 
 /// The simulated clock never passes this instant (about 292 years, the
 /// largest Go duration), so that every time prints as a Go duration.
-pub const MAX_CLOCK: u64 = i64::MAX as u64;
+pub const MAX_CLOCK: SimTime = SimTime::from_nanos(i64::MAX as u64);
 
 /// Checks the seeds `start..start + runs` of a batch or sweep.
 pub fn check_seeds(start: u64, runs: u64) -> Result<(), String> {
@@ -57,11 +59,11 @@ pub fn check_runs(runs: Option<u64>, what: &str) -> Result<(), String> {
 /// time (one simulated second every 16 minutes 40 seconds).
 pub const MIN_SPEED: f64 = 0.001;
 
-/// The real time to wait for `sim_ns` simulated nanoseconds at `speed`
-/// simulated seconds per real second; never panics (a speed below
-/// [`MIN_SPEED`] is refused by the command line before).
-pub fn real_wait(sim_ns: u64, speed: f64) -> std::time::Duration {
-    let s = sim_ns as f64 / 1e9 / speed.max(MIN_SPEED);
+/// The real time to wait for `sim` simulated time at `speed` simulated
+/// seconds per real second; never panics (a speed below [`MIN_SPEED`] is
+/// refused by the command line before).
+pub fn real_wait(sim: SimDuration, speed: f64) -> std::time::Duration {
+    let s = sim.as_secs_f64() / speed.max(MIN_SPEED);
     std::time::Duration::try_from_secs_f64(s).unwrap_or(std::time::Duration::ZERO)
 }
 

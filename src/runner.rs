@@ -4,9 +4,10 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use crate::docker::duration::format_go_duration;
 use crate::report::results::{Summary, events_csv, summary, summary_json};
 use crate::scenario::{Action, NodeChange, Scenario};
-use crate::sim::time::{SimTime, format_go_duration, secs};
+use crate::sim::time::{SimTime, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
 use crate::swarm::store::ChangeSink;
@@ -19,7 +20,7 @@ pub const DEFAULT_SEED: u64 = 1;
 /// raises it); memory grows with the events processed, so the limit also
 /// bounds it. A run without `until` also stops at `MAX_SIM_TIME`.
 pub const MAX_EVENTS: u64 = 1_000_000;
-pub const MAX_SIM_TIME: SimTime = secs(7 * 24 * 3600);
+pub const MAX_SIM_TIME: SimTime = SimTime::at(secs(7 * 24 * 3600));
 
 /// Which safety limit stopped a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +40,7 @@ impl Stop {
             ),
             Stop::SimTime => format!(
                 "warning: the run stopped at the safety limit of {} simulated time; set `until:` in the scenario or --until (see docs/limits.md)",
-                format_go_duration(MAX_SIM_TIME as i64)
+                format_go_duration(MAX_SIM_TIME)
             ),
         }
     }
@@ -169,7 +170,7 @@ pub fn run_with_sink(
 /// `[<time>] # <text>` lines.
 pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
     for e in &c.explanations[*done..] {
-        let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time as i64), e.text);
+        let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time), e.text);
     }
     *done = c.explanations.len();
 }
@@ -193,7 +194,7 @@ fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) {
 /// Executes timeline item `i` and appends its transcript lines.
 pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut String) {
     let item = &scenario.timeline[i];
-    let stamp = format!("[{}]", format_go_duration(c.now as i64));
+    let stamp = format!("[{}]", format_go_duration(c.now));
     match &item.action {
         Action::Docker { text, command } => {
             let _ = writeln!(out, "{stamp} $ {text}");
@@ -295,7 +296,7 @@ pub fn summary_text(s: &Summary, end: SimTime) -> String {
     let _ = writeln!(
         out,
         "[{}] end of simulation ({} events{})",
-        format_go_duration(end as i64),
+        format_go_duration(end),
         s.events,
         if s.hit_safety_limit {
             ", stopped at the safety limit"

@@ -439,7 +439,7 @@ fn check_assignments(r: &RunResult) -> Result<(), String> {
 /// events.csv times never decrease; events.csv has one row per log record.
 fn check_monotonic(r: &RunResult) -> Result<(), String> {
     let mut last: BTreeMap<usize, (TaskState, TaskState)> = BTreeMap::new();
-    let mut prev_time = 0;
+    let mut prev_time = swarmsim::sim::time::SimTime::ZERO;
     for (i, rec) in r.cluster.log.iter().enumerate() {
         if rec.time < prev_time {
             return Err(format!("time goes back at row {}: {}", i + 2, row(r, i)));

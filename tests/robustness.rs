@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use swarmsim::sim::time::{SimDuration, SimTime, secs};
 
 // ----- helpers --------------------------------------------------------------
 
@@ -213,7 +214,7 @@ fn crash_loop_cost_grows_linearly() {
     let sc = Rc::new(swarmsim::scenario::parse_str(text, Path::new("crash.yaml")).unwrap());
     let time = |hours: u64| {
         let opts = swarmsim::runner::RunOptions {
-            until: Some(hours * 3_600_000_000_000),
+            until: Some(SimTime::at(secs(hours * 3600))),
             skip_transcript: true,
             ..Default::default()
         };
@@ -386,8 +387,8 @@ fn tiny_speed_is_refused_not_a_panic() {
     assert_eq!(o.code, Some(2));
     // The library never panics on a speed the command line refuses.
     let w = swarmsim::limits::real_wait;
-    assert_eq!(w(1_000_000_000, 2.0), Duration::from_millis(500));
-    assert_eq!(w(u64::MAX, 1e-300), w(u64::MAX, 0.001));
+    assert_eq!(w(secs(1), 2.0), Duration::from_millis(500));
+    assert_eq!(w(SimDuration::MAX, 1e-300), w(SimDuration::MAX, 0.001));
 }
 
 // ----- 9. unchecked arithmetic ---------------------------------------------

@@ -23,16 +23,17 @@
 use std::path::Path;
 use std::rc::Rc;
 
+use swarmsim::docker::duration::parse_duration_nonneg;
 use swarmsim::runner::{RunOptions, RunResult, run};
 use swarmsim::scenario;
-use swarmsim::sim::time::parse_duration_nonneg;
+use swarmsim::sim::time::SimTime;
 
 // ----- helpers --------------------------------------------------------------
 
 fn run_yaml(name: &str, yaml: &str, until: Option<&str>) -> RunResult {
     let sc = scenario::parse_str(yaml, Path::new(name))
         .unwrap_or_else(|e| panic!("inline scenario {name} is invalid: {e}"));
-    let until = until.map(|u| parse_duration_nonneg(u).expect("valid --until"));
+    let until = until.map(|u| SimTime::at(parse_duration_nonneg(u).expect("valid --until")));
     run(
         Rc::new(sc),
         &RunOptions {

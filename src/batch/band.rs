@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimTime, millis};
 
 /// Width of one time bin of the band (simulated time).
 pub const BIN_MS: u64 = 1000;
@@ -86,15 +86,15 @@ impl ServiceBand {
     /// Adds one run: its running series (time, count after the change) and
     /// its end time and final running count.
     pub fn add_run(&mut self, series: &[(SimTime, u64)], end: SimTime, final_running: u64) {
-        let bin_ns = BIN_MS * 1_000_000;
-        let last = ((end / bin_ns) as usize).min(MAX_BINS - 1);
+        let bin = millis(BIN_MS);
+        let last = ((end.since_start() / bin) as usize).min(MAX_BINS - 1);
         if self.at.len() <= last {
             self.at.resize(last + 1, Counts::default());
         }
         let mut i = 0;
         let mut value = 0;
         for (b, counts) in self.at.iter_mut().enumerate().take(last + 1) {
-            let t = b as u64 * bin_ns;
+            let t = SimTime::at(bin * b as u64);
             while i < series.len() && series[i].0 <= t {
                 value = series[i].1;
                 i += 1;
@@ -240,6 +240,10 @@ mod tests {
 
     const S: u64 = 1_000_000_000;
 
+    fn t(ns: u64) -> SimTime {
+        SimTime::from_nanos(ns)
+    }
+
     #[test]
     fn counts_grow_both_ways() {
         let mut c = Counts::default();
@@ -257,9 +261,13 @@ mod tests {
     fn band_samples_series_and_holds_the_final_value() {
         let mut b = ServiceBand::default();
         // Run A: 3 running from 0, 2 from 1.5 s, 3 from 2.5 s; ends at 3 s.
-        b.add_run(&[(0, 3), (1_500_000_000, 2), (2_500_000_000, 3)], 3 * S, 3);
+        b.add_run(
+            &[(t(0), 3), (t(1_500_000_000), 2), (t(2_500_000_000), 3)],
+            t(3 * S),
+            3,
+        );
         // Run B: 1 running from 0; ends at 1 s.
-        b.add_run(&[(0, 1)], S, 1);
+        b.add_run(&[(t(0), 1)], t(S), 1);
         let q = b.quantiles();
         // bin 0: {3, 1}; bin 1: {3, 1}; bin 2: {2} + B's final 1;
         // bin 3: {3} + 1.
@@ -273,9 +281,9 @@ mod tests {
     fn csv_round_trip_and_merge_is_addition() {
         let names = vec!["web".to_string()];
         let mut a = Band::new(1);
-        a.services[0].add_run(&[(0, 2)], 2 * S, 2);
+        a.services[0].add_run(&[(t(0), 2)], t(2 * S), 2);
         let mut b = Band::new(1);
-        b.services[0].add_run(&[(0, 1), (S, 4)], 4 * S, 4);
+        b.services[0].add_run(&[(t(0), 1), (t(S), 4)], t(4 * S), 4);
         let back = Band::from_csv(&a.to_csv(&names), &names).unwrap();
         assert_eq!(back, a);
         let mut ab = a.clone();

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::docker::cli::DockerCommand;
 use crate::runner::{RunOptions, run};
 use crate::scenario::{Action, Scenario, ScenarioError};
+use crate::sim::time::SimDuration;
 use crate::sweep::CreatePatch;
 use band::Band;
 use output::{RunRecord, STATES, ServiceRecord, UNFINISHED};
@@ -71,8 +72,8 @@ pub fn service_columns(sc: &Scenario) -> Vec<String> {
 }
 
 /// Nanoseconds to milliseconds, rounded half up.
-fn ms(ns: u64) -> u64 {
-    (ns + 500_000) / 1_000_000
+fn ms(d: SimDuration) -> u64 {
+    (d.as_nanos() + 500_000) / 1_000_000
 }
 
 fn state_str(s: crate::swarm::model::UpdateState) -> &'static str {
@@ -129,7 +130,7 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
     }
     RunRecord {
         seed,
-        end_ms: ms(result.end),
+        end_ms: ms(result.end.since_start()),
         hit_limit: result.hit_limit,
         services,
     }

@@ -100,7 +100,7 @@ pub fn fmt_ms(ms: u64) -> String {
 /// 0.1 s, half away from zero): `13m36.4s`, `4.2s`, `1h0m5s`.
 pub fn fmt_duration(ms: u64) -> String {
     let tenths = (ms + 50) / 100;
-    crate::sim::time::format_go_duration((tenths * 100_000_000) as i64)
+    crate::docker::duration::format_go_duration(crate::sim::time::millis(100) * tenths)
 }
 
 /// Parses a non-negative decimal with at most three decimals into ms,

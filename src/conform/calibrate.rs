@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use super::measure::{Samples, samples};
 use super::record::Recording;
-use crate::sim::time::format_go_duration;
+use crate::docker::duration::format_go_duration;
 
 /// A fitted distribution over seconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -438,19 +438,20 @@ fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::dist::Dist;
+    use crate::sim::time::{millis, secs};
     use rand::SeedableRng;
 
     fn draw(d: &Dist, n: usize, seed: u64) -> Vec<f64> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        (0..n).map(|_| d.sample(&mut rng) as f64 / 1e9).collect()
+        (0..n).map(|_| d.sample(&mut rng).as_secs_f64()).collect()
     }
 
     #[test]
     fn recovers_a_lognormal() {
         let xs = draw(
             &Dist::LogNormal {
-                median: 1_000_000_000,
-                p99: 4_000_000_000,
+                median: secs(1),
+                p99: secs(4),
             },
             500,
             7,
@@ -467,13 +468,7 @@ mod tests {
 
     #[test]
     fn recovers_an_exponential() {
-        let xs = draw(
-            &Dist::Exponential {
-                mean: 2_000_000_000,
-            },
-            500,
-            11,
-        );
+        let xs = draw(&Dist::Exponential { mean: secs(2) }, 500, 11);
         let c = fit(&xs).unwrap();
         let Fit::Exponential { mean } = c.fit else {
             panic!("chose {:?} ({:?})", c.fit, c.others)
@@ -485,8 +480,8 @@ mod tests {
     fn recovers_a_normal_and_a_weibull() {
         let xs = draw(
             &Dist::Normal {
-                mean: 5_000_000_000,
-                stddev: 500_000_000,
+                mean: secs(5),
+                stddev: millis(500),
             },
             500,
             3,
@@ -498,7 +493,7 @@ mod tests {
         assert!((mean - 5.0).abs() < 0.1 && (sd - 0.5).abs() < 0.06);
         let xs = draw(
             &Dist::Weibull {
-                scale: 1_000_000_000,
+                scale: secs(1),
                 shape: 3.0,
             },
             800,

@@ -36,6 +36,7 @@ use std::fmt::Write as _;
 use super::record::{POLL, Recording, TaskObs};
 use crate::dist::Dist;
 use crate::scenario::ImageProfiles;
+use crate::sim::time::SimDuration;
 
 /// Latency samples of one image, in seconds.
 #[derive(Default, Debug)]
@@ -73,7 +74,7 @@ fn exit_code(err: &str) -> Option<i64> {
 }
 
 fn fixed(s: f64) -> Dist {
-    Dist::Fixed((s.max(0.0) * 1e9).round() as u64)
+    Dist::Fixed(SimDuration::from_secs_f64(s.max(0.0)))
 }
 
 fn stop_requested(t: &TaskObs, all: &[&TaskObs]) -> Option<f64> {
@@ -155,7 +156,7 @@ pub fn measure(
 ) -> (ImageProfiles, String) {
     // PREPARING → READY is the container create (`engine: create`, every
     // task) and the pull (once per node): the pull is what is left.
-    let create = engine.create as f64 / 1e9;
+    let create = engine.create.as_secs_f64();
     let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();

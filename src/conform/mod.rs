@@ -26,7 +26,7 @@ use anyhow::{Context, Result};
 
 use crate::runner::{RunOptions, run};
 use crate::scenario;
-use crate::sim::time::secs_f64;
+use crate::sim::time::{SimDuration, SimTime, secs_f64};
 use crate::swarm::store::LogKind;
 use compare::{
     Check, Verdict, compare_episodes, compare_slots, compare_transcripts, compare_updates,
@@ -393,7 +393,7 @@ fn judge(
     if !live {
         sim_scen.images = profiles;
     }
-    let until = (rec.end * 1e9).round() as u64;
+    let until = SimTime::at(SimDuration::from_secs_f64(rec.end));
     let sim_scen = Rc::new(sim_scen);
     let simulate = |seed: Option<u64>| {
         run(

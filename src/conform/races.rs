@@ -20,7 +20,7 @@ use super::compare::{Episode, episodes};
 use super::{measure, record};
 use crate::runner::{RunOptions, run};
 use crate::scenario;
-use crate::sim::time::secs_f64;
+use crate::sim::time::{SimDuration, SimTime, secs_f64};
 use crate::swarm::store::LogKind;
 
 /// Simulations per race.
@@ -107,7 +107,7 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
             sim_scen.clone(),
             &RunOptions {
                 seed: Some(seed),
-                until: Some((end * 1e9).round() as u64),
+                until: Some(SimTime::at(SimDuration::from_secs_f64(end))),
                 keep_log: true,
                 ..Default::default()
             },

@@ -21,8 +21,9 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::engine::{Engine, parse_time, split_words};
+use crate::docker::duration::format_go_duration;
 use crate::scenario::{Action, NodeChange, Scenario};
-use crate::sim::time::{format_go_duration, secs_f64};
+use crate::sim::time::secs_f64;
 
 /// How often the engine is polled between events (each event is followed
 /// by a poll at once).
@@ -275,7 +276,12 @@ impl Recording {
 /// When the recording of `scenario` ends (seconds from its start): its
 /// `until`, else 5 s after its last timeline item.
 pub fn end_of(scenario: &Scenario) -> f64 {
-    let last_at = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+    let last_at = scenario
+        .timeline
+        .iter()
+        .map(|i| i.at)
+        .max()
+        .unwrap_or_default();
     match scenario.until {
         Some(u) => secs_f64(u),
         None => secs_f64(last_at) + TAIL,
@@ -758,7 +764,7 @@ pub fn record(engine: &Engine, scenario: &Scenario) -> Result<Recording> {
         while next < scenario.timeline.len() && secs_f64(scenario.timeline[next].at) <= r.now() {
             let item = &scenario.timeline[next];
             next += 1;
-            let stamp = format!("[{}]", format_go_duration(item.at as i64));
+            let stamp = format!("[{}]", format_go_duration(item.at));
             let t = r.now();
             match &item.action {
                 Action::Docker { text, .. } => {

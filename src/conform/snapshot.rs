@@ -25,7 +25,7 @@ use super::engine::{Engine, parse_time};
 use super::measure::{Samples, samples};
 use super::record::{Recording, health};
 use crate::docker::cli::values::validate_constraint;
-use crate::sim::time::format_go_duration;
+use crate::docker::duration::format_go_duration;
 
 /// Fewer start samples than this: the image uses the `default` entry.
 pub const MIN_SAMPLES: usize = 3;

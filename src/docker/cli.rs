@@ -16,7 +16,8 @@ pub use flags::parse_go_bool;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::sim::time::{SimDuration, parse_go_duration};
+use crate::docker::duration::parse_go_duration;
+use crate::sim::time::SimDuration;
 use crate::swarm::model::{
     Availability, FailureAction, Placement, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
     TaskState, UpdateOrder,
@@ -377,13 +378,17 @@ fn parse_dur(g: &Given) -> Result<i64, String> {
 /// negative`).
 fn parse_dur_server(g: &Given, what: &str) -> Result<SimDuration, String> {
     let d = parse_dur(g)?;
-    u64::try_from(d).map_err(|_| format!("TaskSpec: {what} cannot be negative"))
+    u64::try_from(d)
+        .map(SimDuration::from_nanos)
+        .map_err(|_| format!("TaskSpec: {what} cannot be negative"))
 }
 
 /// docker/cli `PositiveDurationOpt` (health flags).
 fn parse_dur_positive(g: &Given) -> Result<SimDuration, String> {
     let d = parse_dur(g)?;
-    u64::try_from(d).map_err(|_| g.invalid("duration cannot be negative"))
+    u64::try_from(d)
+        .map(SimDuration::from_nanos)
+        .map_err(|_| g.invalid("duration cannot be negative"))
 }
 
 fn config_flags(p: &Parsed, prefix: &str) -> Result<ConfigFlags, String> {

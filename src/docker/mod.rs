@@ -4,5 +4,6 @@
 //! The model (`crate::swarm`) imports none of it.
 
 pub mod cli;
+pub mod duration;
 pub mod exec;
 pub mod format;

@@ -9,17 +9,18 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::describe;
+use crate::docker::duration::format_go_duration;
 use crate::report::results::{ServiceSummary, Summary};
 use crate::runner::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
-use crate::sim::time::format_go_duration;
+use crate::sim::time::SimTime;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::store::{LogKind, LogRecord};
 
 /// The comparable content of a log record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    pub time: u64,
+    pub time: SimTime,
     pub kind: &'static str,
     pub service: String,
     pub slot: String,
@@ -89,7 +90,7 @@ pub fn first_difference(a: &Cluster, b: &Cluster) -> Option<usize> {
 
 const MAX_EXPLANATIONS: usize = 12;
 
-fn explanations_at(c: &Cluster, t: u64, out: &mut String, label: &str) {
+fn explanations_at(c: &Cluster, t: SimTime, out: &mut String, label: &str) {
     let lines: Vec<&str> = c
         .explanations
         .iter()
@@ -100,11 +101,7 @@ fn explanations_at(c: &Cluster, t: u64, out: &mut String, label: &str) {
         let _ = writeln!(out, "  {label} explains nothing at that instant");
         return;
     }
-    let _ = writeln!(
-        out,
-        "  {label} explains at {}:",
-        format_go_duration(t as i64)
-    );
+    let _ = writeln!(out, "  {label} explains at {}:", format_go_duration(t));
     for l in lines.iter().take(MAX_EXPLANATIONS) {
         let _ = writeln!(out, "    # {l}");
     }
@@ -136,12 +133,12 @@ pub fn report(label_a: &str, a: &RunResult, label_b: &str, b: &RunResult) -> (St
                 (Some(x), Some(y)) => x.time.min(y.time),
                 (Some(x), None) => x.time,
                 (None, Some(y)) => y.time,
-                (None, None) => 0,
+                (None, None) => SimTime::ZERO,
             };
             let _ = writeln!(
                 out,
                 "The timelines part at {} (events row {}; the {} rows before are the same):",
-                format_go_duration(t as i64),
+                format_go_duration(t),
                 i + 1,
                 i
             );

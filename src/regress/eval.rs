@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::describe;
+use crate::docker::duration::{GoDuration, format_go_duration};
 use crate::report::results::ServiceSummary;
 use crate::runner::{RunOptions, RunResult, run};
 use crate::scenario::Scenario;
 use crate::scenario::expect::{Bound, Check, ExpectKind, Expectation, Metric, Stat, StatCheck};
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{NodeStatus, ServiceId, TaskState};
 use crate::swarm::store::{LogKind, LogRecord};
@@ -141,7 +142,7 @@ fn keys_title(keys: Vec<String>) -> String {
 
 fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResult) -> ExpectResult {
     let when = match at {
-        Some(t) => format!("at {}", format_go_duration(t as i64)),
+        Some(t) => format!("at {}", format_go_duration(t)),
         None => "at end".to_string(),
     };
     let keys = keys_title(checks.iter().map(|c| c.key().to_string()).collect());
@@ -311,12 +312,12 @@ fn image_check(c: &Cluster, sid: ServiceId, want: &str, recs: &[&LogRecord]) -> 
     })
 }
 
-fn fmt_d(ns: SimTime) -> String {
-    format_go_duration(ns as i64)
+fn fmt_d(d: impl Into<GoDuration>) -> String {
+    format_go_duration(d)
 }
 
 fn secs_to_ns(s: f64) -> SimTime {
-    (s * 1e9).round() as SimTime
+    SimTime::at(SimDuration::from_secs_f64(s))
 }
 
 /// The last `update` (not rollback) episode: (started, ended, state).
@@ -331,7 +332,7 @@ fn last_update(svc: &ServiceSummary) -> Option<(SimTime, Option<SimTime>, &'stat
 fn duration_check(
     c: &Cluster,
     svc: &ServiceSummary,
-    b: &Bound<SimTime>,
+    b: &Bound<SimDuration>,
     recs: &[&LogRecord],
 ) -> Option<Failure> {
     let expected = format!("an update lasting {}", b.render(fmt_d));
@@ -499,7 +500,7 @@ fn sequence_check(
 fn metric_value(svc: &ServiceSummary, m: Metric) -> Option<f64> {
     match m {
         Metric::UpdateDuration => last_update(svc).map(|(s, e, _)| match e {
-            Some(e) => (e - s) as f64 / 1e9,
+            Some(e) => (e - s).as_secs_f64(),
             None => f64::INFINITY,
         }),
         Metric::MinRunning => svc.min_running_during_updates.map(|v| v as f64),

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::docker::cli::DockerCommand;
+use crate::docker::duration::format_go_duration;
 use crate::scenario::yaml::{Pos, Seg, locate};
 use crate::scenario::{Action, Scenario, ScenarioError};
-use crate::sim::time::{SimDuration, format_go_duration, secs};
+use crate::sim::time::{SimDuration, secs};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     Availability, FailureAction, PublishMode, RestartCondition, ServiceMode, ServiceSpec,
@@ -82,7 +83,7 @@ impl Origin {
 }
 
 fn d(ns: SimDuration) -> String {
-    format_go_duration(ns as i64)
+    format_go_duration(ns)
 }
 
 /// Lints a scenario (its `services:`, its `compose:` file and the
@@ -203,7 +204,7 @@ fn lint_service(spec: &ServiceSpec, o: &Origin, cluster: &Cluster, out: &mut Vec
         (update, UC, spec.update_config.is_some()),
         (rollback, RC, spec.rollback_config.is_some()),
     ] {
-        if set && cfg.delay > 0 && cfg.delay >= cfg.monitor_period() {
+        if set && !cfg.delay.is_zero() && cfg.delay >= cfg.monitor_period() {
             warn(
                 "delay-not-below-monitor",
                 &["deploy", key, "delay"],

@@ -8,7 +8,7 @@ pub mod eval;
 pub mod lint;
 pub mod outcome;
 
-use crate::sim::time::format_go_duration;
+use crate::docker::duration::format_go_duration;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::store::{LogKind, LogRecord};
 
@@ -16,7 +16,7 @@ use crate::swarm::store::{LogKind, LogRecord};
 /// it, e.g. `[39s] update web: rollback_completed "rollback completed"
 /// (cause: updater: ...)`.
 pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
-    let time = format_go_duration(rec.time as i64);
+    let time = format_go_duration(rec.time);
     let service = rec
         .service
         .map(|s| c.state.services[s].spec.name.as_str())

@@ -110,7 +110,7 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
 /// `time_s` with three decimals, as [`format_secs3`] prints it, into a
 /// stack buffer (no allocation per row).
 fn format_secs3_into(t: SimTime, buf: &mut [u8; 32]) -> &[u8] {
-    let ms = t / NANOS_PER_MILLI;
+    let ms = t.as_nanos() / NANOS_PER_MILLI;
     let mut cur = std::io::Cursor::new(&mut buf[..]);
     // 32 bytes hold any u64 of seconds and the millis.
     let _ = write!(cur, "{}.{:03}", ms / 1000, ms % 1000);

@@ -16,7 +16,7 @@ use serde_yaml::Value;
 
 use super::load::one_of;
 use super::yaml::{Map, Node, Pos, R, block_sequence_lines, index_path, locate};
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::model::TaskState;
 
 /// Inclusive bounds; an exact value has both equal.
@@ -57,7 +57,7 @@ pub enum Check {
     /// The image every running task runs.
     Image(String),
     /// Duration of the last update (not rollback) of the service.
-    UpdateDuration(Bound<SimTime>),
+    UpdateDuration(Bound<SimDuration>),
     MinRunning(Bound<u64>),
     TaskFailures(Bound<u64>),
     /// The slot's task state changes contain these states in this order.
@@ -267,7 +267,7 @@ fn run_checks(m: &Map, until: Option<SimTime>) -> R<ExpectKind> {
     let at = match get(m, "at") {
         Some((p, v)) => {
             let an = Node::new(v, &p);
-            let at = an.duration()?;
+            let at = an.instant()?;
             if let Some(u) = until
                 && at > u
             {
@@ -417,8 +417,8 @@ fn over(m: &Map) -> R<ExpectKind> {
                     (
                         Metric::UpdateDuration,
                         Bound {
-                            min: b.min.map(|d| d as f64 / 1e9),
-                            max: b.max.map(|d| d as f64 / 1e9),
+                            min: b.min.map(SimDuration::as_secs_f64),
+                            max: b.max.map(SimDuration::as_secs_f64),
                         },
                     )
                 }
@@ -453,7 +453,7 @@ fn count_bound(n: Node) -> R<Bound<u64>> {
 }
 
 /// `90s` or `{min: 10s, max: 90s}`.
-fn duration_bound(n: Node) -> R<Bound<SimTime>> {
+fn duration_bound(n: Node) -> R<Bound<SimDuration>> {
     bound(n, |n| n.duration())
 }
 

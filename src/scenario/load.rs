@@ -14,6 +14,7 @@ use super::{
 };
 use crate::dist::Dist;
 use crate::docker::cli::values::{parse_cpus, parse_ram_in_bytes};
+use crate::sim::time::SimDuration;
 use crate::swarm::model::{Availability, NodeRole};
 
 /// Default node capacity when `resources` (or one of its keys) is omitted:
@@ -234,7 +235,7 @@ fn convert(value: &Value, root: &PathBuf, text: &str, file: &Path) -> R<Scenario
         None => None,
     };
     let until = match top.get("until") {
-        Some(v) => Some(Node::new(v, &child("until")).duration()?),
+        Some(v) => Some(Node::new(v, &child("until")).instant()?),
         None => None,
     };
     let nodes = match top.get("cluster") {
@@ -652,15 +653,15 @@ pub fn dist(n: Node, dir: &Path) -> R<Dist> {
         other => return dn.fail(one_of("distribution", other, DISTS)),
     };
     m.check_keys(params)?;
-    let dur = |k: &str| -> R<u64> {
+    let dur = |k: &str| -> R<SimDuration> {
         match m.get(k) {
             Some(v) => Node::new(v, &m.child_path(k)).duration(),
             None => m.missing(k, &format!("`{name}` needs {}", param_list(params))),
         }
     };
-    let positive = |k: &str| -> R<u64> {
+    let positive = |k: &str| -> R<SimDuration> {
         let d = dur(k)?;
-        if d == 0 {
+        if d.is_zero() {
             let path = m.child_path(k);
             let v = m.get(k).unwrap_or(&Value::Null);
             return Node::new(v, &path).fail(format!(
@@ -785,7 +786,7 @@ pub fn parse_seconds(s: &str) -> Option<u64> {
 
 /// A CSV with one column of seconds; a non-numeric first line is a
 /// header; blank lines are skipped.
-pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
+pub fn parse_seconds_csv(text: &str) -> Result<Vec<SimDuration>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let cell = line.trim().trim_matches('"').trim();
@@ -800,7 +801,7 @@ pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
             ));
         }
         match parse_seconds(cell) {
-            Some(ns) => out.push(ns),
+            Some(ns) => out.push(SimDuration::from_nanos(ns)),
             None if out.is_empty() && i == 0 => {}
             None => {
                 // The line is not echoed: the file may be anything the

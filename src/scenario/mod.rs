@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::dist::Dist;
 use crate::docker::cli::DockerCommand;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::model::{Availability, NodeRole, ServiceSpec};
 
 #[derive(Debug, Clone)]
@@ -62,19 +62,19 @@ pub struct NodeDef {
 pub struct EngineProfile {
     /// A scheduling pass runs this long after it was asked for (swarmkit's
     /// scheduler batches its commits).
-    pub schedule: u64,
+    pub schedule: SimDuration,
     /// The assignment and each change of a task's desired state reach the
     /// agent this long later (the dispatcher's batch and the agent's round
     /// trip): ASSIGNED → ACCEPTED, desired RUNNING → STARTING, desired
     /// SHUTDOWN → the stop.
-    pub dispatch: u64,
+    pub dispatch: SimDuration,
     /// PREPARING → READY of every task (container create), before the
     /// image pull (which happens once per node).
-    pub create: u64,
+    pub create: SimDuration,
     /// Added to every container start (STARTING → RUNNING).
-    pub start: u64,
+    pub start: SimDuration,
     /// Added to every container stop.
-    pub stop: u64,
+    pub stop: SimDuration,
     /// A race inside Swarm: the probability that, when an update task's
     /// failure triggers an automatic rollback, the updater swaps the spec
     /// back before the restart supervisor replaces the failed task (the

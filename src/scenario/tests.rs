@@ -1,5 +1,5 @@
 use super::*;
-use crate::sim::time::{millis, secs};
+use crate::sim::time::{SimDuration, SimTime, millis, secs};
 use crate::swarm::model::{
     FailureAction, Healthcheck, RestartCondition, RestartPolicy, ServiceMode, SpreadPreference,
     UpdateConfig, UpdateOrder,
@@ -97,7 +97,7 @@ fn contract_example_loads() {
     let s = ok(CONTRACT);
     assert_eq!(s.name, "redis rolling update");
     assert_eq!(s.seed, Some(7));
-    assert_eq!(s.until, Some(secs(600)));
+    assert_eq!(s.until, Some(SimTime::at(secs(600))));
     let names: Vec<_> = s.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, vec!["manager1", "worker1", "worker2"]);
     assert_eq!(s.nodes[0].role, NodeRole::Manager);
@@ -134,14 +134,17 @@ fn contract_example_loads() {
             order: UpdateOrder::StopFirst,
         })
     );
-    assert_eq!(svc.rollback_config.map(|c| c.delay), Some(0));
+    assert_eq!(
+        svc.rollback_config.map(|c| c.delay),
+        Some(SimDuration::ZERO)
+    );
     assert_eq!(
         svc.task.restart_policy,
         Some(RestartPolicy {
             condition: RestartCondition::Any,
             delay: Some(secs(5)),
             max_attempts: 0,
-            window: 0,
+            window: SimDuration::ZERO,
         })
     );
     assert_eq!(svc.task.placement.constraints, vec!["node.role==worker"]);
@@ -160,14 +163,14 @@ fn contract_example_loads() {
             interval: secs(5),
             timeout: secs(3),
             retries: 3,
-            start_period: 0,
-            start_interval: 0,
+            start_period: SimDuration::ZERO,
+            start_interval: SimDuration::ZERO,
         })
     );
 
     let t = &s.timeline;
     assert_eq!(t.len(), 14);
-    assert_eq!(t[0].at, 0);
+    assert_eq!(t[0].at, SimTime::ZERO);
     assert_eq!(t[0].line, 41);
     assert_eq!(t[1].line, 43);
     assert_eq!(t[13].line, 67);
@@ -238,7 +241,11 @@ fn redis_tutorial_scenario_loads() {
         s.images.profile("redis:3.0.6").stop,
         Dist::Fixed(millis(500))
     );
-    let at: Vec<u64> = s.timeline.iter().map(|i| i.at / secs(1)).collect();
+    let at: Vec<u64> = s
+        .timeline
+        .iter()
+        .map(|i| i.at.since_start() / secs(1))
+        .collect();
     assert_eq!(at, vec![0, 0, 60, 75, 75, 180, 240]);
     assert!(matches!(
         &s.timeline[5].action,
@@ -354,7 +361,7 @@ fn stack_deploy_defaults() {
             parallelism: 1,
             delay: secs(3),
             failure_action: FailureAction::Pause,
-            monitor: 0,
+            monitor: SimDuration::ZERO,
             max_failure_ratio: 0.0,
             order: UpdateOrder::StopFirst,
         })
@@ -368,7 +375,7 @@ fn stack_deploy_defaults() {
             condition: RestartCondition::Any,
             delay: None,
             max_attempts: 2,
-            window: 0,
+            window: SimDuration::ZERO,
         })
     );
     assert_eq!(b.task.restart_policy().delay(), secs(5));
@@ -405,7 +412,10 @@ fn distributions() {
         })
     );
     let b = s.images.profile("b");
-    assert_eq!(b.start, Dist::Empirical(vec![secs(1), secs(2), 0]));
+    assert_eq!(
+        b.start,
+        Dist::Empirical(vec![secs(1), secs(2), SimDuration::ZERO])
+    );
     assert_eq!(b.stop, Dist::Fixed(secs(2)));
     assert_eq!(b.health_fail, 0.1);
 }
@@ -799,7 +809,7 @@ fn engine_profile_defaults_to_zero_and_rejects_unknown_keys() {
             schedule: millis(60),
             dispatch: millis(40),
             create: millis(100),
-            start: 0,
+            start: SimDuration::ZERO,
             stop: millis(5),
             rollback_race: 0.0,
         }
@@ -841,6 +851,6 @@ fn engine_profile_lengthens_a_rolling_update() {
     // part of the 200 ms per slot shows; but it shows.
     assert!(
         slow > plain && slow - plain <= millis(400),
-        "{plain} {slow}"
+        "{plain:?} {slow:?}"
     );
 }

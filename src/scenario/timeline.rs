@@ -7,6 +7,7 @@ use super::load::one_of;
 use super::yaml::{Node, Pos, R, block_sequence_lines, index_path, locate};
 use super::{Action, NodeChange, NodeDef, TimelineItem};
 use crate::docker::cli::{parse_words, render_command_line};
+use crate::sim::time::SimTime;
 use crate::swarm::model::Availability;
 
 const ITEM_KEYS: &[&str] = &[
@@ -51,13 +52,13 @@ fn words(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
-fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(u64, Action)> {
+fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(SimTime, Action)> {
     let m = n.map()?;
     m.check_keys(ITEM_KEYS)?;
     let Some(at_v) = m.get("at") else {
         return m.missing("at", "when the action happens, e.g. `at: 1m`");
     };
-    let at = Node::new(at_v, &m.child_path("at")).duration()?;
+    let at = Node::new(at_v, &m.child_path("at")).instant()?;
     let present: Vec<&str> = m
         .entries
         .iter()

@@ -9,7 +9,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_yaml::Value;
 
-use crate::sim::time::{SimDuration, parse_go_duration};
+use crate::docker::duration::parse_go_duration;
+use crate::sim::time::{SimDuration, SimTime};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
@@ -257,10 +258,15 @@ impl<'a> Node<'a> {
         parse_go_duration(&text).map_err(|e| self.error(format!("{}: {e}", self.name())))
     }
 
+    /// An instant, written as the duration since the start of the run.
+    pub fn instant(&self) -> R<SimTime> {
+        self.duration().map(SimTime::at)
+    }
+
     /// A duration that must not be negative.
     pub fn duration(&self) -> R<SimDuration> {
         let d = self.go_duration()?;
-        u64::try_from(d).map_err(|_| {
+        u64::try_from(d).map(SimDuration::from_nanos).map_err(|_| {
             self.error(format!(
                 "{} must not be negative, found {}",
                 self.name(),

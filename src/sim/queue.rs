@@ -258,6 +258,10 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    fn t(ns: u64) -> SimTime {
+        SimTime::from_nanos(ns)
+    }
+
     fn drain<E>(q: &mut EventQueue<E>) -> Vec<(SimTime, E)> {
         std::iter::from_fn(|| q.pop()).collect()
     }
@@ -276,14 +280,14 @@ mod tests {
     #[test]
     fn pops_in_time_order() {
         let mut q = EventQueue::new();
-        q.push(30, "c");
-        q.push(10, "a");
-        q.push(20, "b");
-        q.push(0, "z");
+        q.push(t(30), "c");
+        q.push(t(10), "a");
+        q.push(t(20), "b");
+        q.push(t(0), "z");
         assert_eq!(q.len(), 4);
         assert_eq!(
             drain(&mut q),
-            vec![(0, "z"), (10, "a"), (20, "b"), (30, "c")]
+            vec![(t(0), "z"), (t(10), "a"), (t(20), "b"), (t(30), "c")]
         );
         assert!(q.is_empty());
     }
@@ -292,7 +296,7 @@ mod tests {
     fn equal_times_pop_fifo() {
         let mut q = EventQueue::new();
         for i in 0..1000u32 {
-            q.push(5, i);
+            q.push(t(5), i);
         }
         let got: Vec<u32> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
@@ -301,14 +305,14 @@ mod tests {
     #[test]
     fn fifo_among_equal_times_when_interleaved() {
         let mut q = EventQueue::new();
-        q.push(10, "a1");
-        q.push(5, "x");
-        q.push(10, "a2");
-        q.push(u64::MAX, "end");
-        q.push(10, "a3");
-        assert_eq!(q.pop(), Some((5, "x")));
+        q.push(t(10), "a1");
+        q.push(t(5), "x");
+        q.push(t(10), "a2");
+        q.push(t(u64::MAX), "end");
+        q.push(t(10), "a3");
+        assert_eq!(q.pop(), Some((t(5), "x")));
         // Pushed after a1..a3 at the same time: pops after them.
-        q.push(10, "a4");
+        q.push(t(10), "a4");
         let got: Vec<_> = drain(&mut q).into_iter().map(|(_, e)| e).collect();
         assert_eq!(got, vec!["a1", "a2", "a3", "a4", "end"]);
     }
@@ -316,48 +320,48 @@ mod tests {
     #[test]
     fn keys_are_sequential_and_unique() {
         let mut q = EventQueue::new();
-        let k0 = q.push(9, ());
-        let k1 = q.push(1, ());
+        let k0 = q.push(t(9), ());
+        let k1 = q.push(t(1), ());
         q.pop();
-        let k2 = q.push(1, ());
+        let k2 = q.push(t(1), ());
         assert_eq!((k0.seq(), k1.seq(), k2.seq()), (0, 1, 2));
     }
 
     #[test]
     fn cancel_skips_event() {
         let mut q = EventQueue::new();
-        let a = q.push(10, "a");
-        let b = q.push(20, "b");
-        let c = q.push(30, "c");
+        let a = q.push(t(10), "a");
+        let b = q.push(t(20), "b");
+        let c = q.push(t(30), "c");
         assert!(q.cancel(b));
         assert_eq!(q.len(), 2);
         assert!(!q.is_pending(b));
         assert!(q.is_pending(a) && q.is_pending(c));
-        assert_eq!(drain(&mut q), vec![(10, "a"), (30, "c")]);
+        assert_eq!(drain(&mut q), vec![(t(10), "a"), (t(30), "c")]);
     }
 
     #[test]
     fn cancel_head_affects_peek_and_pop() {
         let mut q = EventQueue::new();
-        let a = q.push(10, 'a');
-        let b = q.push(10, 'b');
-        q.push(20, 'c');
-        assert_eq!(q.peek_time(), Some(10));
+        let a = q.push(t(10), 'a');
+        let b = q.push(t(10), 'b');
+        q.push(t(20), 'c');
+        assert_eq!(q.peek_time(), Some(t(10)));
         q.cancel(a);
-        assert_eq!(q.peek_time(), Some(10));
+        assert_eq!(q.peek_time(), Some(t(10)));
         q.cancel(b);
-        assert_eq!(q.peek_time(), Some(20));
+        assert_eq!(q.peek_time(), Some(t(20)));
         assert_eq!(q.len(), 1);
-        assert_eq!(q.pop(), Some((20, 'c')));
+        assert_eq!(q.pop(), Some((t(20), 'c')));
         assert_eq!(q.peek_time(), None);
     }
 
     #[test]
     fn cancel_is_idempotent_and_ignores_fired_events() {
         let mut q = EventQueue::new();
-        let a = q.push(1, 'a');
-        let b = q.push(2, 'b');
-        assert_eq!(q.pop(), Some((1, 'a')));
+        let a = q.push(t(1), 'a');
+        let b = q.push(t(2), 'b');
+        assert_eq!(q.pop(), Some((t(1), 'a')));
         // Already fired: no effect on len or on other events.
         assert!(!q.cancel(a));
         assert_eq!(q.len(), 1);
@@ -368,29 +372,31 @@ mod tests {
         assert_eq!(q.pop(), None);
         // A key from the future (never issued) is ignored too.
         assert!(!q.cancel(EventKey(1_000_000)));
-        let c = q.push(3, 'c');
+        let c = q.push(t(3), 'c');
         assert_eq!(q.len(), 1);
-        assert_eq!(q.pop(), Some((3, 'c')));
+        assert_eq!(q.pop(), Some((t(3), 'c')));
         assert!(!q.is_pending(c));
     }
 
     #[test]
     fn cancel_everything_then_reuse() {
         let mut q = EventQueue::new();
-        let keys: Vec<_> = (0..200).map(|i| q.push(i, i)).collect();
+        let keys: Vec<_> = (0..200).map(|i| q.push(t(i), i)).collect();
         for k in &keys {
             assert!(q.cancel(*k));
         }
         assert!(q.is_empty());
         assert_eq!(q.peek_time(), None);
-        q.push(7, 7);
-        assert_eq!(drain(&mut q), vec![(7, 7)]);
+        q.push(t(7), 7);
+        assert_eq!(drain(&mut q), vec![(t(7), 7)]);
     }
 
     #[test]
     fn mass_cancellation_compacts_heap() {
         let mut q = EventQueue::new();
-        let keys: Vec<_> = (0..10_000u64).map(|i| q.push(1_000_000 - i, i)).collect();
+        let keys: Vec<_> = (0..10_000u64)
+            .map(|i| q.push(t(1_000_000 - i), i))
+            .collect();
         for k in keys.iter().filter(|k| k.seq() % 10 != 0) {
             q.cancel(*k);
         }
@@ -406,16 +412,16 @@ mod tests {
     fn live_set_window_slides() {
         let mut q = EventQueue::new();
         // A long-lived event pins the window; once it goes, memory is freed.
-        let pin = q.push(u64::MAX, 0u64);
+        let pin = q.push(t(u64::MAX), 0u64);
         for i in 1..=10_000u64 {
-            q.push(i, i);
-            assert_eq!(q.pop(), Some((i, i)));
+            q.push(t(i), i);
+            assert_eq!(q.pop(), Some((t(i), i)));
         }
         assert!(q.live.words.len() >= 10_000 / 64);
         q.cancel(pin);
         assert!(q.live.words.len() <= 1, "{}", q.live.words.len());
         for i in 0..500u64 {
-            q.push(i, i);
+            q.push(t(i), i);
             q.pop();
         }
         assert!(q.live.words.len() <= 1);
@@ -425,12 +431,12 @@ mod tests {
     #[test]
     fn pending_lists_live_events_in_pop_order() {
         let mut q = EventQueue::new();
-        q.push(20, "b");
-        let x = q.push(10, "x");
-        q.push(10, "a");
+        q.push(t(20), "b");
+        let x = q.push(t(10), "x");
+        q.push(t(10), "a");
         q.cancel(x);
         let p: Vec<_> = q.pending().into_iter().map(|(t, _, e)| (t, *e)).collect();
-        assert_eq!(p, vec![(10, "a"), (20, "b")]);
+        assert_eq!(p, vec![(t(10), "a"), (t(20), "b")]);
     }
 
     /// Model check against a sorted Vec under a random mix of operations.
@@ -439,12 +445,12 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let mut q = EventQueue::with_capacity(16);
         // Reference: (time, seq, payload), live only.
-        let mut model: Vec<(u64, u64, u32)> = Vec::new();
+        let mut model: Vec<(SimTime, u64, u32)> = Vec::new();
         let mut keys: Vec<EventKey> = Vec::new();
         for step in 0..20_000u32 {
             match rng.random_range(0..10) {
                 0..=4 => {
-                    let t = rng.random_range(0..50);
+                    let t = SimTime::from_nanos(rng.random_range(0..50));
                     let k = q.push(t, step);
                     model.push((t, k.seq(), step));
                     keys.push(k);

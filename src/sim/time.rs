@@ -1,13 +1,22 @@
 //! Simulated time: an integer count of nanoseconds, like Go's `time.Duration`.
 //!
-//! Nothing in the engine uses floating-point time. Durations are parsed with
-//! Go's `time.ParseDuration` rules (the docker CLI's flags and the scenario
-//! file both use them) and printed with `time.Duration.String()` rules.
+//! Nothing in the engine uses floating-point time. Reading and writing
+//! durations the way Go and docker do (`10s`, `1m30s`, `About a minute`)
+//! is the docker front end's business: see `crate::docker::duration`.
 
-/// An instant of simulated time, in nanoseconds since the start of the run.
-pub type SimTime = u64;
-/// A span of simulated time, in nanoseconds.
-pub type SimDuration = u64;
+//! Two types, nexosim's habit: an instant ([`SimTime`]) is not a span
+//! ([`SimDuration`]). An instant plus a span is an instant; an instant
+//! minus an instant is a span; two instants cannot be added. Both are
+//! `#[repr(transparent)]` over `u64` nanoseconds, so they cost nothing.
+//! Arithmetic keeps `u64`'s semantics (overflow panics in debug builds);
+//! the `saturating_*` and `checked_*` forms say where the code relies on a
+//! floor or a check.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Div, Mul, Rem, Sub, SubAssign};
+
+use serde::Serialize;
 
 pub const NANOS_PER_MICRO: u64 = 1_000;
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
@@ -15,204 +24,310 @@ pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 pub const NANOS_PER_MIN: u64 = 60 * NANOS_PER_SEC;
 pub const NANOS_PER_HOUR: u64 = 60 * NANOS_PER_MIN;
 
-/// Seconds to nanoseconds.
+/// An instant of simulated time: nanoseconds since the start of the run.
+/// Serializes as that number of nanoseconds.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct SimTime(u64);
+
+/// A span of simulated time, in nanoseconds (never negative: signed Go
+/// durations stop at the parsers in `crate::docker::duration`).
+/// Serializes as that number of nanoseconds.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct SimDuration(u64);
+
+impl SimTime {
+    /// The start of the run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// The last representable instant.
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    #[inline]
+    pub const fn from_nanos(ns: u64) -> SimTime {
+        SimTime(ns)
+    }
+
+    #[inline]
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// The instant `d` after the start of the run.
+    #[inline]
+    pub const fn at(d: SimDuration) -> SimTime {
+        SimTime(d.0)
+    }
+
+    /// The time elapsed from the start of the run to this instant.
+    #[inline]
+    pub const fn since_start(self) -> SimDuration {
+        SimDuration(self.0)
+    }
+
+    /// `self - earlier`, or zero when `earlier` is later (std's
+    /// `Instant::saturating_duration_since`).
+    #[inline]
+    pub const fn saturating_duration_since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+
+    /// `self - earlier`, or `None` when `earlier` is later.
+    #[inline]
+    pub const fn checked_duration_since(self, earlier: SimTime) -> Option<SimDuration> {
+        match self.0.checked_sub(earlier.0) {
+            Some(ns) => Some(SimDuration(ns)),
+            None => None,
+        }
+    }
+
+    /// `self - d`, or the start of the run when `d` reaches before it.
+    #[inline]
+    pub const fn saturating_sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_sub(d.0))
+    }
+
+    /// `self + d`, or [`SimTime::MAX`] on overflow.
+    #[inline]
+    pub const fn saturating_add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+
+    /// `self + d`, or `None` on overflow.
+    #[inline]
+    pub const fn checked_add(self, d: SimDuration) -> Option<SimTime> {
+        match self.0.checked_add(d.0) {
+            Some(ns) => Some(SimTime(ns)),
+            None => None,
+        }
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+    pub const MAX: SimDuration = SimDuration(u64::MAX);
+
+    #[inline]
+    pub const fn from_nanos(ns: u64) -> SimDuration {
+        SimDuration(ns)
+    }
+
+    #[inline]
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    pub const fn from_secs(s: u64) -> SimDuration {
+        SimDuration(s * NANOS_PER_SEC)
+    }
+
+    #[inline]
+    pub const fn from_millis(ms: u64) -> SimDuration {
+        SimDuration(ms * NANOS_PER_MILLI)
+    }
+
+    /// How many `unit` spans cover `self`, the last one rounded up.
+    #[inline]
+    pub const fn div_ceil(self, unit: SimDuration) -> u64 {
+        self.0.div_ceil(unit.0)
+    }
+
+    #[inline]
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Seconds as a float (recorded traces, summaries) rounded to the
+    /// nearest nanosecond; negative and NaN give zero, values past
+    /// `u64::MAX` nanoseconds saturate (`as` semantics).
+    #[inline]
+    pub fn from_secs_f64(s: f64) -> SimDuration {
+        SimDuration((s * 1e9).round() as u64)
+    }
+
+    /// Seconds as a float, for output and statistics only.
+    #[inline]
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+
+    #[inline]
+    pub const fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
+
+    #[inline]
+    pub const fn saturating_add(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(other.0))
+    }
+
+    #[inline]
+    pub const fn saturating_mul(self, n: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(n))
+    }
+
+    #[inline]
+    pub const fn checked_add(self, other: SimDuration) -> Option<SimDuration> {
+        match self.0.checked_add(other.0) {
+            Some(ns) => Some(SimDuration(ns)),
+            None => None,
+        }
+    }
+
+    #[inline]
+    pub const fn checked_mul(self, n: u64) -> Option<SimDuration> {
+        match self.0.checked_mul(n) {
+            Some(ns) => Some(SimDuration(ns)),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Debug for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SimTime({}ns)", self.0)
+    }
+}
+
+impl fmt::Debug for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SimDuration({}ns)", self.0)
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 + d.0)
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 += d.0;
+    }
+}
+
+impl Sub<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 - d.0)
+    }
+}
+
+impl SubAssign<SimDuration> for SimTime {
+    #[inline]
+    fn sub_assign(&mut self, d: SimDuration) {
+        self.0 -= d.0;
+    }
+}
+
+/// The span between two instants; like `u64` subtraction, an earlier
+/// minus a later instant is a bug (it panics in debug builds).
+impl Sub<SimTime> for SimTime {
+    type Output = SimDuration;
+    #[inline]
+    fn sub(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0 - earlier.0)
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn add(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0 + other.0)
+    }
+}
+
+impl AddAssign for SimDuration {
+    #[inline]
+    fn add_assign(&mut self, other: SimDuration) {
+        self.0 += other.0;
+    }
+}
+
+impl Sub for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0 - other.0)
+    }
+}
+
+impl SubAssign for SimDuration {
+    #[inline]
+    fn sub_assign(&mut self, other: SimDuration) {
+        self.0 -= other.0;
+    }
+}
+
+impl Mul<u64> for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn mul(self, n: u64) -> SimDuration {
+        SimDuration(self.0 * n)
+    }
+}
+
+impl Div<u64> for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn div(self, n: u64) -> SimDuration {
+        SimDuration(self.0 / n)
+    }
+}
+
+/// How many whole `other` spans fit in `self`.
+impl Div for SimDuration {
+    type Output = u64;
+    #[inline]
+    fn div(self, other: SimDuration) -> u64 {
+        self.0 / other.0
+    }
+}
+
+impl Rem for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn rem(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0 % other.0)
+    }
+}
+
+impl Sum for SimDuration {
+    fn sum<I: Iterator<Item = SimDuration>>(iter: I) -> SimDuration {
+        iter.fold(SimDuration::ZERO, |a, b| a + b)
+    }
+}
+
+/// Seconds to a span.
+#[inline]
 pub const fn secs(s: u64) -> SimDuration {
-    s * NANOS_PER_SEC
+    SimDuration::from_secs(s)
 }
 
-/// Milliseconds to nanoseconds.
+/// Milliseconds to a span.
+#[inline]
 pub const fn millis(ms: u64) -> SimDuration {
-    ms * NANOS_PER_MILLI
-}
-
-/// Parses a Go duration string (`time.ParseDuration`): `10s`, `1m30s`,
-/// `1.5h`, `300ms`, `0`, with an optional sign. Returns signed nanoseconds,
-/// or Go's own error text.
-pub fn parse_go_duration(s: &str) -> Result<i64, String> {
-    let orig = s;
-    let invalid = || format!("time: invalid duration \"{orig}\"");
-    let mut rest = s;
-    let mut neg = false;
-    if let Some(r) = rest.strip_prefix('-') {
-        neg = true;
-        rest = r;
-    } else if let Some(r) = rest.strip_prefix('+') {
-        rest = r;
-    }
-    if rest == "0" {
-        return Ok(0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: u128 = 0;
-    while !rest.is_empty() {
-        // Leading integer part.
-        let int_len = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
-        let int_part = &rest[..int_len];
-        rest = &rest[int_len..];
-        let mut frac_part = "";
-        let mut had_dot = false;
-        if let Some(r) = rest.strip_prefix('.') {
-            had_dot = true;
-            let frac_len = r.bytes().take_while(|b| b.is_ascii_digit()).count();
-            frac_part = &r[..frac_len];
-            rest = &r[frac_len..];
-        }
-        if int_part.is_empty() && frac_part.is_empty() {
-            // No digits at all (e.g. ".s" or a bare unit).
-            return Err(invalid());
-        }
-        let _ = had_dot;
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| *c == '.' || c.is_ascii_digit())
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        if unit_len == 0 {
-            return Err(format!("time: missing unit in duration \"{orig}\""));
-        }
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let scale: u128 = match unit {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => NANOS_PER_MICRO as u128,
-            "ms" => NANOS_PER_MILLI as u128,
-            "s" => NANOS_PER_SEC as u128,
-            "m" => NANOS_PER_MIN as u128,
-            "h" => NANOS_PER_HOUR as u128,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit \"{unit}\" in duration \"{orig}\""
-                ));
-            }
-        };
-        let int_val: u128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse::<u128>().map_err(|_| invalid())?
-        };
-        let mut value = int_val.checked_mul(scale).ok_or_else(invalid)?;
-        if !frac_part.is_empty() {
-            // Go truncates the fraction to the unit's resolution.
-            let mut num: u128 = 0;
-            let mut den: u128 = 1;
-            for d in frac_part.bytes().take(30) {
-                num = num * 10 + u128::from(d - b'0');
-                den *= 10;
-            }
-            value += num * scale / den;
-        }
-        total = total.checked_add(value).ok_or_else(invalid)?;
-        if total > i64::MAX as u128 + u128::from(neg) {
-            return Err(invalid());
-        }
-    }
-    let total = total as i128;
-    Ok(if neg { (-total) as i64 } else { total as i64 })
-}
-
-/// Parses a Go duration that must not be negative.
-pub fn parse_duration_nonneg(s: &str) -> Result<SimDuration, String> {
-    let v = parse_go_duration(s)?;
-    if v < 0 {
-        return Err(format!("duration {s} cannot be negative"));
-    }
-    Ok(v as u64)
-}
-
-/// Formats like Go's `time.Duration.String()`: `0s`, `300ms`, `1.5s`,
-/// `1m30s`, `1h0m0s`.
-pub fn format_go_duration(d: i64) -> String {
-    if d == 0 {
-        return "0s".to_string();
-    }
-    let neg = d < 0;
-    let u = d.unsigned_abs();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if u < NANOS_PER_SEC {
-        // One unit with a fraction.
-        let (unit, scale) = if u < NANOS_PER_MICRO {
-            ("ns", 1)
-        } else if u < NANOS_PER_MILLI {
-            ("\u{b5}s", NANOS_PER_MICRO)
-        } else {
-            ("ms", NANOS_PER_MILLI)
-        };
-        out.push_str(&format_frac(u, scale));
-        out.push_str(unit);
-        return out;
-    }
-    let hours = u / NANOS_PER_HOUR;
-    let mins = (u % NANOS_PER_HOUR) / NANOS_PER_MIN;
-    let rem = u % NANOS_PER_MIN;
-    if hours > 0 {
-        out.push_str(&format!("{hours}h"));
-    }
-    if hours > 0 || mins > 0 {
-        out.push_str(&format!("{mins}m"));
-    }
-    out.push_str(&format_frac(rem, NANOS_PER_SEC));
-    out.push('s');
-    out
-}
-
-/// `value / scale` with the fraction's trailing zeros removed.
-fn format_frac(value: u64, scale: u64) -> String {
-    let whole = value / scale;
-    let frac = value % scale;
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let width = scale.ilog10() as usize;
-    let digits = format!("{frac:0width$}");
-    format!("{whole}.{}", digits.trim_end_matches('0'))
-}
-
-/// docker/go-units `HumanDuration` (capitalised form, e.g. `About a minute`,
-/// `Less than a second`, `37 seconds`).
-pub fn human_duration(d: SimDuration) -> String {
-    let seconds = d / NANOS_PER_SEC;
-    let minutes = d / NANOS_PER_MIN;
-    // Go: hours := int(d.Hours() + 0.5), in integer arithmetic.
-    let hours = (d + NANOS_PER_HOUR / 2) / NANOS_PER_HOUR;
-    if seconds < 1 {
-        "Less than a second".to_string()
-    } else if seconds == 1 {
-        "1 second".to_string()
-    } else if seconds < 60 {
-        format!("{seconds} seconds")
-    } else if minutes == 1 {
-        "About a minute".to_string()
-    } else if minutes < 60 {
-        format!("{minutes} minutes")
-    } else if hours == 1 {
-        "About an hour".to_string()
-    } else if hours < 48 {
-        format!("{hours} hours")
-    } else if hours < 24 * 7 * 2 {
-        format!("{} days", hours / 24)
-    } else if hours < 24 * 30 * 2 {
-        format!("{} weeks", hours / 24 / 7)
-    } else if hours < 24 * 365 * 2 {
-        format!("{} months", hours / 24 / 30)
-    } else {
-        format!("{} years", d / NANOS_PER_HOUR / 24 / 365)
-    }
+    SimDuration::from_millis(ms)
 }
 
 /// Seconds with exactly three decimals (`75.000`), for CSV and JSON.
 pub fn format_secs3(t: SimTime) -> String {
-    let ms = t / NANOS_PER_MILLI;
+    let ms = t.as_nanos() / NANOS_PER_MILLI;
     format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 /// Seconds as a JSON number, rounded to the millisecond.
 pub fn secs_f64(t: SimTime) -> f64 {
-    (t / NANOS_PER_MILLI) as f64 / 1000.0
+    (t.as_nanos() / NANOS_PER_MILLI) as f64 / 1000.0
 }
 
 #[cfg(test)]
@@ -220,78 +335,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_go_examples() {
-        assert_eq!(parse_go_duration("10s"), Ok(10_000_000_000));
-        assert_eq!(parse_go_duration("10m30s"), Ok(630_000_000_000));
-        assert_eq!(parse_go_duration("1.5h"), Ok(5_400_000_000_000));
-        assert_eq!(parse_go_duration("300ms"), Ok(300_000_000));
-        assert_eq!(parse_go_duration("2h45m"), Ok(9_900_000_000_000));
-        assert_eq!(parse_go_duration("0"), Ok(0));
-        assert_eq!(parse_go_duration("0s"), Ok(0));
-        assert_eq!(parse_go_duration(".5s"), Ok(500_000_000));
-        assert_eq!(parse_go_duration("1.s"), Ok(1_000_000_000));
-        assert_eq!(parse_go_duration("+3s"), Ok(3_000_000_000));
-        assert_eq!(parse_go_duration("-5s"), Ok(-5_000_000_000));
-        assert_eq!(parse_go_duration("5\u{b5}s"), Ok(5_000));
-        assert_eq!(parse_go_duration("5\u{3bc}s"), Ok(5_000));
-        assert_eq!(parse_go_duration("2h45m0.5s"), Ok(9_900_500_000_000));
-    }
-
-    #[test]
-    fn go_error_texts() {
-        assert_eq!(
-            parse_go_duration("10"),
-            Err("time: missing unit in duration \"10\"".into())
-        );
-        assert_eq!(
-            parse_go_duration("1d"),
-            Err("time: unknown unit \"d\" in duration \"1d\"".into())
-        );
-        assert_eq!(
-            parse_go_duration(""),
-            Err("time: invalid duration \"\"".into())
-        );
-        assert_eq!(
-            parse_go_duration("s"),
-            Err("time: invalid duration \"s\"".into())
-        );
-        assert_eq!(
-            parse_go_duration("10000000h"),
-            Err("time: invalid duration \"10000000h\"".into())
-        );
-    }
-
-    #[test]
-    fn formats_like_go() {
-        assert_eq!(format_go_duration(0), "0s");
-        assert_eq!(format_go_duration(300_000_000), "300ms");
-        assert_eq!(format_go_duration(1_500_000), "1.5ms");
-        assert_eq!(format_go_duration(5_000), "5\u{b5}s");
-        assert_eq!(format_go_duration(10), "10ns");
-        assert_eq!(format_go_duration(5_000_000_000), "5s");
-        assert_eq!(format_go_duration(1_500_000_000), "1.5s");
-        assert_eq!(format_go_duration(90_000_000_000), "1m30s");
-        assert_eq!(format_go_duration(3_600_000_000_000), "1h0m0s");
-        assert_eq!(format_go_duration(36 * 3_600_000_000_000), "36h0m0s");
-        assert_eq!(format_go_duration(3_660_500_000_000), "1h1m0.5s");
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human_duration(millis(999)), "Less than a second");
-        assert_eq!(human_duration(secs(1)), "1 second");
-        assert_eq!(human_duration(secs(37)), "37 seconds");
-        assert_eq!(human_duration(secs(60)), "About a minute");
-        assert_eq!(human_duration(secs(119)), "About a minute");
-        assert_eq!(human_duration(secs(120)), "2 minutes");
-        assert_eq!(human_duration(secs(89 * 60)), "About an hour");
-        assert_eq!(human_duration(secs(3 * 3600)), "3 hours");
-        assert_eq!(human_duration(secs(3 * 86400)), "3 days");
-    }
-
-    #[test]
     fn three_decimals() {
-        assert_eq!(format_secs3(secs(75)), "75.000");
-        assert_eq!(format_secs3(millis(101_500)), "101.500");
+        assert_eq!(format_secs3(SimTime::at(secs(75))), "75.000");
+        assert_eq!(format_secs3(SimTime::at(millis(101_500))), "101.500");
+    }
+
+    #[test]
+    fn instants_and_spans() {
+        let t = SimTime::at(secs(10));
+        assert_eq!(t + millis(500), SimTime::from_nanos(10_500_000_000));
+        assert_eq!((t + secs(2)) - t, secs(2));
+        assert_eq!(t.saturating_duration_since(t + secs(1)), SimDuration::ZERO);
+        assert_eq!(t.checked_duration_since(t + secs(1)), None);
+        assert_eq!(t.saturating_sub(secs(11)), SimTime::ZERO);
+        assert_eq!(t.since_start(), secs(10));
+        assert_eq!(secs(3) * 2 / 3, secs(2));
+        assert_eq!(secs(7) / secs(2), 3);
+        assert_eq!(secs(7) % secs(2), secs(1));
+        assert_eq!(millis(1500).as_secs_f64(), 1.5);
+        assert_eq!(SimDuration::from_secs_f64(1.25), millis(1250));
+        assert_eq!(SimDuration::from_secs_f64(1.6e-9), SimDuration(2));
+        assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
+        assert_eq!(serde_json::to_string(&t).unwrap(), "10000000000");
+        assert_eq!(std::mem::size_of::<SimTime>(), 8);
     }
 }

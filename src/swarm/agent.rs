@@ -20,8 +20,9 @@
 use rustc_hash::FxHashMap;
 
 use crate::dist::bernoulli;
+use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
 use crate::swarm::store::{Event, Store};
 
@@ -55,7 +56,7 @@ pub struct AgentTask {
     /// The pending health probe.
     pub probe: Option<EventKey>,
     /// When the container was started (for the health start period).
-    pub container_started: Option<u64>,
+    pub container_started: Option<SimTime>,
     pub consecutive_probe_failures: u64,
     pub healthy: bool,
     pub stopping: bool,
@@ -84,7 +85,7 @@ impl Agent {
         // each change of the desired state reach the agent that long later
         // (the dispatcher's batch and the agent's round trip).
         let dispatch = s.engine.dispatch;
-        if dispatch > 0 && self.tasks[task].delivered != Some(desired) {
+        if !dispatch.is_zero() && self.tasks[task].delivered != Some(desired) {
             if self.tasks[task].deliver.is_none() {
                 let key = s
                     .queue
@@ -108,7 +109,7 @@ impl Agent {
             }
             // `engine: create` (0 by default: at once): the container
             // create of every task, before the image pull.
-            TaskState::Preparing if s.engine.create > 0 && !self.tasks[task].created => {
+            TaskState::Preparing if !s.engine.create.is_zero() && !self.tasks[task].created => {
                 self.engine_step(s, task, s.engine.create, Step::Created);
             }
             TaskState::Preparing => self.prepare(s, task, node),
@@ -143,7 +144,7 @@ impl Agent {
                         c.task_name(task),
                         c.state.nodes[node].hostname,
                         c.images[image].name,
-                        format_go_duration(latency as i64)
+                        format_go_duration(latency)
                     )
                 });
                 self.pull_waiters
@@ -185,7 +186,7 @@ impl Agent {
                 "{}: task {} starts its container in {} (images start){}",
                 c.task_name(task),
                 c.short_id(task),
-                format_go_duration(latency as i64),
+                format_go_duration(latency),
                 if failed {
                     format!(", and this attempt fails (images fail_on_start {p})")
                 } else {
@@ -197,13 +198,13 @@ impl Agent {
     }
 
     /// One of the engine's own steps (`engine:`), unless one is under way.
-    fn engine_step(&mut self, s: &mut Store, task: TaskId, after: u64, step: Step) {
+    fn engine_step(&mut self, s: &mut Store, task: TaskId, after: SimDuration, step: Step) {
         if self.tasks[task].pending.is_none() {
             self.schedule(s, task, after, step);
         }
     }
 
-    fn schedule(&mut self, s: &mut Store, task: TaskId, after: u64, step: Step) {
+    fn schedule(&mut self, s: &mut Store, task: TaskId, after: SimDuration, step: Step) {
         if let Some(k) = self.tasks[task].pending.take() {
             s.queue.cancel(k);
         }
@@ -211,7 +212,7 @@ impl Agent {
         self.tasks[task].pending = Some(key);
     }
 
-    fn schedule_probe(&mut self, s: &mut Store, task: TaskId, after: u64) {
+    fn schedule_probe(&mut self, s: &mut Store, task: TaskId, after: SimDuration) {
         if let Some(k) = self.tasks[task].probe.take() {
             s.queue.cancel(k);
         }
@@ -246,7 +247,7 @@ impl Agent {
                 self.tasks[task].container_started = Some(s.now);
                 match s.state.tasks[task].spec.healthcheck.clone() {
                     Some(hc) if !hc.disabled() => {
-                        let first = if hc.start_period > 0 {
+                        let first = if !hc.start_period.is_zero() {
                             hc.start_interval()
                         } else {
                             hc.interval()
@@ -315,7 +316,7 @@ impl Agent {
                     "{}: task {} will exit with code {code} after {} (images crash_after)",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration(after as i64)
+                    format_go_duration(after)
                 )
             });
             self.schedule(s, task, after, Step::Exit { code });
@@ -401,7 +402,7 @@ impl Agent {
     /// default) or 137 (killed at the end of the grace period). moby
     /// `daemon/stop.go` sends the stop signal, waits the grace period, then
     /// SIGKILL.
-    fn stop_latency(&mut self, s: &mut Store, task: TaskId) -> (u64, i64) {
+    fn stop_latency(&mut self, s: &mut Store, task: TaskId) -> (SimDuration, i64) {
         let t = &s.state.tasks[task];
         let grace = t
             .spec
@@ -417,7 +418,7 @@ impl Agent {
         let rt = &mut s.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng) + s.engine.stop;
         if signal == 9 {
-            (0, 137)
+            (SimDuration::ZERO, 137)
         } else if signal == 19 || latency > grace {
             (grace, 137)
         } else if rt.profile.stop_exit_code == 143 {

@@ -21,8 +21,9 @@ use std::borrow::Borrow;
 use std::ops::{Deref, DerefMut};
 
 use crate::scenario::Scenario;
-use crate::sim::rng::{LazyStream, RngStreams, random_id};
+use crate::sim::rng::{LazyStream, RngStreams};
 use crate::sim::time::SimTime;
+use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
 use crate::swarm::store::{Change, ChangeSink, Event, Store};
 

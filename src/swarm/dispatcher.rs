@@ -8,8 +8,9 @@
 
 use rand::Rng;
 
+use crate::docker::duration::format_go_duration;
 use crate::sim::rng::LazyStream;
-use crate::sim::time::{SimTime, format_go_duration, millis, secs};
+use crate::sim::time::{SimDuration, SimTime, millis, secs};
 use crate::swarm::agent::Agent;
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
 use crate::swarm::store::{Event, Store};
@@ -43,7 +44,7 @@ const HEARTBEAT_EPSILON_MS: u64 = 500;
 /// `defaultGracePeriodMultiplier`.
 const GRACE_MULTIPLIER: u64 = 3;
 /// `defaultNodeDownPeriod`: tasks of a node down this long are orphaned.
-const NODE_DOWN_PERIOD: u64 = secs(24 * 3600);
+const NODE_DOWN_PERIOD: SimDuration = secs(24 * 3600);
 
 impl Dispatcher {
     /// The machine stops: its agent and containers are gone at once; the
@@ -60,8 +61,8 @@ impl Dispatcher {
         let period = millis(rng.random_range(
             HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
         ));
-        let since_last = rng.random_range(0..period);
-        let deadline = (s.now + GRACE_MULTIPLIER * period).saturating_sub(since_last);
+        let since_last = SimDuration::from_nanos(rng.random_range(0..period.as_nanos()));
+        let deadline = (s.now + period * GRACE_MULTIPLIER).saturating_sub(since_last);
         let epoch = self.epochs[node];
         s.queue
             .push(deadline.max(s.now), Event::HeartbeatExpired { node, epoch });
@@ -69,9 +70,9 @@ impl Dispatcher {
             format!(
                 "node {} stopped; its last heartbeat was {} ago with a {} period, so the managers notice in {} (3 periods after that heartbeat)",
                 c.state.nodes[node].hostname,
-                format_go_duration(since_last as i64),
-                format_go_duration(period as i64),
-                format_go_duration((deadline.max(c.now) - c.now) as i64)
+                format_go_duration(since_last),
+                format_go_duration(period),
+                format_go_duration(deadline.max(c.now) - c.now)
             )
         });
     }

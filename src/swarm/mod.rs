@@ -25,6 +25,7 @@ pub mod constraint;
 pub mod container;
 pub mod controlapi;
 pub mod dispatcher;
+pub mod identity;
 pub mod model;
 pub mod nodeset;
 pub mod orchestrator;

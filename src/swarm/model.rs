@@ -187,9 +187,9 @@ impl Default for UpdateConfig {
     fn default() -> Self {
         UpdateConfig {
             parallelism: 1,
-            delay: 0,
+            delay: SimDuration::ZERO,
             failure_action: FailureAction::Pause,
-            monitor: 0,
+            monitor: SimDuration::ZERO,
             max_failure_ratio: 0.0,
             order: UpdateOrder::StopFirst,
         }
@@ -200,7 +200,7 @@ impl UpdateConfig {
     /// The monitoring period the updater uses (`Run`): the configured one,
     /// or 5 s when unset or zero.
     pub fn monitor_period(&self) -> SimDuration {
-        if self.monitor == 0 {
+        if self.monitor.is_zero() {
             DEFAULT_MONITOR
         } else {
             self.monitor
@@ -279,14 +279,14 @@ pub struct Healthcheck {
 
 impl Healthcheck {
     pub fn interval(&self) -> SimDuration {
-        if self.interval == 0 {
+        if self.interval.is_zero() {
             secs(30)
         } else {
             self.interval
         }
     }
     pub fn timeout(&self) -> SimDuration {
-        if self.timeout == 0 {
+        if self.timeout.is_zero() {
             secs(30)
         } else {
             self.timeout
@@ -296,7 +296,7 @@ impl Healthcheck {
         if self.retries == 0 { 3 } else { self.retries }
     }
     pub fn start_interval(&self) -> SimDuration {
-        if self.start_interval == 0 {
+        if self.start_interval.is_zero() {
             secs(5)
         } else {
             self.start_interval

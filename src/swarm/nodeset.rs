@@ -11,13 +11,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::sim::time::{SimTime, secs};
+use crate::sim::time::{SimDuration, SimTime, secs};
 use crate::swarm::model::{NodeId, ServiceId};
 
 /// `maxFailures` (scheduler.go): this many recent failures sink a node.
 pub const MAX_FAILURES: usize = 5;
 /// `monitorFailures` (scheduler.go): how long a failure counts.
-pub const MONITOR_FAILURES: SimTime = secs(300);
+pub const MONITOR_FAILURES: SimDuration = secs(300);
 
 /// A node's place in one service's order: (tasks of the service, tasks in
 /// total, node index). Failures are handled apart (they are rare and

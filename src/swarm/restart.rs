@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rustc_hash::FxHashMap;
 
+use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
@@ -109,8 +110,8 @@ impl RestartSupervisor {
                     _ => format!(
                         "restart_policy.max_attempts {} reached{}",
                         p.max_attempts,
-                        if p.window > 0 {
-                            format!(" within the {} window", format_go_duration(p.window as i64))
+                        if !p.window.is_zero() {
+                            format!(" within the {} window", format_go_duration(p.window))
                         } else {
                             String::new()
                         }
@@ -132,7 +133,7 @@ impl RestartSupervisor {
         let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
         let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
         let delay = if drained || crate::mutant::on("no-restart-delay") {
-            0
+            SimDuration::ZERO
         } else {
             policy.delay()
         };
@@ -153,7 +154,7 @@ impl RestartSupervisor {
             } else {
                 format!(
                     "after the {} restart delay{}",
-                    format_go_duration(delay as i64),
+                    format_go_duration(delay),
                     if policy.delay.is_some() {
                         " (restart_policy.delay)"
                     } else {
@@ -206,7 +207,7 @@ impl RestartSupervisor {
         if info.spec_version != spec_version {
             return true;
         }
-        if policy.window == 0 {
+        if policy.window.is_zero() {
             return info.total < policy.max_attempts;
         }
         let lookback = now.saturating_sub(policy.window);
@@ -231,7 +232,7 @@ impl RestartSupervisor {
             };
         }
         info.total += 1;
-        if window > 0 {
+        if !window.is_zero() {
             info.recent.push_back(now);
         }
     }
@@ -245,7 +246,7 @@ impl RestartSupervisor {
         w: &mut W,
         old: Option<TaskId>,
         new: TaskId,
-        delay: u64,
+        delay: SimDuration,
         wait_stop: bool,
     ) {
         if let Some(prev) = self.delays.remove(&new) {
@@ -260,7 +261,7 @@ impl RestartSupervisor {
             old_done: false,
             restart_waiter: false,
         };
-        if delay > 0 {
+        if !delay.is_zero() {
             d.delay_timer = Some(s.queue.push(s.now + delay, Event::RestartDelay(new)));
         }
         if let Some(o) = wait_for {

@@ -21,8 +21,9 @@ use rustc_hash::FxHashMap;
 
 use crate::scenario::{EngineProfile, ImageProfile, ImageProfiles};
 use crate::sim::queue::{EventKey, EventQueue};
-use crate::sim::rng::{LazyStream, RngStreams, random_id};
-use crate::sim::time::{SimTime, millis};
+use crate::sim::rng::{LazyStream, RngStreams};
+use crate::sim::time::{SimDuration, SimTime, millis};
+use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
 
 #[derive(Debug, Clone, Default)]
@@ -280,7 +281,7 @@ pub enum NodeDelta {
 }
 
 /// `reaperBatchingInterval` (swarmkit `taskreaper/task_reaper.go`).
-pub const REAPER_BATCHING_INTERVAL: SimTime = millis(250);
+pub const REAPER_BATCHING_INTERVAL: SimDuration = millis(250);
 
 /// What the task reaper watches (swarmkit: its subscription to task
 /// events and its batching timer): the slots a task was created in since
@@ -388,7 +389,7 @@ impl Store {
         sink: Option<Box<dyn ChangeSink>>,
     ) -> Store {
         Store {
-            now: 0,
+            now: SimTime::ZERO,
             state: ClusterState {
                 nodes,
                 ..Default::default()

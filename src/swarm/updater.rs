@@ -27,8 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
+use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
-use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
+use crate::sim::time::{SimDuration, SimTime, secs};
 use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
@@ -264,8 +265,8 @@ impl UpdateSupervisor {
                 } else {
                     String::new()
                 },
-                format_go_duration(u.config.delay as i64),
-                format_go_duration(u.monitor as i64),
+                format_go_duration(u.config.delay),
+                format_go_duration(u.monitor),
                 u.config.failure_action.as_str(),
                 u.config.max_failure_ratio,
                 u.config.order.as_str(),
@@ -423,10 +424,10 @@ impl UpdateSupervisor {
             }
         });
         match removal {
-            None => r.delay_start(s, self, None, new, 0, false),
+            None => r.delay_start(s, self, None, new, SimDuration::ZERO, false),
             Some(plan) => {
                 let old = self.apply_remove_old_tasks(s, plan);
-                r.delay_start(s, self, old, new, 0, true);
+                r.delay_start(s, self, old, new, SimDuration::ZERO, true);
             }
         }
     }
@@ -473,7 +474,7 @@ impl UpdateSupervisor {
             let u = self.updaters.get_mut(&service).expect("updater");
             u.workers[w] = Worker::WaitExisting { task: existing };
             u.waiting.insert(existing, w);
-            r.delay_start(s, self, old, existing, 0, true);
+            r.delay_start(s, self, old, existing, SimDuration::ZERO, true);
         } else {
             self.worker_slot_done(s, r, service, w);
         }
@@ -628,7 +629,7 @@ impl UpdateSupervisor {
     ) {
         s.explain(Some(service), |c| {
             let t = &c.state.tasks[task];
-            let took = format_go_duration((c.now - t.created_at) as i64);
+            let took = format_go_duration(c.now - t.created_at);
             if state == TaskState::Running {
                 format!(
                     "{}: task {} is running, {took} after it was created",
@@ -675,7 +676,7 @@ impl UpdateSupervisor {
         let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
-        if u.config.delay > 0
+        if u.config.delay > SimDuration::ZERO
             && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
         {
             let delay = u.config.delay;
@@ -683,7 +684,7 @@ impl UpdateSupervisor {
                 format!(
                     "{}: the worker sleeps {} before its next slot (update delay; swarmkit sleeps after every slot, the last one included)",
                     c.state.services[service].spec.name,
-                    format_go_duration(delay as i64)
+                    format_go_duration(delay)
                 )
             });
             let u = self.updaters.get_mut(&service).expect("updater");
@@ -745,14 +746,14 @@ impl UpdateSupervisor {
             if monitor != configured {
                 format!(
                     "{name}: all slots done; watching for failures for {} (delay {} >= monitor {}, so delay + 1s)",
-                    format_go_duration(monitor as i64),
-                    format_go_duration(delay as i64),
-                    format_go_duration(configured as i64)
+                    format_go_duration(monitor),
+                    format_go_duration(delay),
+                    format_go_duration(configured)
                 )
             } else {
                 format!(
                     "{name}: all slots done; watching for failures for {} (monitor)",
-                    format_go_duration(monitor as i64)
+                    format_go_duration(monitor)
                 )
             }
         });
@@ -853,7 +854,7 @@ impl UpdateSupervisor {
                 let read = if failed_at < now && failed_at >= s {
                     format!(
                         " (read by the updater {} after the start)",
-                        format_go_duration((now - s) as i64)
+                        format_go_duration(now - s)
                     )
                 } else {
                     String::new()
@@ -862,8 +863,8 @@ impl UpdateSupervisor {
                     "{}: task {} stopped {} after it started{read}, later than the {} monitor: not counted as an update failure",
                     c.task_name(task),
                     c.short_id(task),
-                    format_go_duration((failed_at.max(s) - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(failed_at.max(s) - s),
+                    format_go_duration(monitor)
                 )
             });
             return false;
@@ -891,14 +892,14 @@ impl UpdateSupervisor {
                 None => "before it ran".to_string(),
                 Some(s) if failed_at < now && failed_at >= s => format!(
                     "{} after it started (read by the updater {} after the start, within the {} monitor)",
-                    format_go_duration((failed_at - s) as i64),
-                    format_go_duration((now - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(failed_at - s),
+                    format_go_duration(now - s),
+                    format_go_duration(monitor)
                 ),
                 Some(s) => format!(
                     "{} after it started, within the {} monitor",
-                    format_go_duration((now - s) as i64),
-                    format_go_duration(monitor as i64)
+                    format_go_duration(now - s),
+                    format_go_duration(monitor)
                 ),
             };
             let outcome = if trips {

@@ -24,8 +24,9 @@ use serde_yaml::{Mapping, Value};
 
 use crate::batch::ScenarioSource;
 use crate::docker::cli::DockerCommand;
+use crate::docker::duration::parse_duration_nonneg;
 use crate::scenario::{Action, Scenario};
-use crate::sim::time::{SimDuration, parse_duration_nonneg};
+use crate::sim::time::SimDuration;
 use crate::swarm::model::{FailureAction, ServiceMode, UpdateConfig, UpdateOrder};
 
 const UPDATE_FIELDS: [&str; 6] = [

@@ -27,7 +27,7 @@ pub fn play(
     let until = until.or(scenario.until);
     let mut s = Session::new(scenario, seed, explain);
     let mut watch: Option<Watch> = None;
-    let mut t: SimTime = 0;
+    let mut t = SimTime::ZERO;
     loop {
         let new = s.advance_collect(t, d);
         if let Some(w) = new.into_iter().last() {

@@ -188,7 +188,7 @@ impl Watch {
             .spec
             .update_config
             .map(|u| u.monitor)
-            .filter(|&m| m != 0)
+            .filter(|m| !m.is_zero())
             .unwrap_or(DEFAULT_MONITOR);
         if self.updater.is_none() {
             self.updater = Some(match svc.spec.mode {
@@ -504,7 +504,7 @@ pub fn plain_line(m: &Msg) -> Option<String> {
 mod tests {
     use super::*;
     use crate::docker::cli::parse_command_line;
-    use crate::sim::time::secs;
+    use crate::sim::time::{SimTime, secs};
     use std::rc::Rc;
 
     #[test]
@@ -573,7 +573,7 @@ mod tests {
             let mut msgs = Vec::new();
             let o = w.poll(c, &mut msgs);
             lines.extend(msgs.iter().filter_map(plain_line));
-            if o != Outcome::Continue || c.now > secs(600) {
+            if o != Outcome::Continue || c.now > SimTime::at(secs(600)) {
                 return (lines, o);
             }
             let t = c.now + POLL;
@@ -602,7 +602,7 @@ services:
 ";
 
     fn update(c: &mut Cluster, image: &str) -> Watch {
-        c.run(Some(secs(10)), 1_000_000, |_, _| {});
+        c.run(Some(SimTime::at(secs(10))), 1_000_000, |_, _| {});
         let cmd =
             parse_command_line(&format!("docker service update --image {image} web")).unwrap();
         assert_eq!(c.execute(&cmd).stdout, "web\n");

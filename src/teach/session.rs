@@ -11,8 +11,9 @@ use crate::runner::{MAX_EVENTS, flush_explanations, run_item};
 use std::fmt::Write as _;
 
 use crate::docker::cli::DockerCommand;
+use crate::docker::duration::format_go_duration;
 use crate::scenario::{Action, Scenario};
-use crate::sim::time::{SimDuration, SimTime, format_go_duration, secs};
+use crate::sim::time::{SimDuration, SimTime, secs};
 use crate::swarm::cluster::Cluster;
 
 use super::display::Display;
@@ -81,7 +82,7 @@ impl Session {
                 } => {
                     // As `run_item` does, keeping the command's result.
                     let before = c.state.services.len();
-                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now as i64));
+                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now));
                     let o = c.execute(command);
                     text.push_str(&o.stdout);
                     text.push_str(&o.stderr);
@@ -191,7 +192,7 @@ impl Session {
                     } else {
                         format!(
                             "not converged after {} of simulated time",
-                            format_go_duration(MAX_WAIT as i64)
+                            format_go_duration(MAX_WAIT)
                         )
                     };
                     d.line(&format!(

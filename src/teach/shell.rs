@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::docker::cli::parse_command_line;
+use crate::docker::duration::{format_go_duration, parse_duration_nonneg};
 use crate::scenario::Scenario;
-use crate::sim::time::{SimDuration, format_go_duration, parse_duration_nonneg};
+use crate::sim::time::SimDuration;
 
 use super::display::{Display, Live, Plain};
 use super::session::Session;
@@ -69,7 +70,7 @@ impl Shell {
 
     /// The prompt: the simulated time, then `$`.
     pub fn prompt(&self) -> String {
-        format!("[{}] $ ", format_go_duration(self.session.now() as i64))
+        format!("[{}] $ ", format_go_duration(self.session.now()))
     }
 
     /// Runs one input line.
@@ -96,7 +97,7 @@ impl Shell {
                     if t > crate::limits::MAX_CLOCK {
                         d.line(&format!(
                             "{word}: the simulated clock cannot pass {} (see docs/limits.md)",
-                            format_go_duration(crate::limits::MAX_CLOCK as i64)
+                            format_go_duration(crate::limits::MAX_CLOCK)
                         ));
                     } else {
                         self.session.advance_to(t, d);
@@ -104,7 +105,7 @@ impl Shell {
                 }
                 Err(e) => d.line(&format!("{word}: {e}")),
             },
-            "time" => d.line(&format_go_duration(self.session.now() as i64)),
+            "time" => d.line(&format_go_duration(self.session.now())),
             "events" => {
                 let n = if rest.is_empty() {
                     Ok(10)

@@ -12,10 +12,11 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use crate::docker::duration::format_go_duration;
 use crate::docker::format::ps::{PS_HEADER, PsOptions, ps_rows};
 use crate::runner::{MAX_EVENTS, MAX_SIM_TIME, run_item};
 use crate::scenario::Scenario;
-use crate::sim::time::{SimTime, format_go_duration};
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::TaskState;
 use crate::swarm::store::LogKind;
@@ -110,7 +111,12 @@ pub fn collect(scenario: Rc<Scenario>, seed: Option<u64>, until: Option<SimTime>
     // An `until` is the reader's own window; without one the run ends at
     // its last event, which may be a timer a day later.
     if until.is_none() {
-        let last_item = scenario.timeline.iter().map(|i| i.at).max().unwrap_or(0);
+        let last_item = scenario
+            .timeline
+            .iter()
+            .map(|i| i.at)
+            .max()
+            .unwrap_or_default();
         t.trim_end(last_item);
     }
     t
@@ -173,7 +179,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
             }
             LogKind::Node => {
                 // Every node is ready at time 0: not worth a marker.
-                if rec.time == 0 && rec.state == "ready" {
+                if rec.time == SimTime::ZERO && rec.state == "ready" {
                     continue;
                 }
                 let node = rec
@@ -239,12 +245,12 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
             // Lanes: overlapping tasks (start-first) get their own lane.
             let mut lane_ends: Vec<SimTime> = Vec::new();
             for b in &mut bars {
-                let from = b.segments.first().map_or(0, |s| s.from);
+                let from = b.segments.first().map_or(SimTime::ZERO, |s| s.from);
                 let to = b.segments.last().and_then(|s| s.to).unwrap_or(end);
                 let lane = match lane_ends.iter().position(|&e| e <= from) {
                     Some(l) => l,
                     None => {
-                        lane_ends.push(0);
+                        lane_ends.push(SimTime::ZERO);
                         lane_ends.len() - 1
                     }
                 };
@@ -313,21 +319,20 @@ fn esc(s: &str) -> String {
 /// A time label: Go's duration rounded to 0.1 s (`45.8s`, `1m30s`), as
 /// docker shows durations; the chart is never read closer than that.
 fn secs(t: SimTime) -> String {
-    let tenth = 100_000_000;
-    format_go_duration(((t + tenth / 2) / tenth * tenth) as i64)
+    let tenth = SimDuration::from_millis(100);
+    format_go_duration(tenth * ((t.since_start() + tenth / 2) / tenth))
 }
 
 /// A tick step giving about ten ticks.
-fn tick_step(end: SimTime) -> SimTime {
-    let s = 1_000_000_000u64;
+fn tick_step(end: SimTime) -> SimDuration {
     let steps = [
         1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
     ];
     steps
         .iter()
-        .map(|x| x * s)
-        .find(|&st| end / st <= 12)
-        .unwrap_or(21600 * s)
+        .map(|&x| SimDuration::from_secs(x))
+        .find(|&st| end.since_start() / st <= 12)
+        .unwrap_or(SimDuration::from_secs(21600))
 }
 
 impl Timeline {
@@ -354,9 +359,9 @@ impl Timeline {
         for m in &self.markers {
             last = last.max(m.time);
         }
-        let pad = (last / 20).max(2_000_000_000);
+        let pad = (last.since_start() / 20).max(SimDuration::from_secs(2));
         let step = tick_step(last + pad);
-        let end = (last + pad).div_ceil(step) * step;
+        let end = SimTime::at(step * (last + pad).since_start().div_ceil(step));
         if end >= self.end {
             return;
         }
@@ -389,8 +394,8 @@ impl Timeline {
     }
 
     fn x(&self, t: SimTime) -> f64 {
-        let end = self.end.max(1) as f64;
-        LEFT + WIDTH * (t as f64 / end)
+        let end = self.end.as_nanos().max(1) as f64;
+        LEFT + WIDTH * (t.as_nanos() as f64 / end)
     }
 
     /// The chart as a standalone SVG document.
@@ -406,7 +411,7 @@ impl Timeline {
         let _ = writeln!(
             s,
             r#"<svg xmlns="http://www.w3.org/2000/svg" id="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="11" data-left="{LEFT}" data-width="{WIDTH}" data-end="{}">"#,
-            self.end
+            self.end.as_nanos()
         );
         let _ = writeln!(
             s,
@@ -428,7 +433,7 @@ impl Timeline {
         // Time axis.
         let axis_y = TOP + rows_h + 4.0;
         let step = tick_step(self.end);
-        let mut t = 0;
+        let mut t = SimTime::ZERO;
         while t <= self.end {
             let x = self.x(t);
             let _ = writeln!(
@@ -569,7 +574,7 @@ impl Timeline {
         .expect("serializable")
         // Keep `</script>` and friends out of the script element.
         .replace('<', "\\u003c");
-        let end_s = self.end as f64 / 1e9;
+        let end_s = self.end.since_start().as_secs_f64();
         format!(
             r#"<!DOCTYPE html>
 <html lang="en">

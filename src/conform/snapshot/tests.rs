@@ -1,6 +1,7 @@
 use super::*;
 use crate::dist::Dist;
 use crate::scenario::Scenario;
+use crate::sim::time::{SimDuration, millis, secs};
 use crate::swarm::model::{
     Availability, FailureAction, NodeRole, PublishMode, RestartCondition, ServiceMode, ServiceSpec,
     UpdateOrder,
@@ -59,9 +60,9 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
         (u.parallelism, u.delay, u.failure_action, u.monitor, u.order),
         (
             2,
-            2 * S as u64,
+            secs(2),
             FailureAction::Rollback,
-            3 * S as u64,
+            secs(3),
             UpdateOrder::StartFirst
         )
     );
@@ -71,9 +72,9 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
         (r.parallelism, r.delay, r.failure_action, r.monitor, r.order),
         (
             1,
-            S as u64,
+            secs(1),
             FailureAction::Continue,
-            2 * S as u64,
+            secs(2),
             UpdateOrder::StopFirst
         )
     );
@@ -81,12 +82,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     let rp = web.task.restart_policy.unwrap();
     assert_eq!(
         (rp.condition, rp.delay, rp.max_attempts, rp.window),
-        (
-            RestartCondition::OnFailure,
-            Some(2 * S as u64),
-            3,
-            30 * S as u64
-        )
+        (RestartCondition::OnFailure, Some(secs(2)), 3, secs(30))
     );
     let pl = &web.task.placement;
     assert_eq!(
@@ -111,11 +107,11 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     assert_eq!(hc.test, ["CMD-SHELL", "test -e /healthy"]);
     assert_eq!(
         (hc.interval, hc.timeout, hc.retries, hc.start_period),
-        (S as u64, 2 * S as u64, 2, S as u64)
+        (secs(1), secs(2), 2, secs(1))
     );
     // Docker 20.10 probes at the interval during the start period.
-    assert_eq!(hc.start_interval, S as u64);
-    assert_eq!(web.task.stop_grace_period, Some(5 * S as u64));
+    assert_eq!(hc.start_interval, secs(1));
+    assert_eq!(web.task.stop_grace_period, Some(secs(5)));
     assert_eq!(web.endpoint_mode, "vip");
     // No environment (the service has SECRET=hunter2), no args.
     assert!(web.task.env.is_empty() && web.task.args.is_empty());
@@ -123,10 +119,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
 
     let agent = svc(&s, "agent");
     assert_eq!(agent.mode, ServiceMode::Global);
-    assert_eq!(
-        agent.task.healthcheck.as_ref().unwrap().interval,
-        2 * S as u64
-    );
+    assert_eq!(agent.task.healthcheck.as_ref().unwrap().interval, secs(2));
     assert!(agent.update_config.is_none() && agent.task.restart_policy.is_none());
 
     let front = svc(&s, "front");
@@ -146,7 +139,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     let crashy = svc(&s, "crashy").task.restart_policy.unwrap();
     assert_eq!(
         (crashy.condition, crashy.delay, crashy.max_attempts),
-        (RestartCondition::Any, Some(S as u64), 2)
+        (RestartCondition::Any, Some(secs(1)), 2)
     );
     let plain = svc(&s, "plain");
     assert_eq!(plain.mode, ServiceMode::Replicated { replicas: 2 });
@@ -196,7 +189,7 @@ fn images_are_fitted_from_the_task_timestamps() {
     // swarmsim-test:v1 has 5 start samples, a fit; v2 (2) and crash (0)
     // have too few and take the default entry.
     let v1 = s.images.images.get("swarmsim-test:v1").expect("v1 fitted");
-    assert_eq!(v1.pull, Dist::Fixed(0));
+    assert_eq!(v1.pull, Dist::Fixed(SimDuration::ZERO));
     assert!(!matches!(v1.start, Dist::Fixed(_)), "{:?}", v1.start);
     assert_eq!(s.images.profile("swarmsim-test:v2"), &s.images.default);
     assert!(y.contains("\"swarmsim-test:v2\":   # too little history (4 tasks, 2 start samples, 0 stop samples): the default entry"), "{y}");
@@ -205,7 +198,7 @@ fn images_are_fitted_from_the_task_timestamps() {
     assert!(y.contains("    # start: n=5, lognormal: KS D="), "{y}");
     assert!(y.contains("    # start: n=7, "), "{y}");
     // The pooled default: both stop-first stops of plain (1.3 s each).
-    assert_eq!(s.images.default.stop, Dist::Fixed(1_303_000_000));
+    assert_eq!(s.images.default.stop, Dist::Fixed(millis(1303)));
 }
 
 #[test]
@@ -337,7 +330,10 @@ fn edge_cases_of_a_live_swarm() {
     let hc = cache.task.healthcheck.as_ref().unwrap();
     assert_eq!(hc.test, ["CMD", "redis-cli", "ping"]);
     // Docker 27 has its own start interval (default 5s): none written.
-    assert_eq!((hc.start_period, hc.start_interval), (10 * S as u64, 0));
+    assert_eq!(
+        (hc.start_period, hc.start_interval),
+        (secs(10), SimDuration::ZERO)
+    );
     // Parallelism absent from the API is 0 (all at once), not the
     // scenario's default of 1.
     assert_eq!(cache.update_config.unwrap().parallelism, 0);

@@ -1,5 +1,5 @@
 use super::*;
-use crate::sim::time::{millis, secs};
+use crate::sim::time::{SimDuration, millis, secs};
 use crate::swarm::model::{
     Healthcheck, PortConfig, PublishMode, RestartPolicy, SpreadPreference, UpdateConfig,
 };
@@ -107,7 +107,7 @@ fn create_update_and_rollback_groups() {
         spec.update_config,
         Some(UpdateConfig {
             parallelism: 2,
-            delay: 0,
+            delay: SimDuration::ZERO,
             failure_action: FailureAction::Rollback,
             monitor: secs(30),
             max_failure_ratio: 0.25,
@@ -260,7 +260,7 @@ fn restart_flags() {
             condition: RestartCondition::OnFailure,
             delay: Some(secs(5)),
             max_attempts: 3,
-            window: 0,
+            window: SimDuration::ZERO,
         })
     );
     let spec = updated(

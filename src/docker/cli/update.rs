@@ -102,7 +102,7 @@ impl RestartFlags {
             condition: RestartCondition::Any,
             delay: Some(DEFAULT_RESTART_DELAY),
             max_attempts: 0,
-            window: 0,
+            window: SimDuration::ZERO,
         });
         if let Some(v) = self.condition {
             p.condition = v;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::model::{
     Availability, Node, NodeId, NodeRole, NodeStatus, Service, ServiceId, ServiceMode, ServiceSpec,
     Task, TaskSpec, TaskState,
@@ -58,15 +58,15 @@ pub fn service(state: &mut ClusterState, id: &str, spec: ServiceSpec) -> Service
         previous_spec: None,
         previous_spec_version: None,
         update_status: None,
-        created_at: 0,
-        updated_at: 0,
+        created_at: SimTime::ZERO,
+        updated_at: SimTime::ZERO,
         removed: false,
     });
     state.services.len() - 1
 }
 
 /// A task of `service` in `slot` created at `created`, last changed at
-/// `timestamp`, with the service's current task spec unless `image` is given.
+/// `timestamp` (both counted from the start of the run), with the service's current task spec unless `image` is given.
 #[allow(clippy::too_many_arguments)]
 pub fn task(
     state: &mut ClusterState,
@@ -77,8 +77,8 @@ pub fn task(
     image: Option<&str>,
     desired: TaskState,
     observed: TaskState,
-    created: SimTime,
-    timestamp: SimTime,
+    created: SimDuration,
+    timestamp: SimDuration,
 ) -> usize {
     let svc = &state.services[service];
     let spec = match image {
@@ -98,11 +98,11 @@ pub fn task(
         ports: Rc::new(svc.spec.ports.clone()),
         desired,
         state: observed,
-        timestamp,
+        timestamp: SimTime::at(timestamp),
         message: "",
         err: None,
         exit_code: None,
-        created_at: created,
+        created_at: SimTime::at(created),
         deleted: false,
     });
     state.tasks.len() - 1

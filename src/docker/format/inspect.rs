@@ -9,8 +9,9 @@
 
 use std::fmt::Write as _;
 
+use crate::docker::duration::{format_go_duration, human_duration};
 use crate::docker::format::text::{bytes_size, go_float32, go_float64};
-use crate::sim::time::{SimTime, format_go_duration, human_duration};
+use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::container::ContainerExtras;
 use crate::swarm::model::{
     Healthcheck, PublishMode, Resources, ServiceId, ServiceMode, UpdateConfig, UpdateState,
@@ -147,13 +148,13 @@ pub fn inspect_pretty_many(state: &ClusterState, services: &[ServiceId], now: Si
 
 /// `HumanDuration(now - t) + " ago"`, not lower-cased.
 fn ago(now: SimTime, t: SimTime) -> String {
-    format!("{} ago", human_duration(now.saturating_sub(t)))
+    format!("{} ago", human_duration(now.saturating_duration_since(t)))
 }
 
 fn update_config(o: &mut String, title: &str, order_label: &str, cfg: Option<UpdateConfig>) {
     let cfg = cfg.unwrap_or_default();
     let _ = write!(o, "\n{title}:\n Parallelism:\t{}", cfg.parallelism);
-    if cfg.delay > 0 {
+    if !cfg.delay.is_zero() {
         let _ = write!(o, "\n Delay:\t\t{}", go_duration(cfg.delay));
     }
     let _ = write!(o, "\n On failure:\t{}", cfg.failure_action.as_str());
@@ -281,8 +282,8 @@ fn healthcheck(o: &mut String, hc: &Healthcheck) {
     }
 }
 
-fn go_duration(d: u64) -> String {
-    format_go_duration(i64::try_from(d).unwrap_or(i64::MAX))
+fn go_duration(d: SimDuration) -> String {
+    format_go_duration(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -318,11 +319,11 @@ mod tests {
         let web = service(&mut st, "k1ma2lfk1u2m0xq3m9ykz1s4p", sp);
         st.services[web].update_status = Some(UpdateStatus {
             state: UpdateState::Paused,
-            started_at: Some(secs(10)),
+            started_at: Some(SimTime::at(secs(10))),
             completed_at: None,
             message: "update paused due to failure or early termination of task abc".into(),
         });
-        let got = inspect_pretty(&st, web, secs(100));
+        let got = inspect_pretty(&st, web, SimTime::at(secs(100)));
         let want = "
 ID:\t\tk1ma2lfk1u2m0xq3m9ykz1s4p
 Name:\t\tweb
@@ -384,8 +385,8 @@ Endpoint Mode:\tvip
                 interval: secs(2),
                 timeout: millis(1500),
                 retries: 5,
-                start_period: 0,
-                start_interval: 0,
+                start_period: SimDuration::ZERO,
+                start_interval: SimDuration::ZERO,
             });
         });
         sp.update_config = Some(UpdateConfig {
@@ -420,11 +421,11 @@ Endpoint Mode:\tvip
         let api = service(&mut st, "apiaaaaaaaaaaaaaaaaaaaaaa", sp);
         st.services[api].update_status = Some(UpdateStatus {
             state: UpdateState::Completed,
-            started_at: Some(0),
-            completed_at: Some(secs(3 * 3600)),
+            started_at: Some(SimTime::ZERO),
+            completed_at: Some(SimTime::at(secs(3 * 3600))),
             message: "update completed".into(),
         });
-        let got = inspect_pretty(&st, api, secs(3 * 3600 + 5));
+        let got = inspect_pretty(&st, api, SimTime::at(secs(3 * 3600 + 5)));
         let want = "
 ID:\t\tapiaaaaaaaaaaaaaaaaaaaaaa
 Name:\t\tapi
@@ -499,8 +500,8 @@ Ports:
         let g = service(&mut st, "gaaaaaaaaaaaaaaaaaaaaaaaa", sp);
         st.services[g].update_status = Some(UpdateStatus {
             state: UpdateState::RollbackCompleted,
-            started_at: Some(0),
-            completed_at: Some(secs(1)),
+            started_at: Some(SimTime::ZERO),
+            completed_at: Some(SimTime::at(secs(1))),
             message: "rollback completed".into(),
         });
         let one = "
@@ -530,11 +531,11 @@ Resources:
 Endpoint Mode:\tvip
 
 ";
-        assert_eq!(inspect_pretty(&st, g, millis(900)), one);
+        assert_eq!(inspect_pretty(&st, g, SimTime::at(millis(900))), one);
         assert_eq!(
-            inspect_pretty_many(&st, &[g, g], millis(900)),
+            inspect_pretty_many(&st, &[g, g], SimTime::at(millis(900))),
             format!("{one}{one}")
         );
-        assert_eq!(inspect_pretty(&st, 7, 0), "");
+        assert_eq!(inspect_pretty(&st, 7, SimTime::ZERO), "");
     }
 }

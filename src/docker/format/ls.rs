@@ -129,6 +129,7 @@ pub fn node_ls(state: &ClusterState, self_node: NodeId) -> String {
 mod tests {
     use super::*;
     use crate::docker::format::fixtures::{node, service, spec, task};
+    use crate::sim::time::SimDuration;
     use crate::swarm::model::{PortConfig, PublishMode, TaskState::*};
     use std::rc::Rc;
 
@@ -190,8 +191,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -202,8 +203,8 @@ mod tests {
             None,
             Shutdown,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -214,8 +215,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -226,8 +227,8 @@ mod tests {
             None,
             Running,
             Preparing,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         let r = task(
             &mut st,
@@ -238,8 +239,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         st.tasks[r].deleted = true;
         task(
@@ -251,8 +252,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         // agent (global): desired = tasks desired RUNNING.
         task(
@@ -264,8 +265,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -276,8 +277,8 @@ mod tests {
             None,
             Running,
             Starting,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -288,10 +289,10 @@ mod tests {
             None,
             Shutdown,
             Failed,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
-        let got = service_ls(&st, 0);
+        let got = service_ls(&st, SimTime::ZERO);
         let want = concat!(
             "ID             NAME      MODE         REPLICAS               IMAGE        PORTS\n",
             "aaaaaaaaaaaa   agent     global       1/2                    busybox      \n",
@@ -305,7 +306,7 @@ mod tests {
     fn no_services_prints_the_header() {
         let st = ClusterState::default();
         assert_eq!(
-            service_ls(&st, 0),
+            service_ls(&st, SimTime::ZERO),
             "ID        NAME      MODE      REPLICAS   IMAGE     PORTS\n"
         );
     }

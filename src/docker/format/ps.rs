@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::docker::duration::human_duration;
 use crate::docker::format::tabwriter;
 use crate::docker::format::text::{
     display_image, ellipsis, natural_cmp, port_mapping, truncate_id,
 };
-use crate::sim::time::{SimTime, human_duration};
+use crate::sim::time::SimTime;
 use crate::swarm::model::{PublishMode, ServiceId, Task, TaskState};
 use crate::swarm::store::ClusterState;
 
@@ -161,7 +162,7 @@ pub fn current_state_at(state: TaskState, since: SimTime, now: SimTime) -> Strin
     format!(
         "{} {} ago",
         state.pretty(),
-        human_duration(now.saturating_sub(since)).to_lowercase()
+        human_duration(now.saturating_duration_since(since)).to_lowercase()
     )
 }
 
@@ -205,7 +206,7 @@ fn ports_cell(t: &Task) -> String {
 mod tests {
     use super::*;
     use crate::docker::format::fixtures::{node, service, spec, task};
-    use crate::sim::time::secs;
+    use crate::sim::time::{SimDuration, millis, secs};
     use crate::swarm::model::{NodeRole, PortConfig, TaskState::*};
     use std::rc::Rc;
 
@@ -315,7 +316,7 @@ mod tests {
     #[test]
     fn reference_example() {
         let (st, web) = example();
-        let got = service_ps(&st, &[web], &PsOptions::default(), secs(100));
+        let got = service_ps(&st, &[web], &PsOptions::default(), SimTime::at(secs(100)));
         let want = concat!(
             "ID             NAME        IMAGE        NODE       DESIRED STATE   CURRENT STATE             ERROR                              PORTS\n",
             "q7x0m2c9d1ka   web.1       nginx:1.27   worker-1   Running         Running 12 seconds ago                                       \n",
@@ -334,7 +335,7 @@ mod tests {
             quiet: true,
             ..PsOptions::default()
         };
-        let got = service_ps(&st, &[web], &opts, secs(100));
+        let got = service_ps(&st, &[web], &opts, SimTime::at(secs(100)));
         let want = "q7x0m2c9d1kaabcdefghijklm\nv0b3n8r4t6yzabcdefghijklm\nh5j6k7l8m9n0abcdefghijklm\na1s2d3f4g5h6abcdefghijklm\nz9x8c7v6b5n4abcdefghijklm\n";
         assert_eq!(got, want);
     }
@@ -347,7 +348,7 @@ mod tests {
             quiet: false,
             desired_state: Some(Ready),
         };
-        let got = service_ps(&st, &[web], &opts, secs(100));
+        let got = service_ps(&st, &[web], &opts, SimTime::at(secs(100)));
         let want = concat!(
             "ID                          NAME      IMAGE        NODE      DESIRED STATE   CURRENT STATE           ERROR                                                    PORTS\n",
             "h5j6k7l8m9n0abcdefghijklm   web.2     nginx:1.27             Ready           Pending 3 seconds ago   \"no suitable node (insufficient resources on 2 nodes)\"   \n",
@@ -384,8 +385,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            0,
+            SimDuration::ZERO,
+            SimDuration::ZERO,
         );
         task(
             &mut st,
@@ -396,7 +397,7 @@ mod tests {
             None,
             Running,
             Preparing,
-            0,
+            SimDuration::ZERO,
             secs(3599),
         );
         task(
@@ -408,8 +409,8 @@ mod tests {
             None,
             Running,
             Running,
-            0,
-            secs(3599) + 500_000_000,
+            SimDuration::ZERO,
+            secs(3599) + millis(500),
         );
         let t = task(
             &mut st,
@@ -420,12 +421,17 @@ mod tests {
             None,
             Shutdown,
             Shutdown,
-            0,
+            SimDuration::ZERO,
             secs(1),
         );
         st.tasks[t].ports = Rc::new(Vec::new());
         st.tasks[t].deleted = true;
-        let got = service_ps(&st, &[w, g, w], &PsOptions::default(), secs(3600));
+        let got = service_ps(
+            &st,
+            &[w, g, w],
+            &PsOptions::default(),
+            SimTime::at(secs(3600)),
+        );
         let want = concat!(
             "ID             NAME                              IMAGE          NODE      DESIRED STATE   CURRENT STATE                    ERROR     PORTS\n",
             "t1aaaaaaaaaa   agent.abcdefghijklmnopqrstuvwxy   busybox:1.36   node-a    Running         Running about an hour ago                  *:8080->80/tcp\n",
@@ -442,7 +448,7 @@ mod tests {
             desired_state: Some(Remove),
             ..PsOptions::default()
         };
-        let got = service_ps(&st, &[web], &opts, secs(100));
+        let got = service_ps(&st, &[web], &opts, SimTime::at(secs(100)));
         assert_eq!(
             got,
             "ID        NAME      IMAGE     NODE      DESIRED STATE   CURRENT STATE   ERROR     PORTS\n"
