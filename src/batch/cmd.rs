@@ -346,7 +346,11 @@ fn read_shard(dir: &Path) -> Result<Shard, BatchError> {
         path: dir.to_path_buf(),
         reason,
     };
-    let (columns, rows) = parse_runs_csv(&read("runs.csv")?).map_err(bad_dir)?;
+    let csv = |source| BatchError::ShardCsv {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let (columns, rows) = parse_runs_csv(&read("runs.csv")?).map_err(csv)?;
     if rows.len() as u64 != meta.runs {
         return Err(bad_dir(format!(
             "runs.csv has {} rows, batch.json says {}",
@@ -354,7 +358,7 @@ fn read_shard(dir: &Path) -> Result<Shard, BatchError> {
             meta.runs
         )));
     }
-    let band = Band::from_csv(&read("band.csv")?, &columns).map_err(bad_dir)?;
+    let band = Band::from_csv(&read("band.csv")?, &columns).map_err(csv)?;
     Ok(Shard {
         meta,
         columns,

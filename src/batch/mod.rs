@@ -54,6 +54,12 @@ pub enum BatchError {
     /// A shard folder whose files are not what `batch --shard` writes.
     #[error("{}: {reason}", .path.display())]
     BadShard { path: PathBuf, reason: String },
+    /// A shard folder's `runs.csv` or `band.csv` that cannot be read back.
+    #[error("{}: {source}", .dir.display())]
+    ShardCsv {
+        dir: PathBuf,
+        source: output::CsvError,
+    },
     /// Shard folders that do not make one batch.
     #[error("{0}")]
     Merge(String),

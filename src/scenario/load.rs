@@ -785,7 +785,7 @@ pub fn parse_seconds(s: &str) -> Option<u64> {
 
 /// A CSV with one column of seconds; a non-numeric first line is a
 /// header; blank lines are skipped.
-pub fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
+fn parse_seconds_csv(text: &str) -> Result<Vec<u64>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let cell = line.trim().trim_matches('"').trim();
