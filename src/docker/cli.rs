@@ -566,7 +566,7 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
         x.read_only = Some(g.as_bool()?);
     }
     if let Some(g) = p.last("stop-signal") {
-        c::stop_signal_number(&g.value).map_err(CliError::Refused)?;
+        c::stop_signal_number(&g.value).map_err(|e| CliError::Refused(e.0))?;
         x.stop_signal = Some(g.value.clone());
     }
     if let Some(g) = p.last("oom-score-adj") {
@@ -619,21 +619,16 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
         }
     }
     for name in ["dns", "dns-add"] {
-        x.dns
-            .extend(each(name, &|v| c::validate_ip(v).map_err(ValueError))?);
+        x.dns.extend(each(name, &c::validate_ip)?);
     }
     for name in ["dns-option", "dns-option-add"] {
         x.dns_options.extend(each(name, &any)?);
     }
     for name in ["dns-search", "dns-search-add"] {
-        x.dns_search.extend(each(name, &|v| {
-            c::validate_dns_search(v).map_err(ValueError)
-        })?);
+        x.dns_search.extend(each(name, &c::validate_dns_search)?);
     }
     for name in ["host", "host-add"] {
-        x.hosts.extend(each(name, &|v| {
-            c::validate_extra_host(v).map_err(ValueError)
-        })?);
+        x.hosts.extend(each(name, &c::validate_extra_host)?);
     }
     for name in ["group", "group-add"] {
         x.groups.extend(each(name, &any)?);
@@ -648,9 +643,8 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
         }
     }
     for name in ["generic-resource", "generic-resource-add"] {
-        x.generic_resources.extend(each(name, &|v| {
-            c::validate_generic_resource(v).map_err(ValueError)
-        })?);
+        x.generic_resources
+            .extend(each(name, &c::validate_generic_resource)?);
     }
     for name in ["container-label", "container-label-add"] {
         x.container_labels
