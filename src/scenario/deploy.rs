@@ -544,7 +544,7 @@ fn constraint_list(n: Node) -> R<Vec<String>> {
         let p = index_path(n.path, i);
         let cn = Node::new(item, &p);
         let c = cn.str()?;
-        validate_constraint(c).map_err(|e| cn.error(e))?;
+        validate_constraint(c).map_err(|e| cn.error(e.0))?;
         out.push(c.to_string());
     }
     Ok(out)

@@ -207,6 +207,9 @@ pub enum ScenarioError {
         column: usize,
         message: String,
     },
+    /// A `--set SERVICE.KEY=VALUE` override that cannot be read.
+    #[error("{0}")]
+    Override(String),
 }
 
 impl ScenarioError {
@@ -214,6 +217,7 @@ impl ScenarioError {
     pub fn message(&self) -> &str {
         match self {
             ScenarioError::Io { message, .. } | ScenarioError::Invalid { message, .. } => message,
+            ScenarioError::Override(message) => message,
         }
     }
 }
@@ -331,27 +335,27 @@ pub struct Override {
 
 /// Parses `SERVICE.KEY[.KEY...]=VALUE` (the value is read as YAML, so
 /// `2`, `10s`, `start-first`, `[a, b]` all work).
-pub fn parse_override(text: &str) -> Result<Override, String> {
+pub fn parse_override(text: &str) -> Result<Override, ScenarioError> {
     let Some((key, value)) = text.split_once('=') else {
-        return Err(format!(
+        return Err(ScenarioError::Override(format!(
             "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        ));
+        )));
     };
     let parts: Vec<&str> = key.trim().split('.').collect();
     if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
-        return Err(format!(
+        return Err(ScenarioError::Override(format!(
             "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        ));
+        )));
     }
     let mut path: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
     if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
         path.insert(0, "deploy".to_string());
     }
     let value: serde_yaml::Value = parse_yaml(value).map_err(|e| {
-        format!(
+        ScenarioError::Override(format!(
             "--set `{text}`: the value is not valid YAML: {}",
             e.message()
-        )
+        ))
     })?;
     Ok(Override {
         text: text.to_string(),

@@ -41,7 +41,7 @@ pub fn timeline(n: Node, nodes: &[NodeDef], text: &str) -> R<Vec<TimelineItem>> 
 }
 
 fn docker_action(words: Vec<String>, n: Node) -> R<Action> {
-    let command = parse_words(&words).map_err(|e| n.error(e))?;
+    let command = parse_words(&words).map_err(|e| n.error(e.to_string()))?;
     Ok(Action::Docker {
         text: render_command_line(&words),
         command,
@@ -90,7 +90,8 @@ fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(SimTime, Action)> {
     let action = match key {
         "docker" => {
             let line = an.str()?;
-            let command = crate::docker::cli::parse_command_line(line).map_err(|e| an.error(e))?;
+            let command = crate::docker::cli::parse_command_line(line)
+                .map_err(|e| an.error(e.to_string()))?;
             Action::Docker {
                 text: line.trim().to_string(),
                 command,

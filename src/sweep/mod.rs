@@ -20,6 +20,18 @@
 
 pub mod report;
 
+/// A `--set`, `--require` or `--minimize` that cannot be used; the text
+/// names the argument.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SweepError {
+    /// A `--set KEY=VALUE,...`: its syntax, key or value.
+    #[error("{0}")]
+    Set(String),
+    /// A `--require` or `--minimize` (METRIC, OP, NUMBER).
+    #[error("{0}")]
+    Policy(String),
+}
+
 use serde_yaml::{Mapping, Value};
 
 use crate::batch::ScenarioSource;
@@ -68,13 +80,13 @@ fn split_values(s: &str) -> Vec<String> {
     out
 }
 
-pub fn parse_set(arg: &str) -> Result<SetArg, String> {
+pub fn parse_set(arg: &str) -> Result<SetArg, SweepError> {
     let (key, values) = arg
         .split_once('=')
-        .ok_or_else(|| format!("--set {arg}: expected KEY=V1,V2,..."))?;
+        .ok_or_else(|| SweepError::Set(format!("--set {arg}: expected KEY=V1,V2,...")))?;
     let values = split_values(values);
     if values.iter().any(|v| v.is_empty()) {
-        return Err(format!("--set {arg}: empty value"));
+        return Err(SweepError::Set(format!("--set {arg}: empty value")));
     }
     Ok(SetArg {
         key: key.trim().to_string(),
@@ -117,8 +129,8 @@ fn key_help() -> &'static str {
 /// Parses a key against the scenario: the service or image must exist
 /// (an image key may also name `default` or an image not yet listed,
 /// which then gets its own profile based on `default`).
-pub fn parse_key(key: &str, sc: &Scenario) -> Result<Key, String> {
-    let unknown = || format!("unknown --set key `{key}`: {}", key_help());
+pub fn parse_key(key: &str, sc: &Scenario) -> Result<Key, SweepError> {
+    let unknown = || SweepError::Set(format!("unknown --set key `{key}`: {}", key_help()));
     if let Some(rest) = key.strip_prefix("images.") {
         let (image, field) = rest.rsplit_once('.').ok_or_else(unknown)?;
         let field = one_of(field, crate::scenario::PROFILE_KEYS).ok_or_else(unknown)?;
@@ -145,11 +157,11 @@ pub fn parse_key(key: &str, sc: &Scenario) -> Result<Key, String> {
     };
     let columns = crate::batch::service_columns(sc);
     if !columns.iter().any(|c| c == service) {
-        return Err(format!(
+        return Err(SweepError::Set(format!(
             "unknown --set key `{key}`: no service `{service}` under `services:` or created by \
              the timeline (services: {})",
             columns.join(", ")
-        ));
+        )));
     }
     Ok(Key::Service {
         service: service.to_string(),
@@ -280,11 +292,11 @@ pub fn apply(
     base: &ScenarioSource,
     base_sc: &Scenario,
     assignments: &[(String, String)],
-) -> Result<ScenarioSource, String> {
+) -> Result<ScenarioSource, SweepError> {
     let mut out = base.clone();
     let mut yaml: Option<Value> = None;
     for (key, value) in assignments {
-        let ctx = |m: String| format!("--set {key}={value}: {m}");
+        let ctx = |m: String| SweepError::Set(format!("--set {key}={value}: {m}"));
         let parsed = parse_key(key, base_sc)?;
         let in_services = |s: &str| base_sc.services.iter().any(|x| x.name == s);
         let path: Vec<String> = match &parsed {
@@ -328,14 +340,14 @@ pub fn apply(
         m.insert(Value::String(path[path.len() - 1].clone()), v);
     }
     if let Some(y) = yaml {
-        out.text = serde_yaml::to_string(&y).map_err(|e| e.to_string())?;
+        out.text = serde_yaml::to_string(&y).map_err(|e| SweepError::Set(e.to_string()))?;
     }
     out.build().map_err(|e| {
         let set: Vec<String> = assignments
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        format!("--set {}: {}", set.join(" "), e.message())
+        SweepError::Set(format!("--set {}: {}", set.join(" "), e.message()))
     })?;
     Ok(out)
 }

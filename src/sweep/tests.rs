@@ -43,7 +43,9 @@ fn set(pairs: &[(&str, &str)]) -> Result<Scenario, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    apply(&src, &sc, &a).map(|s| s.build().expect("validated"))
+    apply(&src, &sc, &a)
+        .map(|s| s.build().expect("validated"))
+        .map_err(|e| e.to_string())
 }
 
 fn create_spec(sc: &Scenario) -> &crate::swarm::model::ServiceSpec {

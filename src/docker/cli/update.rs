@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::CliError;
 use crate::sim::time::SimDuration;
 use crate::swarm::model::{
     DEFAULT_MONITOR, DEFAULT_RESTART_DELAY, FailureAction, Healthcheck, PortConfig, PublishMode,
@@ -143,9 +144,11 @@ impl HealthFlags {
     }
 
     /// docker/cli rejects `--no-healthcheck` together with `--health-*`.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), CliError> {
         if self.no_healthcheck == Some(true) && self.any_setting() {
-            return Err("--no-healthcheck conflicts with --health-* options".to_string());
+            return Err(CliError::Refused(
+                "--no-healthcheck conflicts with --health-* options".to_string(),
+            ));
         }
         Ok(())
     }
@@ -279,9 +282,11 @@ fn env_key(v: &str) -> &str {
 impl UpdateArgs {
     /// Errors docker/cli raises while applying the flags to this service
     /// (`updateReplicas`). Call before [`UpdateArgs::apply`].
-    pub fn check(&self, spec: &ServiceSpec) -> Result<(), String> {
+    pub fn check(&self, spec: &ServiceSpec) -> Result<(), CliError> {
         if self.replicas.is_some() && matches!(spec.mode, ServiceMode::Global) {
-            return Err("replicas can only be used with replicated mode".to_string());
+            return Err(CliError::Refused(
+                "replicas can only be used with replicated mode".to_string(),
+            ));
         }
         Ok(())
     }
