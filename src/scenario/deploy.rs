@@ -11,7 +11,9 @@ use serde_yaml::Value;
 use super::load::{cpus, memory, one_of, string_map};
 use super::yaml::{Map, Node, R, index_path};
 use crate::docker::cli::values::{parse_port, validate_constraint, validate_env, validate_label};
-use crate::docker::cli::{ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, UpdateArgs};
+use crate::docker::cli::{
+    ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, RestartFlags, UpdateArgs,
+};
 use crate::swarm::model::{
     FailureAction, Healthcheck, Placement, PortConfig, PublishMode, Resources, RestartCondition,
     RestartPolicy, ServiceMode, ServiceSpec, SpreadPreference, TaskSpec, UpdateConfig, UpdateOrder,
@@ -510,24 +512,30 @@ fn restart_condition(n: Node) -> R<RestartCondition> {
         .ok_or_else(|| n.error(one_of("condition", s, &["none", "on-failure", "any"])))
 }
 
+/// One setting of `restart_policy:` (also of an `update:` item).
+fn restart_setting(flags: &mut RestartFlags, key: &str, n: Node) -> R<()> {
+    match key {
+        "condition" => flags.condition = Some(restart_condition(n)?),
+        "max_attempts" => flags.max_attempts = Some(n.u64()?),
+        "delay" => flags.delay = Some(n.duration()?),
+        _ => flags.window = Some(n.duration()?),
+    }
+    Ok(())
+}
+
 /// `convertRestartPolicy`: condition absent ⇒ any; delay absent ⇒ unset
 /// (Swarm's 5 s); max attempts absent ⇒ unlimited; window absent ⇒ 0.
 fn restart_policy(n: Node) -> R<RestartPolicy> {
     let m = n.map()?;
     m.check_keys(RESTART_KEYS)?;
+    let mut flags = RestartFlags::default();
+    for key in RESTART_KEYS {
+        if let Some((p, v)) = child(&m, key) {
+            restart_setting(&mut flags, key, Node::new(v, &p))?;
+        }
+    }
     let mut r = RestartPolicy::default();
-    if let Some((p, v)) = child(&m, "condition") {
-        r.condition = restart_condition(Node::new(v, &p))?;
-    }
-    if let Some((p, v)) = child(&m, "delay") {
-        r.delay = Some(Node::new(v, &p).duration()?);
-    }
-    if let Some((p, v)) = child(&m, "max_attempts") {
-        r.max_attempts = Node::new(v, &p).u64()?;
-    }
-    if let Some((p, v)) = child(&m, "window") {
-        r.window = Node::new(v, &p).duration()?;
-    }
+    flags.apply_to(&mut r);
     Ok(r)
 }
 
@@ -773,13 +781,7 @@ pub fn update_args(n: Node) -> R<(String, Vec<String>, UpdateArgs)> {
                 for (k, rv) in &rm.entries {
                     let rp = rm.child_path(k);
                     let rn = Node::new(rv, &rp);
-                    let r = &mut a.restart;
-                    match k.as_str() {
-                        "condition" => r.condition = Some(restart_condition(rn)?),
-                        "max_attempts" => r.max_attempts = Some(rn.u64()?),
-                        "delay" => r.delay = Some(rn.duration()?),
-                        _ => r.window = Some(rn.duration()?),
-                    }
+                    restart_setting(&mut a.restart, k, rn)?;
                     g.value(
                         &format!("restart-{}", k.replace('_', "-")),
                         rn.scalar_text()?,
