@@ -88,11 +88,13 @@ fn one_of(found: &str, allowed: &[&'static str]) -> Option<&'static str> {
     allowed.iter().find(|a| **a == found).copied()
 }
 
-fn key_help() -> &'static str {
-    "keys are SERVICE.update_config.FIELD, SERVICE.rollback_config.FIELD (FIELD: parallelism, \
-     delay, monitor, failure_action, max_failure_ratio, order), SERVICE.replicas, and \
-     images.IMAGE.FIELD (FIELD: pull, start, stop, fail_on_start, crash_after, exit_code, \
-     health_fail)"
+fn key_help() -> String {
+    format!(
+        "keys are SERVICE.update_config.FIELD, SERVICE.rollback_config.FIELD (FIELD: {}), \
+         SERVICE.replicas, and images.IMAGE.FIELD (FIELD: pull, start, stop, fail_on_start, \
+         crash_after, exit_code, health_fail)",
+        ConfigKey::KEYS.join(", ")
+    )
 }
 
 /// Parses a key against the scenario: the service or image must exist
