@@ -22,7 +22,6 @@ use crate::docker::cli::DockerCommand;
 use crate::runner::{RunOptions, run};
 use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sim::time::SimDuration;
-use crate::sweep::CreatePatch;
 use band::Band;
 use output::{RunRecord, STATES, ServiceRecord, UNFINISHED};
 
@@ -67,13 +66,13 @@ pub enum BatchError {
 }
 
 /// A scenario as text (so that each worker thread can build its own
-/// `Scenario`, which holds `Rc`s), with the `--set` patches of a sweep
-/// cell that apply to services created by the timeline.
+/// `Scenario`, which holds `Rc`s), with the `--set` overrides of a sweep
+/// cell.
 #[derive(Debug, Clone)]
 pub struct ScenarioSource {
     pub file: PathBuf,
     pub text: String,
-    pub create_patches: Vec<CreatePatch>,
+    pub overrides: Vec<crate::scenario::Override>,
 }
 
 impl ScenarioSource {
@@ -82,16 +81,12 @@ impl ScenarioSource {
         Ok(ScenarioSource {
             file: path.to_path_buf(),
             text,
-            create_patches: Vec::new(),
+            overrides: Vec::new(),
         })
     }
 
     pub fn build(&self) -> Result<Scenario, ScenarioError> {
-        let mut sc = crate::scenario::parse_str(&self.text, &self.file)?;
-        for p in &self.create_patches {
-            p.apply(&mut sc);
-        }
-        Ok(sc)
+        crate::scenario::parse_str_with(&self.text, &self.file, &self.overrides)
     }
 }
 

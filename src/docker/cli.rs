@@ -26,7 +26,7 @@ use crate::swarm::model::{
 
 use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
 pub use tokenize::{quote_word, render_command_line, split_words};
-pub use update::{ConfigFlags, HealthFlags, RestartFlags, UpdateArgs};
+pub use update::{ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, RestartFlags, UpdateArgs};
 
 use crate::swarm::container::ExtraFlags;
 
@@ -393,43 +393,50 @@ fn parse_dur_positive(g: &Given) -> Result<SimDuration, CliError> {
 }
 
 fn config_flags(p: &Parsed, prefix: &str) -> Result<ConfigFlags, CliError> {
-    let name = |s: &str| format!("{prefix}-{s}");
     let mut c = ConfigFlags::default();
-    if let Some(g) = p.last(&name("parallelism")) {
-        c.parallelism = Some(parse_u64(g)?);
+    for key in ConfigKey::ALL {
+        let name = format!("{prefix}-{}", key.flag());
+        if let Some(g) = p.last(&name) {
+            c.set(config_setting(g, key, prefix, &name)?);
+        }
     }
-    if let Some(g) = p.last(&name("delay")) {
-        c.delay = Some(parse_dur_server(g, &name("delay"))?);
-    }
-    if let Some(g) = p.last(&name("monitor")) {
-        c.monitor = Some(parse_dur_server(g, &name("monitor"))?);
-    }
-    if let Some(g) = p.last(&name("failure-action")) {
-        c.failure_action = Some(match g.value.as_str() {
+    Ok(c)
+}
+
+/// The value of `--update-*` / `--rollback-*` flag `name`, with docker's
+/// error texts.
+fn config_setting(
+    g: &Given,
+    key: ConfigKey,
+    prefix: &str,
+    name: &str,
+) -> Result<ConfigSetting, CliError> {
+    Ok(match key {
+        ConfigKey::Parallelism => ConfigSetting::Parallelism(parse_u64(g)?),
+        ConfigKey::Delay => ConfigSetting::Delay(parse_dur_server(g, name)?),
+        ConfigKey::Monitor => ConfigSetting::Monitor(parse_dur_server(g, name)?),
+        ConfigKey::FailureAction => ConfigSetting::FailureAction(match g.value.as_str() {
             "" => FailureAction::Pause,
             v => FailureAction::parse(v).ok_or_else(|| {
                 CliError::Refused(format!("unrecognized update failure action {v}"))
             })?,
-        });
-    }
-    if let Some(g) = p.last(&name("max-failure-ratio")) {
-        let r = parse_f32(g)?;
-        if prefix == "update" && !(0.0..=1.0).contains(&r) {
-            return Err(CliError::Refused(
-                "TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1"
-                    .to_string(),
-            ));
+        }),
+        ConfigKey::MaxFailureRatio => {
+            let r = parse_f32(g)?;
+            if prefix == "update" && !(0.0..=1.0).contains(&r) {
+                return Err(CliError::Refused(
+                    "TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1"
+                        .to_string(),
+                ));
+            }
+            ConfigSetting::MaxFailureRatio(r)
         }
-        c.max_failure_ratio = Some(r);
-    }
-    if let Some(g) = p.last(&name("order")) {
-        c.order = Some(match g.value.as_str() {
+        ConfigKey::Order => ConfigSetting::Order(match g.value.as_str() {
             "" => UpdateOrder::StopFirst,
             v => UpdateOrder::parse(v)
                 .ok_or_else(|| CliError::Refused(format!("unrecognized update order {v}")))?,
-        });
-    }
-    Ok(c)
+        }),
+    })
 }
 
 fn restart_flags(p: &Parsed) -> Result<RestartFlags, CliError> {

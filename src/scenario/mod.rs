@@ -186,12 +186,15 @@ pub mod compose;
 mod deploy;
 pub mod expect;
 mod load;
+pub mod overrides;
 mod timeline;
 pub(crate) mod yaml;
 
 pub use compose::Compose;
 pub use expect::Expectation;
 pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS, PROFILE_KEYS};
+pub use overrides::{Override, ServiceField, Target, parse_override};
+pub(crate) use overrides::{apply_overrides, unapplied};
 
 /// A scenario that cannot be used. Displays as `FILE:LINE:COLUMN: what is
 /// wrong` (the binary prefixes `error: `), or `FILE: what is wrong` when
@@ -263,6 +266,15 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     load::parse(text, file, &[])
 }
 
+/// [`parse_str`] with `--set` overrides applied.
+pub fn parse_str_with(
+    text: &str,
+    file: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    load::parse(text, file, overrides)
+}
+
 /// The nodes of the cluster used for a bare stack file
 /// (`swarmsim run --compose`, `swarmsim lint stack.yml`): `manager1`,
 /// `worker1`, `worker2`, each with the default capacity.
@@ -319,90 +331,6 @@ pub fn looks_like_compose(text: &str) -> bool {
             m.contains_key("services") && !m.contains_key("cluster")
         }
         _ => false,
-    }
-}
-
-/// A `--set KEY=VALUE` override of a service: `web.update_config.parallelism=2`.
-/// Keys of a Compose `deploy:` section may omit `deploy.`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Override {
-    pub text: String,
-    pub service: String,
-    /// Keys below the service, `deploy` inserted where implied.
-    pub path: Vec<String>,
-    pub value: serde_yaml::Value,
-}
-
-/// Parses `SERVICE.KEY[.KEY...]=VALUE` (the value is read as YAML, so
-/// `2`, `10s`, `start-first`, `[a, b]` all work).
-pub fn parse_override(text: &str) -> Result<Override, ScenarioError> {
-    let Some((key, value)) = text.split_once('=') else {
-        return Err(ScenarioError::Override(format!(
-            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        )));
-    };
-    let parts: Vec<&str> = key.trim().split('.').collect();
-    if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
-        return Err(ScenarioError::Override(format!(
-            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        )));
-    }
-    let mut path: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
-    if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
-        path.insert(0, "deploy".to_string());
-    }
-    let value: serde_yaml::Value = parse_yaml(value).map_err(|e| {
-        ScenarioError::Override(format!(
-            "--set `{text}`: the value is not valid YAML: {}",
-            e.message()
-        ))
-    })?;
-    Ok(Override {
-        text: text.to_string(),
-        service: parts[0].to_string(),
-        path,
-        value,
-    })
-}
-
-/// Applies the overrides whose service is under `services:` of `root`,
-/// creating missing mappings on the way; marks them done.
-pub(crate) fn apply_overrides(root: &mut serde_yaml::Value, overrides: &mut [(Override, bool)]) {
-    use serde_yaml::Value;
-    for (o, done) in overrides.iter_mut() {
-        if *done {
-            continue;
-        }
-        let Some(svc) = root
-            .get_mut("services")
-            .and_then(|s| s.get_mut(o.service.as_str()))
-        else {
-            continue;
-        };
-        let mut cur = svc;
-        for k in &o.path {
-            if !cur.is_mapping() {
-                *cur = Value::Mapping(Default::default());
-            }
-            let Value::Mapping(m) = cur else { break };
-            cur = m.entry(Value::String(k.clone())).or_insert(Value::Null);
-        }
-        *cur = o.value.clone();
-        *done = true;
-    }
-}
-
-/// The error for an override whose service was found nowhere.
-pub(crate) fn unapplied(file: &Path, overrides: &[(Override, bool)]) -> Result<(), ScenarioError> {
-    match overrides.iter().find(|(_, done)| !done) {
-        Some((o, _)) => Err(ScenarioError::Io {
-            file: file.to_path_buf(),
-            message: format!(
-                "--set `{}`: no service `{}` under `services:` (or in the `compose:` file)",
-                o.text, o.service
-            ),
-        }),
-        None => Ok(()),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_yaml::Value;
 use super::load::one_of;
 use super::yaml::{Node, Pos, R, block_sequence_lines, index_path, locate};
 use super::{Action, NodeChange, NodeDef, TimelineItem};
-use crate::docker::cli::{parse_words, render_command_line};
+use crate::docker::cli::{DockerCommand, parse_words, render_command_line};
 use crate::sim::time::SimTime;
 use crate::swarm::model::Availability;
 
@@ -98,11 +98,25 @@ fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(SimTime, Action)> {
             }
         }
         "update" => {
-            let (flags, service) = super::deploy::update_words(an)?;
+            let (service, flags, args) = super::deploy::update_args(an)?;
             let mut w = words(&["docker", "service", "update"]);
             w.extend(flags);
-            w.push(service);
-            docker_action(w, an)?
+            w.push(service.clone());
+            if service.len() > 1 && service.starts_with('-') {
+                // docker would read the name as a flag: its parser gives
+                // the error.
+                docker_action(w, an)?
+            } else {
+                Action::Docker {
+                    text: render_command_line(&w),
+                    command: DockerCommand::ServiceUpdate {
+                        service,
+                        args,
+                        rollback: false,
+                        detach: false,
+                    },
+                }
+            }
         }
         "rollback" => {
             let s = an.scalar_text()?;
