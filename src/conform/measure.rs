@@ -5,7 +5,9 @@
 //! - `pull`: PREPARING → READY (the engine creates the container there;
 //!   the image is local, nothing is pulled).
 //! - `start`: STARTING → RUNNING.
-//! - `stop`: desired SHUTDOWN → observed SHUTDOWN. The desired change has
+//! - `stop`: desired SHUTDOWN → observed SHUTDOWN, less `engine: dispatch`
+//!   (the simulator delivers the desired state to the agent after that
+//!   delay, then stops the container). The desired change has
 //!   no timestamp of its own: it is taken as the creation of the task that
 //!   replaced it in the same store batch (stop-first), when there is one,
 //!   else as half a poll before the poll that saw it.
@@ -156,6 +158,7 @@ pub fn measure(
     // PREPARING → READY is the container create (`engine: create`, every
     // task) and the pull (once per node): the pull is what is left.
     let create = engine.create as f64 / 1e9;
+    let dispatch = engine.dispatch as f64 / 1e9;
     let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
@@ -193,8 +196,16 @@ pub fn measure(
             .iter()
             .map(|v| (v - start_s).max(0.0))
             .collect();
-        if let Some(v) = median(&s.stop).or(median(&unhealthy_stop)).or(pool_stop) {
+        // A stop the orchestrator asked for reaches the agent `engine:
+        // dispatch` after the desired state changed, and the simulator adds
+        // that itself: the stop is what is left. An unhealthy container is
+        // stopped by the agent itself, with no dispatch in between.
+        if let Some(v) = median(&s.stop) {
+            p.stop = fixed(v - dispatch);
+        } else if let Some(v) = median(&unhealthy_stop) {
             p.stop = fixed(v);
+        } else if let Some(v) = pool_stop {
+            p.stop = fixed(v - dispatch);
         }
         // Most failures never seen RUNNING (the agent reports only the
         // latest status, so a container that dies at once skips RUNNING):
@@ -242,4 +253,49 @@ pub fn measure(
         out.images.insert(image.clone(), p);
     }
     (out, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stop-first update step of a real run (results/conformance,
+    /// failure-ratio-boundary, slot 4): the replacement is created at
+    /// 4.027 s, when the old task's desired state became SHUTDOWN, and the
+    /// old task is SHUTDOWN at 5.217 s. The simulator delivers the desired
+    /// state `engine: dispatch` later and then stops the container, so the
+    /// image's stop is 1.190 s less the dispatch.
+    #[test]
+    fn a_requested_stop_leaves_out_the_dispatch() {
+        let task = |id: &str, image: &str, desired: &str, state: &str, t: f64, created: f64| {
+            format!(
+                r#"{{"kind":"task","service":"web","slot":4,"task_id":"{id}","image":"{image}","desired_state":"{desired}","state":"{state}","t":{t},"timestamp":{t},"created_at":{created},"err":"","message":"","health":null}}"#
+            )
+        };
+        let trace = [
+            task("old", "swarmsim-test:v1", "running", "starting", 0.2, 0.0),
+            task("old", "swarmsim-test:v1", "running", "running", 0.33, 0.0),
+            task("new", "swarmsim-test:v2", "ready", "pending", 4.027, 4.027),
+            task("old", "swarmsim-test:v1", "shutdown", "running", 4.05, 0.0),
+            task(
+                "old",
+                "swarmsim-test:v1",
+                "shutdown",
+                "shutdown",
+                5.217,
+                0.0,
+            ),
+        ]
+        .join("\n");
+        let rec = Recording::from_trace(&trace).unwrap();
+        let engine = crate::scenario::EngineProfile {
+            dispatch: 112_000_000,
+            ..Default::default()
+        };
+        let (p, _) = measure(&rec, &ImageProfiles::default(), &engine);
+        assert_eq!(
+            p.profile("swarmsim-test:v1").stop,
+            Dist::Fixed(1_078_000_000)
+        );
+    }
 }
