@@ -1028,3 +1028,47 @@ fn a_new_task_drained_within_the_monitor_pauses_the_update() {
         format!("update paused due to failure or early termination of task {drained}")
     );
 }
+
+/// #reaper-batching, #reaper-history-limit:
+/// task updates restart the reaper's wait too, and a slot still holding
+/// more than one task that is not stopped stays dirty, so it is pruned
+/// after the next task event without a new task being created (swarmkit
+/// `taskreaper/task_reaper.go`, `Run`: `timer.Reset` on `EventUpdateTask`;
+/// `tick`: the slot stays dirty while `runningTasks > 1`).
+/// `--restart-max-attempts 1`: the limit is 2 tasks per slot. Start-first
+/// updates; web:1 stops in 3 s, web:2 in 0.5 s.
+/// - 0: A (web:1) created, RUNNING at 2.
+/// - 10: update to web:2: B created, RUNNING at 12; A desired SHUTDOWN at
+///   12, SHUTDOWN at 15.
+/// - 13: update to web:3 (replaces the first): C created, RUNNING at 15;
+///   B desired SHUTDOWN at 15, SHUTDOWN at 15.5.
+/// - tick at 13.25: A, B, C > 2, but A, B and C are all still running or
+///   starting: nothing deleted, the slot stays dirty. Task events at 14
+///   and 15 (no task created); tick at 15.25: by status time B (RUNNING
+///   since 12, skipped), then A (SHUTDOWN at 15) deleted: B and C remain.
+///   (Before, only a created task restarted the wait: A was kept.)
+#[test]
+fn a_slot_kept_dirty_is_pruned_after_the_next_task_update() {
+    let live = |until: &str| {
+        let yaml = format!(
+            "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-max-attempts 1 --update-order start-first web:1\n  - at: 10s\n    docker: docker service update --image web:2 web\n  - at: 13s\n    docker: docker service update --image web:3 web\nuntil: {until}\n",
+            cluster(
+                1,
+                "  \"web:1\": {pull: 1s, start: 1s, stop: 3s}\n  \"web:2\": {pull: 1s, start: 1s, stop: 500ms}\n"
+            )
+        );
+        let r = sim(&yaml);
+        let mut images: Vec<String> = r
+            .cluster
+            .state
+            .tasks
+            .iter()
+            .filter(|t| !t.deleted)
+            .map(|t| t.spec.image.clone())
+            .collect();
+        images.sort();
+        images
+    };
+    assert_eq!(live("15200ms"), ["web:1", "web:2", "web:3"]);
+    assert_eq!(live("15300ms"), ["web:2", "web:3"]);
+}
