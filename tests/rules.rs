@@ -1072,3 +1072,48 @@ fn a_slot_kept_dirty_is_pruned_after_the_next_task_update() {
     assert_eq!(live("15200ms"), ["web:1", "web:2", "web:3"]);
     assert_eq!(live("15300ms"), ["web:2", "web:3"]);
 }
+
+/// #updater-failure-watch, #kernel-ties-swarm-leaves-to-chance:
+/// `engine: failure_race` 1: the task the worker waits on fails without
+/// running (a failed start) while slots are still handed out with no
+/// delay; the freed worker takes the next slot before the failure is read
+/// (Go's `select` with both channels ready). As in
+/// `first_failure_pauses_the_update`, slot 1's new task fails at 62; now
+/// slot 2 gets its new task at 62 as well, then the update pauses at 62,
+/// naming slot 1's task; slot 3 keeps the old image.
+#[test]
+fn a_failed_start_can_release_the_worker_before_the_failure_is_read() {
+    let yaml = format!(
+        "{}engine:\n  failure_race: 1\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 1m\n    docker: docker service update --image web:bad web\nuntil: 100s\n",
+        cluster(
+            3,
+            "  \"web:bad\": {pull: 1s, start: 1s, stop: 0s, fail_on_start: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed = task_id(&r, "web", 1, "web:bad");
+    assert_eq!(
+        updates(&r)[1],
+        (
+            "62.000".to_string(),
+            "paused".to_string(),
+            format!("update paused due to failure or early termination of task {failed}")
+        )
+    );
+    assert_eq!(created(&r, "web:bad")[..2], ["60.000", "62.000"]);
+    let st = &r.cluster.state;
+    let sid = st.service_names["web"];
+    let images = |slot: u64| -> Vec<String> {
+        st.tasks
+            .iter()
+            .filter(|t| t.service == sid && t.slot == slot && !t.deleted)
+            .map(|t| t.spec.image.clone())
+            .collect()
+    };
+    assert!(
+        images(2).contains(&"web:bad".to_string()),
+        "{:?}",
+        images(2)
+    );
+    assert_eq!(images(3), ["web:1"]);
+}
