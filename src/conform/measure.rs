@@ -12,8 +12,9 @@
 //!   replaced it in the same store batch (stop-first), when there is one,
 //!   else as half a poll before the poll that saw it.
 //! - `crash_after`: RUNNING → FAILED of tasks that exited on their own;
-//!   when most failures were never seen RUNNING, `fail_on_start` is 1 and
-//!   `start` is STARTING → FAILED instead.
+//!   `fail_on_start`: the share of such failures never seen RUNNING (when
+//!   none was seen RUNNING, `fail_on_start` is 1 and `start` is STARTING →
+//!   FAILED instead).
 //! - `exit_code`: from `task: non-zero exit (N)`.
 //! - With a healthcheck, STARTING → RUNNING is the container start plus
 //!   the wait for the first healthy probe; the simulator adds one probe
@@ -207,10 +208,13 @@ pub fn measure(
         } else if let Some(v) = pool_stop {
             p.stop = fixed(v - dispatch);
         }
-        // Most failures never seen RUNNING (the agent reports only the
-        // latest status, so a container that dies at once skips RUNNING):
-        // a failed start; else a crash after running.
-        if s.fail_start.len() > s.crash.len() {
+        // A failure never seen RUNNING is a failed start (the agent reports
+        // only the latest status, so a container that dies at once skips
+        // RUNNING); one seen RUNNING a crash after running. An image that
+        // does both (a program that exits at once is reported RUNNING in
+        // some runs and not in others) fails its start with the share of
+        // failures never seen running, and crashes otherwise.
+        if s.crash.is_empty() && !s.fail_start.is_empty() {
             p.fail_on_start = 1.0;
             p.crash_after = None;
             if let Some(v) = median(&s.fail_start) {
@@ -218,6 +222,10 @@ pub fn measure(
             }
         } else if let Some(v) = median(&s.crash) {
             p.crash_after = Some(fixed(v));
+            if !s.fail_start.is_empty() {
+                let n = (s.fail_start.len() + s.crash.len()) as f64;
+                p.fail_on_start = (s.fail_start.len() as f64 / n * 1000.0).round() / 1000.0;
+            }
         }
         if let Some(c) = s.exit_code {
             p.exit_code = c;
@@ -297,5 +305,35 @@ mod tests {
             p.profile("swarmsim-test:v1").stop,
             Dist::Fixed(1_078_000_000)
         );
+    }
+
+    /// A program that exits at once is seen RUNNING in some runs and not in
+    /// others: one of three failures here ran first, so the image fails
+    /// its start two times in three and crashes 65 ms after running
+    /// otherwise.
+    #[test]
+    fn an_image_that_fails_both_ways_is_a_mixture() {
+        let line = |id: &str, state: &str, t: f64| {
+            format!(
+                r#"{{"kind":"task","service":"web","slot":1,"task_id":"{id}","image":"bad","desired_state":"running","state":"{state}","t":{t},"timestamp":{t},"created_at":0.0,"err":"task: non-zero exit (1)","message":"","health":null}}"#
+            )
+        };
+        let trace = [
+            line("a", "starting", 1.0),
+            line("a", "failed", 1.2),
+            line("b", "starting", 2.0),
+            line("b", "failed", 2.2),
+            line("c", "starting", 3.0),
+            line("c", "running", 3.2),
+            line("c", "failed", 3.265),
+        ]
+        .join("\n");
+        let rec = Recording::from_trace(&trace).unwrap();
+        let engine = crate::scenario::EngineProfile::default();
+        let (p, _) = measure(&rec, &ImageProfiles::default(), &engine);
+        let bad = p.profile("bad");
+        assert_eq!(bad.fail_on_start, 0.667);
+        assert_eq!(bad.crash_after, Some(Dist::Fixed(65_000_000)));
+        assert_eq!(bad.exit_code, 1);
     }
 }
