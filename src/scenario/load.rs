@@ -513,6 +513,7 @@ const ENGINE_KEYS: &[&str] = &[
     "start",
     "stop",
     "rollback_race",
+    "failure_race",
 ];
 
 /// `engine:` — fixed durations of the engine's own steps.
@@ -533,6 +534,9 @@ fn engine_profile(n: Node) -> R<EngineProfile> {
     }
     if let Some(v) = m.get("rollback_race") {
         e.rollback_race = Node::new(v, &m.child_path("rollback_race")).probability()?;
+    }
+    if let Some(v) = m.get("failure_race") {
+        e.failure_race = Node::new(v, &m.child_path("failure_race")).probability()?;
     }
     Ok(e)
 }

@@ -82,6 +82,14 @@ pub struct EngineProfile {
     /// once). 0 (the default): the supervisor always goes first. Drawn per
     /// failure from the run's seed (`rollback-race` stream).
     pub rollback_race: f64,
+    /// A race inside Swarm: the probability that, when a task the updater
+    /// is waiting on ends without running (a failed start, an unhealthy
+    /// start) and no update delay is set, the freed worker takes the next
+    /// slot before the updater reads the failure (Go's `select` between
+    /// two ready channels), so one more slot gets the new task before the
+    /// failure action. 0 (the default): the failure is read first. Drawn
+    /// per such failure from the run's seed (`failure-race` stream).
+    pub failure_race: f64,
 }
 
 /// How an image behaves on the simulated engine.

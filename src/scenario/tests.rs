@@ -812,6 +812,7 @@ fn engine_profile_defaults_to_zero_and_rejects_unknown_keys() {
             start: SimDuration::ZERO,
             stop: millis(5),
             rollback_race: 0.0,
+            failure_race: 0.0,
         }
     );
     let e = err(&format!("{NODES}engine:\n  creat: 100ms\n"));

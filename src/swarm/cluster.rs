@@ -538,6 +538,7 @@ impl Cluster {
             self.scheduler.pending.remove(&task);
         }
         self.log_task(task, cause);
+        self.reaper_on_update();
         self.changes.push_back(Change::TaskState(task, state));
     }
 
@@ -551,6 +552,7 @@ impl Cluster {
         self.state.tasks[task].desired = desired;
         self.apply_flags(task, before);
         self.log_task(task, cause);
+        self.reaper_on_update();
         self.changes.push_back(Change::TaskDesired(task));
     }
 

@@ -3,7 +3,8 @@
 //!
 //! A slot (or a global service's node) becomes dirty when a task is
 //! created in it. 250 ms after the last task event (`reaperBatchingInterval`,
-//! reset by every event) the reaper prunes each dirty slot down to the
+//! reset by every event: a task created, or a task's state or desired
+//! state changed) the reaper prunes each dirty slot down to the
 //! history limit (5, or `MaxAttempts + 1` when the restart policy sets
 //! max attempts), oldest first by status timestamp, deleting only tasks
 //! that are terminal or will never run. Tasks with desired REMOVE are
@@ -63,6 +64,19 @@ impl Cluster {
     pub(crate) fn reaper_mark_remove(&mut self, task: TaskId) {
         self.reaper.remove.insert(task);
         self.reaper_touch();
+    }
+
+    /// A task's state or desired state changed (swarmkit
+    /// `EventUpdateTask`): the reaper's batching timer is reset by task
+    /// updates as well, so a tick waits for 250 ms without any task event,
+    /// and a slot kept dirty (more than one running task) is looked at
+    /// again after the next change. With nothing dirty and nothing to
+    /// remove a tick would do nothing, so none is scheduled then
+    /// (docs/swarm-rules.md, task history).
+    pub(crate) fn reaper_on_update(&mut self) {
+        if !self.reaper.dirty.is_empty() || !self.reaper.remove.is_empty() {
+            self.reaper_touch();
+        }
     }
 
     /// Every task event resets the batching timer.
