@@ -25,11 +25,23 @@
 # results/conformance/calibration-run, committed; `none`: this run itself),
 # never from the run it is compared with.
 #
+# A scenario that mismatches is run a second time on the same engine at
+# once (results in OUT/confirm/, OUT/cluster/confirm/), judged with the
+# latencies of its first run (held out as well, and measured on this
+# machine a minute earlier): the mismatch is confirmed when the second run
+# mismatches too, cleared (engine noise) when it matches. Both runs'
+# reports are kept and both are named in the output; a cleared mismatch is
+# never hidden. SWARMSIM_CONFORM_CONFIRM=0 turns the second run off.
+#
 # Every scenario that cannot run is named with the reason
 # (`conformance: SKIPPED <scenario>: <reason>`). Exit status: 0 every
-# scenario ran and every check matched; 1 some check did not match (see the
-# reports); 2 bad input; 3 no scenario could run (no engine could start
-# here); 4 some scenarios were skipped, every check of the others matched.
+# scenario ran and every check matched (on its first run, or on the second
+# run after a first mismatch); 1 a check other than the durations
+# mismatched on both runs of some scenario (see the reports); 2 bad input;
+# 3 no scenario could run (no engine could start here); 4 some scenarios
+# were skipped, every check of the others matched; 5 only durations
+# mismatched on both runs (named; the engine's timing noise on a loaded
+# machine is of the order of the tolerance, docs/conformance.md "Noise").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ENGINE=conformance/engine.sh
@@ -76,6 +88,103 @@ skip() { # reason, scenarios...
     for s in "$@"; do echo "conformance: SKIPPED $s: $reason"; skipped=$((skipped + 1)); done
 }
 worst() { if [ "$1" -gt "$rc" ]; then rc=$1; fi; }
+durations_only=0
+judged() { if [ "$1" = 5 ]; then durations_only=1; else worst "$1"; fi; }
+
+# The scenarios (stems) whose row in DIR/README.md has a mismatch.
+mismatched_in() { # dir
+    [ -f "$1/README.md" ] || return 0
+    awk -F' [|] ' '/^[|] \[/ && $3 != "-" { s = $1; sub(/^[|] \[/, "", s); sub(/\].*/, "", s); print s }' "$1/README.md"
+}
+
+# The scenarios (stems) of DIR/README.md with a mismatched check other than
+# the durations (the engine's timing noise on a loaded machine is of the
+# order of the duration tolerance, docs/conformance.md "Noise").
+structural_in() { # dir
+    [ -f "$1/README.md" ] || return 0
+    awk -F' [|] ' '/^[|] \[/ && $3 != "-" {
+        s = $1; sub(/^[|] \[/, "", s); sub(/\].*/, "", s)
+        n = split($3, c, "; "); for (i = 1; i <= n; i++) if (c[i] !~ /^update\/rollback durations/) { print s; break }
+    }' "$1/README.md"
+}
+
+# After a run of the scenarios of FOLDER into DIR (exit status RC1): every
+# scenario that mismatched runs again into DIR/confirm, judged with the
+# latencies of its first run. Returns 0 when the second runs cleared every
+# mismatch, 1 when some check other than the durations mismatched on both
+# runs of a scenario (this fails CI), 5 when only durations did, or the
+# scenario says `# conformance: not gating: <reason>` (named, with the
+# reason; docs/conformance.md "Noise"), else the suite's own error status.
+confirm() { # dir folder rc1
+    local dir=$1 folder=$2 rc1=$3 again=() s status
+    rm -rf "$dir/confirm"
+    if [ "$rc1" != 1 ] || [ "${SWARMSIM_CONFORM_CONFIRM:-1}" = 0 ]; then return "$rc1"; fi
+    for s in $(mismatched_in "$dir"); do
+        if [ -f "$folder/$s.yaml" ]; then again+=("$folder/$s.yaml"); fi
+    done
+    if [ ${#again[@]} -eq 0 ]; then return "$rc1"; fi
+    echo "conformance: first run mismatched in: ${again[*]##*/}; running each again (held out: judged with the first run's latencies)"
+    # Judged with the first run's latencies; a scenario whose first run left
+    # no trace (it could not run) with the calibration run's, as before.
+    local traced=() untraced=() st2
+    for s in "${again[@]}"; do
+        if [ -f "$dir/$(basename "$s" .yaml)/real-trace.jsonl" ]; then traced+=("$s"); else untraced+=("$s"); fi
+    done
+    status=0
+    if [ ${#traced[@]} -gt 0 ]; then
+        "$SWARMSIM" conform "${traced[@]}" --out "$dir/confirm" --calibration "$dir"
+        status=$?
+    fi
+    if [ ${#untraced[@]} -gt 0 ]; then
+        local sub=""; case "$folder" in *cluster*) sub=/cluster ;; esac
+        # shellcheck disable=SC2046
+        "$SWARMSIM" conform "${untraced[@]}" --out "$dir/confirm-untraced" $(cal_args "$sub")
+        st2=$?
+        mkdir -p "$dir/confirm"
+        for s in "${untraced[@]}"; do s=$(basename "$s" .yaml); rm -rf "${dir:?}/confirm/$s"; mv "$dir/confirm-untraced/$s" "$dir/confirm/"; done
+        grep '^| \[' "$dir/confirm-untraced/README.md" >> "$dir/confirm/README.md" 2>/dev/null
+        rm -rf "$dir/confirm-untraced"
+        if [ "$st2" -gt "$status" ]; then status=$st2; fi
+    fi
+    if [ $status != 0 ] && [ $status != 1 ]; then return $status; fi
+    local twice first2 second2 cleared=() durations=() both=() result=0
+    twice="$(mismatched_in "$dir/confirm")"
+    first2="$(structural_in "$dir")"
+    second2="$(structural_in "$dir/confirm")"
+    for s in "${again[@]}"; do
+        s=${s##*/}; s=${s%.yaml}
+        local reports="$dir/$s/report.md, $dir/confirm/$s/report.md"
+        if ! echo "$twice" | grep -qx "$s"; then
+            cleared+=("$s")
+            echo "conformance: $s mismatched on its first run and matched on the second ($reports)"
+        elif echo "$first2" | grep -qx "$s" && echo "$second2" | grep -qx "$s"; then
+            # A scenario whose outcome is a race the simulator does not
+            # model says so in a comment line `# conformance: not gating:
+            # <reason>`; it is named with the reason and does not fail CI.
+            local why
+            why="$(sed -n 's/^# conformance: not gating: //p' "$folder/$s.yaml" | head -n 1)"
+            if [ -n "$why" ]; then
+                durations+=("$s")
+                echo "conformance: $s mismatched on both runs, not gating: $why ($reports)"
+                continue
+            fi
+            result=1
+            both+=("$s")
+            echo "conformance: MISMATCH $s on both runs ($reports)"
+        else
+            durations+=("$s")
+            echo "conformance: $s: durations outside 0.3 s / 5 % on both runs, every other check matched on one of them (engine timing noise, not gating; $reports)"
+        fi
+    done
+    {
+        echo
+        echo "Second runs of the scenarios that mismatched on the first run ($dir/README.md):"
+        echo "cleared (matched here): ${cleared[*]:-none}; durations outside the tolerance (or a race marked not gating) on both runs: ${durations[*]:-none};"
+        echo "another check mismatched on both runs: ${both[*]:-none}."
+    } >> "$dir/confirm/README.md"
+    if [ $result = 0 ] && [ ${#durations[@]} -gt 0 ]; then result=5; fi
+    return $result
+}
 
 if [ ${#single[@]} -gt 0 ]; then
     ok=0
@@ -103,7 +212,8 @@ if [ ${#single[@]} -gt 0 ]; then
         ran=1
         # shellcheck disable=SC2046
         "$SWARMSIM" conform "${single[@]}" --out "$OUT" $(cal_args "")
-        worst $?
+        confirm "$OUT" scenarios/conformance $?
+        judged $?
     fi
     if [ $engine_started = 1 ]; then $ENGINE stop; engine_started=0; fi
     unset DOCKER_HOST
@@ -118,8 +228,9 @@ if [ ${#multi[@]} -gt 0 ]; then
             export DOCKER_HOST SWARMSIM_NODE_CTL
             # shellcheck disable=SC2046
             "$SWARMSIM" conform "${multi[@]}" --out "$OUT/cluster" $(cal_args /cluster)
+            confirm "$OUT/cluster" scenarios/conformance-cluster $?
         )
-        worst $?
+        judged $?
     else
         skip "the three-node swarm could not be started here (see the cluster: lines above)" "${multi[@]}"
     fi
@@ -128,8 +239,14 @@ if [ ${#multi[@]} -gt 0 ]; then
 fi
 
 if [ $ran = 0 ]; then exit 3; fi
-if [ $rc = 0 ] && [ $skipped -gt 0 ]; then
+if [ $rc != 0 ]; then exit $rc; fi
+if [ $durations_only = 1 ]; then
+    more=""; if [ $skipped -gt 0 ]; then more="; $skipped scenario(s) SKIPPED (named above)"; fi
+    echo "conformance: only durations mismatched on both runs (named above; engine timing noise, docs/conformance.md); every other check matched$more"
+    exit 5
+fi
+if [ $skipped -gt 0 ]; then
     echo "conformance: $skipped scenario(s) SKIPPED (named above); every check of the others matched"
     exit 4
 fi
-exit $rc
+exit 0

@@ -6,36 +6,14 @@ use std::rc::Rc;
 
 use clap::{Parser, Subcommand};
 
+use crate::docker::cli::InvalidArgument;
 use crate::docker::duration::parse_duration_nonneg;
 use crate::regress::{check, diff, eval, lint, outcome};
 use crate::runner::{RunOptions, run_with_sink};
 use crate::scenario;
 use crate::sim::time::{SimDuration, SimTime};
 
-/// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
-/// expectation failed (or `diff` found a difference, or `lint --deny` a
-/// denied warning), 2 bad input; `run --fail-on` adds 3 to 6
-/// ([`outcome`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    Success,
-    Failure,
-    BadInput,
-    /// A `--fail-on` outcome: 3 paused, 4 rollback, 5 rollback_paused,
-    /// 6 updating.
-    Outcome(u8),
-}
-
-impl ExitStatus {
-    pub fn code(self) -> u8 {
-        match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::BadInput => 2,
-            ExitStatus::Outcome(c) => c,
-        }
-    }
-}
+pub use crate::error::{Error, ExitStatus};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -298,8 +276,9 @@ pub enum Command {
     },
 }
 
-/// Runs the parsed command line; errors are printed here.
-pub fn main_with(cli: Cli) -> ExitStatus {
+/// Runs the parsed command line. An error is bad input: `main` prints
+/// it and maps it to its exit status ([`Error::exit_status`]).
+pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
     match cli.command {
         Command::Run {
             scenario,
@@ -317,12 +296,16 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         } => {
             let fail_on = match fail_on.as_deref().map(outcome::parse_list).transpose() {
                 Ok(f) => f.unwrap_or_default(),
-                Err(e) => return bad_input(e),
+                Err(e) => return Err(e.into()),
             };
             let source = match (scenario, compose) {
                 (Some(s), _) => Source::Scenario(s),
                 (None, Some(c)) => Source::Compose(c),
-                (None, None) => return bad_input("a scenario file or --compose FILE is required"),
+                (None, None) => {
+                    return Err(Error::Usage(
+                        "a scenario file or --compose FILE is required".to_string(),
+                    ));
+                }
             };
             cmd_run(
                 &source,
@@ -339,7 +322,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 },
             )
         }
-        Command::Validate { scenarios } => cmd_validate(&scenarios),
+        Command::Validate { scenarios } => Ok(cmd_validate(&scenarios)),
         Command::Shell {
             scenario,
             seed,
@@ -354,13 +337,13 @@ pub fn main_with(cli: Cli) -> ExitStatus {
         } => {
             let dur = match for_.as_deref().map(parse_duration_nonneg).transpose() {
                 Ok(d) => d.map(SimDuration::as_secs_f64),
-                Err(e) => return bad_input(format!("--for: {e}")),
+                Err(e) => return Err(Error::Usage(format!("--for: {e}"))),
             };
             let res = crate::conform::engine::Engine::from_env(docker)
                 .and_then(|e| crate::conform::record::follow(&e, &service, dur, &out));
             match res {
-                Ok(()) => ExitStatus::Success,
-                Err(e) => bad_input(format!("{e:#}")),
+                Ok(()) => Ok(ExitStatus::Success),
+                Err(e) => Err(Error::Engine(e)),
             }
         }
         Command::Snapshot {
@@ -377,7 +360,12 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             for p in &traces {
                 match crate::fsio::read_text(p) {
                     Ok(t) => texts.push((p.display().to_string(), t)),
-                    Err(e) => return bad_input(format!("{}: {e}", p.display())),
+                    Err(source) => {
+                        return Err(Error::Read {
+                            path: p.clone(),
+                            source,
+                        });
+                    }
                 }
             }
             let fit = if engine {
@@ -387,7 +375,7 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             };
             match fit {
                 Ok(y) => write_or_print(out.as_deref(), &y),
-                Err(e) => bad_input(format!("{e:#}")),
+                Err(e) => Err(Error::Engine(e)),
             }
         }
         Command::Conform {
@@ -399,14 +387,12 @@ pub fn main_with(cli: Cli) -> ExitStatus {
             races,
             live,
         } => {
-            if let Err(e) = crate::mutant::check() {
-                return bad_input(e);
-            }
+            crate::mutant::check()?;
             if let Some(dir) = races {
                 return match crate::conform::judge_races(&scenarios, &dir, calibration.as_deref()) {
-                    Ok(true) => ExitStatus::Success,
-                    Ok(false) => ExitStatus::Failure,
-                    Err(e) => bad_input(format!("{e:#}")),
+                    Ok(true) => Ok(ExitStatus::Success),
+                    Ok(false) => Ok(ExitStatus::Failure),
+                    Err(e) => Err(Error::Engine(e)),
                 };
             }
             let opts = crate::conform::SuiteOptions {
@@ -417,9 +403,9 @@ pub fn main_with(cli: Cli) -> ExitStatus {
                 live,
             };
             match crate::conform::run_suite(&scenarios, &opts) {
-                Ok(true) => ExitStatus::Success,
-                Ok(false) => ExitStatus::Failure,
-                Err(e) => bad_input(format!("{e:#}")),
+                Ok(true) => Ok(ExitStatus::Success),
+                Ok(false) => Ok(ExitStatus::Failure),
+                Err(e) => Err(Error::Engine(e)),
             }
         }
         Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
@@ -472,14 +458,16 @@ enum Source {
 
 /// Loads a scenario, or a bare stack file, and prints the stack file's
 /// ignored keys once on stderr.
-fn load_any(path: &Path, overrides: &[scenario::Override]) -> Result<scenario::Scenario, String> {
+fn load_any(
+    path: &Path,
+    overrides: &[scenario::Override],
+) -> Result<scenario::Scenario, scenario::ScenarioError> {
     let text = crate::fsio::read_text(path).unwrap_or_default();
     let s = if scenario::looks_like_compose(&text) {
         scenario::from_compose(path, overrides)
     } else {
         scenario::load_with(path, overrides)
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     warn_ignored(&s);
     Ok(s)
 }
@@ -496,11 +484,15 @@ fn warn_ignored(s: &scenario::Scenario) {
     }
 }
 
-fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> ExitStatus {
+fn cmd_snapshot(
+    out: Option<PathBuf>,
+    no_labels: bool,
+    watch: Option<&str>,
+) -> Result<ExitStatus, Error> {
     use crate::conform::{record, snapshot};
     let watch = match watch.map(parse_duration_nonneg).transpose() {
         Ok(d) => d.map(SimDuration::as_secs_f64),
-        Err(e) => return bad_input(format!("--watch: {e}")),
+        Err(e) => return Err(Error::Usage(format!("--watch: {e}"))),
     };
     let res = snapshot::engine_from_env().and_then(|engine| {
         let watched = match watch {
@@ -516,13 +508,8 @@ fn cmd_snapshot(out: Option<PathBuf>, no_labels: bool, watch: Option<&str>) -> E
     });
     match res {
         Ok(y) => write_or_print(out.as_deref(), &y),
-        Err(e) => bad_input(format!("{e:#}")),
+        Err(e) => Err(Error::Engine(e)),
     }
-}
-
-fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
-    eprintln!("error: {msg}");
-    ExitStatus::BadInput
 }
 
 struct RunFlags<'a> {
@@ -538,7 +525,7 @@ struct RunFlags<'a> {
     max_events: Option<u64>,
 }
 
-fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
+fn cmd_run(source: &Source, f: RunFlags) -> Result<ExitStatus, Error> {
     let RunFlags {
         seed,
         until,
@@ -553,13 +540,18 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     if let Some(s) = play
         && !(s.is_finite() && s >= crate::limits::MIN_SPEED)
     {
-        return bad_input(format!(
-            "invalid argument \"{s:?}\" for \"--speed\" flag: must be at least {} (see docs/limits.md)",
-            crate::limits::MIN_SPEED
-        ));
+        return Err(InvalidArgument::new(
+            format!("{s:?}"),
+            "--speed",
+            format!(
+                "must be at least {} (see docs/limits.md)",
+                crate::limits::MIN_SPEED
+            ),
+        )
+        .into());
     }
     if max_events == Some(0) {
-        return bad_input("invalid argument \"0\" for \"--max-events\" flag: must be at least 1");
+        return Err(InvalidArgument::new("0", "--max-events", "must be at least 1").into());
     }
     let timeline_kind = match &timeline {
         None => None,
@@ -567,30 +559,24 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
             Some("svg") => Some(false),
             Some("html") | Some("htm") => Some(true),
             _ => {
-                return bad_input(format!(
+                return Err(Error::Usage(format!(
                     "--timeline {}: the file name must end in .svg or .html",
                     p.display()
-                ));
+                )));
             }
         },
     };
     let until = match until.map(parse_duration_nonneg).transpose() {
         Ok(u) => u.map(SimTime::at),
         Err(e) => {
-            return bad_input(format!(
-                "invalid argument \"{}\" for \"--until\" flag: {e}",
-                until.unwrap_or_default()
-            ));
+            return Err(InvalidArgument::new(until.unwrap_or_default(), "--until", e).into());
         }
     };
     let (path, loaded) = match source {
         Source::Scenario(p) => (p, scenario::load(p)),
         Source::Compose(p) => (p, scenario::from_compose(p, &[])),
     };
-    let scenario = match loaded {
-        Ok(s) => Rc::new(s),
-        Err(e) => return bad_input(e),
-    };
+    let scenario = Rc::new(loaded?);
     warn_ignored(&scenario);
     let opts = RunOptions {
         seed,
@@ -608,20 +594,20 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     // renamed at the end (a planted link is replaced, never followed).
     let (file, events_tmp) = match crate::fsio::create_in(&out_dir, "events.csv") {
         Ok(f) => f,
-        Err(e) => return bad_input(format!("{}: {e}", out_dir.display())),
+        Err(e) => return Err(Error::write(&out_dir, e)),
     };
     let events =
         crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
-    let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
-    if let Some(e) = &result.sink_error {
+    let mut result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    if let Some(e) = result.sink_error.take() {
         let _ = std::fs::remove_file(&events_tmp);
-        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+        return Err(Error::write(out_dir.join("events.csv"), e));
     }
     if let Err(e) = crate::fsio::publish(&events_tmp, &out_dir, "events.csv") {
-        return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
+        return Err(Error::write(out_dir.join("events.csv"), e));
     }
     if let Err(e) = write_results(&out_dir, &result) {
-        return bad_input(format!("{}: {e}", out_dir.display()));
+        return Err(Error::write(&out_dir, e));
     }
     // After the results, so that a timeline inside `--out` finds its
     // folder on a first run.
@@ -629,7 +615,7 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
         let text = if html { tl.html() } else { tl.svg() };
         if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
-            return bad_input(format!("{}: {e}", p.display()));
+            return Err(Error::write(p, e));
         }
     }
     if let Some(speed) = play {
@@ -645,7 +631,7 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
             crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
         }
         let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
-        return ExitStatus::Success;
+        return Ok(ExitStatus::Success);
     }
     let text = if quiet {
         result.summary_text()
@@ -682,26 +668,23 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     if let Some((o, what)) = hits.first() {
         eprintln!("fail-on {}: {what}", o.name());
         if status == ExitStatus::Success {
-            return ExitStatus::Outcome(o.exit_code());
+            return Ok(ExitStatus::Outcome(o.exit_code()));
         }
     }
-    status
+    Ok(status)
 }
 
-fn cmd_check(paths: &[PathBuf], junit: Option<&Path>) -> ExitStatus {
-    let files = match check::collect(paths) {
-        Ok(f) => f,
-        Err(e) => return bad_input(e),
-    };
+fn cmd_check(paths: &[PathBuf], junit: Option<&Path>) -> Result<ExitStatus, Error> {
+    let files = check::collect(paths)?;
     if files.is_empty() {
-        return bad_input(format!(
+        return Err(Error::Usage(format!(
             "no scenario with `expect:` found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        )));
     }
     let mut results = Vec::new();
     let mut stdout = std::io::stdout().lock();
@@ -722,35 +705,35 @@ fn cmd_check(paths: &[PathBuf], junit: Option<&Path>) -> ExitStatus {
     if let Some(j) = junit
         && let Err(e) = std::fs::write(j, check::junit(&results))
     {
-        return bad_input(format!("{}: {e}", j.display()));
+        return Err(Error::write(j, e));
     }
-    if errors > 0 {
+    Ok(if errors > 0 {
         ExitStatus::BadInput
     } else if failed > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    }
+    })
 }
 
-fn cmd_diff(a: &Path, b: Option<&Path>, set: &[String], seed: Option<u64>) -> ExitStatus {
-    let overrides: Vec<scenario::Override> =
-        match set.iter().map(|s| scenario::parse_override(s)).collect() {
-            Ok(o) => o,
-            Err(e) => return bad_input(e),
-        };
+fn cmd_diff(
+    a: &Path,
+    b: Option<&Path>,
+    set: &[String],
+    seed: Option<u64>,
+) -> Result<ExitStatus, Error> {
+    let overrides = set
+        .iter()
+        .map(|s| scenario::parse_override(s))
+        .collect::<Result<Vec<_>, _>>()?;
     if b.is_none() && overrides.is_empty() {
-        return bad_input("diff needs two scenarios, or one scenario and --set KEY=VALUE");
+        return Err(Error::Usage(
+            "diff needs two scenarios, or one scenario and --set KEY=VALUE".to_string(),
+        ));
     }
-    let sa = match load_any(a, &[]) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
+    let sa = load_any(a, &[])?;
     let b_path = b.unwrap_or(a);
-    let sb = match load_any(b_path, &overrides) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
+    let sb = load_any(b_path, &overrides)?;
     let label = |p: &Path, s: &scenario::Scenario, sets: &[String]| {
         let mut l = p.display().to_string();
         for x in sets {
@@ -764,41 +747,37 @@ fn cmd_diff(a: &Path, b: Option<&Path>, set: &[String], seed: Option<u64>) -> Ex
     let rb = diff::run_for_diff(sb, seed);
     let (text, differ) = diff::report(&la, &ra, &lb, &rb);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if differ {
+    Ok(if differ {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    }
+    })
 }
 
-fn cmd_lint(path: &Path, deny: &[String]) -> ExitStatus {
+fn cmd_lint(path: &Path, deny: &[String]) -> Result<ExitStatus, Error> {
     for d in deny {
         if d != "warnings" && !lint::RULES.contains(&d.as_str()) {
-            return bad_input(format!(
-                "invalid argument \"{d}\" for \"--deny\" flag: expected `warnings` or a rule: {}",
-                lint::RULES.join(", ")
-            ));
+            return Err(InvalidArgument::new(
+                d,
+                "--deny",
+                format!("expected `warnings` or a rule: {}", lint::RULES.join(", ")),
+            )
+            .into());
         }
     }
-    let s = match load_any(path, &[]) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
-    let warnings = match lint::lint(&s) {
-        Ok(w) => w,
-        Err(e) => return bad_input(e),
-    };
+    let s = load_any(path, &[])?;
+    let warnings = lint::lint(&s)?;
     let _ = std::io::stdout()
         .lock()
         .write_all(lint::render(&warnings).as_bytes());
     let denied = warnings
         .iter()
         .any(|w| deny.iter().any(|d| d == "warnings" || d == w.rule));
-    if denied {
+    Ok(if denied {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    }
+    })
 }
 
 /// `out/<scenario file stem>/`: a user's run never writes into the
@@ -841,41 +820,43 @@ fn cmd_shell(
     seed: Option<u64>,
     explain: bool,
     speed: Option<f64>,
-) -> ExitStatus {
+) -> Result<ExitStatus, Error> {
     if let Some(s) = speed
         && !(s.is_finite() && (s == 0.0 || s >= crate::limits::MIN_SPEED))
     {
-        return bad_input(format!(
-            "invalid argument \"{s:?}\" for \"--speed\" flag: must be 0 or at least {} (see docs/limits.md)",
-            crate::limits::MIN_SPEED
-        ));
+        return Err(InvalidArgument::new(
+            format!("{s:?}"),
+            "--speed",
+            format!(
+                "must be 0 or at least {} (see docs/limits.md)",
+                crate::limits::MIN_SPEED
+            ),
+        )
+        .into());
     }
     let scenario = match path {
-        Some(p) => match scenario::load(p) {
-            Ok(s) => s,
-            Err(e) => return bad_input(e),
-        },
+        Some(p) => scenario::load(p)?,
         None => crate::teach::shell::default_scenario(),
     };
     match crate::teach::shell::run_shell(Rc::new(scenario), seed, explain, speed) {
-        Ok(()) => ExitStatus::Success,
+        Ok(()) => Ok(ExitStatus::Success),
         // A closed pipe is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
-        Err(e) => bad_input(e),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Success),
+        Err(e) => Err(Error::Terminal(e)),
     }
 }
 
 /// Writes a generated file (`calibrate`, `snapshot`) to `--out`, or prints
 /// it when there is none.
-fn write_or_print(out: Option<&Path>, text: &str) -> ExitStatus {
+fn write_or_print(out: Option<&Path>, text: &str) -> Result<ExitStatus, Error> {
     match out {
         Some(o) => match std::fs::write(o, text) {
-            Ok(()) => ExitStatus::Success,
-            Err(e) => bad_input(format!("{}: {e}", o.display())),
+            Ok(()) => Ok(ExitStatus::Success),
+            Err(e) => Err(Error::write(o, e)),
         },
         None => {
             print!("{text}");
-            ExitStatus::Success
+            Ok(ExitStatus::Success)
         }
     }
 }

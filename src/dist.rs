@@ -38,6 +38,32 @@ pub const Z_P99: f64 = 2.326_347_874_040_840_8;
 /// 2^-53: turns the top 53 bits of a `u64` into a float in [0, 1).
 const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
 
+/// Parameters a distribution cannot have ([`Dist::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DistError {
+    #[error(
+        "uniform: min ({}) must not be greater than max ({})",
+        fmt_dur(*.min),
+        fmt_dur(*.max)
+    )]
+    UniformOrder { min: SimDuration, max: SimDuration },
+    #[error("lognormal: median must be greater than 0")]
+    LogNormalMedian,
+    #[error(
+        "lognormal: p99 ({}) must not be less than the median ({})",
+        fmt_dur(*.p99),
+        fmt_dur(*.median)
+    )]
+    LogNormalP99 {
+        median: SimDuration,
+        p99: SimDuration,
+    },
+    #[error("weibull: shape must be a finite number greater than 0, got {0}")]
+    WeibullShape(f64),
+    #[error("empirical: needs at least one sample")]
+    EmptySamples,
+}
+
 impl Dist {
     /// Draws one duration, rounded to whole nanoseconds at once.
     ///
@@ -107,27 +133,21 @@ impl Dist {
 
     /// Checks the parameters; the error is a message for the scenario
     /// author (the caller adds file and key).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), DistError> {
         match self {
-            Dist::Uniform { min, max } if min > max => Err(format!(
-                "uniform: min ({}) must not be greater than max ({})",
-                fmt_dur(*min),
-                fmt_dur(*max)
-            )),
-            Dist::LogNormal { median, .. } if median.is_zero() => {
-                Err("lognormal: median must be greater than 0".to_string())
+            Dist::Uniform { min, max } if min > max => Err(DistError::UniformOrder {
+                min: *min,
+                max: *max,
+            }),
+            Dist::LogNormal { median, .. } if median.is_zero() => Err(DistError::LogNormalMedian),
+            Dist::LogNormal { median, p99 } if p99 < median => Err(DistError::LogNormalP99 {
+                median: *median,
+                p99: *p99,
+            }),
+            Dist::Weibull { shape, .. } if !valid_shape(*shape) => {
+                Err(DistError::WeibullShape(*shape))
             }
-            Dist::LogNormal { median, p99 } if p99 < median => Err(format!(
-                "lognormal: p99 ({}) must not be less than the median ({})",
-                fmt_dur(*p99),
-                fmt_dur(*median)
-            )),
-            Dist::Weibull { shape, .. } if !valid_shape(*shape) => Err(format!(
-                "weibull: shape must be a finite number greater than 0, got {shape}"
-            )),
-            Dist::Empirical(samples) if samples.is_empty() => {
-                Err("empirical: needs at least one sample".to_string())
-            }
+            Dist::Empirical(samples) if samples.is_empty() => Err(DistError::EmptySamples),
             _ => Ok(()),
         }
     }
@@ -699,7 +719,7 @@ mod tests {
 
     #[test]
     fn validate_messages() {
-        let err = |d: Dist| d.validate().unwrap_err();
+        let err = |d: Dist| d.validate().unwrap_err().to_string();
         assert_eq!(
             err(Dist::Uniform {
                 min: secs(3),

@@ -4,7 +4,6 @@
 //! through a fresh temporary file renamed over the old name, so that a
 //! symbolic link planted under that name is replaced, never followed.
 
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -14,45 +13,25 @@ use std::path::{Path, PathBuf};
 pub const MAX_INPUT_BYTES: u64 = 16 << 20;
 
 /// Why an input file was not read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    Io(io::Error),
+    #[error("{0}")]
+    Io(#[from] io::Error),
     /// A directory, FIFO, socket or device: named by kind.
+    #[error("not a regular file ({0})")]
     NotRegular(&'static str),
+    #[error(
+        "the file is {0} bytes; input files are limited to {MAX_INPUT_BYTES} bytes (16 MiB, docs/limits.md)"
+    )]
     TooLarge(u64),
     /// Not UTF-8: the 1-based line and column (in characters) of the first
     /// invalid byte, and that byte.
+    #[error("invalid UTF-8: byte 0x{byte:02x} (the file must be UTF-8 text)")]
     Utf8 {
         line: usize,
         column: usize,
         byte: u8,
     },
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::NotRegular(kind) => write!(f, "not a regular file ({kind})"),
-            ReadError::TooLarge(n) => write!(
-                f,
-                "the file is {n} bytes; input files are limited to {} bytes (16 MiB, docs/limits.md)",
-                MAX_INPUT_BYTES
-            ),
-            ReadError::Utf8 { byte, .. } => {
-                write!(
-                    f,
-                    "invalid UTF-8: byte 0x{byte:02x} (the file must be UTF-8 text)"
-                )
-            }
-        }
-    }
-}
-
-impl From<io::Error> for ReadError {
-    fn from(e: io::Error) -> Self {
-        ReadError::Io(e)
-    }
 }
 
 fn kind_of(ft: fs::FileType) -> &'static str {

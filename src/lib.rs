@@ -6,6 +6,7 @@ pub mod cli;
 pub mod conform;
 pub mod dist;
 pub mod docker;
+pub mod error;
 pub mod fsio;
 pub mod fuzz;
 pub mod limits;

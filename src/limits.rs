@@ -30,28 +30,40 @@ pub const MAX_RUNS: u64 = 1_000_000;
 /// largest Go duration), so that every time prints as a Go duration.
 pub const MAX_CLOCK: SimTime = SimTime::from_nanos(i64::MAX as u64);
 
+/// A batch or sweep beyond the limits of one invocation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("--runs must be at least 1")]
+    NoRuns,
+    #[error(
+        "--seed-start {start} --runs {runs}: the seeds would pass {} (the largest seed is {})",
+        u64::MAX,
+        u64::MAX - 1
+    )]
+    SeedsOverflow { start: u64, runs: u64 },
+    /// `what` is the subcommand (`batch`, `sweep`).
+    #[error(
+        "{what}: more than {MAX_RUNS} runs in one invocation; split the batch with --shard I/N (see docs/limits.md)"
+    )]
+    TooManyRuns { what: &'static str },
+}
+
 /// Checks the seeds `start..start + runs` of a batch or sweep.
-pub fn check_seeds(start: u64, runs: u64) -> Result<(), String> {
+pub fn check_seeds(start: u64, runs: u64) -> Result<(), LimitError> {
     if runs == 0 {
-        return Err("--runs must be at least 1".to_string());
+        return Err(LimitError::NoRuns);
     }
     if start.checked_add(runs).is_none() {
-        return Err(format!(
-            "--seed-start {start} --runs {runs}: the seeds would pass {} (the largest seed is {})",
-            u64::MAX,
-            u64::MAX - 1
-        ));
+        return Err(LimitError::SeedsOverflow { start, runs });
     }
     Ok(())
 }
 
 /// Checks the number of runs one invocation does.
-pub fn check_runs(runs: Option<u64>, what: &str) -> Result<(), String> {
+pub fn check_runs(runs: Option<u64>, what: &'static str) -> Result<(), LimitError> {
     match runs {
         Some(n) if n <= MAX_RUNS => Ok(()),
-        _ => Err(format!(
-            "{what}: more than {MAX_RUNS} runs in one invocation; split the batch with --shard I/N (see docs/limits.md)"
-        )),
+        _ => Err(LimitError::TooManyRuns { what }),
     }
 }
 

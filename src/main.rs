@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use swarmsim::cli::{Cli, main_with};
+use swarmsim::cli::{Cli, run};
 
 /// A run makes and frees many small objects (tasks, ids, slot lists); a
 /// batch does so millions of times on every core. mimalloc's per-thread
@@ -19,5 +19,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    ExitCode::from(main_with(cli).code())
+    // The one place where an error becomes an exit status.
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_status()
+        }
+    };
+    ExitCode::from(status.code())
 }

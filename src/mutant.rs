@@ -53,17 +53,19 @@ pub fn on(name: &str) -> bool {
     active() == Some(name)
 }
 
+/// `SWARMSIM_MUTANT` names no mutant; the message lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "SWARMSIM_MUTANT={}: no such mutant (known: {})",
+    .0,
+    MUTANTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+)]
+pub struct UnknownMutant(pub String);
+
 /// An error naming the known mutants when `SWARMSIM_MUTANT` names none.
-pub fn check() -> Result<(), String> {
+pub fn check() -> Result<(), UnknownMutant> {
     match active() {
-        Some(m) if !MUTANTS.iter().any(|(n, _)| *n == m) => Err(format!(
-            "SWARMSIM_MUTANT={m}: no such mutant (known: {})",
-            MUTANTS
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Some(m) if !MUTANTS.iter().any(|(n, _)| *n == m) => Err(UnknownMutant(m.to_string())),
         _ => Ok(()),
     }
 }

@@ -252,3 +252,37 @@ fn batch_and_sweep_default_to_out_not_results() {
     assert!(dir.join("out/planner-sweep/sweep.csv").is_file());
     assert!(!dir.join("results").exists());
 }
+
+/// `sweep --set` uses the loader's overrides (as `diff --set` does), so a
+/// key reaches a service of the scenario's `compose:` file: with a 5 s
+/// monitor the leaky image's crash (20 s after the start) goes unnoticed,
+/// with 30 s it is rolled back.
+#[test]
+fn sweep_reaches_services_of_the_compose_file() {
+    let root = scratch("sweep-compose");
+    let sc = scenario("regression/bad-image-rolls-back.yaml");
+    let out = root.display().to_string();
+    let o = swarmsim(&[
+        "sweep",
+        &sc,
+        "--set",
+        "web.update_config.monitor=5s,30s",
+        "--runs",
+        "2",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let rows: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter(|l| l.contains("monitor="))
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", o.stdout);
+    assert!(
+        rows[0].trim_end().ends_with("0.0000    0.0000"),
+        "{}",
+        o.stdout
+    );
+    assert!(rows[1].trim_end().ends_with("1.0000"), "{}", o.stdout);
+}

@@ -1033,3 +1033,92 @@ fn a_new_task_drained_within_the_monitor_pauses_the_update() {
         format!("update paused due to failure or early termination of task {drained}")
     );
 }
+
+/// #reaper-batching, #reaper-history-limit:
+/// task updates restart the reaper's wait too, and a slot still holding
+/// more than one task that is not stopped stays dirty, so it is pruned
+/// after the next task event without a new task being created (swarmkit
+/// `taskreaper/task_reaper.go`, `Run`: `timer.Reset` on `EventUpdateTask`;
+/// `tick`: the slot stays dirty while `runningTasks > 1`).
+/// `--restart-max-attempts 1`: the limit is 2 tasks per slot. Start-first
+/// updates; web:1 stops in 3 s, web:2 in 0.5 s.
+/// - 0: A (web:1) created, RUNNING at 2.
+/// - 10: update to web:2: B created, RUNNING at 12; A desired SHUTDOWN at
+///   12, SHUTDOWN at 15.
+/// - 13: update to web:3 (replaces the first): C created, RUNNING at 15;
+///   B desired SHUTDOWN at 15, SHUTDOWN at 15.5.
+/// - tick at 13.25: A, B, C > 2, but A, B and C are all still running or
+///   starting: nothing deleted, the slot stays dirty. Task events at 14
+///   and 15 (no task created); tick at 15.25: by status time B (RUNNING
+///   since 12, skipped), then A (SHUTDOWN at 15) deleted: B and C remain.
+///   (Before, only a created task restarted the wait: A was kept.)
+#[test]
+fn a_slot_kept_dirty_is_pruned_after_the_next_task_update() {
+    let live = |until: &str| {
+        let yaml = format!(
+            "{}timeline:\n  - at: 0s\n    docker: docker service create --replicas 1 --name web --restart-max-attempts 1 --update-order start-first web:1\n  - at: 10s\n    docker: docker service update --image web:2 web\n  - at: 13s\n    docker: docker service update --image web:3 web\nuntil: {until}\n",
+            cluster(
+                1,
+                "  \"web:1\": {pull: 1s, start: 1s, stop: 3s}\n  \"web:2\": {pull: 1s, start: 1s, stop: 500ms}\n"
+            )
+        );
+        let r = sim(&yaml);
+        let mut images: Vec<String> = r
+            .cluster
+            .state
+            .tasks
+            .iter()
+            .filter(|t| !t.deleted)
+            .map(|t| t.spec.image.clone())
+            .collect();
+        images.sort();
+        images
+    };
+    assert_eq!(live("15200ms"), ["web:1", "web:2", "web:3"]);
+    assert_eq!(live("15300ms"), ["web:2", "web:3"]);
+}
+
+/// #updater-failure-watch, #kernel-ties-swarm-leaves-to-chance:
+/// `engine: failure_race` 1: the task the worker waits on fails without
+/// running (a failed start) while slots are still handed out with no
+/// delay; the freed worker takes the next slot before the failure is read
+/// (Go's `select` with both channels ready). As in
+/// `first_failure_pauses_the_update`, slot 1's new task fails at 62; now
+/// slot 2 gets its new task at 62 as well, then the update pauses at 62,
+/// naming slot 1's task; slot 3 keeps the old image.
+#[test]
+fn a_failed_start_can_release_the_worker_before_the_failure_is_read() {
+    let yaml = format!(
+        "{}engine:\n  failure_race: 1\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 3 --name web web:1\n  - at: 1m\n    docker: docker service update --image web:bad web\nuntil: 100s\n",
+        cluster(
+            3,
+            "  \"web:bad\": {pull: 1s, start: 1s, stop: 0s, fail_on_start: 1}\n"
+        )
+    );
+    let r = sim(&yaml);
+    let failed = task_id(&r, "web", 1, "web:bad");
+    assert_eq!(
+        updates(&r)[1],
+        (
+            "62.000".to_string(),
+            "paused".to_string(),
+            format!("update paused due to failure or early termination of task {failed}")
+        )
+    );
+    assert_eq!(created(&r, "web:bad")[..2], ["60.000", "62.000"]);
+    let st = &r.cluster.state;
+    let sid = st.service_names["web"];
+    let images = |slot: u64| -> Vec<String> {
+        st.tasks
+            .iter()
+            .filter(|t| t.service == sid && t.slot == slot && !t.deleted)
+            .map(|t| t.spec.image.clone())
+            .collect()
+    };
+    assert!(
+        images(2).contains(&"web:bad".to_string()),
+        "{:?}",
+        images(2)
+    );
+    assert_eq!(images(3), ["web:1"]);
+}

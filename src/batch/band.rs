@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::output::CsvError;
 use crate::sim::time::{SimTime, millis};
 
 /// Width of one time bin of the band (simulated time).
@@ -195,7 +196,7 @@ impl Band {
     }
 
     /// Reads [`Band::to_csv`] back.
-    pub fn from_csv(text: &str, services: &[String]) -> Result<Band, String> {
+    pub fn from_csv(text: &str, services: &[String]) -> Result<Band, CsvError> {
         let index: BTreeMap<&str, usize> = services
             .iter()
             .enumerate()
@@ -204,10 +205,14 @@ impl Band {
         let mut band = Band::new(services.len());
         let mut lines = text.lines();
         if lines.next() != Some("service,kind,t_s,running,count") {
-            return Err("band.csv: unexpected header".into());
+            return Err(CsvError::UnexpectedHeader("band.csv"));
         }
         for (i, line) in lines.enumerate() {
-            let bad = || format!("band.csv: line {}: cannot read {line:?}", i + 2);
+            let bad = || CsvError::Line {
+                file: "band.csv",
+                line: i + 2,
+                text: line.to_string(),
+            };
             let f: Vec<&str> = line.split(',').collect();
             if f.len() != 5 {
                 return Err(bad());

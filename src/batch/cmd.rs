@@ -6,17 +6,14 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
+use super::BatchError;
 use super::band::Band;
 use super::output::{BatchMeta, RunRecord, batch_json, batch_table, parse_runs_csv, runs_csv};
 use super::{ScenarioSource, run_seeds, service_columns};
-use crate::cli::ExitStatus;
+use crate::error::{Error, ExitStatus};
+use crate::sweep::SweepError;
 use crate::sweep::report::{CellMetrics, Metric, Requirement, sweep_csv, sweep_table};
 use crate::sweep::{Key, apply, grid, parse_key, parse_set};
-
-fn bad_input(msg: impl std::fmt::Display) -> ExitStatus {
-    eprintln!("error: {msg}");
-    ExitStatus::BadInput
-}
 
 /// The default number of jobs: the machine's cores.
 pub fn default_jobs() -> usize {
@@ -57,8 +54,8 @@ pub fn fmt_rate(per_sec: f64) -> String {
 }
 
 /// Parses `--shard I/N` (0 ≤ I < N).
-pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let err = || format!("invalid --shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/4");
+pub fn parse_shard(s: &str) -> Result<(u64, u64), BatchError> {
+    let err = || BatchError::InvalidShard(s.to_string());
     let (i, n) = s.split_once('/').ok_or_else(err)?;
     let i: u64 = i.trim().parse().map_err(|_| err())?;
     let n: u64 = n.trim().parse().map_err(|_| err())?;
@@ -197,14 +194,11 @@ pub struct BatchArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn batch(a: BatchArgs) -> ExitStatus {
+pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
     if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return bad_input(e);
+        return Err(e.into());
     }
-    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let here = match shard {
         Some((i, n)) => {
             let s = shard_seeds(a.seed_start, a.runs, i, n);
@@ -213,17 +207,11 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         None => a.runs,
     };
     if let Err(e) = crate::limits::check_runs(Some(here), "batch") {
-        return bad_input(e);
+        return Err(e.into());
     }
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
-    let source = match ScenarioSource::load(&a.scenario) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
-    let sc = match source.build() {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
+    let source = ScenarioSource::load(&a.scenario)?;
+    let sc = source.build()?;
     let columns = service_columns(&sc);
     let seeds = match shard {
         Some((i, n)) => shard_seeds(a.seed_start, a.runs, i, n),
@@ -237,10 +225,7 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
             pb.inc(1);
         }
     };
-    let (rows, band) = match run_seeds(&source, &columns, seeds.clone(), jobs, &inc) {
-        Ok(r) => r,
-        Err(e) => return bad_input(e),
-    };
+    let (rows, band) = run_seeds(&source, &columns, seeds.clone(), jobs, &inc)?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = &pb {
         pb.finish_and_clear();
@@ -261,7 +246,7 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         .out
         .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
     if let Err(e) = write_batch(&out, &meta, &columns, &rows, &band) {
-        return bad_input(format!("{}: {e}", out.display()));
+        return Err(Error::write(&out, e));
     }
     let _ = std::io::stdout()
         .lock()
@@ -271,7 +256,7 @@ pub fn batch(a: BatchArgs) -> ExitStatus {
         fmt_rate(count as f64 / elapsed.max(1e-9)),
         out.display()
     );
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
 /// One shard folder read back.
@@ -282,20 +267,22 @@ struct Shard {
     band: Band,
 }
 
-fn read_shard(dir: &Path) -> Result<Shard, String> {
+fn read_shard(dir: &Path) -> Result<Shard, BatchError> {
     let read = |f: &str| {
-        crate::fsio::read_text(&dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()))
+        crate::fsio::read_text(&dir.join(f)).map_err(|source| BatchError::ReadShard {
+            path: dir.join(f),
+            source,
+        })
+    };
+    let bad_file = |f: &str, reason: String| BatchError::BadShard {
+        path: dir.join(f),
+        reason,
     };
     let json: serde_json::Value = serde_json::from_str(&read("batch.json")?)
-        .map_err(|e| format!("{}: {e}", dir.join("batch.json").display()))?;
+        .map_err(|e| bad_file("batch.json", e.to_string()))?;
     let s = |k: &str| json[k].as_str().map(str::to_string);
     let u = |k: &str| json[k].as_u64();
-    let bad = || {
-        format!(
-            "{}: not a swarmsim batch.json",
-            dir.join("batch.json").display()
-        )
-    };
+    let bad = || bad_file("batch.json", "not a swarmsim batch.json".to_string());
     let shard = match &json["shard"] {
         serde_json::Value::Null => None,
         v => {
@@ -304,9 +291,9 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
                 v["count"].as_u64().ok_or_else(bad)?,
             );
             if n == 0 || i >= n {
-                return Err(format!(
-                    "{}: shard {i}/{n} is not a shard (expected I/N with 0 <= I < N)",
-                    dir.join("batch.json").display()
+                return Err(bad_file(
+                    "batch.json",
+                    format!("shard {i}/{n} is not a shard (expected I/N with 0 <= I < N)"),
                 ));
             }
             Some((i, n))
@@ -320,9 +307,9 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
             digest: b["scenario_digest"].as_str().ok_or_else(bad)?.to_string(),
         }),
         _ => {
-            return Err(format!(
-                "{}: a shard without its batch (`batch:` seed_start, runs, scenario_digest); rerun it with this swarmsim",
-                dir.join("batch.json").display()
+            return Err(bad_file(
+                "batch.json",
+                "a shard without its batch (`batch:` seed_start, runs, scenario_digest); rerun it with this swarmsim".to_string(),
             ));
         }
     };
@@ -341,30 +328,37 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
             || meta.seed_start != want.start
             || meta.runs != want.end - want.start
         {
-            return Err(format!(
-                "{}: shard {i}/{n} of {} runs from seed {} should hold {} runs from seed {}, not {} from {}",
-                dir.join("batch.json").display(),
-                b.runs,
-                b.seed_start,
-                want.end.wrapping_sub(want.start),
-                want.start,
-                meta.runs,
-                meta.seed_start
+            return Err(bad_file(
+                "batch.json",
+                format!(
+                    "shard {i}/{n} of {} runs from seed {} should hold {} runs from seed {}, not {} from {}",
+                    b.runs,
+                    b.seed_start,
+                    want.end.wrapping_sub(want.start),
+                    want.start,
+                    meta.runs,
+                    meta.seed_start
+                ),
             ));
         }
     }
-    let (columns, rows) =
-        parse_runs_csv(&read("runs.csv")?).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let bad_dir = |reason: String| BatchError::BadShard {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    let csv = |source| BatchError::ShardCsv {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let (columns, rows) = parse_runs_csv(&read("runs.csv")?).map_err(csv)?;
     if rows.len() as u64 != meta.runs {
-        return Err(format!(
-            "{}: runs.csv has {} rows, batch.json says {}",
-            dir.display(),
+        return Err(bad_dir(format!(
+            "runs.csv has {} rows, batch.json says {}",
             rows.len(),
             meta.runs
-        ));
+        )));
     }
-    let band = Band::from_csv(&read("band.csv")?, &columns)
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let band = Band::from_csv(&read("band.csv")?, &columns).map_err(csv)?;
     Ok(Shard {
         meta,
         columns,
@@ -375,16 +369,16 @@ fn read_shard(dir: &Path) -> Result<Shard, String> {
 
 /// `swarmsim merge DIR... --out DIR`: joins shard folders into the files
 /// the unsharded batch writes.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<ExitStatus, Error> {
     let mut shards = Vec::new();
     for d in dirs {
         match read_shard(d) {
             Ok(s) => shards.push(s),
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let Some(first) = shards.first() else {
-        return bad_input("merge needs at least one folder");
+        return Err(BatchError::Merge("merge needs at least one folder".to_string()).into());
     };
     let (scenario, file, columns) = (
         first.meta.scenario.clone(),
@@ -403,7 +397,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
             || s.columns != columns
             || of(s) != of(first)
         {
-            return bad_input(format!(
+            return Err(BatchError::Merge(format!(
                 "{}: not the same batch of the same scenario text ({} / {}) as {} ({} / {}): its `batch` (seed_start, runs, scenario_digest) or services differ",
                 d.display(),
                 s.meta.scenario_file,
@@ -411,7 +405,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
                 dirs[0].display(),
                 file,
                 scenario
-            ));
+            )).into());
         }
     }
     // Every shard of an N-way split, once.
@@ -429,7 +423,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
                 .filter(|i| !idx.contains(i))
                 .map(|i| format!("{i}/{n}"))
                 .collect();
-            return bad_input(format!(
+            return Err(BatchError::Merge(format!(
                 "the folders are not the shards 0/{n}..{}/{n} once each{}",
                 n - 1,
                 if missing.is_empty() {
@@ -437,7 +431,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
                 } else {
                     format!(" (missing {})", missing.join(", "))
                 }
-            ));
+            ))
+            .into());
         }
     }
     let mut rows: Vec<RunRecord> = Vec::new();
@@ -450,12 +445,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
     let start = rows.first().map(|r| r.seed).unwrap_or(0);
     for (k, r) in rows.iter().enumerate() {
         if r.seed != start + k as u64 {
-            return bad_input(format!(
+            return Err(BatchError::Merge(format!(
                 "the shards' seeds are not one contiguous range: expected seed {} after {}, found {}",
                 start + k as u64,
                 start + k as u64 - 1,
                 r.seed
-            ));
+            )).into());
         }
     }
     let meta = BatchMeta {
@@ -467,12 +462,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitStatus {
         shard_of: None,
     };
     if let Err(e) = write_batch(out, &meta, &columns, &rows, &band) {
-        return bad_input(format!("{}: {e}", out.display()));
+        return Err(Error::write(out, e));
     }
     let _ = std::io::stdout()
         .lock()
         .write_all(batch_table(&meta, &columns, &rows).as_bytes());
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
 pub struct SweepArgs {
@@ -487,9 +482,9 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn sweep(a: SweepArgs) -> ExitStatus {
+pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
     if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return bad_input(e);
+        return Err(e.into());
     }
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let mut sets: Vec<crate::sweep::SetArg> = Vec::new();
@@ -498,46 +493,45 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
             // A key twice would give cells labelled differently that are
             // the same policy.
             Ok(x) if sets.iter().any(|p| p.key == x.key) => {
-                return bad_input(format!("--set {}: the key is already set", x.key));
+                return Err(
+                    SweepError::Set(format!("--set {}: the key is already set", x.key)).into(),
+                );
             }
             Ok(x) => sets.push(x),
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let cells = sets
         .iter()
         .try_fold(1u64, |n, s| n.checked_mul(s.values.len() as u64));
     if let Err(e) = crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep") {
-        return bad_input(e);
+        return Err(e.into());
     }
     let mut require = Vec::new();
     for r in &a.require {
         match Requirement::parse(r) {
             Ok(x) => require.push(x),
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let minimize = match a.minimize.as_deref().map(Metric::parse).transpose() {
         Ok(m) => m,
-        Err(e) => return bad_input(format!("--minimize: {e}")),
+        Err(e) => return Err(SweepError::Policy(format!("--minimize: {e}")).into()),
     };
     if !require.is_empty() && minimize.is_none() {
-        return bad_input("--require needs --minimize METRIC to pick a policy");
+        return Err(SweepError::Policy(
+            "--require needs --minimize METRIC to pick a policy".to_string(),
+        )
+        .into());
     }
-    let source = match ScenarioSource::load(&a.scenario) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
-    let sc = match source.build() {
-        Ok(s) => s,
-        Err(e) => return bad_input(e),
-    };
+    let source = ScenarioSource::load(&a.scenario)?;
+    let sc = source.build()?;
     let columns = service_columns(&sc);
     let mut keys = Vec::new();
     for s in &sets {
         match parse_key(&s.key, &sc) {
             Ok(k) => keys.push(k),
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let service = match a.service.clone().or_else(|| {
@@ -549,24 +543,24 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         Some(s) => s,
         None if columns.len() == 1 => columns[0].clone(),
         None => {
-            return bad_input(format!(
+            return Err(Error::Usage(format!(
                 "which service should the sweep measure? add --service (one of {})",
                 columns.join(", ")
-            ));
+            )));
         }
     };
     let Some(column) = columns.iter().position(|c| *c == service) else {
-        return bad_input(format!(
+        return Err(Error::Usage(format!(
             "--service {service}: no such service (services: {})",
             columns.join(", ")
-        ));
+        )));
     };
     let cells = grid(&sets);
     let mut sources = Vec::new();
     for c in &cells {
         match apply(&source, &sc, c) {
             Ok(s) => sources.push(s),
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let seeds = a.seed_start..a.seed_start + a.runs;
@@ -582,7 +576,7 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
     for (cell, src) in cells.iter().zip(&sources) {
         let rows = match run_seeds(src, &columns, seeds.clone(), jobs, &inc) {
             Ok((rows, _)) => rows,
-            Err(e) => return bad_input(e),
+            Err(e) => return Err(e.into()),
         };
         metrics.push(CellMetrics::of(&rows, column));
         // As in the table: the last part of each key, so legends fit.
@@ -627,7 +621,7 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         )
     };
     if let Err(e) = write() {
-        return bad_input(format!("{}: {e}", out.display()));
+        return Err(Error::write(&out, e));
     }
     let table = sweep_table(&service, a.runs, &cells, &metrics, &require, minimize);
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
@@ -637,7 +631,7 @@ pub fn sweep(a: SweepArgs) -> ExitStatus {
         fmt_rate(total as f64 / elapsed.max(1e-9)),
         out.display()
     );
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
 /// `sweep-tradeoff.svg`: each policy's p95 update duration against the p5

@@ -22,18 +22,57 @@ use crate::docker::cli::DockerCommand;
 use crate::runner::{RunOptions, run};
 use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sim::time::SimDuration;
-use crate::sweep::CreatePatch;
 use band::Band;
 use output::{RunRecord, STATES, ServiceRecord, UNFINISHED};
 
+/// Why a batch, a sweep or a merge cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// `--shard` is not I/N with 0 <= I < N.
+    #[error("invalid --shard {0:?}: expected I/N with 0 <= I < N, e.g. 0/4")]
+    InvalidShard(String),
+    #[error("{}: cannot start worker threads: {source}", .file.display())]
+    Threads {
+        file: PathBuf,
+        source: rayon::ThreadPoolBuildError,
+    },
+    /// A bug, not bad input: runs lost between the workers and the writer.
+    #[error("{}: internal error: {got} of {want} runs came back", .file.display())]
+    LostRuns {
+        file: PathBuf,
+        got: usize,
+        want: u64,
+    },
+    /// A file of a shard folder that cannot be read.
+    #[error("{}: {source}", .path.display())]
+    ReadShard {
+        path: PathBuf,
+        source: crate::fsio::ReadError,
+    },
+    /// A shard folder whose files are not what `batch --shard` writes.
+    #[error("{}: {reason}", .path.display())]
+    BadShard { path: PathBuf, reason: String },
+    /// A shard folder's `runs.csv` or `band.csv` that cannot be read back.
+    #[error("{}: {source}", .dir.display())]
+    ShardCsv {
+        dir: PathBuf,
+        source: output::CsvError,
+    },
+    /// Shard folders that do not make one batch.
+    #[error("{0}")]
+    Merge(String),
+}
+
 /// A scenario as text (so that each worker thread can build its own
-/// `Scenario`, which holds `Rc`s), with the `--set` patches of a sweep
-/// cell that apply to services created by the timeline.
+/// `Scenario`, which holds `Rc`s), with the `--set` overrides of a sweep
+/// cell.
 #[derive(Debug, Clone)]
 pub struct ScenarioSource {
     pub file: PathBuf,
     pub text: String,
-    pub create_patches: Vec<CreatePatch>,
+    pub overrides: Vec<crate::scenario::Override>,
 }
 
 impl ScenarioSource {
@@ -42,16 +81,12 @@ impl ScenarioSource {
         Ok(ScenarioSource {
             file: path.to_path_buf(),
             text,
-            create_patches: Vec::new(),
+            overrides: Vec::new(),
         })
     }
 
     pub fn build(&self) -> Result<Scenario, ScenarioError> {
-        let mut sc = crate::scenario::parse_str(&self.text, &self.file)?;
-        for p in &self.create_patches {
-            p.apply(&mut sc);
-        }
-        Ok(sc)
+        crate::scenario::parse_str_with(&self.text, &self.file, &self.overrides)
     }
 }
 
@@ -148,15 +183,15 @@ pub fn run_seeds(
     seeds: std::ops::Range<u64>,
     jobs: usize,
     progress: &(dyn Fn() + Sync),
-) -> Result<(Vec<RunRecord>, Band), ScenarioError> {
+) -> Result<(Vec<RunRecord>, Band), BatchError> {
     // Validate once here, so that the workers cannot fail.
     source.build()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
-        .map_err(|e| ScenarioError::Io {
+        .map_err(|e| BatchError::Threads {
             file: source.file.clone(),
-            message: format!("cannot start worker threads: {e}"),
+            source: e,
         })?;
     // Offsets from `seeds.start`, so that seeds near u64::MAX do not wrap.
     let count = seeds.end - seeds.start;
@@ -199,13 +234,10 @@ pub fn run_seeds(
     // Gathered by seed, whatever thread ran which seed.
     rows.sort_by_key(|r| r.seed);
     if rows.len() as u64 != seeds.end - seeds.start {
-        return Err(ScenarioError::Io {
+        return Err(BatchError::LostRuns {
             file: source.file.clone(),
-            message: format!(
-                "internal error: {} of {} runs came back",
-                rows.len(),
-                seeds.end - seeds.start
-            ),
+            got: rows.len(),
+            want: seeds.end - seeds.start,
         });
     }
     Ok((rows, band))

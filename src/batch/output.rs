@@ -184,50 +184,72 @@ pub fn runs_csv(services: &[String], runs: &[RunRecord]) -> String {
     out
 }
 
+/// A `runs.csv` or `band.csv` of a shard folder that `batch` did not
+/// write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsvError {
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    #[error("{0}: not a swarmsim batch header")]
+    NotBatchHeader(&'static str),
+    #[error("{0}: unexpected header")]
+    UnexpectedHeader(&'static str),
+    #[error("{file}: line {line}: cannot read {text:?}")]
+    Line {
+        file: &'static str,
+        line: usize,
+        text: String,
+    },
+}
+
 /// Reads a `runs.csv` written by [`runs_csv`]: the service columns and the
 /// rows.
-pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRecord>), String> {
+pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRecord>), CsvError> {
     let mut lines = text.lines();
-    let header = lines.next().ok_or("runs.csv is empty")?;
+    let header = lines.next().ok_or(CsvError::Empty("runs.csv"))?;
     let cols: Vec<&str> = header.split(',').collect();
     if cols.len() < 3
         || cols[..3] != ["seed", "end_s", "hit_limit"]
         || !(cols.len() - 3).is_multiple_of(SERVICE_COLUMNS.len())
     {
-        return Err("runs.csv: not a swarmsim batch header".into());
+        return Err(CsvError::NotBatchHeader("runs.csv"));
     }
     let mut services = Vec::new();
     for chunk in cols[3..].chunks(SERVICE_COLUMNS.len()) {
         let name = chunk[0]
             .strip_suffix(".update_s")
-            .ok_or("runs.csv: not a swarmsim batch header")?;
+            .ok_or(CsvError::NotBatchHeader("runs.csv"))?;
         services.push(name.to_string());
     }
     if runs_csv_header(&services) != header {
-        return Err("runs.csv: not a swarmsim batch header".into());
+        return Err(CsvError::NotBatchHeader("runs.csv"));
     }
     let mut runs = Vec::new();
     for (i, line) in lines.enumerate() {
-        let bad = || format!("runs.csv: line {}: cannot read {line:?}", i + 2);
+        let bad = || CsvError::Line {
+            file: "runs.csv",
+            line: i + 2,
+            text: line.to_string(),
+        };
         let f: Vec<&str> = line.split(',').collect();
         if f.len() != cols.len() {
             return Err(bad());
         }
-        let ms = |s: &str| -> Result<Option<u64>, String> {
+        let ms = |s: &str| -> Result<Option<u64>, CsvError> {
             if s.is_empty() {
                 Ok(None)
             } else {
                 parse_ms(s).map(Some).ok_or_else(bad)
             }
         };
-        let int = |s: &str| -> Result<Option<u64>, String> {
+        let int = |s: &str| -> Result<Option<u64>, CsvError> {
             if s.is_empty() {
                 Ok(None)
             } else {
                 s.parse().map(Some).map_err(|_| bad())
             }
         };
-        let state = |s: &str| -> Result<Option<&'static str>, String> {
+        let state = |s: &str| -> Result<Option<&'static str>, CsvError> {
             if s.is_empty() {
                 Ok(None)
             } else {

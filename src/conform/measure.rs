@@ -5,13 +5,16 @@
 //! - `pull`: PREPARING → READY (the engine creates the container there;
 //!   the image is local, nothing is pulled).
 //! - `start`: STARTING → RUNNING.
-//! - `stop`: desired SHUTDOWN → observed SHUTDOWN. The desired change has
+//! - `stop`: desired SHUTDOWN → observed SHUTDOWN, less `engine: dispatch`
+//!   (the simulator delivers the desired state to the agent after that
+//!   delay, then stops the container). The desired change has
 //!   no timestamp of its own: it is taken as the creation of the task that
 //!   replaced it in the same store batch (stop-first), when there is one,
 //!   else as half a poll before the poll that saw it.
 //! - `crash_after`: RUNNING → FAILED of tasks that exited on their own;
-//!   when most failures were never seen RUNNING, `fail_on_start` is 1 and
-//!   `start` is STARTING → FAILED instead.
+//!   `fail_on_start`: the share of such failures never seen RUNNING (when
+//!   none was seen RUNNING, `fail_on_start` is 1 and `start` is STARTING →
+//!   FAILED instead).
 //! - `exit_code`: from `task: non-zero exit (N)`.
 //! - With a healthcheck, STARTING → RUNNING is the container start plus
 //!   the wait for the first healthy probe; the simulator adds one probe
@@ -157,6 +160,7 @@ pub fn measure(
     // PREPARING → READY is the container create (`engine: create`, every
     // task) and the pull (once per node): the pull is what is left.
     let create = engine.create.as_secs_f64();
+    let dispatch = engine.dispatch.as_secs_f64();
     let by_image = samples(rec);
     let pooled = |f: fn(&Samples) -> &Vec<f64>| {
         let v: Vec<f64> = by_image.values().flat_map(|s| f(s).clone()).collect();
@@ -194,13 +198,24 @@ pub fn measure(
             .iter()
             .map(|v| (v - start_s).max(0.0))
             .collect();
-        if let Some(v) = median(&s.stop).or(median(&unhealthy_stop)).or(pool_stop) {
+        // A stop the orchestrator asked for reaches the agent `engine:
+        // dispatch` after the desired state changed, and the simulator adds
+        // that itself: the stop is what is left. An unhealthy container is
+        // stopped by the agent itself, with no dispatch in between.
+        if let Some(v) = median(&s.stop) {
+            p.stop = fixed(v - dispatch);
+        } else if let Some(v) = median(&unhealthy_stop) {
             p.stop = fixed(v);
+        } else if let Some(v) = pool_stop {
+            p.stop = fixed(v - dispatch);
         }
-        // Most failures never seen RUNNING (the agent reports only the
-        // latest status, so a container that dies at once skips RUNNING):
-        // a failed start; else a crash after running.
-        if s.fail_start.len() > s.crash.len() {
+        // A failure never seen RUNNING is a failed start (the agent reports
+        // only the latest status, so a container that dies at once skips
+        // RUNNING); one seen RUNNING a crash after running. An image that
+        // does both (a program that exits at once is reported RUNNING in
+        // some runs and not in others) fails its start with the share of
+        // failures never seen running, and crashes otherwise.
+        if s.crash.is_empty() && !s.fail_start.is_empty() {
             p.fail_on_start = 1.0;
             p.crash_after = None;
             if let Some(v) = median(&s.fail_start) {
@@ -208,6 +223,10 @@ pub fn measure(
             }
         } else if let Some(v) = median(&s.crash) {
             p.crash_after = Some(fixed(v));
+            if !s.fail_start.is_empty() {
+                let n = (s.fail_start.len() + s.crash.len()) as f64;
+                p.fail_on_start = (s.fail_start.len() as f64 / n * 1000.0).round() / 1000.0;
+            }
         }
         if let Some(c) = s.exit_code {
             p.exit_code = c;
@@ -243,4 +262,82 @@ pub fn measure(
         out.images.insert(image.clone(), p);
     }
     (out, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stop-first update step of a real run (results/conformance,
+    /// failure-ratio-boundary, slot 4): the replacement is created at
+    /// 4.027 s, when the old task's desired state became SHUTDOWN, and the
+    /// old task is SHUTDOWN at 5.217 s. The simulator delivers the desired
+    /// state `engine: dispatch` later and then stops the container, so the
+    /// image's stop is 1.190 s less the dispatch.
+    #[test]
+    fn a_requested_stop_leaves_out_the_dispatch() {
+        let task = |id: &str, image: &str, desired: &str, state: &str, t: f64, created: f64| {
+            format!(
+                r#"{{"kind":"task","service":"web","slot":4,"task_id":"{id}","image":"{image}","desired_state":"{desired}","state":"{state}","t":{t},"timestamp":{t},"created_at":{created},"err":"","message":"","health":null}}"#
+            )
+        };
+        let trace = [
+            task("old", "swarmsim-test:v1", "running", "starting", 0.2, 0.0),
+            task("old", "swarmsim-test:v1", "running", "running", 0.33, 0.0),
+            task("new", "swarmsim-test:v2", "ready", "pending", 4.027, 4.027),
+            task("old", "swarmsim-test:v1", "shutdown", "running", 4.05, 0.0),
+            task(
+                "old",
+                "swarmsim-test:v1",
+                "shutdown",
+                "shutdown",
+                5.217,
+                0.0,
+            ),
+        ]
+        .join("\n");
+        let rec = Recording::from_trace(&trace).unwrap();
+        let engine = crate::scenario::EngineProfile {
+            dispatch: SimDuration::from_nanos(112_000_000),
+            ..Default::default()
+        };
+        let (p, _) = measure(&rec, &ImageProfiles::default(), &engine);
+        assert_eq!(
+            p.profile("swarmsim-test:v1").stop,
+            Dist::Fixed(SimDuration::from_nanos(1_078_000_000))
+        );
+    }
+
+    /// A program that exits at once is seen RUNNING in some runs and not in
+    /// others: one of three failures here ran first, so the image fails
+    /// its start two times in three and crashes 65 ms after running
+    /// otherwise.
+    #[test]
+    fn an_image_that_fails_both_ways_is_a_mixture() {
+        let line = |id: &str, state: &str, t: f64| {
+            format!(
+                r#"{{"kind":"task","service":"web","slot":1,"task_id":"{id}","image":"bad","desired_state":"running","state":"{state}","t":{t},"timestamp":{t},"created_at":0.0,"err":"task: non-zero exit (1)","message":"","health":null}}"#
+            )
+        };
+        let trace = [
+            line("a", "starting", 1.0),
+            line("a", "failed", 1.2),
+            line("b", "starting", 2.0),
+            line("b", "failed", 2.2),
+            line("c", "starting", 3.0),
+            line("c", "running", 3.2),
+            line("c", "failed", 3.265),
+        ]
+        .join("\n");
+        let rec = Recording::from_trace(&trace).unwrap();
+        let engine = crate::scenario::EngineProfile::default();
+        let (p, _) = measure(&rec, &ImageProfiles::default(), &engine);
+        let bad = p.profile("bad");
+        assert_eq!(bad.fail_on_start, 0.667);
+        assert_eq!(
+            bad.crash_after,
+            Some(Dist::Fixed(SimDuration::from_nanos(65_000_000)))
+        );
+        assert_eq!(bad.exit_code, 1);
+    }
 }

@@ -412,31 +412,21 @@ fn judge(
     // conformance/races.sh (see races).
     let mut race_note = String::new();
     let mut seed = None;
-    if scen.engine.rollback_race > 0.0 {
-        let of = |u: &[(f64, String)]| races::branch(&compare::episodes(u));
-        let real_branch = of(&rec
-            .updates
-            .iter()
-            .map(|u| (u.t, u.state.clone()))
-            .collect::<Vec<_>>());
-        let sim_branch = |r: &crate::runner::RunResult| {
-            of(&r
-                .cluster
-                .log
-                .iter()
-                .filter(|l| l.kind == LogKind::Update && !l.state.is_empty())
-                .map(|l| (secs_f64(l.time), l.state.to_string()))
-                .collect::<Vec<_>>())
-        };
-        seed = (1..=races::SIM_RUNS).find(|&s| sim_branch(&simulate(Some(s))) == real_branch);
+    if scen.engine.rollback_race > 0.0 || scen.engine.failure_race > 0.0 {
+        let failure_race = scen.engine.failure_race > 0.0;
+        let real_branch = races::real_branch(rec, failure_race);
+        seed = (1..=races::SIM_RUNS)
+            .find(|&s| races::sim_branch(&simulate(Some(s)), failure_race) == real_branch);
+        let which = format!(
+            "engine: rollback_race {}, failure_race {}",
+            scen.engine.rollback_race, scen.engine.failure_race
+        );
         race_note = match seed {
             Some(s) => format!(
-                "A race (engine: rollback_race {}): the real run took the branch `{real_branch}`; compared with seed {s}, the first whose simulation takes it.",
-                scen.engine.rollback_race
+                "A race ({which}): the real run took the branch `{real_branch}`; compared with seed {s}, the first whose simulation takes it."
             ),
             None => format!(
-                "A race (engine: rollback_race {}): the real run took the branch `{real_branch}`, which no simulation of seeds 1-{} takes.",
-                scen.engine.rollback_race,
+                "A race ({which}): the real run took the branch `{real_branch}`, which no simulation of seeds 1-{} takes.",
                 races::SIM_RUNS
             ),
         };

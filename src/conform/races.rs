@@ -2,9 +2,11 @@
 //! scenario whose real outcome goes one way or the other from run to run is
 //! run several times on the engine; each run's *branch* (the sequence of
 //! its update and rollback episodes, each `at once` when it ended within
-//! 0.5 s of its start, else `runs`) is counted, and so is the branch of
-//! each of a batch of simulations with different seeds (the simulator takes
-//! such branches as seeded random choices, `engine: rollback_race`). Each
+//! 0.5 s of its start, else `runs`; with `engine: failure_race`, also how
+//! many slots got a task before the first failure action) is counted, and
+//! so is the branch of each of a batch of simulations with different seeds
+//! (the simulator takes such branches as seeded random choices, `engine:
+//! rollback_race` and `failure_race`). Each
 //! branch's real count must lie in the central 95 % interval of a
 //! binomial distribution with the real number of runs and the simulated
 //! frequency.
@@ -41,6 +43,61 @@ pub fn branch(eps: &[Episode]) -> String {
     } else {
         v.join(", ")
     }
+}
+
+/// A run's branch from its update states `(time, state)` and the tasks
+/// created `(time, slot)`: [`branch`] of its episodes, and, when the
+/// scenario has `engine: failure_race`, how many slots got a task from the
+/// first update's start to its failure action (the first `paused` or
+/// `rollback_started`; 50 ms either side for the engine's clocks), e.g.
+/// `update runs; 2 slots before the failure action`.
+pub fn branch_of(updates: &[(f64, String)], created: &[(f64, u64)], failure_race: bool) -> String {
+    let b = branch(&episodes(updates));
+    if !failure_race {
+        return b;
+    }
+    let start = updates.iter().find(|(_, s)| s == "updating").map(|u| u.0);
+    let action = updates
+        .iter()
+        .find(|(_, s)| s == "paused" || s == "rollback_started")
+        .map(|u| u.0);
+    match (start, action) {
+        (Some(s), Some(a)) if a >= s => {
+            let slots: std::collections::BTreeSet<u64> = created
+                .iter()
+                .filter(|&&(t, _)| t >= s - 0.05 && t <= a + 0.05)
+                .map(|&(_, slot)| slot)
+                .collect();
+            format!("{b}; {} slot(s) before the failure action", slots.len())
+        }
+        _ => format!("{b}; no failure action"),
+    }
+}
+
+/// The update states and created tasks of a real run, for [`branch_of`].
+pub fn real_branch(rec: &record::Recording, failure_race: bool) -> String {
+    let updates: Vec<(f64, String)> = rec.updates.iter().map(|u| (u.t, u.state.clone())).collect();
+    let created: Vec<(f64, u64)> = rec.tasks.values().map(|t| (t.created, t.slot)).collect();
+    branch_of(&updates, &created, failure_race)
+}
+
+/// The update states and created tasks of a simulation, for [`branch_of`].
+pub fn sim_branch(r: &crate::runner::RunResult, failure_race: bool) -> String {
+    let updates: Vec<(f64, String)> = r
+        .cluster
+        .log
+        .iter()
+        .filter(|l| l.kind == LogKind::Update && !l.state.is_empty())
+        .map(|l| (secs_f64(l.time), l.state.to_string()))
+        .collect();
+    let created: Vec<(f64, u64)> = r
+        .cluster
+        .state
+        .tasks
+        .iter()
+        .map(|t| (secs_f64(t.created_at), t.slot))
+        .collect();
+    branch_of(&updates, &created, failure_race)
 }
 
 /// P(X <= k) for X ~ Binomial(n, p).
@@ -86,13 +143,9 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
         let f = d.join("real-trace.jsonl");
         let text = std::fs::read_to_string(&f).with_context(|| f.display().to_string())?;
         let rec = record::Recording::from_trace(&text)?;
-        let eps = episodes(
-            &rec.updates
-                .iter()
-                .map(|u| (u.t, u.state.clone()))
-                .collect::<Vec<_>>(),
-        );
-        *real.entry(branch(&eps)).or_default() += 1;
+        *real
+            .entry(real_branch(&rec, scen.engine.failure_race > 0.0))
+            .or_default() += 1;
     }
     let mut sim_scen = scen.clone();
     if let Some(c) = calibration {
@@ -112,26 +165,21 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
                 ..Default::default()
             },
         );
-        let log: Vec<(f64, String)> = result
-            .cluster
-            .log
-            .iter()
-            .filter(|r| r.kind == LogKind::Update && !r.state.is_empty())
-            .map(|r| (secs_f64(r.time), r.state.to_string()))
-            .collect();
-        *sim.entry(branch(&episodes(&log))).or_default() += 1;
+        *sim.entry(sim_branch(&result, scen.engine.failure_race > 0.0))
+            .or_default() += 1;
     }
     let n = runs.len() as u64;
     let mut ok = n > 0;
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "# Race: {} ({})\n\n{} real runs on the engine, {SIM_RUNS} simulations (seeds 1-{SIM_RUNS}, `engine: rollback_race` {}). \
+        "# Race: {} ({})\n\n{} real runs on the engine, {SIM_RUNS} simulations (seeds 1-{SIM_RUNS}, `engine: rollback_race` {}, `failure_race` {}). \
          A branch agrees when its real count lies in the central 95 % interval of Binomial(real runs, simulated frequency).\n",
         scen.name,
         path.display(),
         n,
-        scen.engine.rollback_race
+        scen.engine.rollback_race,
+        scen.engine.failure_race
     );
     let _ = writeln!(
         t,
@@ -185,5 +233,40 @@ mod tests {
             "update runs, rollback at once"
         );
         assert_eq!(branch(&[]), "no update");
+    }
+
+    /// resume-paused on the engine (/tmp run at the time of writing, the
+    /// numbers of its trace): the update starts at 4.0, slot 1's task is
+    /// created at 4.12 and fails; slot 3's task (the worker went first) at
+    /// 5.971 and slot 1's replacement at 5.970; the pause at 5.971.
+    #[test]
+    fn failure_race_branches_count_the_slots_before_the_action() {
+        let u: Vec<(f64, String)> = [
+            (4.0, "updating"),
+            (5.971, "paused"),
+            (10.0, "updating"),
+            (16.7, "completed"),
+        ]
+        .iter()
+        .map(|&(t, s)| (t, s.to_string()))
+        .collect();
+        let created = [
+            (0.0, 1),
+            (0.0, 2),
+            (0.0, 3),
+            (4.12, 1),
+            (5.971, 3),
+            (5.970, 1),
+            (7.0, 2),
+        ];
+        assert_eq!(
+            branch_of(&u, &created, true),
+            "update runs, update runs; 2 slot(s) before the failure action"
+        );
+        assert_eq!(
+            branch_of(&u, &created[..4], true),
+            "update runs, update runs; 1 slot(s) before the failure action"
+        );
+        assert_eq!(branch_of(&u, &created, false), "update runs, update runs");
     }
 }

@@ -6,11 +6,13 @@
 //! --pretty|ls`, `docker node ls|update`. See [`parse_command_line`].
 
 pub mod container;
+mod error;
 mod flags;
 mod tokenize;
 mod update;
 pub mod values;
 
+pub use error::{CliError, InvalidArgument, ValueError};
 pub use flags::parse_go_bool;
 
 use std::collections::BTreeMap;
@@ -25,7 +27,7 @@ use crate::swarm::model::{
 
 use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
 pub use tokenize::{quote_word, render_command_line, split_words};
-pub use update::{ConfigFlags, HealthFlags, RestartFlags, UpdateArgs};
+pub use update::{ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, RestartFlags, UpdateArgs};
 
 use container::ExtraFlags;
 
@@ -322,21 +324,21 @@ fn with(a: &[FlagDef], b: &[FlagDef]) -> Vec<FlagDef> {
     a.iter().chain(b.iter()).copied().collect()
 }
 
-fn requires_exactly_one(path: &str) -> String {
-    format!("\"{path}\" requires exactly 1 argument.")
+fn requires_exactly_one(path: &str) -> CliError {
+    CliError::Refused(format!("\"{path}\" requires exactly 1 argument."))
 }
 
-fn requires_at_least_one(path: &str) -> String {
-    format!("\"{path}\" requires at least 1 argument.")
+fn requires_at_least_one(path: &str) -> CliError {
+    CliError::Refused(format!("\"{path}\" requires at least 1 argument."))
 }
 
-fn accepts_no_args(path: &str) -> String {
-    format!("\"{path}\" accepts no arguments.")
+fn accepts_no_args(path: &str) -> CliError {
+    CliError::Refused(format!("\"{path}\" accepts no arguments."))
 }
 
 // ---- typed flag values, with pflag/docker error texts ----
 
-fn parse_u64(g: &Given) -> Result<u64, String> {
+fn parse_u64(g: &Given) -> Result<u64, CliError> {
     let s = g.value.as_str();
     s.parse::<u64>().map_err(|_| {
         let why = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -348,7 +350,7 @@ fn parse_u64(g: &Given) -> Result<u64, String> {
     })
 }
 
-fn parse_i64(g: &Given) -> Result<i64, String> {
+fn parse_i64(g: &Given) -> Result<i64, CliError> {
     let s = g.value.as_str();
     s.parse::<i64>().map_err(|_| {
         let digits = s.strip_prefix('-').unwrap_or(s);
@@ -361,7 +363,7 @@ fn parse_i64(g: &Given) -> Result<i64, String> {
     })
 }
 
-fn parse_f32(g: &Given) -> Result<f32, String> {
+fn parse_f32(g: &Given) -> Result<f32, CliError> {
     g.value.parse::<f32>().map_err(|_| {
         g.invalid(format!(
             "strconv.ParseFloat: parsing \"{}\": invalid syntax",
@@ -370,72 +372,81 @@ fn parse_f32(g: &Given) -> Result<f32, String> {
     })
 }
 
-fn parse_dur(g: &Given) -> Result<i64, String> {
+fn parse_dur(g: &Given) -> Result<i64, CliError> {
     parse_go_duration(&g.value).map_err(|e| g.invalid(e))
 }
 
 /// A duration Swarm's control API validates (`TaskSpec: <what> cannot be
 /// negative`).
-fn parse_dur_server(g: &Given, what: &str) -> Result<SimDuration, String> {
+fn parse_dur_server(g: &Given, what: &str) -> Result<SimDuration, CliError> {
     let d = parse_dur(g)?;
     u64::try_from(d)
         .map(SimDuration::from_nanos)
-        .map_err(|_| format!("TaskSpec: {what} cannot be negative"))
+        .map_err(|_| CliError::Refused(format!("TaskSpec: {what} cannot be negative")))
 }
 
 /// docker/cli `PositiveDurationOpt` (health flags).
-fn parse_dur_positive(g: &Given) -> Result<SimDuration, String> {
+fn parse_dur_positive(g: &Given) -> Result<SimDuration, CliError> {
     let d = parse_dur(g)?;
     u64::try_from(d)
         .map(SimDuration::from_nanos)
         .map_err(|_| g.invalid("duration cannot be negative"))
 }
 
-fn config_flags(p: &Parsed, prefix: &str) -> Result<ConfigFlags, String> {
-    let name = |s: &str| format!("{prefix}-{s}");
+fn config_flags(p: &Parsed, prefix: &str) -> Result<ConfigFlags, CliError> {
     let mut c = ConfigFlags::default();
-    if let Some(g) = p.last(&name("parallelism")) {
-        c.parallelism = Some(parse_u64(g)?);
-    }
-    if let Some(g) = p.last(&name("delay")) {
-        c.delay = Some(parse_dur_server(g, &name("delay"))?);
-    }
-    if let Some(g) = p.last(&name("monitor")) {
-        c.monitor = Some(parse_dur_server(g, &name("monitor"))?);
-    }
-    if let Some(g) = p.last(&name("failure-action")) {
-        c.failure_action = Some(match g.value.as_str() {
-            "" => FailureAction::Pause,
-            v => FailureAction::parse(v)
-                .ok_or_else(|| format!("unrecognized update failure action {v}"))?,
-        });
-    }
-    if let Some(g) = p.last(&name("max-failure-ratio")) {
-        let r = parse_f32(g)?;
-        if prefix == "update" && !(0.0..=1.0).contains(&r) {
-            return Err(
-                "TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1"
-                    .to_string(),
-            );
+    for key in ConfigKey::ALL {
+        let name = format!("{prefix}-{}", key.flag());
+        if let Some(g) = p.last(&name) {
+            c.set(config_setting(g, key, prefix, &name)?);
         }
-        c.max_failure_ratio = Some(r);
-    }
-    if let Some(g) = p.last(&name("order")) {
-        c.order = Some(match g.value.as_str() {
-            "" => UpdateOrder::StopFirst,
-            v => UpdateOrder::parse(v).ok_or_else(|| format!("unrecognized update order {v}"))?,
-        });
     }
     Ok(c)
 }
 
-fn restart_flags(p: &Parsed) -> Result<RestartFlags, String> {
+/// The value of `--update-*` / `--rollback-*` flag `name`, with docker's
+/// error texts.
+fn config_setting(
+    g: &Given,
+    key: ConfigKey,
+    prefix: &str,
+    name: &str,
+) -> Result<ConfigSetting, CliError> {
+    Ok(match key {
+        ConfigKey::Parallelism => ConfigSetting::Parallelism(parse_u64(g)?),
+        ConfigKey::Delay => ConfigSetting::Delay(parse_dur_server(g, name)?),
+        ConfigKey::Monitor => ConfigSetting::Monitor(parse_dur_server(g, name)?),
+        ConfigKey::FailureAction => ConfigSetting::FailureAction(match g.value.as_str() {
+            "" => FailureAction::Pause,
+            v => FailureAction::parse(v).ok_or_else(|| {
+                CliError::Refused(format!("unrecognized update failure action {v}"))
+            })?,
+        }),
+        ConfigKey::MaxFailureRatio => {
+            let r = parse_f32(g)?;
+            if prefix == "update" && !(0.0..=1.0).contains(&r) {
+                return Err(CliError::Refused(
+                    "TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1"
+                        .to_string(),
+                ));
+            }
+            ConfigSetting::MaxFailureRatio(r)
+        }
+        ConfigKey::Order => ConfigSetting::Order(match g.value.as_str() {
+            "" => UpdateOrder::StopFirst,
+            v => UpdateOrder::parse(v)
+                .ok_or_else(|| CliError::Refused(format!("unrecognized update order {v}")))?,
+        }),
+    })
+}
+
+fn restart_flags(p: &Parsed) -> Result<RestartFlags, CliError> {
     let mut r = RestartFlags::default();
     if let Some(g) = p.last("restart-condition") {
         r.condition = Some(match g.value.as_str() {
             "" => RestartCondition::Any,
             v => RestartCondition::parse(v)
-                .ok_or_else(|| format!("invalid RestartCondition: \"{v}\""))?,
+                .ok_or_else(|| CliError::Refused(format!("invalid RestartCondition: \"{v}\"")))?,
         });
     }
     if let Some(g) = p.last("restart-delay") {
@@ -450,7 +461,7 @@ fn restart_flags(p: &Parsed) -> Result<RestartFlags, String> {
     Ok(r)
 }
 
-fn health_flags(p: &Parsed) -> Result<HealthFlags, String> {
+fn health_flags(p: &Parsed) -> Result<HealthFlags, CliError> {
     let mut h = HealthFlags {
         cmd: p.last("health-cmd").map(|g| g.value.clone()),
         ..HealthFlags::default()
@@ -477,7 +488,7 @@ fn health_flags(p: &Parsed) -> Result<HealthFlags, String> {
 }
 
 /// Reads the flags shared by create and update into `a`.
-fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
+fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), CliError> {
     for g in &p.flags {
         if g.def.kind == flags::Kind::Bool {
             g.as_bool()?;
@@ -531,12 +542,16 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
     a.extra = extra_flags(p)?;
     if let Some(g) = p.last("max-concurrent") {
         parse_u64(g)?;
-        return Err("max-concurrent can only be used with replicated-job mode".to_string());
+        return Err(CliError::Refused(
+            "max-concurrent can only be used with replicated-job mode".to_string(),
+        ));
     }
     if let Some(g) = p.last("endpoint-mode") {
         let mode = g.value.to_ascii_lowercase();
         if !matches!(mode.as_str(), "vip" | "dnsrr") {
-            return Err(format!("invalid resolution mode: \"{mode}\""));
+            return Err(CliError::Refused(format!(
+                "invalid resolution mode: \"{mode}\""
+            )));
         }
         a.endpoint_mode = Some(mode);
     }
@@ -545,7 +560,7 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), String> {
 
 /// The container flags swarmsim keeps without modelling them (and
 /// `--stop-signal`), with docker's syntax checks (docker/cli `opts/*.go`).
-fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
+fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
     use container as c;
     let mut x = ExtraFlags::default();
     let last = |name: &str| p.last(name).map(|g| g.value.clone());
@@ -564,7 +579,7 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
         x.read_only = Some(g.as_bool()?);
     }
     if let Some(g) = p.last("stop-signal") {
-        c::stop_signal_number(&g.value)?;
+        c::stop_signal_number(&g.value).map_err(|e| CliError::Refused(e.0))?;
         x.stop_signal = Some(g.value.clone());
     }
     if let Some(g) = p.last("oom-score-adj") {
@@ -574,16 +589,17 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
         c::validate_credential_spec(&g.value).map_err(|e| g.invalid(e))?;
         x.credential_spec = Some(g.value.clone());
     }
-    let each =
-        |name: &str, check: &dyn Fn(&str) -> Result<(), String>| -> Result<Vec<String>, String> {
-            p.all(name)
-                .map(|g| {
-                    check(&g.value)
-                        .map(|()| g.value.clone())
-                        .map_err(|e| g.invalid(e))
-                })
-                .collect()
-        };
+    let each = |name: &str,
+                check: &dyn Fn(&str) -> Result<(), ValueError>|
+     -> Result<Vec<String>, CliError> {
+        p.all(name)
+            .map(|g| {
+                check(&g.value)
+                    .map(|()| g.value.clone())
+                    .map_err(|e| g.invalid(e))
+            })
+            .collect()
+    };
     let any = |_: &str| Ok(());
     let kv = |v: Vec<String>| -> Vec<(String, String)> {
         v.iter().map(|s| values::split_kv(s)).collect()
@@ -667,8 +683,8 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, String> {
 fn all_values(
     p: &Parsed,
     name: &str,
-    check: fn(&str) -> Result<(), String>,
-) -> Result<Vec<String>, String> {
+    check: fn(&str) -> Result<(), ValueError>,
+) -> Result<Vec<String>, CliError> {
     p.all(name)
         .map(|g| {
             check(&g.value)
@@ -678,26 +694,26 @@ fn all_values(
         .collect()
 }
 
-fn no_check(_: &str) -> Result<(), String> {
+fn no_check(_: &str) -> Result<(), ValueError> {
     Ok(())
 }
 
-fn constraints(p: &Parsed, name: &str) -> Result<Vec<String>, String> {
+fn constraints(p: &Parsed, name: &str) -> Result<Vec<String>, CliError> {
     // swarmkit validates constraints when the spec reaches the manager.
     let all = all_values(p, name, no_check)?;
     for c in &all {
-        values::validate_constraint(c)?;
+        values::validate_constraint(c).map_err(|e| CliError::Refused(e.0))?;
     }
     Ok(all)
 }
 
-fn prefs(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::SpreadPreference>, String> {
+fn prefs(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::SpreadPreference>, CliError> {
     p.all(name)
         .map(|g| values::parse_placement_pref(&g.value).map_err(|e| g.invalid(e)))
         .collect()
 }
 
-fn ports(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::PortConfig>, String> {
+fn ports(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::PortConfig>, CliError> {
     let mut out = Vec::new();
     for g in p.all(name) {
         out.extend(values::parse_port(&g.value).map_err(|e| g.invalid(e))?);
@@ -707,7 +723,7 @@ fn ports(p: &Parsed, name: &str) -> Result<Vec<crate::swarm::model::PortConfig>,
 
 // ---- commands ----
 
-fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_create(rest: &[String]) -> Result<DockerCommand, CliError> {
     let path = "docker service create";
     let p = flags::parse(rest, &with(SERVICE_COMMON, SERVICE_CREATE), false)?;
     let mut a = UpdateArgs::default();
@@ -722,25 +738,27 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
         },
         "global" => {
             if a.replicas.is_some() {
-                return Err(
+                return Err(CliError::Refused(
                     "replicas can only be used with replicated or replicated-job mode".into(),
-                );
+                ));
             }
             if a.replicas_max_per_node.is_some_and(|m| m > 0) {
-                return Err(
+                return Err(CliError::Refused(
                     "replicas-max-per-node can only be used with replicated or replicated-job mode"
                         .into(),
-                );
+                ));
             }
             ServiceMode::Global
         }
         "replicated-job" | "global-job" => {
-            return Err(format!("mode {mode_name} is not supported by swarmsim"));
+            return Err(CliError::NotModelled(format!(
+                "mode {mode_name} is not supported by swarmsim"
+            )));
         }
         other => {
-            return Err(format!(
+            return Err(CliError::Refused(format!(
                 "Unknown mode: {other}, only replicated and global supported"
-            ));
+            )));
         }
     };
     let mut labels = BTreeMap::new();
@@ -803,14 +821,16 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn service_update(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_update(rest: &[String]) -> Result<DockerCommand, CliError> {
     let path = "docker service update";
     let p = flags::parse(rest, &with(SERVICE_COMMON, SERVICE_UPDATE), true)?;
     let mut a = UpdateArgs::default();
     common_flags(&p, &mut a)?;
     let rollback = p.bool("rollback")?;
     if rollback && a.has_spec_flags() {
-        return Err("other flags may not be combined with --rollback".to_string());
+        return Err(CliError::Refused(
+            "other flags may not be combined with --rollback".to_string(),
+        ));
     }
     let [service] = p.args.as_slice() else {
         return Err(requires_exactly_one(path));
@@ -838,7 +858,7 @@ fn service_update(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn service_rollback(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_rollback(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SERVICE_ROLLBACK, true)?;
     p.bool("quiet")?;
     let [service] = p.args.as_slice() else {
@@ -850,7 +870,7 @@ fn service_rollback(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_scale(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SERVICE_SCALE, true)?;
     if p.args.is_empty() {
         return Err(requires_at_least_one("docker service scale"));
@@ -865,16 +885,20 @@ fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
                     } else {
                         "invalid syntax"
                     };
-                    format!(
+                    CliError::Refused(format!(
                         "{name}: invalid replicas value {n}: strconv.ParseUint: parsing \"{n}\": {why}"
-                    )
+                    ))
                 })?;
                 if let Some(e) = crate::limits::replicas_error(replicas) {
-                    return Err(format!("{name}: {e}"));
+                    return Err(CliError::Refused(format!("{name}: {e}")));
                 }
                 scales.push((name.to_string(), replicas));
             }
-            _ => return Err(format!("invalid scale specifier '{arg}'.")),
+            _ => {
+                return Err(CliError::Refused(format!(
+                    "invalid scale specifier '{arg}'."
+                )));
+            }
         }
     }
     Ok(DockerCommand::ServiceScale {
@@ -883,7 +907,7 @@ fn service_scale(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn service_rm(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_rm(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SERVICE_RM, true)?;
     if p.args.is_empty() {
         return Err(requires_at_least_one("docker service rm"));
@@ -891,7 +915,7 @@ fn service_rm(rest: &[String]) -> Result<DockerCommand, String> {
     Ok(DockerCommand::ServiceRm { services: p.args })
 }
 
-fn service_ps(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_ps(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SERVICE_PS, true)?;
     if p.args.is_empty() {
         return Err(requires_at_least_one("docker service ps"));
@@ -899,24 +923,27 @@ fn service_ps(rest: &[String]) -> Result<DockerCommand, String> {
     let mut desired_state = None;
     for g in p.all("filter") {
         let Some((key, value)) = g.value.split_once('=') else {
-            return Err("bad format of filter (expected name=value)".to_string());
+            return Err(CliError::Refused(
+                "bad format of filter (expected name=value)".to_string(),
+            ));
         };
         match key.trim().to_ascii_lowercase().as_str() {
             "desired-state" => {
                 if desired_state.is_some() {
-                    return Err(
+                    return Err(CliError::NotModelled(
                         "more than one desired-state filter is not supported by swarmsim".into(),
-                    );
+                    ));
                 }
-                desired_state = Some(
-                    TaskState::from_api(value.trim())
-                        .ok_or_else(|| format!("Invalid desired-state filter: '{value}'"))?,
-                );
+                desired_state = Some(TaskState::from_api(value.trim()).ok_or_else(|| {
+                    CliError::Refused(format!("Invalid desired-state filter: '{value}'"))
+                })?);
             }
             k @ ("id" | "name" | "node" | "label") => {
-                return Err(format!("filter \"{k}\" is not supported by swarmsim"));
+                return Err(CliError::NotModelled(format!(
+                    "filter \"{k}\" is not supported by swarmsim"
+                )));
             }
-            k => return Err(format!("invalid filter '{k}'")),
+            k => return Err(CliError::Refused(format!("invalid filter '{k}'"))),
         }
     }
     Ok(DockerCommand::ServicePs {
@@ -927,16 +954,16 @@ fn service_ps(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn service_inspect(rest: &[String]) -> Result<DockerCommand, String> {
+fn service_inspect(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SERVICE_INSPECT, true)?;
     if p.args.is_empty() {
         return Err(requires_at_least_one("docker service inspect"));
     }
     if !p.bool("pretty")? {
-        return Err(
+        return Err(CliError::Refused(
             "docker service inspect needs --pretty in swarmsim (JSON output is not modelled)"
                 .to_string(),
-        );
+        ));
     }
     Ok(DockerCommand::ServiceInspect {
         services: p.args,
@@ -944,7 +971,7 @@ fn service_inspect(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn no_args(rest: &[String], path: &str, cmd: DockerCommand) -> Result<DockerCommand, String> {
+fn no_args(rest: &[String], path: &str, cmd: DockerCommand) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, LS, true)?;
     if !p.args.is_empty() {
         return Err(accepts_no_args(path));
@@ -952,18 +979,18 @@ fn no_args(rest: &[String], path: &str, cmd: DockerCommand) -> Result<DockerComm
     Ok(cmd)
 }
 
-fn node_update(rest: &[String]) -> Result<DockerCommand, String> {
+fn node_update(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, NODE_UPDATE, true)?;
     let [node] = p.args.as_slice() else {
         return Err(requires_exactly_one("docker node update"));
     };
-    let availability = match p.last("availability") {
-        None => None,
-        Some(g) => Some(
-            Availability::parse(&g.value)
-                .ok_or_else(|| format!("invalid Availability: \"{}\"", g.value))?,
-        ),
-    };
+    let availability =
+        match p.last("availability") {
+            None => None,
+            Some(g) => Some(Availability::parse(&g.value).ok_or_else(|| {
+                CliError::Refused(format!("invalid Availability: \"{}\"", g.value))
+            })?),
+        };
     Ok(DockerCommand::NodeUpdate {
         node: node.clone(),
         availability,
@@ -975,7 +1002,7 @@ fn node_update(rest: &[String]) -> Result<DockerCommand, String> {
     })
 }
 
-fn swarm_update(rest: &[String]) -> Result<DockerCommand, String> {
+fn swarm_update(rest: &[String]) -> Result<DockerCommand, CliError> {
     let p = flags::parse(rest, SWARM_UPDATE, true)?;
     if !p.args.is_empty() {
         return Err(accepts_no_args("docker swarm update"));
@@ -1044,33 +1071,37 @@ fn swarm_update(rest: &[String]) -> Result<DockerCommand, String> {
 /// [`DockerCommand`], with docker's own error texts for unknown flags and
 /// bad values, and `flag --X is not supported by swarmsim` for docker
 /// flags the simulator does not model.
-pub fn parse_command_line(line: &str) -> Result<DockerCommand, String> {
+pub fn parse_command_line(line: &str) -> Result<DockerCommand, CliError> {
     let words = split_words(line)?;
     parse_words(&words)
 }
 
 /// [`parse_command_line`] on words already split.
-pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
+pub fn parse_words(words: &[String]) -> Result<DockerCommand, CliError> {
     let Some((first, rest)) = words.split_first() else {
-        return Err("empty command line: expected a docker command".to_string());
+        return Err(CliError::Refused(
+            "empty command line: expected a docker command".to_string(),
+        ));
     };
     if first != "docker" {
-        return Err(format!(
+        return Err(CliError::Refused(format!(
             "expected a docker command line starting with `docker`, found `{first}`"
-        ));
+        )));
     }
     let Some((group, rest)) = rest.split_first() else {
-        return Err("expected `docker service ...` or `docker node ...`".to_string());
+        return Err(CliError::Refused(
+            "expected `docker service ...` or `docker node ...`".to_string(),
+        ));
     };
     if group.starts_with('-') {
-        return Err(format!(
+        return Err(CliError::NotModelled(format!(
             "global docker option {group} is not supported by swarmsim"
-        ));
+        )));
     }
     match group.as_str() {
         "service" => {
             let Some((sub, rest)) = rest.split_first() else {
-                return Err("`docker service` needs a subcommand (create, update, rollback, scale, rm, ps, inspect, ls)".to_string());
+                return Err(CliError::Refused("`docker service` needs a subcommand (create, update, rollback, scale, rm, ps, inspect, ls)".to_string()));
             };
             match sub.as_str() {
                 "create" => service_create(rest),
@@ -1081,15 +1112,19 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
                 "ps" => service_ps(rest),
                 "inspect" => service_inspect(rest),
                 "ls" | "list" => no_args(rest, "docker service ls", DockerCommand::ServiceLs),
-                "logs" => Err("`docker service logs` is not supported by swarmsim".to_string()),
-                other => Err(format!(
-                    "docker: 'service {other}' is not a docker command."
+                "logs" => Err(CliError::NotModelled(
+                    "`docker service logs` is not supported by swarmsim".to_string(),
                 )),
+                other => Err(CliError::Refused(format!(
+                    "docker: 'service {other}' is not a docker command."
+                ))),
             }
         }
         "node" => {
             let Some((sub, rest)) = rest.split_first() else {
-                return Err("`docker node` needs a subcommand (ls, update, rm)".to_string());
+                return Err(CliError::Refused(
+                    "`docker node` needs a subcommand (ls, update, rm)".to_string(),
+                ));
             };
             match sub.as_str() {
                 "ls" | "list" => no_args(rest, "docker node ls", DockerCommand::NodeLs),
@@ -1104,10 +1139,12 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
                         nodes: p.args,
                     })
                 }
-                "demote" | "inspect" | "promote" | "ps" => {
-                    Err(format!("`docker node {sub}` is not supported by swarmsim"))
-                }
-                other => Err(format!("docker: 'node {other}' is not a docker command.")),
+                "demote" | "inspect" | "promote" | "ps" => Err(CliError::NotModelled(format!(
+                    "`docker node {sub}` is not supported by swarmsim"
+                ))),
+                other => Err(CliError::Refused(format!(
+                    "docker: 'node {other}' is not a docker command."
+                ))),
             }
         }
         "swarm" => match rest.split_first() {
@@ -1118,17 +1155,23 @@ pub fn parse_words(words: &[String]) -> Result<DockerCommand, String> {
                     "ca" | "init" | "join" | "join-token" | "leave" | "unlock" | "unlock-key"
                 ) =>
             {
-                Err(format!(
+                Err(CliError::NotModelled(format!(
                     "`docker swarm {sub}` is not supported by swarmsim (nodes join and leave with timeline `node:` items, see the scenario format)"
-                ))
+                )))
             }
-            Some((sub, _)) => Err(format!("docker: 'swarm {sub}' is not a docker command.")),
-            None => Err("`docker swarm` needs a subcommand (update)".to_string()),
+            Some((sub, _)) => Err(CliError::Refused(format!(
+                "docker: 'swarm {sub}' is not a docker command."
+            ))),
+            None => Err(CliError::Refused(
+                "`docker swarm` needs a subcommand (update)".to_string(),
+            )),
         },
-        other if OTHER_DOCKER_COMMANDS.contains(&other) => Err(format!(
+        other if OTHER_DOCKER_COMMANDS.contains(&other) => Err(CliError::NotModelled(format!(
             "`docker {other}` is not supported by swarmsim (only `docker service` and `docker node`)"
-        )),
-        other => Err(format!("docker: '{other}' is not a docker command.")),
+        ))),
+        other => Err(CliError::Refused(format!(
+            "docker: '{other}' is not a docker command."
+        ))),
     }
 }
 

@@ -176,7 +176,7 @@ impl Cluster {
                 for name in nodes {
                     match self.remove_node(name, *force) {
                         Ok(()) => out.stdout.push_str(&format!("{name}\n")),
-                        Err(e) => out.stderr.push_str(&e),
+                        Err(e) => out.stderr.push_str(&e.to_string()),
                     }
                 }
                 out
@@ -208,6 +208,6 @@ impl Cluster {
 fn rollback_to_previous(c: &mut Cluster, sid: ServiceId, typed: &str) -> Output {
     match c.rollback_service(sid) {
         Ok(()) => Output::out(format!("{typed}\n")),
-        Err(e) => Output::err(e),
+        Err(e) => Output::err(e.to_string()),
     }
 }

@@ -7,16 +7,17 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
 
+use super::RegressError;
 use super::eval::{ExpectResult, evaluate};
 use crate::scenario;
 
 /// The outcome of one scenario file.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FileResult {
     pub file: PathBuf,
     pub seconds: f64,
     /// `Err`: the file could not be used (bad input).
-    pub results: Result<Vec<ExpectResult>, String>,
+    pub results: Result<Vec<ExpectResult>, RegressError>,
 }
 
 impl FileResult {
@@ -30,16 +31,19 @@ impl FileResult {
 
 /// The scenario files to check: files as given; folders searched
 /// recursively (sorted) for YAML files with a top-level `expect:`.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RegressError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut seen = std::collections::BTreeSet::new();
-            walk(p, &mut out, &mut seen).map_err(|e| format!("{}: {e}", p.display()))?;
+            walk(p, &mut out, &mut seen).map_err(|source| RegressError::Walk {
+                path: p.clone(),
+                source,
+            })?;
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(format!("{}: no such file or folder", p.display()));
+            return Err(RegressError::NotFound(p.clone()));
         }
     }
     Ok(out)
@@ -86,12 +90,9 @@ fn has_expect(p: &Path) -> bool {
 pub fn check_file(path: &Path) -> FileResult {
     let start = Instant::now();
     let results = match scenario::load(path) {
-        Ok(s) if s.expect.is_empty() => Err(format!(
-            "{}: the scenario has no `expect:` items: nothing to check",
-            path.display()
-        )),
+        Ok(s) if s.expect.is_empty() => Err(RegressError::NothingToCheck(path.to_path_buf())),
         Ok(s) => Ok(evaluate(&Rc::new(s), None, None)),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.into()),
     };
     FileResult {
         file: path.to_path_buf(),
@@ -173,8 +174,8 @@ pub fn junit(results: &[FileResult]) -> String {
                     suites,
                     "    <testcase classname=\"{name}\" name=\"load\" time=\"{:.3}\">\n      <error message=\"{}\">{}</error>\n    </testcase>",
                     r.seconds,
-                    xml_escape(msg),
-                    xml_escape(msg)
+                    xml_escape(&msg.to_string()),
+                    xml_escape(&msg.to_string())
                 );
             }
             Ok(list) => {

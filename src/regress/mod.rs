@@ -8,9 +8,28 @@ pub mod eval;
 pub mod lint;
 pub mod outcome;
 
+use std::path::PathBuf;
+
 use crate::docker::duration::format_go_duration;
 use crate::swarm::cluster::Cluster;
 use crate::swarm::store::{LogKind, LogRecord};
+
+/// Why `check` could not check a file or a folder.
+#[derive(Debug, thiserror::Error)]
+pub enum RegressError {
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
+    #[error("{}: the scenario has no `expect:` items: nothing to check", .0.display())]
+    NothingToCheck(PathBuf),
+    #[error("{}: no such file or folder", .0.display())]
+    NotFound(PathBuf),
+    /// A folder that could not be searched.
+    #[error("{}: {source}", .path.display())]
+    Walk {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// One log record in words: time, what changed, and the rule that changed
 /// it, e.g. `[39s] update web: rollback_completed "rollback completed"

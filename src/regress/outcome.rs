@@ -11,6 +11,7 @@
 //! | 5 | `--fail-on rollback_paused`: a rollback itself paused (checked first) |
 //! | 6 | `--fail-on updating`: an update or rollback was still running at the end |
 
+use crate::docker::cli::InvalidArgument;
 use crate::report::results::Summary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +69,19 @@ impl Outcome {
 }
 
 /// Parses `--fail-on a,b,c`.
-pub fn parse_list(text: &str) -> Result<Vec<Outcome>, String> {
+pub fn parse_list(text: &str) -> Result<Vec<Outcome>, InvalidArgument> {
     let mut out = Vec::new();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         match Outcome::parse(word) {
             Some(o) => out.push(o),
             None => {
-                return Err(format!(
-                    "invalid argument \"{text}\" for \"--fail-on\" flag: unknown outcome `{word}` (expected {})",
-                    OUTCOMES.join(", ")
+                return Err(InvalidArgument::new(
+                    text,
+                    "--fail-on",
+                    format!(
+                        "unknown outcome `{word}` (expected {})",
+                        OUTCOMES.join(", ")
+                    ),
                 ));
             }
         }

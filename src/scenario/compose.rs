@@ -68,7 +68,7 @@ pub fn parse(
     overrides: &mut [(Override, bool)],
 ) -> Result<Compose, ScenarioError> {
     let mut value: Value = super::load::parse_yaml(text, file)?;
-    apply_overrides(&mut value, overrides);
+    apply_overrides(&mut value, overrides, false);
     let root: YPath = Vec::new();
     convert(&value, &root, file).map_err(|f| {
         let (line, column) = locate(text, &f.pos).unwrap_or((1, 1));

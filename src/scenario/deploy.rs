@@ -1,7 +1,7 @@
 //! `services:` — Compose `deploy:` keys converted the way `docker stack
 //! deploy` converts them (docker/cli `cli/compose/convert/service.go`),
 //! and the `update:` timeline form, which maps the same keys onto
-//! `docker service update` flags.
+//! `docker service update` flags and builds their typed form directly.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -10,7 +10,10 @@ use serde_yaml::Value;
 
 use super::load::{cpus, memory, one_of, string_map};
 use super::yaml::{Map, Node, R, index_path};
-use crate::docker::cli::values::{parse_port, validate_constraint};
+use crate::docker::cli::values::{parse_port, validate_constraint, validate_env, validate_label};
+use crate::docker::cli::{
+    ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, RestartFlags, UpdateArgs,
+};
 use crate::swarm::model::{
     FailureAction, Healthcheck, Placement, PortConfig, PublishMode, Resources, RestartCondition,
     RestartPolicy, ServiceMode, ServiceSpec, SpreadPreference, TaskSpec, UpdateConfig, UpdateOrder,
@@ -122,14 +125,6 @@ pub(crate) const DEPLOY_KEYS: &[&str] = &[
     "resources",
     "labels",
     "endpoint_mode",
-];
-const CONFIG_KEYS: &[&str] = &[
-    "parallelism",
-    "delay",
-    "failure_action",
-    "monitor",
-    "max_failure_ratio",
-    "order",
 ];
 const RESTART_KEYS: &[&str] = &["condition", "delay", "max_attempts", "window"];
 const PLACEMENT_KEYS: &[&str] = &["constraints", "preferences", "max_replicas_per_node"];
@@ -480,33 +475,34 @@ fn ratio(n: Node, is_update: bool) -> R<f32> {
     Ok(r as f32)
 }
 
+/// One setting of `update_config:` / `rollback_config:` (also of an
+/// `update:` item).
+fn config_setting(key: ConfigKey, n: Node, is_update: bool) -> R<ConfigSetting> {
+    Ok(match key {
+        ConfigKey::Parallelism => ConfigSetting::Parallelism(n.u64()?),
+        ConfigKey::Delay => ConfigSetting::Delay(n.duration()?),
+        ConfigKey::Monitor => ConfigSetting::Monitor(n.duration()?),
+        ConfigKey::FailureAction => ConfigSetting::FailureAction(failure_action(n)?),
+        ConfigKey::MaxFailureRatio => ConfigSetting::MaxFailureRatio(ratio(n, is_update)?),
+        ConfigKey::Order => ConfigSetting::Order(order(n)?),
+    })
+}
+
 /// `convertUpdateConfig`: parallelism absent ⇒ 1; delay and monitor
 /// absent ⇒ 0 (a monitor of 0 means Swarm's 5 s); failure action and
-/// order absent ⇒ pause and stop-first.
+/// order absent ⇒ pause and stop-first — Swarm's defaults
+/// (`UpdateConfig::default()`), with the given settings laid on top.
 fn update_config(n: Node, is_update: bool) -> R<UpdateConfig> {
     let m = n.map()?;
-    m.check_keys(CONFIG_KEYS)?;
-    // docker stack deploy: absent keys are parallelism 1, delay 0, monitor
-    // 0 (the server's 5 s), pause, ratio 0, stop-first — Swarm's defaults.
+    m.check_keys(&ConfigKey::KEYS)?;
+    let mut flags = ConfigFlags::default();
+    for key in ConfigKey::ALL {
+        if let Some((p, v)) = child(&m, key.key()) {
+            flags.set(config_setting(key, Node::new(v, &p), is_update)?);
+        }
+    }
     let mut c = UpdateConfig::default();
-    if let Some((p, v)) = child(&m, "parallelism") {
-        c.parallelism = Node::new(v, &p).u64()?;
-    }
-    if let Some((p, v)) = child(&m, "delay") {
-        c.delay = Node::new(v, &p).duration()?;
-    }
-    if let Some((p, v)) = child(&m, "monitor") {
-        c.monitor = Node::new(v, &p).duration()?;
-    }
-    if let Some((p, v)) = child(&m, "failure_action") {
-        c.failure_action = failure_action(Node::new(v, &p))?;
-    }
-    if let Some((p, v)) = child(&m, "max_failure_ratio") {
-        c.max_failure_ratio = ratio(Node::new(v, &p), is_update)?;
-    }
-    if let Some((p, v)) = child(&m, "order") {
-        c.order = order(Node::new(v, &p))?;
-    }
+    flags.apply_to(&mut c);
     Ok(c)
 }
 
@@ -516,24 +512,30 @@ fn restart_condition(n: Node) -> R<RestartCondition> {
         .ok_or_else(|| n.error(one_of("condition", s, &["none", "on-failure", "any"])))
 }
 
+/// One setting of `restart_policy:` (also of an `update:` item).
+fn restart_setting(flags: &mut RestartFlags, key: &str, n: Node) -> R<()> {
+    match key {
+        "condition" => flags.condition = Some(restart_condition(n)?),
+        "max_attempts" => flags.max_attempts = Some(n.u64()?),
+        "delay" => flags.delay = Some(n.duration()?),
+        _ => flags.window = Some(n.duration()?),
+    }
+    Ok(())
+}
+
 /// `convertRestartPolicy`: condition absent ⇒ any; delay absent ⇒ unset
 /// (Swarm's 5 s); max attempts absent ⇒ unlimited; window absent ⇒ 0.
 fn restart_policy(n: Node) -> R<RestartPolicy> {
     let m = n.map()?;
     m.check_keys(RESTART_KEYS)?;
+    let mut flags = RestartFlags::default();
+    for key in RESTART_KEYS {
+        if let Some((p, v)) = child(&m, key) {
+            restart_setting(&mut flags, key, Node::new(v, &p))?;
+        }
+    }
     let mut r = RestartPolicy::default();
-    if let Some((p, v)) = child(&m, "condition") {
-        r.condition = restart_condition(Node::new(v, &p))?;
-    }
-    if let Some((p, v)) = child(&m, "delay") {
-        r.delay = Some(Node::new(v, &p).duration()?);
-    }
-    if let Some((p, v)) = child(&m, "max_attempts") {
-        r.max_attempts = Node::new(v, &p).u64()?;
-    }
-    if let Some((p, v)) = child(&m, "window") {
-        r.window = Node::new(v, &p).duration()?;
-    }
+    flags.apply_to(&mut r);
     Ok(r)
 }
 
@@ -544,7 +546,7 @@ fn constraint_list(n: Node) -> R<Vec<String>> {
         let p = index_path(n.path, i);
         let cn = Node::new(item, &p);
         let c = cn.str()?;
-        validate_constraint(c).map_err(|e| cn.error(e))?;
+        validate_constraint(c).map_err(|e| cn.error(e.0))?;
         out.push(c.to_string());
     }
     Ok(out)
@@ -663,7 +665,7 @@ fn healthcheck(n: Node) -> R<Healthcheck> {
     Ok(h)
 }
 
-// ---- `update:` timeline form → `docker service update` words ----
+// ---- `update:` timeline form → `docker service update` ----
 
 const UPDATE_KEYS: &[&str] = &[
     "service",
@@ -681,29 +683,43 @@ const UPDATE_KEYS: &[&str] = &[
     "stop_grace_period",
 ];
 
-/// Checks a value with `check` (for its located error), then returns its
-/// text for the flag.
-fn flag_text<T>(n: Node, check: impl Fn(Node) -> R<T>) -> R<String> {
-    check(n)?;
-    n.scalar_text()
+/// The flags an `update:` item stands for, as given: the words of its
+/// command line (echoed in the transcript) and, for `UpdateArgs::flags`,
+/// (name, value) pairs.
+#[derive(Default)]
+struct Given {
+    words: Vec<String>,
+    flags: Vec<(String, String)>,
 }
 
-fn push(words: &mut Vec<String>, flag: &str, value: String) {
-    words.push(format!("--{flag}"));
-    words.push(value);
+impl Given {
+    fn value(&mut self, flag: &str, value: String) {
+        self.words.push(format!("--{flag}"));
+        self.words.push(value.clone());
+        self.flags.push((flag.to_string(), value));
+    }
+
+    fn boolean(&mut self, flag: &str) {
+        self.words.push(format!("--{flag}"));
+        self.flags.push((flag.to_string(), "true".to_string()));
+    }
 }
 
-/// The flags of an `update:` item, in key order, plus the service name.
-/// Keys map onto `docker service update` flags; omitted keys leave the
-/// service as it is.
-pub fn update_words(n: Node) -> R<(Vec<String>, String)> {
+/// A structured `update:` item: the service, the words of the equivalent
+/// `docker service update` command line, and the typed flags, built
+/// directly from the YAML values (the same per-setting functions as
+/// `services:` and stack files) and checked as docker/cli checks them.
+/// Keys map onto `docker service update` flags in key order; omitted keys
+/// leave the service as it is.
+pub fn update_args(n: Node) -> R<(String, Vec<String>, UpdateArgs)> {
     let m = n.map()?;
     m.check_keys(UPDATE_KEYS)?;
     let Some((sp, sv)) = child(&m, "service") else {
         return m.missing("service", "the service to update");
     };
     let service = Node::new(sv, &sp).scalar_text()?;
-    let mut w = Vec::new();
+    let mut a = UpdateArgs::default();
+    let mut g = Given::default();
     for (key, v) in &m.entries {
         if v.is_null() {
             continue;
@@ -712,37 +728,51 @@ pub fn update_words(n: Node) -> R<(Vec<String>, String)> {
         let vn = Node::new(v, &p);
         match key.as_str() {
             "service" => {}
-            "image" => push(&mut w, "image", vn.scalar_text()?),
-            "replicas" => push(&mut w, "replicas", flag_text(vn, |n| n.u64())?),
+            "image" => {
+                let image = vn.scalar_text()?;
+                g.value("image", image.clone());
+                a.image = Some(image);
+            }
+            "replicas" => {
+                a.replicas = Some(vn.u64()?);
+                g.value("replicas", vn.scalar_text()?);
+            }
             "force" => {
                 if vn.bool()? {
-                    w.push("--force".to_string());
+                    g.boolean("force");
+                    a.force = true;
                 }
             }
-            "stop_grace_period" => push(
-                &mut w,
-                "stop-grace-period",
-                flag_text(vn, |n| n.duration())?,
-            ),
+            "stop_grace_period" => {
+                a.stop_grace_period = Some(vn.duration()?);
+                g.value("stop-grace-period", vn.scalar_text()?);
+            }
             "update_config" | "rollback_config" => {
-                let prefix = if key == "update_config" {
-                    "update"
-                } else {
-                    "rollback"
-                };
+                let is_update = key == "update_config";
+                let prefix = if is_update { "update" } else { "rollback" };
                 let cm = vn.map()?;
-                cm.check_keys(CONFIG_KEYS)?;
+                cm.check_keys(&ConfigKey::KEYS)?;
+                let flags = if is_update {
+                    &mut a.update_config
+                } else {
+                    &mut a.rollback_config
+                };
                 for (k, cv) in &cm.entries {
                     let cp = cm.child_path(k);
                     let cn = Node::new(cv, &cp);
-                    let text = match k.as_str() {
-                        "parallelism" => flag_text(cn, |n| n.u64())?,
-                        "delay" | "monitor" => flag_text(cn, |n| n.duration())?,
-                        "failure_action" => flag_text(cn, failure_action)?,
-                        "order" => flag_text(cn, order)?,
-                        _ => flag_text(cn, |n| ratio(n, prefix == "update"))?,
+                    let Some(ck) = ConfigKey::from_key(k) else {
+                        continue;
                     };
-                    push(&mut w, &format!("{prefix}-{}", k.replace('_', "-")), text);
+                    let mut setting = config_setting(ck, cn, is_update)?;
+                    let text = cn.scalar_text()?;
+                    // docker/cli reads the ratio as a float32 from the text.
+                    if let (ConfigSetting::MaxFailureRatio(r), Ok(f)) =
+                        (&mut setting, text.parse::<f32>())
+                    {
+                        *r = f;
+                    }
+                    flags.set(setting);
+                    g.value(&format!("{prefix}-{}", ck.flag()), text);
                 }
             }
             "restart_policy" => {
@@ -751,12 +781,11 @@ pub fn update_words(n: Node) -> R<(Vec<String>, String)> {
                 for (k, rv) in &rm.entries {
                     let rp = rm.child_path(k);
                     let rn = Node::new(rv, &rp);
-                    let text = match k.as_str() {
-                        "condition" => flag_text(rn, restart_condition)?,
-                        "max_attempts" => flag_text(rn, |n| n.u64())?,
-                        _ => flag_text(rn, |n| n.duration())?,
-                    };
-                    push(&mut w, &format!("restart-{}", k.replace('_', "-")), text);
+                    restart_setting(&mut a.restart, k, rn)?;
+                    g.value(
+                        &format!("restart-{}", k.replace('_', "-")),
+                        rn.scalar_text()?,
+                    );
                 }
             }
             "placement" => {
@@ -765,11 +794,9 @@ pub fn update_words(n: Node) -> R<(Vec<String>, String)> {
                 for (k, pv) in &pm.entries {
                     if k == "max_replicas_per_node" {
                         let pp = pm.child_path(k);
-                        push(
-                            &mut w,
-                            "replicas-max-per-node",
-                            flag_text(Node::new(pv, &pp), |n| n.u64())?,
-                        );
+                        let pn = Node::new(pv, &pp);
+                        a.replicas_max_per_node = Some(pn.u64()?);
+                        g.value("replicas-max-per-node", pn.scalar_text()?);
                     } else {
                         return Err(pm.key_error(
                             k,
@@ -793,32 +820,67 @@ pub fn update_words(n: Node) -> R<(Vec<String>, String)> {
                     for (k, kv) in &gm.entries {
                         let kp = gm.child_path(k);
                         let kn = Node::new(kv, &kp);
-                        let (flag, text) = match k.as_str() {
-                            "cpus" => ("cpu", flag_text(kn, cpus)?),
-                            "memory" => ("memory", flag_text(kn, memory)?),
-                            _ => ("pids", flag_text(kn, |n| n.i64())?),
+                        let (flag, value) = match k.as_str() {
+                            "cpus" => ("cpu", cpus(kn)?),
+                            "memory" => ("memory", memory(kn)?),
+                            _ => ("pids", kn.i64()?),
                         };
-                        push(&mut w, &format!("{prefix}-{flag}"), text);
+                        let field = match (prefix, flag) {
+                            ("reserve", "cpu") => &mut a.reserve_cpu,
+                            ("reserve", _) => &mut a.reserve_memory,
+                            (_, "cpu") => &mut a.limit_cpu,
+                            (_, "memory") => &mut a.limit_memory,
+                            _ => &mut a.limit_pids,
+                        };
+                        *field = Some(value);
+                        g.value(&format!("{prefix}-{flag}"), kn.scalar_text()?);
                     }
                 }
             }
             "labels" => {
                 for (k, v) in string_map(vn)? {
-                    push(&mut w, "label-add", format!("{k}={v}"));
+                    g.value("label-add", format!("{k}={v}"));
+                    a.label_add.push(format!("{k}={v}"));
                 }
             }
             "environment" => {
                 for (k, v) in string_map(vn)? {
-                    push(&mut w, "env-add", format!("{k}={v}"));
+                    g.value("env-add", format!("{k}={v}"));
+                    a.env_add.push(format!("{k}={v}"));
                 }
             }
-            _ => health_words(vn, &mut w)?,
+            _ => health_args(vn, &mut a.health, &mut g)?,
         }
     }
-    Ok((w, service))
+    a.flags = g.flags;
+    docker_checks(&a).map_err(|e| n.error(e))?;
+    Ok((service, g.words, a))
 }
 
-fn health_words(n: Node, w: &mut Vec<String>) -> R<()> {
+/// The checks docker/cli makes on these flags beyond their syntax (which
+/// the YAML values above already passed), in its order: the replica
+/// limit, `--no-healthcheck` with `--health-*`, `--env-add` and
+/// `--label-add` names.
+fn docker_checks(a: &UpdateArgs) -> Result<(), String> {
+    let invalid = |flag: &str, value: &str, e: String| {
+        format!("invalid argument \"{value}\" for \"--{flag}\" flag: {e}")
+    };
+    if let Some(r) = a.replicas
+        && let Some(e) = crate::limits::replicas_error(r)
+    {
+        return Err(invalid("replicas", &r.to_string(), e));
+    }
+    a.health.check().map_err(|e| e.to_string())?;
+    for e in &a.env_add {
+        validate_env(e).map_err(|err| invalid("env-add", e, err.to_string()))?;
+    }
+    for l in &a.label_add {
+        validate_label(l).map_err(|err| invalid("label-add", l, err.to_string()))?;
+    }
+    Ok(())
+}
+
+fn health_args(n: Node, h: &mut HealthFlags, g: &mut Given) -> R<()> {
     let m = n.map()?;
     m.check_keys(HEALTH_KEYS)?;
     for (k, v) in &m.entries {
@@ -828,8 +890,14 @@ fn health_words(n: Node, w: &mut Vec<String>) -> R<()> {
             "test" => {
                 let test = health_test(vn)?;
                 match test.first().map(String::as_str) {
-                    Some("CMD-SHELL") if test.len() == 2 => push(w, "health-cmd", test[1].clone()),
-                    Some("NONE") => w.push("--no-healthcheck".to_string()),
+                    Some("CMD-SHELL") if test.len() == 2 => {
+                        g.value("health-cmd", test[1].clone());
+                        h.cmd = Some(test[1].clone());
+                    }
+                    Some("NONE") => {
+                        g.boolean("no-healthcheck");
+                        h.no_healthcheck = Some(true);
+                    }
                     _ => {
                         return vn.fail(
                             "an `update:` item can only set a shell command test (a string or [CMD-SHELL, cmd]), as `docker service update --health-cmd` does",
@@ -839,15 +907,27 @@ fn health_words(n: Node, w: &mut Vec<String>) -> R<()> {
             }
             "disable" => {
                 if vn.bool()? {
-                    w.push("--no-healthcheck".to_string());
+                    g.boolean("no-healthcheck");
+                    h.no_healthcheck = Some(true);
                 }
             }
-            "retries" => push(w, "health-retries", flag_text(vn, |n| n.u64())?),
-            _ => push(
-                w,
-                &format!("health-{}", k.replace('_', "-")),
-                flag_text(vn, |n| n.duration())?,
-            ),
+            "retries" => {
+                h.retries = Some(vn.u64()?);
+                g.value("health-retries", vn.scalar_text()?);
+            }
+            _ => {
+                let d = vn.duration()?;
+                match k.as_str() {
+                    "interval" => h.interval = Some(d),
+                    "timeout" => h.timeout = Some(d),
+                    "start_period" => h.start_period = Some(d),
+                    _ => h.start_interval = Some(d),
+                }
+                g.value(
+                    &format!("health-{}", k.replace('_', "-")),
+                    vn.scalar_text()?,
+                );
+            }
         }
     }
     Ok(())

@@ -40,7 +40,7 @@ const TOP_KEYS: &[&str] = &[
 pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let mut value = parse_yaml(text, file)?;
     let mut pending: Vec<(Override, bool)> = overrides.iter().map(|o| (o.clone(), false)).collect();
-    apply_overrides(&mut value, &mut pending);
+    apply_overrides(&mut value, &mut pending, true);
     let root: PathBuf = Vec::new();
     let located = |f: super::yaml::Fail| {
         let (line, column) = super::yaml::locate(text, &f.pos).unwrap_or((1, 1));
@@ -78,6 +78,7 @@ pub fn parse(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario
         scenario.services.extend(compose.services.iter().cloned());
         scenario.compose = Some(compose);
     }
+    super::overrides::apply_to_timeline(&mut scenario, file, &mut pending)?;
     unapplied(file, &pending)?;
     Ok(scenario)
 }
@@ -512,6 +513,7 @@ const ENGINE_KEYS: &[&str] = &[
     "start",
     "stop",
     "rollback_race",
+    "failure_race",
 ];
 
 /// `engine:` — fixed durations of the engine's own steps.
@@ -532,6 +534,9 @@ fn engine_profile(n: Node) -> R<EngineProfile> {
     }
     if let Some(v) = m.get("rollback_race") {
         e.rollback_race = Node::new(v, &m.child_path("rollback_race")).probability()?;
+    }
+    if let Some(v) = m.get("failure_race") {
+        e.failure_race = Node::new(v, &m.child_path("failure_race")).probability()?;
     }
     Ok(e)
 }

@@ -82,6 +82,14 @@ pub struct EngineProfile {
     /// once). 0 (the default): the supervisor always goes first. Drawn per
     /// failure from the run's seed (`rollback-race` stream).
     pub rollback_race: f64,
+    /// A race inside Swarm: the probability that, when a task the updater
+    /// is waiting on ends without running (a failed start, an unhealthy
+    /// start) and no update delay is set, the freed worker takes the next
+    /// slot before the updater reads the failure (Go's `select` between
+    /// two ready channels), so one more slot gets the new task before the
+    /// failure action. 0 (the default): the failure is read first. Drawn
+    /// per such failure from the run's seed (`failure-race` stream).
+    pub failure_race: f64,
 }
 
 /// How an image behaves on the simulated engine.
@@ -186,12 +194,15 @@ pub mod compose;
 mod deploy;
 pub mod expect;
 mod load;
+pub mod overrides;
 mod timeline;
 pub(crate) mod yaml;
 
 pub use compose::Compose;
 pub use expect::Expectation;
 pub use load::{DEFAULT_NODE_MEMORY, DEFAULT_NODE_NANO_CPUS, PROFILE_KEYS};
+pub use overrides::{Override, ServiceField, Target, parse_override};
+pub(crate) use overrides::{apply_overrides, unapplied};
 
 /// A scenario that cannot be used. Displays as `FILE:LINE:COLUMN: what is
 /// wrong` (the binary prefixes `error: `), or `FILE: what is wrong` when
@@ -207,6 +218,9 @@ pub enum ScenarioError {
         column: usize,
         message: String,
     },
+    /// A `--set SERVICE.KEY=VALUE` override that cannot be read.
+    #[error("{0}")]
+    Override(String),
 }
 
 impl ScenarioError {
@@ -214,6 +228,7 @@ impl ScenarioError {
     pub fn message(&self) -> &str {
         match self {
             ScenarioError::Io { message, .. } | ScenarioError::Invalid { message, .. } => message,
+            ScenarioError::Override(message) => message,
         }
     }
 }
@@ -257,6 +272,15 @@ pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
 /// of relative paths (`empirical: {file: x.csv}`, `compose: stack.yml`).
 pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     load::parse(text, file, &[])
+}
+
+/// [`parse_str`] with `--set` overrides applied.
+pub fn parse_str_with(
+    text: &str,
+    file: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    load::parse(text, file, overrides)
 }
 
 /// The nodes of the cluster used for a bare stack file
@@ -315,90 +339,6 @@ pub fn looks_like_compose(text: &str) -> bool {
             m.contains_key("services") && !m.contains_key("cluster")
         }
         _ => false,
-    }
-}
-
-/// A `--set KEY=VALUE` override of a service: `web.update_config.parallelism=2`.
-/// Keys of a Compose `deploy:` section may omit `deploy.`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Override {
-    pub text: String,
-    pub service: String,
-    /// Keys below the service, `deploy` inserted where implied.
-    pub path: Vec<String>,
-    pub value: serde_yaml::Value,
-}
-
-/// Parses `SERVICE.KEY[.KEY...]=VALUE` (the value is read as YAML, so
-/// `2`, `10s`, `start-first`, `[a, b]` all work).
-pub fn parse_override(text: &str) -> Result<Override, String> {
-    let Some((key, value)) = text.split_once('=') else {
-        return Err(format!(
-            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        ));
-    };
-    let parts: Vec<&str> = key.trim().split('.').collect();
-    if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
-        return Err(format!(
-            "--set `{text}`: expected SERVICE.KEY=VALUE, e.g. web.update_config.parallelism=2"
-        ));
-    }
-    let mut path: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
-    if deploy::DEPLOY_KEYS.contains(&path[0].as_str()) {
-        path.insert(0, "deploy".to_string());
-    }
-    let value: serde_yaml::Value = parse_yaml(value).map_err(|e| {
-        format!(
-            "--set `{text}`: the value is not valid YAML: {}",
-            e.message()
-        )
-    })?;
-    Ok(Override {
-        text: text.to_string(),
-        service: parts[0].to_string(),
-        path,
-        value,
-    })
-}
-
-/// Applies the overrides whose service is under `services:` of `root`,
-/// creating missing mappings on the way; marks them done.
-pub(crate) fn apply_overrides(root: &mut serde_yaml::Value, overrides: &mut [(Override, bool)]) {
-    use serde_yaml::Value;
-    for (o, done) in overrides.iter_mut() {
-        if *done {
-            continue;
-        }
-        let Some(svc) = root
-            .get_mut("services")
-            .and_then(|s| s.get_mut(o.service.as_str()))
-        else {
-            continue;
-        };
-        let mut cur = svc;
-        for k in &o.path {
-            if !cur.is_mapping() {
-                *cur = Value::Mapping(Default::default());
-            }
-            let Value::Mapping(m) = cur else { break };
-            cur = m.entry(Value::String(k.clone())).or_insert(Value::Null);
-        }
-        *cur = o.value.clone();
-        *done = true;
-    }
-}
-
-/// The error for an override whose service was found nowhere.
-pub(crate) fn unapplied(file: &Path, overrides: &[(Override, bool)]) -> Result<(), ScenarioError> {
-    match overrides.iter().find(|(_, done)| !done) {
-        Some((o, _)) => Err(ScenarioError::Io {
-            file: file.to_path_buf(),
-            message: format!(
-                "--set `{}`: no service `{}` under `services:` (or in the `compose:` file)",
-                o.text, o.service
-            ),
-        }),
-        None => Ok(()),
     }
 }
 

@@ -812,6 +812,7 @@ fn engine_profile_defaults_to_zero_and_rejects_unknown_keys() {
             start: SimDuration::ZERO,
             stop: millis(5),
             rollback_race: 0.0,
+            failure_race: 0.0,
         }
     );
     let e = err(&format!("{NODES}engine:\n  creat: 100ms\n"));
@@ -853,4 +854,60 @@ fn engine_profile_lengthens_a_rolling_update() {
         slow > plain && slow - plain <= millis(400),
         "{plain:?} {slow:?}"
     );
+}
+
+/// An `update:` item builds its typed command directly; it must be what
+/// docker's parser makes of the command line it echoes, and fail with
+/// docker's messages where docker would.
+#[test]
+fn structured_update_is_what_docker_parses_from_its_text() {
+    for item in [
+        "{service: web, image: nginx:2, replicas: 4, force: true, stop_grace_period: 1m30s}",
+        "{service: web, update_config: {order: start-first, parallelism: 0, delay: 10s, monitor: 0, failure_action: rollback, max_failure_ratio: 0.1}}",
+        "{service: web, rollback_config: {max_failure_ratio: 3.3, failure_action: pause, parallelism: 2, monitor: 2s}}",
+        "{service: web, restart_policy: {window: 1m, delay: 3s, condition: none, max_attempts: 0}}",
+        "{service: web, resources: {limits: {pids: 30, cpus: 2, memory: 512M}, reservations: {memory: 1G, cpus: 0.25}}}",
+        "{service: web, healthcheck: {test: [CMD-SHELL, true], timeout: 1s, start_period: 5s, start_interval: 1s, retries: 0}}",
+        "{service: web, healthcheck: {test: [NONE]}}",
+        "{service: web, healthcheck: {disable: true}, environment: [A=1, B], labels: {x: y}}",
+        "{service: web, force: false, placement: {max_replicas_per_node: 0}, image: ~}",
+        "{service: '-', image: a}",
+    ] {
+        let s = ok(&format!(
+            "{NODES}timeline:\n  - at: 1s\n    update: {item}\n"
+        ));
+        let Action::Docker { text, command } = &s.timeline[0].action else {
+            panic!("docker action expected");
+        };
+        let parsed = crate::docker::cli::parse_command_line(text).unwrap();
+        assert_eq!(command, &parsed, "{item}: {text}");
+    }
+    for (item, docker) in [
+        (
+            "{service: web, replicas: 100001}",
+            "docker service update --replicas 100001 web",
+        ),
+        (
+            "{service: web, environment: {'': 1}}",
+            "docker service update --env-add =1 web",
+        ),
+        (
+            "{service: web, labels: [' =1'], replicas: 3}",
+            "docker service update --label-add ' =1' --replicas 3 web",
+        ),
+        (
+            "{service: web, healthcheck: {disable: true, interval: 1s}}",
+            "docker service update --no-healthcheck --health-interval 1s web",
+        ),
+        (
+            "{service: --force, image: a}",
+            "docker service update --image a --force",
+        ),
+    ] {
+        let e = err(&format!(
+            "{NODES}timeline:\n  - at: 1s\n    update: {item}\n"
+        ));
+        let want = crate::docker::cli::parse_command_line(docker).unwrap_err();
+        assert_eq!(e, format!("s.yaml:7:13: {want}"), "{item}");
+    }
 }

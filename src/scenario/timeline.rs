@@ -6,7 +6,7 @@ use serde_yaml::Value;
 use super::load::one_of;
 use super::yaml::{Node, Pos, R, block_sequence_lines, index_path, locate};
 use super::{Action, NodeChange, NodeDef, TimelineItem};
-use crate::docker::cli::{parse_words, render_command_line};
+use crate::docker::cli::{DockerCommand, parse_words, render_command_line};
 use crate::sim::time::SimTime;
 use crate::swarm::model::Availability;
 
@@ -41,7 +41,7 @@ pub fn timeline(n: Node, nodes: &[NodeDef], text: &str) -> R<Vec<TimelineItem>> 
 }
 
 fn docker_action(words: Vec<String>, n: Node) -> R<Action> {
-    let command = parse_words(&words).map_err(|e| n.error(e))?;
+    let command = parse_words(&words).map_err(|e| n.error(e.to_string()))?;
     Ok(Action::Docker {
         text: render_command_line(&words),
         command,
@@ -90,18 +90,33 @@ fn timeline_item(n: Node, nodes: &[NodeDef]) -> R<(SimTime, Action)> {
     let action = match key {
         "docker" => {
             let line = an.str()?;
-            let command = crate::docker::cli::parse_command_line(line).map_err(|e| an.error(e))?;
+            let command = crate::docker::cli::parse_command_line(line)
+                .map_err(|e| an.error(e.to_string()))?;
             Action::Docker {
                 text: line.trim().to_string(),
                 command,
             }
         }
         "update" => {
-            let (flags, service) = super::deploy::update_words(an)?;
+            let (service, flags, args) = super::deploy::update_args(an)?;
             let mut w = words(&["docker", "service", "update"]);
             w.extend(flags);
-            w.push(service);
-            docker_action(w, an)?
+            w.push(service.clone());
+            if service.len() > 1 && service.starts_with('-') {
+                // docker would read the name as a flag: its parser gives
+                // the error.
+                docker_action(w, an)?
+            } else {
+                Action::Docker {
+                    text: render_command_line(&w),
+                    command: DockerCommand::ServiceUpdate {
+                        service,
+                        args,
+                        rollback: false,
+                        detach: false,
+                    },
+                }
+            }
         }
         "rollback" => {
             let s = an.scalar_text()?;

@@ -412,8 +412,8 @@ impl Agent {
         // container at once, SIGSTOP never ends it (killed when the grace
         // period is over); another signal is taken the way the image takes
         // SIGTERM, and a death by it exits 128 + its number.
-        let signal = crate::swarm::container::stop_signal_number(&t.spec.container.stop_signal)
-            .unwrap_or(15);
+        let signal =
+            crate::swarm::container::signal_number(&t.spec.container.stop_signal).unwrap_or(15);
         let image = s.task_image(task);
         let rt = &mut s.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng) + s.engine.stop;

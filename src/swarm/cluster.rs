@@ -28,7 +28,7 @@ use crate::swarm::model::*;
 use crate::swarm::store::{Change, ChangeSink, Event, Store};
 
 use super::agent::Agent;
-use super::controlapi::ControlApi;
+use super::controlapi::{ControlApi, ControlApiError};
 use super::dispatcher::Dispatcher;
 use super::nodeset::NodeSet;
 use super::orchestrator::Orchestrator;
@@ -179,15 +179,15 @@ impl Cluster {
             .update_node(nid, availability, label_add, label_rm)
     }
 
-    pub fn node_join(&mut self, node: NodeId) -> Result<(), String> {
+    pub fn node_join(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         self.api().node_join(node)
     }
 
-    pub fn node_leave(&mut self, node: NodeId) -> Result<(), String> {
+    pub fn node_leave(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         self.api().node_leave(node)
     }
 
-    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), ControlApiError> {
         self.api().remove_node(name, force)
     }
 
@@ -199,7 +199,7 @@ impl Cluster {
         self.api().update_service(service, spec)
     }
 
-    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), String> {
+    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), ControlApiError> {
         self.api().rollback_service(service)
     }
 

@@ -47,7 +47,7 @@ pub struct ContainerExtras {
     pub entrypoint: Vec<String>,
     pub tty: bool,
     pub read_only: bool,
-    /// `--stop-signal` (modelled: see [`stop_signal_number`]).
+    /// `--stop-signal` (modelled: see [`signal_number`]).
     pub stop_signal: String,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
@@ -212,20 +212,17 @@ const SIGNALS: &[(&str, i64)] = &[
 
 /// moby `signal.ParseSignal`: a number, or a name with or without `SIG`
 /// (`RTMIN+n`, `RTMAX-n` too). The daemon refuses another value when it
-/// creates the container; swarmsim refuses it when the file is loaded.
-pub fn stop_signal_number(value: &str) -> Result<i64, String> {
-    let invalid = || format!("Invalid signal: {value}");
+/// creates the container; swarmsim refuses it when the file is loaded
+/// (`docker/cli/container.rs`, `stop_signal_number`), so `None` never
+/// reaches the agent.
+pub fn signal_number(value: &str) -> Option<i64> {
     if let Ok(n) = value.parse::<i64>() {
-        return if (1..=64).contains(&n) {
-            Ok(n)
-        } else {
-            Err(invalid())
-        };
+        return if (1..=64).contains(&n) { Some(n) } else { None };
     }
     let up = value.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
     if let Some(&(_, n)) = SIGNALS.iter().find(|(s, _)| *s == name) {
-        return Ok(n);
+        return Some(n);
     }
     let rt = |base: i64, rest: &str, sign: i64| -> Option<i64> {
         if rest.is_empty() {
@@ -238,12 +235,12 @@ pub fn stop_signal_number(value: &str) -> Result<i64, String> {
     if let Some(rest) = name.strip_prefix("RTMIN")
         && (rest.is_empty() || rest.starts_with('+'))
     {
-        return rt(34, rest, 1).ok_or_else(invalid);
+        return rt(34, rest, 1);
     }
     if let Some(rest) = name.strip_prefix("RTMAX")
         && (rest.is_empty() || rest.starts_with('-'))
     {
-        return rt(64, rest, -1).ok_or_else(invalid);
+        return rt(64, rest, -1);
     }
-    Err(invalid())
+    None
 }

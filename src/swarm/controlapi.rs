@@ -88,10 +88,10 @@ impl ControlApi<'_> {
     /// gives it a task of each global service (`global.go`
     /// `reconcileOneNode` on `EventCreateNode`) and the scheduler may use
     /// it; running replicated tasks are not moved.
-    pub fn node_join(&mut self, node: NodeId) -> Result<(), String> {
+    pub fn node_join(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         let n = &self.store.state.nodes[node];
         if n.in_swarm {
-            return Err(format!("node {} is already in the swarm", n.hostname));
+            return Err(ControlApiError::AlreadyInSwarm(n.hostname.clone()));
         }
         self.store.state.nodes[node].in_swarm = true;
         self.store.state.nodes[node].status = NodeStatus::Down;
@@ -103,16 +103,13 @@ impl ControlApi<'_> {
     /// its service containers are gone; the managers mark the node down
     /// when its heartbeats are overdue (as for a machine that stops), and
     /// it stays in `docker node ls` until `docker node rm`.
-    pub fn node_leave(&mut self, node: NodeId) -> Result<(), String> {
+    pub fn node_leave(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         let n = &self.store.state.nodes[node];
         if !n.in_swarm {
-            return Err(format!("node {} is not in the swarm", n.hostname));
+            return Err(ControlApiError::NotInSwarm(n.hostname.clone()));
         }
         if !n.agent_up {
-            return Err(format!(
-                "node {} is stopped: it cannot run docker swarm leave",
-                n.hostname
-            ));
+            return Err(ControlApiError::NodeStopped(n.hostname.clone()));
         }
         self.dispatcher.node_stop(self.store, self.agent, node);
         Ok(())
@@ -126,24 +123,16 @@ impl ControlApi<'_> {
     /// (`restartTasksByNodeID`) and the global orchestrator deletes its
     /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
     /// a live node also stops its service containers.
-    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), String> {
+    pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), ControlApiError> {
         let Some(node) = self.store.member_node(name) else {
-            return Err(format!(
-                "Error response from daemon: node {name} not found\n"
-            ));
+            return Err(ControlApiError::NodeNotFound(name.to_string()));
         };
         let n = &self.store.state.nodes[node];
         if n.role == NodeRole::Manager {
-            return Err(format!(
-                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n",
-                n.id
-            ));
+            return Err(ControlApiError::RemoveManager(n.id.clone()));
         }
         if !force && n.status == NodeStatus::Ready {
-            return Err(format!(
-                "Error response from daemon: rpc error: code = FailedPrecondition desc = node {} is not down and can't be removed\n",
-                n.id
-            ));
+            return Err(ControlApiError::NodeNotDown(n.id.clone()));
         }
         if n.agent_up {
             self.dispatcher.node_stop(self.store, self.agent, node);
@@ -241,15 +230,12 @@ impl ControlApi<'_> {
 
     /// controlapi `UpdateService` with `rollback=previous`: swap spec and
     /// previous spec, `manually requested rollback`.
-    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), String> {
+    pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), ControlApiError> {
         let svc = &mut self.store.state.services[service];
         let (Some(prev), Some(prev_version)) =
             (svc.previous_spec.take(), svc.previous_spec_version)
         else {
-            return Err(format!(
-                "Error response from daemon: rpc error: code = FailedPrecondition desc = service {} does not have a previous spec\n",
-                svc.id
-            ));
+            return Err(ControlApiError::NoPreviousSpec(svc.id.clone()));
         };
         let cur = std::mem::replace(&mut svc.spec, prev);
         svc.previous_spec = Some(cur);
@@ -291,4 +277,35 @@ impl ControlApi<'_> {
         // be rebuilt from the counts if a task of it were ever placed).
         self.scheduler.nodes.drop_service(service);
     }
+}
+
+/// A control API call the manager refuses, in the words docker prints
+/// (`Error response from daemon: ...` with its newline), or a timeline
+/// `node:` change that cannot happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlApiError {
+    #[error("node {0} is already in the swarm")]
+    AlreadyInSwarm(String),
+    #[error("node {0} is not in the swarm")]
+    NotInSwarm(String),
+    #[error("node {0} is stopped: it cannot run docker swarm leave")]
+    NodeStopped(String),
+    #[error("Error response from daemon: node {0} not found\n")]
+    NodeNotFound(String),
+    /// controlapi `RemoveNode` on a manager (node id).
+    #[error(
+        "Error response from daemon: rpc error: code = FailedPrecondition desc = node {0} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n"
+    )]
+    RemoveManager(String),
+    /// controlapi `RemoveNode` without `--force` on a node that is not
+    /// down (node id).
+    #[error(
+        "Error response from daemon: rpc error: code = FailedPrecondition desc = node {0} is not down and can't be removed\n"
+    )]
+    NodeNotDown(String),
+    /// `rollback=previous` on a service never updated (service id).
+    #[error(
+        "Error response from daemon: rpc error: code = FailedPrecondition desc = service {0} does not have a previous spec\n"
+    )]
+    NoPreviousSpec(String),
 }

@@ -3,7 +3,8 @@
 //!
 //! A slot (or a global service's node) becomes dirty when a task is
 //! created in it. 250 ms after the last task event (`reaperBatchingInterval`,
-//! reset by every event) the reaper prunes each dirty slot down to the
+//! reset by every event: a task created, or a task's state or desired
+//! state changed) the reaper prunes each dirty slot down to the
 //! history limit (5, or `MaxAttempts + 1` when the restart policy sets
 //! max attempts), oldest first by status timestamp, deleting only tasks
 //! that are terminal or will never run. Tasks with desired REMOVE are
@@ -42,6 +43,7 @@ impl TaskReaper {
     /// unassigned or stopped.
     pub fn mark_remove(&mut self, s: &mut Store, task: TaskId) {
         self.remove.insert(task);
+        s.history.removing = true;
         s.history.touch(s.now, &mut s.queue);
     }
 
@@ -64,6 +66,7 @@ impl TaskReaper {
                 s.delete_task(t);
             }
         }
+        s.history.removing = !self.remove.is_empty();
         if !self.remove.is_empty() {
             // Still stopping: look again later.
             s.history.touch(s.now, &mut s.queue);

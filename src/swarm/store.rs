@@ -296,6 +296,8 @@ pub struct HistoryFeed {
     pub last_event: SimTime,
     /// The pending tick, if any.
     pub pending: Option<EventKey>,
+    /// The reaper has tasks to remove (its `remove` set is not empty).
+    pub removing: bool,
 }
 
 impl HistoryFeed {
@@ -308,6 +310,19 @@ impl HistoryFeed {
         };
         self.dirty.insert(key);
         self.touch(now, queue);
+    }
+
+    /// A task's state or desired state changed (swarmkit
+    /// `EventUpdateTask`): the reaper's batching timer is reset by task
+    /// updates as well, so a tick waits for 250 ms without any task event,
+    /// and a slot kept dirty (more than one running task) is looked at
+    /// again after the next change. With nothing dirty and nothing to
+    /// remove a tick would do nothing, so none is scheduled then
+    /// (docs/swarm-rules.md, task history).
+    pub fn on_update(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        if !self.dirty.is_empty() || self.removing {
+            self.touch(now, queue);
+        }
     }
 
     /// Every task event resets the batching timer.
@@ -624,6 +639,7 @@ impl Store {
             self.pending.remove(&task);
         }
         self.log_task(task, cause);
+        self.history.on_update(self.now, &mut self.queue);
         self.changes.push_back(Change::TaskState(task, state));
     }
 
@@ -637,6 +653,7 @@ impl Store {
         self.state.tasks[task].desired = desired;
         self.apply_flags(task, before);
         self.log_task(task, cause);
+        self.history.on_update(self.now, &mut self.queue);
         self.changes.push_back(Change::TaskDesired(task));
     }
 

@@ -570,6 +570,14 @@ impl UpdateSupervisor {
         state: TaskState,
     ) {
         let service = s.state.tasks[task].service;
+        if self.worker_wins_failure_race(s, service, task, state) {
+            // `engine: failure_race`: the worker waiting on this task is
+            // released first and takes the next slot; the failure is read
+            // after (below).
+            let u = self.updaters.get_mut(&service).expect("updater");
+            let w = u.waiting[&task];
+            self.worker_task_up(s, r, service, w, task, state);
+        }
         let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
@@ -614,6 +622,41 @@ impl UpdateSupervisor {
             return false;
         }
         let mut rng = s.streams.stream("rollback-race", &s.state.tasks[task].id);
+        rand::Rng::random_bool(&mut rng, p.min(1.0))
+    }
+
+    /// The race of `engine: failure_race` (docs/scenario-format.md): a task
+    /// a worker waits on ended without running while slots are still being
+    /// handed out with no delay; swarmkit's `Run` then has both the failure
+    /// event and the freed worker ready in one `select`, and Go picks one
+    /// at random. With that probability the worker goes first. No draw at
+    /// all when the probability is 0 or nothing races, so other runs are
+    /// unchanged.
+    fn worker_wins_failure_race(
+        &mut self,
+        s: &mut Store,
+        service: ServiceId,
+        task: TaskId,
+        state: TaskState,
+    ) -> bool {
+        let p = s.engine.failure_race;
+        if p <= 0.0 || state <= TaskState::Running {
+            return false;
+        }
+        let Some(u) = self.updaters.get(&service) else {
+            return false;
+        };
+        let racing = u.config.failure_action != FailureAction::Continue
+            && u.config.delay.is_zero()
+            && u.phase == Phase::Dispatching
+            && !u.queue.is_empty()
+            && u.waiting.get(&task).is_some_and(
+                |&w| matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task),
+            );
+        if !racing {
+            return false;
+        }
+        let mut rng = s.streams.stream("failure-race", &s.state.tasks[task].id);
         rand::Rng::random_bool(&mut rng, p.min(1.0))
     }
 

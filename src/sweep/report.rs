@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::SweepError;
 use crate::batch::output::{RunRecord, ServiceStats, fmt_duration, fmt_ms};
 
 /// The metrics of one cell for the service the sweep is about.
@@ -64,14 +65,18 @@ const METRICS: &str =
     "p50_duration, p95_duration, min_running (p5 of min running), p_paused, p_rolled_back";
 
 impl Metric {
-    pub fn parse(s: &str) -> Result<Metric, String> {
+    pub fn parse(s: &str) -> Result<Metric, SweepError> {
         Ok(match s.trim() {
             "p50_duration" => Metric::P50Duration,
             "p95_duration" => Metric::P95Duration,
             "min_running" | "p5_min_running" => Metric::MinRunning,
             "p_paused" => Metric::PPaused,
             "p_rolled_back" => Metric::PRolledBack,
-            other => return Err(format!("unknown metric `{other}` (metrics: {METRICS})")),
+            other => {
+                return Err(SweepError::Policy(format!(
+                    "unknown metric `{other}` (metrics: {METRICS})"
+                )));
+            }
         })
     }
     pub fn name(self) -> &'static str {
@@ -100,16 +105,19 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    pub fn parse(s: &str) -> Result<Requirement, String> {
+    pub fn parse(s: &str) -> Result<Requirement, SweepError> {
         for op in [">=", "<=", "==", "=", ">", "<"] {
             if let Some((m, v)) = s.split_once(op) {
-                let metric = Metric::parse(m).map_err(|e| format!("--require {s}: {e}"))?;
+                let metric = Metric::parse(m)
+                    .map_err(|e| SweepError::Policy(format!("--require {s}: {e}")))?;
                 let bound: f64 = v
                     .trim()
                     .parse()
                     .ok()
                     .filter(|b: &f64| b.is_finite())
-                    .ok_or_else(|| format!("--require {s}: `{}` is not a number", v.trim()))?;
+                    .ok_or_else(|| {
+                        SweepError::Policy(format!("--require {s}: `{}` is not a number", v.trim()))
+                    })?;
                 return Ok(Requirement {
                     text: s.replace(' ', ""),
                     metric,
@@ -118,9 +126,9 @@ impl Requirement {
                 });
             }
         }
-        Err(format!(
+        Err(SweepError::Policy(format!(
             "--require {s}: expected METRIC OP NUMBER with OP one of >= <= > < ==, e.g. min_running>=2"
-        ))
+        )))
     }
 
     /// An undefined metric never meets a requirement.

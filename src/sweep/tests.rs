@@ -3,7 +3,10 @@ use std::path::PathBuf;
 use super::report::*;
 use super::*;
 use crate::dist::Dist;
+use crate::docker::cli::DockerCommand;
+use crate::scenario::Action;
 use crate::sim::time::{millis, secs};
+use crate::swarm::model::{FailureAction, UpdateOrder};
 
 const TEXT: &str = r#"
 name: sweep keys
@@ -31,7 +34,7 @@ fn base() -> (ScenarioSource, Scenario) {
     let src = ScenarioSource {
         file: PathBuf::from("sweep-keys.yaml"),
         text: TEXT.to_string(),
-        create_patches: Vec::new(),
+        overrides: Vec::new(),
     };
     let sc = src.build().expect("base scenario loads");
     (src, sc)
@@ -43,7 +46,9 @@ fn set(pairs: &[(&str, &str)]) -> Result<Scenario, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    apply(&src, &sc, &a).map(|s| s.build().expect("validated"))
+    apply(&src, &sc, &a)
+        .map(|s| s.build().expect("validated"))
+        .map_err(|e| e.to_string())
 }
 
 fn create_spec(sc: &Scenario) -> &crate::swarm::model::ServiceSpec {
@@ -194,4 +199,38 @@ fn requirements_pareto_and_best() {
         "{why}"
     );
     assert!(why.contains("next best: cell 3"), "{why}");
+}
+
+/// `diff --set` and `sweep --set` share one override mechanism: the same
+/// key reaches a service created by the timeline either way.
+#[test]
+fn diff_overrides_reach_services_created_by_the_timeline() {
+    let (src, _) = base();
+    let o = crate::scenario::parse_override("api.update_config.parallelism=4").unwrap();
+    let sc = crate::scenario::parse_str_with(&src.text, &src.file, &[o]).unwrap();
+    let u = create_spec(&sc).update_config.unwrap();
+    assert_eq!(u.parallelism, 4);
+    assert_eq!(u.delay, secs(5));
+    let o =
+        crate::scenario::parse_override("api.deploy.placement.max_replicas_per_node=1").unwrap();
+    let e = crate::scenario::parse_str_with(&src.text, &src.file, &[o]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "sweep-keys.yaml: --set `api.deploy.placement.max_replicas_per_node=1`: `api` is created \
+         by a `docker service create` of the timeline: only api.replicas, \
+         api.update_config.FIELD and api.rollback_config.FIELD can be set on it"
+    );
+    let o = crate::scenario::parse_override("api.update_config.delay=soon").unwrap();
+    let e = crate::scenario::parse_str_with(&src.text, &src.file, &[o]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("sweep-keys.yaml: --set `api.update_config.delay=soon`: `delay`: "),
+        "{e}"
+    );
+    let o = crate::scenario::parse_override("db.replicas=2").unwrap();
+    let e = crate::scenario::parse_str_with(&src.text, &src.file, &[o]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "sweep-keys.yaml: --set `db.replicas=2`: no service `db` under `services:` (or in the `compose:` file)"
+    );
 }

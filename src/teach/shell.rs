@@ -87,7 +87,7 @@ impl Shell {
                 Ok(cmd) => {
                     self.session.docker(&cmd, d);
                 }
-                Err(e) => d.line(&e),
+                Err(e) => d.line(&e.to_string()),
             },
             "sleep" | "advance" => match parse_sleep(rest) {
                 Ok(dur) => {

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::swarm::container::stop_signal_number;
-use crate::swarm::container::{ContainerExtras, FileRef, Mount, Network};
+use crate::docker::cli::ValueError;
+use crate::swarm::container::{ContainerExtras, FileRef, Mount, Network, signal_number};
 
 /// Fields of one CSV record (Go `encoding/csv`: `"` quotes a field, `""`
 /// inside quotes is a quote).
-pub fn csv_fields(value: &str) -> Result<Vec<String>, String> {
+pub fn csv_fields(value: &str) -> Result<Vec<String>, ValueError> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut chars = value.chars().peekable();
@@ -39,7 +39,8 @@ pub fn csv_fields(value: &str) -> Result<Vec<String>, String> {
                 let col = value.len() - chars.clone().count();
                 return Err(format!(
                     "parse error on line 1, column {col}: bare \" in non-quoted-field"
-                ));
+                )
+                .into());
             }
             ',' => {
                 out.push(std::mem::take(&mut cur));
@@ -55,14 +56,15 @@ pub fn csv_fields(value: &str) -> Result<Vec<String>, String> {
         return Err(format!(
             "parse error on line 1, column {}: extraneous or missing \" in quoted-field",
             value.len()
-        ));
+        )
+        .into());
     }
     out.push(cur);
     Ok(out)
 }
 
 /// docker/cli `opts.MountOpt.Set`.
-pub fn parse_mount(value: &str) -> Result<Mount, String> {
+pub fn parse_mount(value: &str) -> Result<Mount, ValueError> {
     let mut m = Mount {
         kind: "volume".to_string(),
         source: String::new(),
@@ -81,7 +83,7 @@ pub fn parse_mount(value: &str) -> Result<Mount, String> {
                 "readonly" | "ro" => m.read_only = true,
                 "volume-nocopy" => volume_opts = true,
                 "bind-nonrecursive" => bind_opts = true,
-                _ => return Err(format!("invalid field '{field}' must be a key=value pair")),
+                _ => return Err(format!("invalid field '{field}' must be a key=value pair").into()),
             }
             continue;
         };
@@ -112,14 +114,14 @@ pub fn parse_mount(value: &str) -> Result<Mount, String> {
                     .map_err(|_| format!("invalid value for {key}: {val}"))?;
                 tmpfs_opts = true;
             }
-            _ => return Err(format!("unexpected key '{key}' in '{field}'")),
+            _ => return Err(format!("unexpected key '{key}' in '{field}'").into()),
         }
     }
     if m.kind.is_empty() {
-        return Err("type is required".to_string());
+        return Err("type is required".into());
     }
     if m.target.is_empty() {
-        return Err("target is required".to_string());
+        return Err("target is required".into());
     }
     for (set, kind, what) in [
         (volume_opts, "volume", "volume-*"),
@@ -127,17 +129,14 @@ pub fn parse_mount(value: &str) -> Result<Mount, String> {
         (tmpfs_opts, "tmpfs", "tmpfs-*"),
     ] {
         if set && m.kind != kind {
-            return Err(format!(
-                "cannot mix '{what}' options with mount type '{}'",
-                m.kind
-            ));
+            return Err(format!("cannot mix '{what}' options with mount type '{}'", m.kind).into());
         }
     }
     Ok(m)
 }
 
 /// docker/cli `opts.NetworkOpt.Set`.
-pub fn parse_network(value: &str) -> Result<Network, String> {
+pub fn parse_network(value: &str) -> Result<Network, ValueError> {
     let mut n = Network {
         target: String::new(),
         aliases: Vec::new(),
@@ -148,7 +147,7 @@ pub fn parse_network(value: &str) -> Result<Network, String> {
     }
     for field in csv_fields(value)? {
         let Some((key, val)) = field.split_once('=') else {
-            return Err(format!("invalid field {field}"));
+            return Err(format!("invalid field {field}").into());
         };
         let key = key.trim().to_ascii_lowercase();
         let val = val.trim().to_ascii_lowercase();
@@ -157,22 +156,22 @@ pub fn parse_network(value: &str) -> Result<Network, String> {
             "alias" => n.aliases.push(val),
             "driver-opt" => {
                 if !val.contains('=') {
-                    return Err("invalid key value pair format in driver options".to_string());
+                    return Err("invalid key value pair format in driver options".into());
                 }
             }
             "ip" | "ip6" | "link-local-ip" | "mac-address" | "gw-priority" => {}
-            _ => return Err(format!("invalid field key {key}")),
+            _ => return Err(format!("invalid field key {key}").into()),
         }
     }
     if n.target.is_empty() {
-        return Err("network name/id is not specified".to_string());
+        return Err("network name/id is not specified".into());
     }
     Ok(n)
 }
 
 /// docker/cli `opts.SecretOpt.Set` / `opts.ConfigOpt.Set` (`what` is
 /// `secret` or `config`).
-pub fn parse_file_ref(value: &str, what: &str) -> Result<FileRef, String> {
+pub fn parse_file_ref(value: &str, what: &str) -> Result<FileRef, ValueError> {
     let fields = csv_fields(value)?;
     if fields.len() == 1 && !fields[0].contains('=') {
         return Ok(FileRef {
@@ -186,7 +185,7 @@ pub fn parse_file_ref(value: &str, what: &str) -> Result<FileRef, String> {
     };
     for field in fields {
         let Some((key, val)) = field.split_once('=').filter(|(k, _)| !k.is_empty()) else {
-            return Err(format!("invalid field '{field}' must be a key=value pair"));
+            return Err(format!("invalid field '{field}' must be a key=value pair").into());
         };
         match key.to_ascii_lowercase().as_str() {
             "source" | "src" => r.source = val.to_string(),
@@ -197,11 +196,11 @@ pub fn parse_file_ref(value: &str, what: &str) -> Result<FileRef, String> {
                     format!("invalid mode specified: strconv.ParseUint: parsing \"{val}\": {e}")
                 })?;
             }
-            _ => return Err(format!("invalid field in {what} request: {key}")),
+            _ => return Err(format!("invalid field in {what} request: {key}").into()),
         }
     }
     if r.source.is_empty() {
-        return Err("source is required".to_string());
+        return Err("source is required".into());
     }
     if r.target.is_empty() {
         r.target = r.source.clone();
@@ -231,16 +230,16 @@ fn parse_go_uint_base0(s: &str) -> Result<u32, &'static str> {
 }
 
 /// docker `opts.ValidateIPAddress`.
-pub fn validate_ip(value: &str) -> Result<(), String> {
+pub fn validate_ip(value: &str) -> Result<(), ValueError> {
     value
         .trim()
         .parse::<std::net::IpAddr>()
         .map(|_| ())
-        .map_err(|_| format!("IP address is not correctly formatted: {value}"))
+        .map_err(|_| ValueError(format!("IP address is not correctly formatted: {value}")))
 }
 
 /// docker `opts.ValidateDNSSearch`.
-pub fn validate_dns_search(value: &str) -> Result<(), String> {
+pub fn validate_dns_search(value: &str) -> Result<(), ValueError> {
     let v = value.trim_matches(' ');
     if v == "." {
         return Ok(());
@@ -254,35 +253,36 @@ pub fn validate_dns_search(value: &str) -> Result<(), String> {
             && !l.ends_with('-')
     };
     if d.len() > 255 || d.is_empty() || !d.split('.').all(label_ok) {
-        return Err(format!("{v} is not a valid domain"));
+        return Err(format!("{v} is not a valid domain").into());
     }
     Ok(())
 }
 
 /// docker `opts.ValidateExtraHost` (`host:ip`).
-pub fn validate_extra_host(value: &str) -> Result<(), String> {
+pub fn validate_extra_host(value: &str) -> Result<(), ValueError> {
     let Some((name, ip)) = value.split_once(':').filter(|(n, _)| !n.is_empty()) else {
-        return Err(format!("bad format for add-host: {value:?}"));
+        return Err(format!("bad format for add-host: {value:?}").into());
     };
     let _ = name;
     if validate_ip(ip).is_err() && ip != "host-gateway" {
-        return Err(format!("invalid IP address in add-host: {ip:?}"));
+        return Err(format!("invalid IP address in add-host: {ip:?}").into());
     }
     Ok(())
 }
 
 /// docker `opts.ValidateSingleGenericResource`.
-pub fn validate_generic_resource(value: &str) -> Result<(), String> {
+pub fn validate_generic_resource(value: &str) -> Result<(), ValueError> {
     if !value.contains('=') {
         return Err(format!(
             "invalid generic-resource request `{value}`, format should be <kind>=<value>"
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 /// go-units `ParseUlimit`: `name=soft[:hard]`.
-pub fn parse_ulimit(value: &str) -> Result<(String, (i64, i64)), String> {
+pub fn parse_ulimit(value: &str) -> Result<(String, (i64, i64)), ValueError> {
     const NAMES: &[&str] = &[
         "core",
         "cpu",
@@ -301,10 +301,10 @@ pub fn parse_ulimit(value: &str) -> Result<(String, (i64, i64)), String> {
         "stack",
     ];
     let Some((name, limits)) = value.split_once('=') else {
-        return Err(format!("invalid ulimit argument: {value}"));
+        return Err(format!("invalid ulimit argument: {value}").into());
     };
     if !NAMES.contains(&name) {
-        return Err(format!("invalid ulimit type: {name}"));
+        return Err(format!("invalid ulimit type: {name}").into());
     }
     let num = |s: &str| {
         s.parse::<i64>()
@@ -320,13 +320,14 @@ pub fn parse_ulimit(value: &str) -> Result<(String, (i64, i64)), String> {
     if soft > hard {
         return Err(format!(
             "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
-        ));
+        )
+        .into());
     }
     Ok((name.to_string(), (soft, hard)))
 }
 
 /// docker/cli `credentialSpecOpt.Set`.
-pub fn validate_credential_spec(value: &str) -> Result<(), String> {
+pub fn validate_credential_spec(value: &str) -> Result<(), ValueError> {
     if value.is_empty()
         || ["config://", "file://", "registry://"]
             .iter()
@@ -336,7 +337,7 @@ pub fn validate_credential_spec(value: &str) -> Result<(), String> {
     }
     Err(
         "invalid credential spec: value must be prefixed with \"config://\", \"file://\", or \"registry://\""
-            .to_string(),
+            .into(),
     )
 }
 
@@ -349,6 +350,12 @@ pub fn normalize_capability(cap: &str) -> String {
     } else {
         format!("CAP_{c}")
     }
+}
+
+/// moby `signal.ParseSignal` as the daemon applies it to `--stop-signal`:
+/// a number, or a name with or without `SIG` (`RTMIN+n`, `RTMAX-n` too).
+pub fn stop_signal_number(value: &str) -> Result<i64, ValueError> {
+    signal_number(value).ok_or_else(|| ValueError(format!("Invalid signal: {value}")))
 }
 
 /// Sorted, without duplicates.
@@ -597,21 +604,30 @@ mod tests {
         );
         let m = parse_mount("src=vol,dst=/v").unwrap();
         assert_eq!(m.kind, "volume");
-        assert_eq!(parse_mount("source=x").unwrap_err(), "target is required");
         assert_eq!(
-            parse_mount("type=bind,target=/a,bogus").unwrap_err(),
+            parse_mount("source=x").unwrap_err().to_string(),
+            "target is required"
+        );
+        assert_eq!(
+            parse_mount("type=bind,target=/a,bogus")
+                .unwrap_err()
+                .to_string(),
             "invalid field 'bogus' must be a key=value pair"
         );
         assert_eq!(
-            parse_mount("type=bind,target=/a,colour=red").unwrap_err(),
+            parse_mount("type=bind,target=/a,colour=red")
+                .unwrap_err()
+                .to_string(),
             "unexpected key 'colour' in 'colour=red'"
         );
         assert_eq!(
-            parse_mount("type=bind,target=/a,volume-nocopy").unwrap_err(),
+            parse_mount("type=bind,target=/a,volume-nocopy")
+                .unwrap_err()
+                .to_string(),
             "cannot mix 'volume-*' options with mount type 'bind'"
         );
         assert_eq!(
-            parse_mount("target=/a,ro=maybe").unwrap_err(),
+            parse_mount("target=/a,ro=maybe").unwrap_err().to_string(),
             "invalid value for ro: maybe"
         );
         assert_eq!(parse_mount("\"target=/a,b\",ro").unwrap().target, "/a,b");
@@ -626,24 +642,32 @@ mod tests {
             ("back", vec!["db".to_string()])
         );
         assert_eq!(
-            parse_network("alias=db").unwrap_err(),
+            parse_network("alias=db").unwrap_err().to_string(),
             "network name/id is not specified"
         );
-        assert_eq!(parse_network("nam=x").unwrap_err(), "invalid field key nam");
+        assert_eq!(
+            parse_network("nam=x").unwrap_err().to_string(),
+            "invalid field key nam"
+        );
         let s = parse_file_ref("source=pw,target=/run/pw,mode=0400", "secret").unwrap();
         assert_eq!((s.source.as_str(), s.target.as_str()), ("pw", "/run/pw"));
         assert_eq!(parse_file_ref("pw", "secret").unwrap().target, "pw");
         assert_eq!(
-            parse_file_ref("target=/x", "config").unwrap_err(),
+            parse_file_ref("target=/x", "config")
+                .unwrap_err()
+                .to_string(),
             "source is required"
         );
         assert_eq!(
-            parse_file_ref("source=a,colour=1", "config").unwrap_err(),
+            parse_file_ref("source=a,colour=1", "config")
+                .unwrap_err()
+                .to_string(),
             "invalid field in config request: colour"
         );
         assert!(
             parse_file_ref("source=a,mode=9z", "secret")
                 .unwrap_err()
+                .to_string()
                 .starts_with("invalid mode specified")
         );
         assert_eq!(
@@ -651,26 +675,26 @@ mod tests {
             ("nofile".to_string(), (1024, 2048))
         );
         assert_eq!(
-            parse_ulimit("nofiles=1").unwrap_err(),
+            parse_ulimit("nofiles=1").unwrap_err().to_string(),
             "invalid ulimit type: nofiles"
         );
         assert_eq!(
-            parse_ulimit("nofile=4:2").unwrap_err(),
+            parse_ulimit("nofile=4:2").unwrap_err().to_string(),
             "ulimit soft limit must be less than or equal to hard limit: 4 > 2"
         );
         assert!(validate_ip("10.0.0.2").is_ok());
         assert_eq!(
-            validate_ip("10.0.0").unwrap_err(),
+            validate_ip("10.0.0").unwrap_err().to_string(),
             "IP address is not correctly formatted: 10.0.0"
         );
         assert!(validate_extra_host("db:10.0.0.2").is_ok());
         assert_eq!(
-            validate_extra_host("db").unwrap_err(),
+            validate_extra_host("db").unwrap_err().to_string(),
             "bad format for add-host: \"db\""
         );
         assert!(validate_dns_search("example.com").is_ok());
         assert_eq!(
-            validate_dns_search("-bad-.com").unwrap_err(),
+            validate_dns_search("-bad-.com").unwrap_err().to_string(),
             "-bad-.com is not a valid domain"
         );
         assert_eq!(normalize_capability("net_admin"), "CAP_NET_ADMIN");
@@ -680,7 +704,7 @@ mod tests {
         assert_eq!(stop_signal_number("RTMIN+2"), Ok(36));
         assert_eq!(
             stop_signal_number("SIGFOO"),
-            Err("Invalid signal: SIGFOO".to_string())
+            Err("Invalid signal: SIGFOO".into())
         );
     }
 

@@ -4,6 +4,8 @@
 //! error texts. Flags docker has but the simulator does not model are
 //! refused with a message naming them.
 
+use super::{CliError, InvalidArgument};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Bool,
@@ -69,15 +71,11 @@ impl Given {
     }
 
     /// pflag's `invalid argument` wrapper around a value error.
-    pub fn invalid(&self, err: impl std::fmt::Display) -> String {
-        format!(
-            "invalid argument \"{}\" for \"{}\" flag: {err}",
-            self.value,
-            self.display()
-        )
+    pub fn invalid(&self, err: impl std::fmt::Display) -> CliError {
+        CliError::InvalidArgument(InvalidArgument::new(&self.value, self.display(), err))
     }
 
-    pub fn as_bool(&self) -> Result<bool, String> {
+    pub fn as_bool(&self) -> Result<bool, CliError> {
         parse_go_bool(&self.value).ok_or_else(|| {
             self.invalid(format!(
                 "strconv.ParseBool: parsing \"{}\": invalid syntax",
@@ -109,7 +107,7 @@ impl Parsed {
         self.flags.iter().filter(move |g| g.def.name == name)
     }
     /// Value of a boolean flag (`false` when not given).
-    pub fn bool(&self, name: &str) -> Result<bool, String> {
+    pub fn bool(&self, name: &str) -> Result<bool, CliError> {
         match self.last(name) {
             Some(g) => g.as_bool(),
             None => Ok(false),
@@ -117,13 +115,9 @@ impl Parsed {
     }
 }
 
-fn not_supported(name: &str) -> String {
-    format!("flag --{name} is not supported by swarmsim")
-}
-
 /// Parses `args` against `defs`. With `interspersed == false` (docker
 /// `service create`), the first positional argument ends the flags.
-pub fn parse(args: &[String], defs: &[FlagDef], interspersed: bool) -> Result<Parsed, String> {
+pub fn parse(args: &[String], defs: &[FlagDef], interspersed: bool) -> Result<Parsed, CliError> {
     let mut flags = Vec::new();
     let mut positional = Vec::new();
     let mut i = 0;
@@ -140,17 +134,17 @@ pub fn parse(args: &[String], defs: &[FlagDef], interspersed: bool) -> Result<Pa
                 None => (body, None),
             };
             let Some(def) = defs.iter().find(|d| d.name == name) else {
-                return Err(format!("unknown flag: --{name}"));
+                return Err(CliError::UnknownFlag(name.to_string()));
             };
             if !def.supported {
-                return Err(not_supported(def.name));
+                return Err(CliError::UnsupportedFlag(def.name));
             }
             let value = match (def.kind, inline) {
                 (_, Some(v)) => v,
                 (Kind::Bool, None) => "true".to_string(),
                 (Kind::Value, None) => {
                     let Some(v) = args.get(i) else {
-                        return Err(format!("flag needs an argument: --{name}"));
+                        return Err(CliError::NeedsArgument(format!("--{name}")));
                     };
                     i += 1;
                     v.clone()
@@ -165,10 +159,13 @@ pub fn parse(args: &[String], defs: &[FlagDef], interspersed: bool) -> Result<Pa
             while k < shorts.len() {
                 let c = shorts[k];
                 let Some(def) = defs.iter().find(|d| d.short == Some(c)) else {
-                    return Err(format!("unknown shorthand flag: '{c}' in {arg}"));
+                    return Err(CliError::UnknownShorthand {
+                        short: c,
+                        arg: arg.clone(),
+                    });
                 };
                 if !def.supported {
-                    return Err(not_supported(def.name));
+                    return Err(CliError::UnsupportedFlag(def.name));
                 }
                 let rest: String = shorts[k + 1..].iter().collect();
                 if let Some(v) = rest.strip_prefix('=') {
@@ -193,7 +190,7 @@ pub fn parse(args: &[String], defs: &[FlagDef], interspersed: bool) -> Result<Pa
                             i += 1;
                             v.clone()
                         } else {
-                            return Err(format!("flag needs an argument: '{c}' in -{c}"));
+                            return Err(CliError::NeedsArgument(format!("'{c}' in -{c}")));
                         };
                         flags.push(Given { def: *def, value });
                         break;
@@ -262,7 +259,7 @@ mod tests {
 
     #[test]
     fn pflag_errors() {
-        let e = |s: &str| parse(&words(s), DEFS, true).err().unwrap();
+        let e = |s: &str| parse(&words(s), DEFS, true).err().unwrap().to_string();
         assert_eq!(e("--foo"), "unknown flag: --foo");
         assert_eq!(e("-x"), "unknown shorthand flag: 'x' in -x");
         assert_eq!(e("-dx"), "unknown shorthand flag: 'x' in -dx");
@@ -274,7 +271,7 @@ mod tests {
         );
         let p = parse(&words("--detach=maybe"), DEFS, true).unwrap();
         assert_eq!(
-            p.bool("detach").unwrap_err(),
+            p.bool("detach").unwrap_err().to_string(),
             "invalid argument \"maybe\" for \"-d, --detach\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax"
         );
     }

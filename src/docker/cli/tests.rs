@@ -20,7 +20,7 @@ fn update(line: &str) -> (String, UpdateArgs) {
 
 fn err(line: &str) -> String {
     match parse_command_line(line) {
-        Err(e) => e,
+        Err(e) => e.to_string(),
         Ok(c) => panic!("{line}: expected an error, got {c:?}"),
     }
 }
@@ -222,7 +222,9 @@ fn update_image_replicas_force_args() {
     let (_, args) = update("docker service update --replicas 2 s");
     assert_eq!(
         args.check(&spec),
-        Err("replicas can only be used with replicated mode".to_string())
+        Err(CliError::Refused(
+            "replicas can only be used with replicated mode".to_string()
+        ))
     );
 }
 

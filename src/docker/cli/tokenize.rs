@@ -4,7 +4,7 @@
 /// Splits like a POSIX shell without expansions: blanks separate words,
 /// `'…'` is literal, `"…"` honours `\"`, `\\`, `\$` and `` \` ``, and a
 /// backslash outside quotes makes the next character literal.
-pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+pub fn split_words(line: &str) -> Result<Vec<String>, super::CliError> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -23,7 +23,11 @@ pub fn split_words(line: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(c) => cur.push(c),
-                        None => return Err("unterminated single quote in command line".into()),
+                        None => {
+                            return Err(super::CliError::Quote(
+                                "unterminated single quote in command line",
+                            ));
+                        }
                     }
                 }
             }
@@ -40,11 +44,17 @@ pub fn split_words(line: &str) -> Result<Vec<String>, String> {
                                 cur.push(c);
                             }
                             None => {
-                                return Err("unterminated double quote in command line".into());
+                                return Err(super::CliError::Quote(
+                                    "unterminated double quote in command line",
+                                ));
                             }
                         },
                         Some(c) => cur.push(c),
-                        None => return Err("unterminated double quote in command line".into()),
+                        None => {
+                            return Err(super::CliError::Quote(
+                                "unterminated double quote in command line",
+                            ));
+                        }
                     }
                 }
             }

@@ -3,12 +3,88 @@
 
 use std::rc::Rc;
 
+use super::CliError;
 use crate::sim::time::SimDuration;
 use crate::swarm::model::{
     DEFAULT_MONITOR, DEFAULT_RESTART_DELAY, FailureAction, Healthcheck, PortConfig, PublishMode,
     RestartCondition, RestartPolicy, ServiceMode, ServiceSpec, SpreadPreference, UpdateConfig,
     UpdateOrder,
 };
+
+/// A setting of an update (or rollback) config: its key under
+/// `update_config:` in YAML and `--set`, and its flag after `--update-` /
+/// `--rollback-`. [`ConfigKey::ALL`] is the order in which docker/cli
+/// reads the flags (and the YAML loader the keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKey {
+    Parallelism,
+    Delay,
+    Monitor,
+    FailureAction,
+    MaxFailureRatio,
+    Order,
+}
+
+impl ConfigKey {
+    pub const ALL: [ConfigKey; 6] = [
+        ConfigKey::Parallelism,
+        ConfigKey::Delay,
+        ConfigKey::Monitor,
+        ConfigKey::FailureAction,
+        ConfigKey::MaxFailureRatio,
+        ConfigKey::Order,
+    ];
+
+    /// The key in YAML (`update_config: {max_failure_ratio: ...}`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            ConfigKey::Parallelism => "parallelism",
+            ConfigKey::Delay => "delay",
+            ConfigKey::Monitor => "monitor",
+            ConfigKey::FailureAction => "failure_action",
+            ConfigKey::MaxFailureRatio => "max_failure_ratio",
+            ConfigKey::Order => "order",
+        }
+    }
+
+    /// The flag after the `update-`/`rollback-` prefix.
+    pub fn flag(self) -> &'static str {
+        match self {
+            ConfigKey::Parallelism => "parallelism",
+            ConfigKey::Delay => "delay",
+            ConfigKey::Monitor => "monitor",
+            ConfigKey::FailureAction => "failure-action",
+            ConfigKey::MaxFailureRatio => "max-failure-ratio",
+            ConfigKey::Order => "order",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ConfigKey> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// The YAML keys, in [`ConfigKey::ALL`] order.
+    pub const KEYS: [&'static str; 6] = [
+        ConfigKey::Parallelism.key(),
+        ConfigKey::Delay.key(),
+        ConfigKey::Monitor.key(),
+        ConfigKey::FailureAction.key(),
+        ConfigKey::MaxFailureRatio.key(),
+        ConfigKey::Order.key(),
+    ];
+}
+
+/// One typed setting of an update (or rollback) config, whichever road
+/// it came by (a flag, YAML, an `update:` item, `--set`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConfigSetting {
+    Parallelism(u64),
+    Delay(SimDuration),
+    Monitor(SimDuration),
+    FailureAction(FailureAction),
+    MaxFailureRatio(f32),
+    Order(UpdateOrder),
+}
 
 /// The `--update-*` (or `--rollback-*`) flags that were given.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -29,6 +105,18 @@ impl ConfigFlags {
             || self.failure_action.is_some()
             || self.max_failure_ratio.is_some()
             || self.order.is_some()
+    }
+
+    /// Records one setting (a later one replaces an earlier one).
+    pub fn set(&mut self, s: ConfigSetting) {
+        match s {
+            ConfigSetting::Parallelism(v) => self.parallelism = Some(v),
+            ConfigSetting::Delay(v) => self.delay = Some(v),
+            ConfigSetting::Monitor(v) => self.monitor = Some(v),
+            ConfigSetting::FailureAction(v) => self.failure_action = Some(v),
+            ConfigSetting::MaxFailureRatio(v) => self.max_failure_ratio = Some(v),
+            ConfigSetting::Order(v) => self.order = Some(v),
+        }
     }
 
     /// The config the CLI pre-fills from swarmkit's defaults
@@ -104,6 +192,11 @@ impl RestartFlags {
             max_attempts: 0,
             window: SimDuration::ZERO,
         });
+        self.apply_to(p);
+    }
+
+    /// Overrides the given fields of `p`.
+    pub fn apply_to(&self, p: &mut RestartPolicy) {
         if let Some(v) = self.condition {
             p.condition = v;
         }
@@ -143,9 +236,11 @@ impl HealthFlags {
     }
 
     /// docker/cli rejects `--no-healthcheck` together with `--health-*`.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), CliError> {
         if self.no_healthcheck == Some(true) && self.any_setting() {
-            return Err("--no-healthcheck conflicts with --health-* options".to_string());
+            return Err(CliError::Refused(
+                "--no-healthcheck conflicts with --health-* options".to_string(),
+            ));
         }
         Ok(())
     }
@@ -279,9 +374,11 @@ fn env_key(v: &str) -> &str {
 impl UpdateArgs {
     /// Errors docker/cli raises while applying the flags to this service
     /// (`updateReplicas`). Call before [`UpdateArgs::apply`].
-    pub fn check(&self, spec: &ServiceSpec) -> Result<(), String> {
+    pub fn check(&self, spec: &ServiceSpec) -> Result<(), CliError> {
         if self.replicas.is_some() && matches!(spec.mode, ServiceMode::Global) {
-            return Err("replicas can only be used with replicated mode".to_string());
+            return Err(CliError::Refused(
+                "replicas can only be used with replicated mode".to_string(),
+            ));
         }
         Ok(())
     }

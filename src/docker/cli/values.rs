@@ -3,13 +3,14 @@
 //! (`PortOpt`), placement constraints (swarmkit `constraint.Parse`) and
 //! placement preferences. Error texts are docker's own.
 
+use super::ValueError;
 use crate::swarm::model::{PortConfig, PublishMode, SpreadPreference};
 
 /// docker/go-units `RAMInBytes`: a decimal number, an optional space, an
 /// optional unit prefix `k m g t p` (any case) with optional `i` and `b`;
 /// multiples are binary (`512M` = 512 MiB, `8GiB` = 8 GiB, `1kb` = 1024).
-pub fn parse_ram_in_bytes(s: &str) -> Result<i64, String> {
-    let invalid = || format!("invalid size: '{s}'");
+pub fn parse_ram_in_bytes(s: &str) -> Result<i64, ValueError> {
+    let invalid = || ValueError(format!("invalid size: '{s}'"));
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() && bytes[i].is_ascii_digit() {
@@ -68,8 +69,8 @@ pub fn parse_ram_in_bytes(s: &str) -> Result<i64, String> {
 
 /// docker/cli `opts.ParseCPUs`: a rational number of CPUs (`0.5`, `2`,
 /// `1/4`) → nano CPUs; more than nine decimals is "too precise".
-pub fn parse_cpus(s: &str) -> Result<i64, String> {
-    let not_rational = || format!("failed to parse {s} as a rational number");
+pub fn parse_cpus(s: &str) -> Result<i64, ValueError> {
+    let not_rational = || ValueError(format!("failed to parse {s} as a rational number"));
     if let Some((num, den)) = s.split_once('/') {
         let n: i128 = num.parse().map_err(|_| not_rational())?;
         let d: i128 = den.parse().map_err(|_| not_rational())?;
@@ -78,7 +79,7 @@ pub fn parse_cpus(s: &str) -> Result<i64, String> {
         }
         let nano = n * 1_000_000_000;
         if nano % d != 0 {
-            return Err("value is too precise".to_string());
+            return Err("value is too precise".into());
         }
         return i64::try_from(nano / d).map_err(|_| not_rational());
     }
@@ -95,7 +96,7 @@ pub fn parse_cpus(s: &str) -> Result<i64, String> {
     }
     let frac_trimmed = frac.trim_end_matches('0');
     if frac_trimmed.len() > 9 {
-        return Err("value is too precise".to_string());
+        return Err("value is too precise".into());
     }
     let int_val: i128 = if int.is_empty() {
         0
@@ -116,7 +117,7 @@ pub fn parse_cpus(s: &str) -> Result<i64, String> {
 
 /// swarmkit `constraint.Parse` for one expression: `key==value` or
 /// `key!=value`, with swarmkit's error texts.
-pub fn validate_constraint(expr: &str) -> Result<(), String> {
+pub fn validate_constraint(expr: &str) -> Result<(), ValueError> {
     for op in ["==", "!="] {
         let Some((key, value)) = expr.split_once(op) else {
             continue;
@@ -131,7 +132,7 @@ pub fn validate_constraint(expr: &str) -> Result<(), String> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !key_ok {
-            return Err(format!("key '{key}' is invalid"));
+            return Err(format!("key '{key}' is invalid").into());
         }
         let value = value.trim();
         let value_ok = !value.is_empty()
@@ -158,27 +159,28 @@ pub fn validate_constraint(expr: &str) -> Result<(), String> {
                     )
             });
         if !value_ok {
-            return Err(format!("value '{value}' is invalid"));
+            return Err(format!("value '{value}' is invalid").into());
         }
         return Ok(());
     }
-    Err("constraint expected one operator from ==, !=".to_string())
+    Err("constraint expected one operator from ==, !=".into())
 }
 
 /// docker/cli `placementPrefOpts.Set`: `spread=<descriptor>`.
-pub fn parse_placement_pref(value: &str) -> Result<SpreadPreference, String> {
+pub fn parse_placement_pref(value: &str) -> Result<SpreadPreference, ValueError> {
     match value.split_once('=') {
         Some((strategy, arg)) if !strategy.is_empty() => {
             if strategy != "spread" {
                 return Err(format!(
                     "unsupported placement preference {strategy} (only spread is supported)"
-                ));
+                )
+                .into());
             }
             Ok(SpreadPreference {
                 spread: arg.to_string(),
             })
         }
-        _ => Err(r#"placement preference must be of the format "<strategy>=<arg>""#.to_string()),
+        _ => Err(r#"placement preference must be of the format "<strategy>=<arg>""#.into()),
     }
 }
 
@@ -196,7 +198,7 @@ fn parse_port_number(s: &str) -> Result<u32, String> {
 /// `published=8080,target=80,protocol=tcp,mode=host` or the short syntax
 /// `[PUBLISHED[-END]:]TARGET[-END][/PROTO]`. Short syntax ports are
 /// published in ingress mode.
-pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, String> {
+pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, ValueError> {
     // docker matches `\w+=\w+` anywhere in the value.
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let chars: Vec<char> = value.chars().collect();
@@ -211,12 +213,12 @@ pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, String> {
         };
         for field in value.split(',') {
             let Some((key, val)) = field.split_once('=').filter(|(k, _)| !k.is_empty()) else {
-                return Err(format!("invalid field {field}"));
+                return Err(format!("invalid field {field}").into());
             };
             match key {
                 "protocol" => {
                     if !matches!(val, "tcp" | "udp" | "sctp") {
-                        return Err(format!("invalid protocol value {val}"));
+                        return Err(format!("invalid protocol value {val}").into());
                     }
                     port.protocol = val.to_string();
                 }
@@ -224,16 +226,16 @@ pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, String> {
                     port.mode = match val {
                         "ingress" => PublishMode::Ingress,
                         "host" => PublishMode::Host,
-                        _ => return Err(format!("invalid publish mode value {val}")),
+                        _ => return Err(format!("invalid publish mode value {val}").into()),
                     }
                 }
                 "target" => port.target = parse_port_number(val)?,
                 "published" => port.published = parse_port_number(val)?,
-                _ => return Err(format!("invalid field key {key}")),
+                _ => return Err(format!("invalid field key {key}").into()),
             }
         }
         if port.target == 0 {
-            return Err("missing mandatory field \"target\"".to_string());
+            return Err("missing mandatory field \"target\"".into());
         }
         return Ok(vec![port]);
     }
@@ -243,14 +245,14 @@ pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, String> {
         None => (value, "tcp".to_string()),
     };
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!("invalid proto: {proto}"));
+        return Err(format!("invalid proto: {proto}").into());
     }
     let parts: Vec<&str> = spec.split(':').collect();
     let (host, container) = match parts.as_slice() {
         [c] => ("", *c),
         [h, c] => (*h, *c),
-        [_ip, _h, _c] => return Err("hostip is not supported".to_string()),
-        _ => return Err(format!("invalid port format: {value}")),
+        [_ip, _h, _c] => return Err("hostip is not supported".into()),
+        _ => return Err(format!("invalid port format: {value}").into()),
     };
     let range = |s: &str| -> Option<(u32, u32)> {
         let (a, b) = s.split_once('-').unwrap_or((s, s));
@@ -270,7 +272,8 @@ pub fn parse_port(value: &str) -> Result<Vec<PortConfig>, String> {
     if !host.is_empty() && h_end - h_start + 1 != count && h_start != h_end {
         return Err(format!(
             "invalid ranges specified for container and host Ports: {container} and {host}"
-        ));
+        )
+        .into());
     }
     let mut out = Vec::new();
     for k in 0..count {
@@ -301,20 +304,20 @@ pub fn split_kv(s: &str) -> (String, String) {
 }
 
 /// docker/cli `opts.ValidateLabel`.
-pub fn validate_label(value: &str) -> Result<(), String> {
+pub fn validate_label(value: &str) -> Result<(), ValueError> {
     let key = value.split_once('=').map_or(value, |(k, _)| k);
     if key.trim().is_empty() {
-        return Err(format!("invalid label '{value}': empty name"));
+        return Err(format!("invalid label '{value}': empty name").into());
     }
     Ok(())
 }
 
 /// docker/cli `opts.ValidateEnv` (a bare `KEY` is kept as is: the
 /// simulator never reads the host environment).
-pub fn validate_env(value: &str) -> Result<(), String> {
+pub fn validate_env(value: &str) -> Result<(), ValueError> {
     let key = value.split_once('=').map_or(value, |(k, _)| k);
     if key.is_empty() {
-        return Err(format!("invalid environment variable: {value}"));
+        return Err(format!("invalid environment variable: {value}").into());
     }
     Ok(())
 }
