@@ -7,9 +7,11 @@ use std::rc::Rc;
 use clap::{Parser, Subcommand};
 
 use crate::regress::{check, diff, eval, lint, outcome};
-use crate::runner::{RunOptions, run_with_sink};
+use crate::runner::{RunOptions, run_observed};
 use crate::scenario;
 use crate::sim::time::parse_duration_nonneg;
+use crate::teach::play::Play;
+use crate::teach::timeline::TimelineObserver;
 
 /// Exit statuses (`docs/regression.md#exit-statuses`): 0 success, 1 an
 /// expectation failed (or `diff` found a difference, or `lint --deny` a
@@ -595,8 +597,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         seed,
         until,
         // events.csv streams to its file; the log is kept in memory only
-        // for the expectations, which read it.
-        keep_log: !scenario.expect.is_empty(),
+        // for the expectations and the timeline, which read it.
+        keep_log: !scenario.expect.is_empty() || timeline_kind.is_some(),
         explain,
         record_series: !scenario.expect.is_empty(),
         max_events,
@@ -611,7 +613,30 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     };
     let events =
         crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
-    let result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    // One simulation for every output: the transcript, events.csv, the
+    // timeline and the --play display observe the same run.
+    let mut timeline_obs = timeline_kind.map(|_| TimelineObserver::new(scenario.clone()));
+    let mut display = play.map(|_| -> Box<dyn crate::teach::display::Display> {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            Box::new(crate::teach::display::Live::new())
+        } else {
+            Box::new(crate::teach::display::Plain {
+                out: std::io::stdout().lock(),
+            })
+        }
+    });
+    let mut play_obs = display
+        .as_deref_mut()
+        .map(|d| Play::new(scenario.clone(), until, play, d));
+    let result = run_observed(
+        scenario.clone(),
+        &opts,
+        Some(Box::new(events)),
+        &mut (&mut timeline_obs, &mut play_obs),
+    );
+    drop(play_obs);
+    drop(display);
     if let Some(e) = &result.sink_error {
         let _ = std::fs::remove_file(&events_tmp);
         return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
@@ -624,25 +649,17 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     }
     // After the results, so that a timeline inside `--out` finds its
     // folder on a first run.
-    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
-        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+    if let (Some(p), Some(html), Some(tl)) = (
+        &timeline,
+        timeline_kind,
+        timeline_obs.and_then(|o| o.timeline),
+    ) {
         let text = if html { tl.html() } else { tl.svg() };
         if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
             return bad_input(format!("{}: {e}", p.display()));
         }
     }
-    if let Some(speed) = play {
-        use std::io::IsTerminal;
-        let speed = Some(speed);
-        if std::io::stdout().is_terminal() {
-            let mut d = crate::teach::display::Live::new();
-            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
-        } else {
-            let mut d = crate::teach::display::Plain {
-                out: std::io::stdout().lock(),
-            };
-            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
-        }
+    if play.is_some() {
         let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
         return ExitStatus::Success;
     }
