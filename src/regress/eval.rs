@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::describe;
-use crate::report::results::ServiceSummary;
-use crate::runner::{RunOptions, RunResult, run};
+use crate::report::results::{ServiceSummary, Summary};
+use crate::runner::{Observer, RunEnd, RunOptions, RunResult, run};
 use crate::scenario::Scenario;
 use crate::scenario::expect::{Bound, Check, ExpectKind, Expectation, Metric, Stat, StatCheck};
 use crate::sim::time::{SimTime, format_go_duration};
@@ -70,33 +70,153 @@ fn run_at(scenario: &Rc<Scenario>, seed: u64, at: Option<SimTime>) -> RunResult 
             until: at,
             keep_log: true,
             record_series: true,
+            // The items read the summary, the state and the log.
+            skip_transcript: true,
             ..Default::default()
         },
     )
 }
 
+/// The `expect:` items about one run of the scenario — at an instant
+/// (`at:`) or at its end — evaluated by watching that run: the driver
+/// stops at each `at:` instant, so one simulation answers them all. An
+/// item is evaluated on the state at its instant as a run that ends there
+/// (`--until`) would report it.
+pub struct Expectations<'a> {
+    scenario: &'a Scenario,
+    /// The `at:` instants not reached yet, latest first.
+    pending: Vec<SimTime>,
+    /// Whether the items about the end of the run are evaluated here.
+    end_items: bool,
+    /// Results by index in `scenario.expect`.
+    results: BTreeMap<usize, ExpectResult>,
+}
+
+impl<'a> Expectations<'a> {
+    /// Watches for the items at instants up to `limit` (the run's last
+    /// instant), and for the end-of-run items when `end_items`.
+    pub fn new(scenario: &'a Scenario, limit: SimTime, end_items: bool) -> Expectations<'a> {
+        let mut pending: Vec<SimTime> = scenario
+            .expect
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ExpectKind::Run { at: Some(t), .. } if *t <= limit => Some(*t),
+                _ => None,
+            })
+            .collect();
+        pending.sort_unstable_by(|a, b| b.cmp(a));
+        pending.dedup();
+        Expectations {
+            scenario,
+            pending,
+            end_items,
+            results: BTreeMap::new(),
+        }
+    }
+
+    /// Whether a run is needed at all.
+    fn wants_a_run(&self) -> bool {
+        !self.pending.is_empty()
+            || (self.end_items
+                && self
+                    .scenario
+                    .expect
+                    .iter()
+                    .any(|e| matches!(e.kind, ExpectKind::Run { at: None, .. })))
+    }
+
+    /// Evaluates the items at `at` on the cluster as it is.
+    fn eval_items(&mut self, at: Option<SimTime>, c: &Cluster, summary: &Summary) {
+        for (i, e) in self.scenario.expect.iter().enumerate() {
+            if let ExpectKind::Run { at: a, checks } = &e.kind
+                && *a == at
+            {
+                self.results.insert(i, eval_run(e, at, checks, c, summary));
+            }
+        }
+    }
+}
+
+impl Observer for Expectations<'_> {
+    fn next_stop(&self) -> Option<SimTime> {
+        self.pending.last().copied()
+    }
+    fn at_stop(&mut self, c: &Cluster, t: SimTime) {
+        self.pending.pop();
+        let summary = summary_at(c, &self.scenario.name, t);
+        self.eval_items(Some(t), c, &summary);
+    }
+    fn at_end(&mut self, c: &Cluster, end: &RunEnd) {
+        // Instants the event limit kept the run from reaching: a run that
+        // ends at one of them stops at the same limit.
+        while let Some(t) = self.pending.pop() {
+            self.eval_items(Some(t), c, end.summary);
+        }
+        if self.end_items {
+            self.eval_items(None, c, end.summary);
+        }
+    }
+}
+
+/// The summary of a run that ends at `t` (the clock reads `t`): as the
+/// end of a run flushes the statistics (`Cluster::stats_flush`), the
+/// running count held since its last change counts toward the minimum
+/// during updates.
+fn summary_at(c: &Cluster, scenario: &str, t: SimTime) -> Summary {
+    let mut s = crate::report::results::summary(c, scenario, t, false);
+    for (sid, svc) in c.state.services.iter().enumerate() {
+        let stats = &c.stats[sid];
+        if svc.removed || !(t > stats.since && stats.in_update) {
+            continue;
+        }
+        if let Some(sum) = s.services.get_mut(&svc.spec.name) {
+            let r = stats.running;
+            sum.min_running_during_updates =
+                Some(sum.min_running_during_updates.map_or(r, |m| m.min(r)));
+        }
+    }
+    s
+}
+
 /// Evaluates every expectation of `scenario` with `seed` (default: the
 /// scenario's). `end` is a finished run of the same seed with
 /// `keep_log` and `record_series` on, reused for end-of-run items.
+/// The items at an instant and, without `end`, at the end of the run are
+/// evaluated by watching one run ([`Expectations`]); an instant after the
+/// scenario's `until` needs a run of its own.
 pub fn evaluate(
     scenario: &Rc<Scenario>,
     seed: Option<u64>,
     end: Option<&RunResult>,
 ) -> Vec<ExpectResult> {
     let seed = seed_of(scenario, seed);
+    let opts = RunOptions {
+        seed: Some(seed),
+        keep_log: true,
+        record_series: true,
+        skip_transcript: true,
+        ..Default::default()
+    };
+    let limit = crate::runner::RunConfig::new(&opts, scenario).limit;
+    let mut watch = Expectations::new(scenario, limit, end.is_none());
+    if watch.wants_a_run() {
+        crate::runner::run_observed(scenario.clone(), &opts, None, &mut watch);
+    }
+    let mut watched = watch.results;
     let mut runs: BTreeMap<Option<SimTime>, RunResult> = BTreeMap::new();
     let mut out = Vec::new();
-    for e in &scenario.expect {
+    for (i, e) in scenario.expect.iter().enumerate() {
         let result = match &e.kind {
-            ExpectKind::Run { at, checks } => {
-                let r = match (at, end) {
-                    (None, Some(r)) => r,
-                    _ => runs
+            ExpectKind::Run { at, checks } => match (watched.remove(&i), at, end) {
+                (Some(r), _, _) => r,
+                (None, None, Some(r)) => eval_run(e, None, checks, &r.cluster, &r.summary),
+                (None, _, _) => {
+                    let r = runs
                         .entry(*at)
-                        .or_insert_with(|| run_at(scenario, seed, *at)),
-                };
-                eval_run(e, *at, checks, r)
-            }
+                        .or_insert_with(|| run_at(scenario, seed, *at));
+                    eval_run(e, *at, checks, &r.cluster, &r.summary)
+                }
+            },
             ExpectKind::Over {
                 runs: n,
                 seed_start,
@@ -139,7 +259,13 @@ fn keys_title(keys: Vec<String>) -> String {
     keys.join(", ")
 }
 
-fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResult) -> ExpectResult {
+fn eval_run(
+    e: &Expectation,
+    at: Option<SimTime>,
+    checks: &[Check],
+    c: &Cluster,
+    summary: &Summary,
+) -> ExpectResult {
     let when = match at {
         Some(t) => format!("at {}", format_go_duration(t as i64)),
         None => "at end".to_string(),
@@ -154,7 +280,7 @@ fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResul
         ),
         failures: Vec::new(),
     };
-    let (name, svc) = match resolve(e, &r.summary.services) {
+    let (name, svc) = match resolve(e, &summary.services) {
         Ok(x) => x,
         Err(msg) => {
             res.failures.push(Failure {
@@ -167,7 +293,6 @@ fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResul
         }
     };
     res.title = format!("{name} {when}: {keys}");
-    let c = &r.cluster;
     let sid = c
         .state
         .find_service(&name)
@@ -560,6 +685,8 @@ fn eval_over(
             scenario.clone(),
             &RunOptions {
                 seed: Some(seed),
+                // Only the summary is read.
+                skip_transcript: true,
                 ..Default::default()
             },
         );
@@ -684,4 +811,73 @@ fn decider_in_seed(
         None => updates.next_back(),
     }?;
     Some(format!("seed {seed}: {}", describe(c, rec)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = "
+name: at-items
+cluster:
+  nodes:
+    - name: manager1
+      role: manager
+    - name: worker{n}
+      count: 3
+images:
+  default:
+    pull: 1s
+    start: {dist: uniform, min: 500ms, max: 3s}
+    stop: 500ms
+  \"web:bad\": {pull: 1s, start: 1s, crash_after: 2s}
+timeline:
+  - at: 0s
+    docker: docker service create --name web --replicas 4 --update-delay 5s --update-failure-action rollback --update-monitor 10s web:1
+  - at: 30s
+    docker: docker service update --image web:2 web
+  - at: 90s
+    docker: docker service update --image web:bad --detach web
+expect:
+  - {service: web, at: 0s, running: 0}
+  - {service: web, at: 29s, running: 4, update_state: none}
+  - {service: web, at: 31s, min_running: {min: 4}}
+  - {service: web, at: 32s, min_running: {min: 3}}
+  - {service: web, at: 35s, update_state: updating, min_running: {min: 4}, task_failures: 0}
+  - {service: web, at: 41s, min_running: {min: 3}, running: {min: 4}, image: \"web:2\"}
+  - {service: web, at: 45s, update_state: completed, update_duration: {max: 5s}}
+  - {service: web, at: 100s, min_running: {min: 4}, task_failures: 0, message: \"^x\"}
+  - {service: web, at: 41s, slot: 2, sequence: [running, shutdown]}
+  - {service: web, at: 10m, update_state: rollback_completed, min_running: 2}
+  - {service: web, update_state: rollback_completed, running: 4, task_failures: {max: 2}}
+  - {service: nope, at: 50s, running: 1}
+";
+
+    /// Watching one run gives every `at:` item the result a run that
+    /// ends at its instant gives, and the end items the full run's.
+    #[test]
+    fn one_watched_run_answers_like_a_run_per_instant() {
+        let sc = Rc::new(
+            crate::scenario::parse_str(SCENARIO, std::path::Path::new("t.yaml")).expect("valid"),
+        );
+        for seed in [1, 2, 5] {
+            let before = crate::swarm::cluster::clusters_built();
+            let watched = evaluate(&sc, Some(seed), None);
+            assert_eq!(crate::swarm::cluster::clusters_built() - before, 1);
+            assert_eq!(watched.len(), sc.expect.len());
+            let mut failed = 0;
+            for (e, got) in sc.expect.iter().zip(&watched) {
+                let ExpectKind::Run { at, checks } = &e.kind else {
+                    unreachable!("only run items")
+                };
+                let r = run_at(&sc, seed, *at);
+                let want = eval_run(e, *at, checks, &r.cluster, &r.summary);
+                assert_eq!(*got, want, "seed {seed}, item {}", e.number);
+                failed += usize::from(!want.passed());
+            }
+            // Items fail and pass: the comparison is not between empty
+            // results.
+            assert!(failed > 0 && failed < watched.len(), "{failed} failed");
+        }
+    }
 }
