@@ -629,11 +629,18 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     let mut play_obs = display
         .as_deref_mut()
         .map(|d| Play::new(scenario.clone(), until, play, d));
+    // The `at:` expectations watch this run too, unless --max-events
+    // changes where it stops (they are about a run with the default
+    // limit).
+    let mut expect_obs = (!scenario.expect.is_empty() && max_events.is_none()).then(|| {
+        let limit = crate::runner::RunConfig::new(&opts, &scenario).limit;
+        eval::Expectations::new(&scenario, limit, false)
+    });
     let result = run_observed(
         scenario.clone(),
         &opts,
         Some(Box::new(events)),
-        &mut (&mut timeline_obs, &mut play_obs),
+        &mut (&mut timeline_obs, (&mut play_obs, &mut expect_obs)),
     );
     drop(play_obs);
     drop(display);
@@ -678,7 +685,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     if !scenario.expect.is_empty() {
         // End-of-run items use this run when it ran to the scenario's
         // own end; `--until` moves "the end" with it.
-        let results = eval::evaluate(&scenario, seed, Some(&result));
+        let answered = expect_obs.map(|o| o.into_results()).unwrap_or_default();
+        let results = eval::evaluate_with(&scenario, seed, Some(&result), answered);
         let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
         let mut text = String::new();
         for r in &failed {

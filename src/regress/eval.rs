@@ -114,6 +114,11 @@ impl<'a> Expectations<'a> {
         }
     }
 
+    /// The results, by index in `scenario.expect`.
+    pub fn into_results(self) -> BTreeMap<usize, ExpectResult> {
+        self.results
+    }
+
     /// Whether a run is needed at all.
     fn wants_a_run(&self) -> bool {
         !self.pending.is_empty()
@@ -189,6 +194,18 @@ pub fn evaluate(
     seed: Option<u64>,
     end: Option<&RunResult>,
 ) -> Vec<ExpectResult> {
+    evaluate_with(scenario, seed, end, BTreeMap::new())
+}
+
+/// [`evaluate`], with the items `answered` already (by index in
+/// `scenario.expect`): an [`Expectations`] that watched the run `end`
+/// (same seed, the default event limit).
+pub fn evaluate_with(
+    scenario: &Rc<Scenario>,
+    seed: Option<u64>,
+    end: Option<&RunResult>,
+    answered: BTreeMap<usize, ExpectResult>,
+) -> Vec<ExpectResult> {
     let seed = seed_of(scenario, seed);
     let opts = RunOptions {
         seed: Some(seed),
@@ -199,10 +216,17 @@ pub fn evaluate(
     };
     let limit = crate::runner::RunConfig::new(&opts, scenario).limit;
     let mut watch = Expectations::new(scenario, limit, end.is_none());
+    watch.pending.retain(|&t| {
+        scenario.expect.iter().enumerate().any(|(i, e)| {
+            matches!(e.kind, ExpectKind::Run { at: Some(a), .. } if a == t)
+                && !answered.contains_key(&i)
+        })
+    });
     if watch.wants_a_run() {
         crate::runner::run_observed(scenario.clone(), &opts, None, &mut watch);
     }
     let mut watched = watch.results;
+    watched.extend(answered);
     let mut runs: BTreeMap<Option<SimTime>, RunResult> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, e) in scenario.expect.iter().enumerate() {
@@ -817,7 +841,7 @@ fn decider_in_seed(
 mod tests {
     use super::*;
 
-    const SCENARIO: &str = "
+    pub(super) const SCENARIO: &str = "
 name: at-items
 cluster:
   nodes:
@@ -879,5 +903,35 @@ expect:
             // results.
             assert!(failed > 0 && failed < watched.len(), "{failed} failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    /// `swarmsim run` of a scenario with `at:` expectations answers them
+    /// from its own run: one simulation.
+    #[test]
+    fn run_with_at_items_simulates_once() {
+        use clap::Parser;
+        let dir = std::env::temp_dir().join(format!("swarmsim-eval-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("at.yaml");
+        std::fs::write(&path, super::tests::SCENARIO).expect("write scenario");
+        let args = [
+            "swarmsim".to_string(),
+            "run".to_string(),
+            path.display().to_string(),
+            "--quiet".to_string(),
+            "--out".to_string(),
+            dir.join("r").display().to_string(),
+        ];
+        let cli = crate::cli::Cli::try_parse_from(args).expect("valid flags");
+        let before = crate::swarm::cluster::clusters_built();
+        let status = crate::cli::main_with(cli);
+        assert_eq!(crate::swarm::cluster::clusters_built() - before, 1);
+        // Some items of the scenario fail.
+        assert_eq!(status, crate::cli::ExitStatus::Failure);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
