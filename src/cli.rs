@@ -616,18 +616,11 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
     // One simulation for every output: the transcript, events.csv, the
     // timeline and the --play display observe the same run.
     let mut timeline_obs = timeline_kind.map(|_| TimelineObserver::new(scenario.clone()));
-    let mut display = play.map(|_| -> Box<dyn crate::teach::display::Display> {
-        use std::io::IsTerminal;
-        if std::io::stdout().is_terminal() {
-            Box::new(crate::teach::display::Live::new())
-        } else {
-            Box::new(crate::teach::display::Plain {
-                out: std::io::stdout().lock(),
-            })
-        }
-    });
-    let mut play_obs = display
-        .as_deref_mut()
+    // --play is recorded during the run and shown after the results are
+    // written (an interrupted replay leaves them complete).
+    let mut recording = play.map(|_| crate::teach::display::Recording::default());
+    let mut play_obs = recording
+        .as_mut()
         .map(|d| Play::new(scenario.clone(), until, play, d));
     // The `at:` expectations watch this run too, unless --max-events
     // changes where it stops (they are about a run with the default
@@ -643,7 +636,6 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
         &mut (&mut timeline_obs, (&mut play_obs, &mut expect_obs)),
     );
     drop(play_obs);
-    drop(display);
     if let Some(e) = &result.sink_error {
         let _ = std::fs::remove_file(&events_tmp);
         return bad_input(format!("{}: {e}", out_dir.join("events.csv").display()));
@@ -666,7 +658,15 @@ fn cmd_run(source: &Source, f: RunFlags) -> ExitStatus {
             return bad_input(format!("{}: {e}", p.display()));
         }
     }
-    if play.is_some() {
+    if let Some(recording) = recording {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            recording.replay(&mut crate::teach::display::Live::new());
+        } else {
+            recording.replay(&mut crate::teach::display::Plain {
+                out: std::io::stdout().lock(),
+            });
+        }
         let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
         return ExitStatus::Success;
     }

@@ -131,7 +131,7 @@ impl Observer for Play<'_> {
             return;
         }
         if let Some(speed) = self.speed {
-            std::thread::sleep(crate::limits::real_wait(POLL, speed));
+            self.d.pause(crate::limits::real_wait(POLL, speed));
         }
         self.t += POLL;
         if let Some(u) = self.until {
