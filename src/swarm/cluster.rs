@@ -39,6 +39,16 @@ use super::restart::RestartSupervisor;
 use super::scheduler::SchedulerState;
 use super::updater::UpdateSupervisor;
 
+thread_local! {
+    static BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many clusters this thread has built: a test counts simulations
+/// with it (`run --play --timeline` simulates once).
+pub fn clusters_built() -> u64 {
+    BUILT.with(|b| b.get())
+}
+
 /// Why something happened: the component and rule, for `--explain` and
 /// `diff`. Static strings keep the hot path allocation-free.
 pub type Cause = &'static str;
@@ -188,6 +198,7 @@ impl Cluster {
         keep_log: bool,
         sink: Option<Box<dyn ChangeSink>>,
     ) -> Cluster {
+        BUILT.with(|b| b.set(b.get() + 1));
         let streams = RngStreams::new(seed);
         let mut node_id_rng = streams.stream("node-ids", "");
         let mut nodes = Vec::new();
@@ -337,16 +348,27 @@ impl Cluster {
             if self.events_processed >= max_events {
                 return false;
             }
-            let (t, ev) = self.queue.pop().expect("peeked");
-            debug_assert!(t >= self.now, "event scheduled in the past");
-            self.now = t;
-            self.events_processed += 1;
-            match ev {
-                Event::Timeline(i) => on_timeline(self, i),
-                other => self.handle(other),
-            }
-            self.propagate();
+            self.step(&mut on_timeline);
         }
+    }
+
+    /// Processes the next event (the queue must not be empty): the clock
+    /// moves to it, a timeline item goes to `on_timeline`, and the changes
+    /// it made propagate. The run driver (`runner::driver`) decides when
+    /// to stop.
+    pub fn step<F>(&mut self, on_timeline: F)
+    where
+        F: FnOnce(&mut Cluster, usize),
+    {
+        let (t, ev) = self.queue.pop().expect("peeked");
+        debug_assert!(t >= self.now, "event scheduled in the past");
+        self.now = t;
+        self.events_processed += 1;
+        match ev {
+            Event::Timeline(i) => on_timeline(self, i),
+            other => self.handle(other),
+        }
+        self.propagate();
     }
 
     fn handle(&mut self, ev: Event) {
