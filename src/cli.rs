@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 use crate::docker::cli::InvalidArgument;
 use crate::docker::duration::parse_duration_nonneg;
 use crate::regress::{check, diff, eval, lint, outcome};
-use crate::runner::{RunOptions, run_with_sink};
+use crate::runner::{RunOptions, run_observed};
 use crate::scenario;
 use crate::sim::time::{SimDuration, SimTime};
+use crate::teach::play::Play;
+use crate::teach::timeline::TimelineObserver;
 
 pub use crate::error::{Error, ExitStatus};
 
@@ -582,8 +584,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> Result<ExitStatus, Error> {
         seed,
         until,
         // events.csv streams to its file; the log is kept in memory only
-        // for the expectations, which read it.
-        keep_log: !scenario.expect.is_empty(),
+        // for the expectations and the timeline, which read it.
+        keep_log: !scenario.expect.is_empty() || timeline_kind.is_some(),
         explain,
         record_series: !scenario.expect.is_empty(),
         max_events,
@@ -598,7 +600,29 @@ fn cmd_run(source: &Source, f: RunFlags) -> Result<ExitStatus, Error> {
     };
     let events =
         crate::report::results::EventsCsv::new(std::io::BufWriter::with_capacity(1 << 16, file));
-    let mut result = run_with_sink(scenario.clone(), &opts, Some(Box::new(events)));
+    // One simulation for every output: the transcript, events.csv, the
+    // timeline and the --play display observe the same run.
+    let mut timeline_obs = timeline_kind.map(|_| TimelineObserver::new(scenario.clone()));
+    // --play is recorded during the run and shown after the results are
+    // written (an interrupted replay leaves them complete).
+    let mut recording = play.map(|_| crate::teach::display::Recording::default());
+    let mut play_obs = recording
+        .as_mut()
+        .map(|d| Play::new(scenario.clone(), until, play, d));
+    // The `at:` expectations watch this run too, unless --max-events
+    // changes where it stops (they are about a run with the default
+    // limit).
+    let mut expect_obs = (!scenario.expect.is_empty() && max_events.is_none()).then(|| {
+        let limit = crate::runner::RunConfig::new(&opts, &scenario).limit;
+        eval::Expectations::new(&scenario, limit, false)
+    });
+    let mut result = run_observed(
+        scenario.clone(),
+        &opts,
+        Some(Box::new(events)),
+        &mut (&mut timeline_obs, (&mut play_obs, &mut expect_obs)),
+    );
+    drop(play_obs);
     if let Some(e) = result.sink_error.take() {
         let _ = std::fs::remove_file(&events_tmp);
         return Err(Error::write(out_dir.join("events.csv"), e));
@@ -611,24 +635,24 @@ fn cmd_run(source: &Source, f: RunFlags) -> Result<ExitStatus, Error> {
     }
     // After the results, so that a timeline inside `--out` finds its
     // folder on a first run.
-    if let (Some(p), Some(html)) = (&timeline, timeline_kind) {
-        let tl = crate::teach::timeline::collect(scenario.clone(), seed, until);
+    if let (Some(p), Some(html), Some(tl)) = (
+        &timeline,
+        timeline_kind,
+        timeline_obs.and_then(|o| o.timeline),
+    ) {
         let text = if html { tl.html() } else { tl.svg() };
         if let Err(e) = crate::fsio::write_path(p, text.as_bytes()) {
             return Err(Error::write(p, e));
         }
     }
-    if let Some(speed) = play {
+    if let Some(recording) = recording {
         use std::io::IsTerminal;
-        let speed = Some(speed);
         if std::io::stdout().is_terminal() {
-            let mut d = crate::teach::display::Live::new();
-            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+            recording.replay(&mut crate::teach::display::Live::new());
         } else {
-            let mut d = crate::teach::display::Plain {
+            recording.replay(&mut crate::teach::display::Plain {
                 out: std::io::stdout().lock(),
-            };
-            crate::teach::play::play(scenario, seed, until, explain, speed, &mut d);
+            });
         }
         let _ = std::io::stdout().write_all(result.summary_text().as_bytes());
         return Ok(ExitStatus::Success);
@@ -648,7 +672,8 @@ fn cmd_run(source: &Source, f: RunFlags) -> Result<ExitStatus, Error> {
     if !scenario.expect.is_empty() {
         // End-of-run items use this run when it ran to the scenario's
         // own end; `--until` moves "the end" with it.
-        let results = eval::evaluate(&scenario, seed, Some(&result));
+        let answered = expect_obs.map(|o| o.into_results()).unwrap_or_default();
+        let results = eval::evaluate_with(&scenario, seed, Some(&result), answered);
         let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
         let mut text = String::new();
         for r in &failed {

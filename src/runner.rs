@@ -4,8 +4,12 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+pub mod driver;
+
+pub use driver::{Driver, ItemOutput, Observer, RunConfig, RunEnd};
+
 use crate::docker::duration::format_go_duration;
-use crate::report::results::{Summary, events_csv, summary, summary_json};
+use crate::report::results::{Summary, events_csv, summary_json};
 use crate::scenario::{Action, NodeChange, Scenario};
 use crate::sim::time::{SimTime, secs};
 use crate::swarm::cluster::Cluster;
@@ -111,59 +115,49 @@ pub fn run_with_sink(
     opts: &RunOptions,
     sink: Option<Box<dyn ChangeSink>>,
 ) -> RunResult {
-    let seed = resolve_seed(opts.seed, &scenario);
-    let until = opts.until.or(scenario.until);
-    let mut cluster = Cluster::with_sink(scenario.clone(), seed, opts.keep_log, sink);
-    cluster.record_series = opts.record_series;
-    cluster.explain = opts.explain;
-    let mut transcript = String::new();
-    let limit_time = until.unwrap_or(MAX_SIM_TIME);
-    let skip = opts.skip_transcript;
-    let mut explained = 0;
-    let max_events = opts.max_events.unwrap_or(MAX_EVENTS);
-    let finished = cluster.run(Some(limit_time), max_events, |c, i| {
-        if skip {
-            run_item_silent(c, &scenario, i);
-        } else {
-            flush_explanations(c, &mut explained, &mut transcript);
-            run_item(c, &scenario, i, &mut transcript);
-        }
-    });
-    flush_explanations(&cluster, &mut explained, &mut transcript);
-    let stop = if !finished {
-        Some(Stop::Events(max_events))
-    } else if until.is_none() && !cluster.queue.is_empty() {
-        Some(Stop::SimTime)
-    } else {
-        None
-    };
-    let hit_limit = stop.is_some();
-    // Stopped by the event limit: the run ends at its last event, not at
-    // `until`.
-    let end = match until {
-        Some(u) if finished => u,
-        _ => cluster.now,
-    };
-    cluster.now = end;
-    for service in 0..cluster.state.services.len() {
-        cluster.stats_flush(service);
-    }
-    let sink_error = cluster.sink.take().and_then(|mut s| s.finish().err());
-    let summary = summary(&cluster, &scenario.name, end, hit_limit);
-    let mut result = RunResult {
-        cluster,
-        transcript,
-        summary,
-        end,
-        hit_limit,
-        stop,
-        sink_error,
-    };
-    if !skip {
-        let text = result.summary_text();
-        result.transcript.push_str(&text);
+    run_observed(scenario, opts, sink, &mut ())
+}
+
+/// Runs a scenario once with the [`Transcript`] (unless
+/// `opts.skip_transcript`) and `obs` watching: every output of the run
+/// comes from this one simulation.
+pub fn run_observed<O: Observer>(
+    scenario: Rc<Scenario>,
+    opts: &RunOptions,
+    sink: Option<Box<dyn ChangeSink>>,
+    obs: &mut O,
+) -> RunResult {
+    let config = RunConfig::new(opts, &scenario);
+    let mut observers = ((!opts.skip_transcript).then(Transcript::default), obs);
+    let mut result = Driver::new(scenario, config, sink).run(&mut observers);
+    if let Some(t) = observers.0 {
+        result.transcript = t.text;
     }
     result
+}
+
+/// The transcript of a run: each timeline item and what docker printed
+/// for it, the `--explain` lines as they are recorded, and the summary.
+#[derive(Debug, Default)]
+pub struct Transcript {
+    pub text: String,
+    explained: usize,
+}
+
+impl Observer for Transcript {
+    fn wants_text(&self) -> bool {
+        true
+    }
+    fn before_item(&mut self, c: &Cluster, _item: usize) {
+        flush_explanations(c, &mut self.explained, &mut self.text);
+    }
+    fn after_item(&mut self, _c: &Cluster, _item: usize, out: &ItemOutput) {
+        self.text.push_str(out.text);
+    }
+    fn at_end(&mut self, c: &Cluster, end: &RunEnd) {
+        flush_explanations(c, &mut self.explained, &mut self.text);
+        self.text.push_str(&summary_text(end.summary, end.end));
+    }
 }
 
 /// Appends the explanations recorded since the last call as
@@ -177,22 +171,29 @@ pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String
 
 /// Executes timeline item `i` like [`run_item`], without the transcript:
 /// the read-only queries, whose only effect is their output, are skipped.
-fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) {
+fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) -> Option<bool> {
     use crate::docker::cli::DockerCommand as D;
     match &scenario.timeline[i].action {
         Action::Docker {
             command: D::ServicePs { .. } | D::ServiceInspect { .. } | D::ServiceLs | D::NodeLs,
             ..
-        } => {}
+        } => None,
         _ => {
             let mut sink = String::new();
-            run_item(c, scenario, i, &mut sink);
+            run_item(c, scenario, i, &mut sink)
         }
     }
 }
 
-/// Executes timeline item `i` and appends its transcript lines.
-pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut String) {
+/// Executes timeline item `i` and appends its transcript lines. For a
+/// `docker` item, returns whether the command succeeded (printed nothing
+/// on stderr).
+pub(crate) fn run_item(
+    c: &mut Cluster,
+    scenario: &Scenario,
+    i: usize,
+    out: &mut String,
+) -> Option<bool> {
     let item = &scenario.timeline[i];
     let stamp = format!("[{}]", format_go_duration(c.now));
     match &item.action {
@@ -201,16 +202,17 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
             let o = c.execute(command);
             out.push_str(&o.stdout);
             out.push_str(&o.stderr);
+            return Some(o.stderr.is_empty());
         }
         Action::Node { name, change } => {
             let Some(node) = c.state.find_node(name) else {
                 let _ = writeln!(out, "{stamp} # node {name}: no such node");
-                return;
+                return None;
             };
             let joining = matches!(change, NodeChange::Join);
             if !joining && !c.state.nodes[node].in_swarm {
                 let _ = writeln!(out, "{stamp} # node {name} is not in the swarm");
-                return;
+                return None;
             }
             match change {
                 NodeChange::Down => {
@@ -269,6 +271,7 @@ pub(crate) fn run_item(c: &mut Cluster, scenario: &Scenario, i: usize, out: &mut
             }
         }
     }
+    None
 }
 
 /// The running (or starting) task of `service.slot`, or of a global

@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use super::describe;
 use crate::docker::duration::{GoDuration, format_go_duration};
-use crate::report::results::ServiceSummary;
-use crate::runner::{RunOptions, RunResult, run};
+use crate::report::results::{ServiceSummary, Summary};
+use crate::runner::{Observer, RunEnd, RunOptions, RunResult, run};
 use crate::scenario::Scenario;
 use crate::scenario::expect::{Bound, Check, ExpectKind, Expectation, Metric, Stat, StatCheck};
 use crate::sim::time::{SimDuration, SimTime};
@@ -71,33 +71,177 @@ fn run_at(scenario: &Rc<Scenario>, seed: u64, at: Option<SimTime>) -> RunResult 
             until: at,
             keep_log: true,
             record_series: true,
+            // The items read the summary, the state and the log.
+            skip_transcript: true,
             ..Default::default()
         },
     )
 }
 
+/// The `expect:` items about one run of the scenario — at an instant
+/// (`at:`) or at its end — evaluated by watching that run: the driver
+/// stops at each `at:` instant, so one simulation answers them all. An
+/// item is evaluated on the state at its instant as a run that ends there
+/// (`--until`) would report it.
+pub struct Expectations<'a> {
+    scenario: &'a Scenario,
+    /// The `at:` instants not reached yet, latest first.
+    pending: Vec<SimTime>,
+    /// Whether the items about the end of the run are evaluated here.
+    end_items: bool,
+    /// Results by index in `scenario.expect`.
+    results: BTreeMap<usize, ExpectResult>,
+}
+
+impl<'a> Expectations<'a> {
+    /// Watches for the items at instants up to `limit` (the run's last
+    /// instant), and for the end-of-run items when `end_items`.
+    pub fn new(scenario: &'a Scenario, limit: SimTime, end_items: bool) -> Expectations<'a> {
+        let mut pending: Vec<SimTime> = scenario
+            .expect
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ExpectKind::Run { at: Some(t), .. } if *t <= limit => Some(*t),
+                _ => None,
+            })
+            .collect();
+        pending.sort_unstable_by(|a, b| b.cmp(a));
+        pending.dedup();
+        Expectations {
+            scenario,
+            pending,
+            end_items,
+            results: BTreeMap::new(),
+        }
+    }
+
+    /// The results, by index in `scenario.expect`.
+    pub fn into_results(self) -> BTreeMap<usize, ExpectResult> {
+        self.results
+    }
+
+    /// Whether a run is needed at all.
+    fn wants_a_run(&self) -> bool {
+        !self.pending.is_empty()
+            || (self.end_items
+                && self
+                    .scenario
+                    .expect
+                    .iter()
+                    .any(|e| matches!(e.kind, ExpectKind::Run { at: None, .. })))
+    }
+
+    /// Evaluates the items at `at` on the cluster as it is.
+    fn eval_items(&mut self, at: Option<SimTime>, c: &Cluster, summary: &Summary) {
+        for (i, e) in self.scenario.expect.iter().enumerate() {
+            if let ExpectKind::Run { at: a, checks } = &e.kind
+                && *a == at
+            {
+                self.results.insert(i, eval_run(e, at, checks, c, summary));
+            }
+        }
+    }
+}
+
+impl Observer for Expectations<'_> {
+    fn next_stop(&self) -> Option<SimTime> {
+        self.pending.last().copied()
+    }
+    fn at_stop(&mut self, c: &Cluster, t: SimTime) {
+        self.pending.pop();
+        let summary = summary_at(c, &self.scenario.name, t);
+        self.eval_items(Some(t), c, &summary);
+    }
+    fn at_end(&mut self, c: &Cluster, end: &RunEnd) {
+        // Instants the event limit kept the run from reaching: a run that
+        // ends at one of them stops at the same limit.
+        while let Some(t) = self.pending.pop() {
+            self.eval_items(Some(t), c, end.summary);
+        }
+        if self.end_items {
+            self.eval_items(None, c, end.summary);
+        }
+    }
+}
+
+/// The summary of a run that ends at `t` (the clock reads `t`): as the
+/// end of a run flushes the statistics (`Cluster::stats_flush`), the
+/// running count held since its last change counts toward the minimum
+/// during updates.
+fn summary_at(c: &Cluster, scenario: &str, t: SimTime) -> Summary {
+    let mut s = crate::report::results::summary(c, scenario, t, false);
+    for (sid, svc) in c.state.services.iter().enumerate() {
+        let stats = &c.stats[sid];
+        if svc.removed || !(t > stats.since && stats.in_update) {
+            continue;
+        }
+        if let Some(sum) = s.services.get_mut(&svc.spec.name) {
+            let r = stats.running;
+            sum.min_running_during_updates =
+                Some(sum.min_running_during_updates.map_or(r, |m| m.min(r)));
+        }
+    }
+    s
+}
+
 /// Evaluates every expectation of `scenario` with `seed` (default: the
 /// scenario's). `end` is a finished run of the same seed with
 /// `keep_log` and `record_series` on, reused for end-of-run items.
+/// The items at an instant and, without `end`, at the end of the run are
+/// evaluated by watching one run ([`Expectations`]); an instant after the
+/// scenario's `until` needs a run of its own.
 pub fn evaluate(
     scenario: &Rc<Scenario>,
     seed: Option<u64>,
     end: Option<&RunResult>,
 ) -> Vec<ExpectResult> {
+    evaluate_with(scenario, seed, end, BTreeMap::new())
+}
+
+/// [`evaluate`], with the items `answered` already (by index in
+/// `scenario.expect`): an [`Expectations`] that watched the run `end`
+/// (same seed, the default event limit).
+pub fn evaluate_with(
+    scenario: &Rc<Scenario>,
+    seed: Option<u64>,
+    end: Option<&RunResult>,
+    answered: BTreeMap<usize, ExpectResult>,
+) -> Vec<ExpectResult> {
     let seed = seed_of(scenario, seed);
+    let opts = RunOptions {
+        seed: Some(seed),
+        keep_log: true,
+        record_series: true,
+        skip_transcript: true,
+        ..Default::default()
+    };
+    let limit = crate::runner::RunConfig::new(&opts, scenario).limit;
+    let mut watch = Expectations::new(scenario, limit, end.is_none());
+    watch.pending.retain(|&t| {
+        scenario.expect.iter().enumerate().any(|(i, e)| {
+            matches!(e.kind, ExpectKind::Run { at: Some(a), .. } if a == t)
+                && !answered.contains_key(&i)
+        })
+    });
+    if watch.wants_a_run() {
+        crate::runner::run_observed(scenario.clone(), &opts, None, &mut watch);
+    }
+    let mut watched = watch.results;
+    watched.extend(answered);
     let mut runs: BTreeMap<Option<SimTime>, RunResult> = BTreeMap::new();
     let mut out = Vec::new();
-    for e in &scenario.expect {
+    for (i, e) in scenario.expect.iter().enumerate() {
         let result = match &e.kind {
-            ExpectKind::Run { at, checks } => {
-                let r = match (at, end) {
-                    (None, Some(r)) => r,
-                    _ => runs
+            ExpectKind::Run { at, checks } => match (watched.remove(&i), at, end) {
+                (Some(r), _, _) => r,
+                (None, None, Some(r)) => eval_run(e, None, checks, &r.cluster, &r.summary),
+                (None, _, _) => {
+                    let r = runs
                         .entry(*at)
-                        .or_insert_with(|| run_at(scenario, seed, *at)),
-                };
-                eval_run(e, *at, checks, r)
-            }
+                        .or_insert_with(|| run_at(scenario, seed, *at));
+                    eval_run(e, *at, checks, &r.cluster, &r.summary)
+                }
+            },
             ExpectKind::Over {
                 runs: n,
                 seed_start,
@@ -140,7 +284,13 @@ fn keys_title(keys: Vec<String>) -> String {
     keys.join(", ")
 }
 
-fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResult) -> ExpectResult {
+fn eval_run(
+    e: &Expectation,
+    at: Option<SimTime>,
+    checks: &[Check],
+    c: &Cluster,
+    summary: &Summary,
+) -> ExpectResult {
     let when = match at {
         Some(t) => format!("at {}", format_go_duration(t)),
         None => "at end".to_string(),
@@ -155,7 +305,7 @@ fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResul
         ),
         failures: Vec::new(),
     };
-    let (name, svc) = match resolve(e, &r.summary.services) {
+    let (name, svc) = match resolve(e, &summary.services) {
         Ok(x) => x,
         Err(msg) => {
             res.failures.push(Failure {
@@ -168,7 +318,6 @@ fn eval_run(e: &Expectation, at: Option<SimTime>, checks: &[Check], r: &RunResul
         }
     };
     res.title = format!("{name} {when}: {keys}");
-    let c = &r.cluster;
     let sid = c
         .state
         .find_service(&name)
@@ -561,6 +710,8 @@ fn eval_over(
             scenario.clone(),
             &RunOptions {
                 seed: Some(seed),
+                // Only the summary is read.
+                skip_transcript: true,
                 ..Default::default()
             },
         );
@@ -685,4 +836,103 @@ fn decider_in_seed(
         None => updates.next_back(),
     }?;
     Some(format!("seed {seed}: {}", describe(c, rec)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) const SCENARIO: &str = "
+name: at-items
+cluster:
+  nodes:
+    - name: manager1
+      role: manager
+    - name: worker{n}
+      count: 3
+images:
+  default:
+    pull: 1s
+    start: {dist: uniform, min: 500ms, max: 3s}
+    stop: 500ms
+  \"web:bad\": {pull: 1s, start: 1s, crash_after: 2s}
+timeline:
+  - at: 0s
+    docker: docker service create --name web --replicas 4 --update-delay 5s --update-failure-action rollback --update-monitor 10s web:1
+  - at: 30s
+    docker: docker service update --image web:2 web
+  - at: 90s
+    docker: docker service update --image web:bad --detach web
+expect:
+  - {service: web, at: 0s, running: 0}
+  - {service: web, at: 29s, running: 4, update_state: none}
+  - {service: web, at: 31s, min_running: {min: 4}}
+  - {service: web, at: 32s, min_running: {min: 3}}
+  - {service: web, at: 35s, update_state: updating, min_running: {min: 4}, task_failures: 0}
+  - {service: web, at: 41s, min_running: {min: 3}, running: {min: 4}, image: \"web:2\"}
+  - {service: web, at: 45s, update_state: completed, update_duration: {max: 5s}}
+  - {service: web, at: 100s, min_running: {min: 4}, task_failures: 0, message: \"^x\"}
+  - {service: web, at: 41s, slot: 2, sequence: [running, shutdown]}
+  - {service: web, at: 10m, update_state: rollback_completed, min_running: 2}
+  - {service: web, update_state: rollback_completed, running: 4, task_failures: {max: 2}}
+  - {service: nope, at: 50s, running: 1}
+";
+
+    /// Watching one run gives every `at:` item the result a run that
+    /// ends at its instant gives, and the end items the full run's.
+    #[test]
+    fn one_watched_run_answers_like_a_run_per_instant() {
+        let sc = Rc::new(
+            crate::scenario::parse_str(SCENARIO, std::path::Path::new("t.yaml")).expect("valid"),
+        );
+        for seed in [1, 2, 5] {
+            let before = crate::swarm::cluster::clusters_built();
+            let watched = evaluate(&sc, Some(seed), None);
+            assert_eq!(crate::swarm::cluster::clusters_built() - before, 1);
+            assert_eq!(watched.len(), sc.expect.len());
+            let mut failed = 0;
+            for (e, got) in sc.expect.iter().zip(&watched) {
+                let ExpectKind::Run { at, checks } = &e.kind else {
+                    unreachable!("only run items")
+                };
+                let r = run_at(&sc, seed, *at);
+                let want = eval_run(e, *at, checks, &r.cluster, &r.summary);
+                assert_eq!(*got, want, "seed {seed}, item {}", e.number);
+                failed += usize::from(!want.passed());
+            }
+            // Items fail and pass: the comparison is not between empty
+            // results.
+            assert!(failed > 0 && failed < watched.len(), "{failed} failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    /// `swarmsim run` of a scenario with `at:` expectations answers them
+    /// from its own run: one simulation.
+    #[test]
+    fn run_with_at_items_simulates_once() {
+        use clap::Parser;
+        let dir = std::env::temp_dir().join(format!("swarmsim-eval-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("at.yaml");
+        std::fs::write(&path, super::tests::SCENARIO).expect("write scenario");
+        let args = [
+            "swarmsim".to_string(),
+            "run".to_string(),
+            path.display().to_string(),
+            "--quiet".to_string(),
+            "--out".to_string(),
+            dir.join("r").display().to_string(),
+        ];
+        let cli = crate::cli::Cli::try_parse_from(args).expect("valid flags");
+        let before = crate::swarm::cluster::clusters_built();
+        let status = crate::cli::run(cli).expect("runs");
+        assert_eq!(crate::swarm::cluster::clusters_built() - before, 1);
+        // Some items of the scenario fail.
+        assert_eq!(status, crate::cli::ExitStatus::Failure);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -37,6 +37,16 @@ use super::scheduler::SchedulerState;
 
 pub use crate::swarm::store::{Cause, ImageRuntime, ServiceStats, UpdateEpisode};
 
+thread_local! {
+    static BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many clusters this thread has built: a test counts simulations
+/// with it (`run --play --timeline` simulates once).
+pub fn clusters_built() -> u64 {
+    BUILT.with(|b| b.get())
+}
+
 /// The manager: the store and every component, wired together.
 pub struct Cluster {
     pub store: Store,
@@ -84,6 +94,7 @@ impl Cluster {
         keep_log: bool,
         sink: Option<Box<dyn ChangeSink>>,
     ) -> Cluster {
+        BUILT.with(|b| b.set(b.get() + 1));
         let scenario: &Scenario = scenario.borrow();
         let streams = RngStreams::new(seed);
         let mut node_id_rng = streams.stream("node-ids", "");
@@ -248,16 +259,27 @@ impl Cluster {
             if self.events_processed >= max_events {
                 return false;
             }
-            let (t, ev) = self.queue.pop().expect("peeked");
-            debug_assert!(t >= self.now, "event scheduled in the past");
-            self.now = t;
-            self.events_processed += 1;
-            match ev {
-                Event::Timeline(i) => on_timeline(self, i),
-                other => self.handle(other),
-            }
-            self.propagate();
+            self.step(&mut on_timeline);
         }
+    }
+
+    /// Processes the next event (the queue must not be empty): the clock
+    /// moves to it, a timeline item goes to `on_timeline`, and the changes
+    /// it made propagate. The run driver (`runner::driver`) decides when
+    /// to stop.
+    pub fn step<F>(&mut self, on_timeline: F)
+    where
+        F: FnOnce(&mut Cluster, usize),
+    {
+        let (t, ev) = self.queue.pop().expect("peeked");
+        debug_assert!(t >= self.now, "event scheduled in the past");
+        self.now = t;
+        self.events_processed += 1;
+        match ev {
+            Event::Timeline(i) => on_timeline(self, i),
+            other => self.handle(other),
+        }
+        self.propagate();
     }
 
     fn handle(&mut self, ev: Event) {

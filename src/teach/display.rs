@@ -14,6 +14,55 @@ pub trait Display {
     fn progress(&mut self, msgs: &[Msg]);
     /// The docker command stopped waiting: leave its last screen.
     fn end_progress(&mut self);
+    /// Waits `d` of real time (`--play`'s pace).
+    fn pause(&mut self, d: std::time::Duration) {
+        std::thread::sleep(d);
+    }
+}
+
+/// What a display was told, in order, to be shown later: `run --play`
+/// simulates once, writes its results, then replays the recording at its
+/// pace (see [`Recording::replay`]).
+#[derive(Debug, Default)]
+pub struct Recording {
+    ops: Vec<Op>,
+}
+
+#[derive(Debug)]
+enum Op {
+    Line(String),
+    Progress(Vec<Msg>),
+    EndProgress,
+    Pause(std::time::Duration),
+}
+
+impl Display for Recording {
+    fn line(&mut self, s: &str) {
+        self.ops.push(Op::Line(s.to_string()));
+    }
+    fn progress(&mut self, msgs: &[Msg]) {
+        self.ops.push(Op::Progress(msgs.to_vec()));
+    }
+    fn end_progress(&mut self) {
+        self.ops.push(Op::EndProgress);
+    }
+    fn pause(&mut self, d: std::time::Duration) {
+        self.ops.push(Op::Pause(d));
+    }
+}
+
+impl Recording {
+    /// Tells `d` everything, waiting where the recorded display waited.
+    pub fn replay(self, d: &mut dyn Display) {
+        for op in self.ops {
+            match op {
+                Op::Line(s) => d.line(&s),
+                Op::Progress(m) => d.progress(&m),
+                Op::EndProgress => d.end_progress(),
+                Op::Pause(t) => d.pause(t),
+            }
+        }
+    }
 }
 
 /// Not a terminal: every message is a line `<ID>: <text>`; per-slot state

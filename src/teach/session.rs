@@ -7,8 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::runner::{MAX_EVENTS, flush_explanations, run_item};
-use std::fmt::Write as _;
+use crate::runner::{Driver, ItemOutput, Observer, RunConfig, RunOptions, flush_explanations};
 
 use crate::docker::cli::DockerCommand;
 use crate::docker::duration::format_go_duration;
@@ -25,8 +24,8 @@ use super::progress::{Msg, Outcome, POLL, Watch};
 pub const MAX_WAIT: SimDuration = secs(600);
 
 pub struct Session {
-    pub cluster: Cluster,
-    scenario: Rc<Scenario>,
+    /// The scenario's cluster and its event loop.
+    pub driver: Driver,
     explained: usize,
     /// Simulated seconds per real second while a command waits (None: as
     /// fast as possible).
@@ -35,28 +34,64 @@ pub struct Session {
     pub interrupt: Option<Arc<AtomicBool>>,
 }
 
+/// Collects what an advance of the session prints, and the converge
+/// progress its timeline's docker commands wait for.
+struct Collect<'a> {
+    scenario: &'a Scenario,
+    explained: &'a mut usize,
+    text: String,
+    /// Services before the current item ran.
+    before: usize,
+    watches: Vec<Watch>,
+}
+
+impl Observer for Collect<'_> {
+    fn wants_text(&self) -> bool {
+        true
+    }
+    fn before_item(&mut self, c: &Cluster, _item: usize) {
+        flush_explanations(c, self.explained, &mut self.text);
+        self.before = c.state.services.len();
+    }
+    fn after_item(&mut self, c: &Cluster, item: usize, out: &ItemOutput) {
+        self.text.push_str(out.text);
+        if let (Some(true), Action::Docker { command, .. }) =
+            (out.docker_ok, &self.scenario.timeline[item].action)
+        {
+            self.watches.extend(watch_for(c, command, self.before));
+        }
+    }
+}
+
 impl Session {
     pub fn new(scenario: Rc<Scenario>, seed: Option<u64>, explain: bool) -> Session {
-        let seed = crate::runner::resolve_seed(seed, &scenario);
-        let mut cluster = Cluster::new(scenario.clone(), seed, true);
-        cluster.explain = explain;
+        let opts = RunOptions {
+            seed,
+            keep_log: true,
+            explain,
+            ..Default::default()
+        };
+        let config = RunConfig::new(&opts, &scenario);
         Session {
-            cluster,
-            scenario,
+            driver: Driver::new(scenario, config, None),
             explained: 0,
             speed: None,
             interrupt: None,
         }
     }
 
+    pub fn cluster(&self) -> &Cluster {
+        &self.driver.cluster
+    }
+
     pub fn now(&self) -> SimTime {
-        self.cluster.now
+        self.driver.cluster.now
     }
 
     /// Turns explanations on or off from now on.
     pub fn set_explain(&mut self, on: bool) {
-        self.cluster.explain = on;
-        self.explained = self.cluster.explanations.len();
+        self.driver.cluster.explain = on;
+        self.explained = self.driver.cluster.explanations.len();
     }
 
     /// Runs the simulation up to `t` (inclusive): timeline items and
@@ -69,33 +104,22 @@ impl Session {
     /// timeline `docker` command that would wait for convergence (create,
     /// update, rollback without `--detach`) and succeeded.
     pub fn advance_collect(&mut self, t: SimTime, d: &mut dyn Display) -> Vec<Watch> {
-        let mut text = String::new();
-        let mut watches = Vec::new();
-        let scenario = self.scenario.clone();
-        let explained = &mut self.explained;
-        self.cluster.run(Some(t), MAX_EVENTS, |c, i| {
-            flush_explanations(c, explained, &mut text);
-            match &scenario.timeline[i].action {
-                Action::Docker {
-                    text: line,
-                    command,
-                } => {
-                    // As `run_item` does, keeping the command's result.
-                    let before = c.state.services.len();
-                    let _ = writeln!(text, "[{}] $ {line}", format_go_duration(c.now));
-                    let o = c.execute(command);
-                    text.push_str(&o.stdout);
-                    text.push_str(&o.stderr);
-                    if o.stderr.is_empty() {
-                        watches.extend(watch_for(c, command, before));
-                    }
-                }
-                _ => run_item(c, &scenario, i, &mut text),
-            }
-        });
-        flush_explanations(&self.cluster, &mut self.explained, &mut text);
-        if self.cluster.now < t {
-            self.cluster.now = t;
+        let scenario = self.driver.scenario.clone();
+        let mut collect = Collect {
+            scenario: &scenario,
+            explained: &mut self.explained,
+            text: String::new(),
+            before: 0,
+            watches: Vec::new(),
+        };
+        self.driver.advance(t, &mut collect);
+        let Collect {
+            mut text, watches, ..
+        } = collect;
+        let c = &mut self.driver.cluster;
+        flush_explanations(c, &mut self.explained, &mut text);
+        if c.now < t {
+            c.now = t;
         }
         for l in text.lines() {
             d.line(l);
@@ -107,7 +131,7 @@ impl Session {
     /// docker command).
     fn flush(&mut self, d: &mut dyn Display) {
         let mut text = String::new();
-        flush_explanations(&self.cluster, &mut self.explained, &mut text);
+        flush_explanations(&self.driver.cluster, &mut self.explained, &mut text);
         for l in text.lines() {
             d.line(l);
         }
@@ -117,15 +141,15 @@ impl Session {
     /// detached, the converge progress while simulated time runs. Returns
     /// false when the command failed (docker's exit status 1).
     pub fn docker(&mut self, cmd: &DockerCommand, d: &mut dyn Display) -> bool {
-        let before = self.cluster.state.services.len();
-        let o = self.cluster.execute(cmd);
-        self.cluster.propagate();
+        let before = self.driver.cluster.state.services.len();
+        let o = self.driver.cluster.execute(cmd);
+        self.driver.cluster.propagate();
         for l in o.stdout.lines().chain(o.stderr.lines()) {
             d.line(l);
         }
         self.flush(d);
         let watches = if o.stderr.is_empty() || matches!(cmd, DockerCommand::ServiceScale { .. }) {
-            watch_for(&self.cluster, cmd, before)
+            watch_for(&self.driver.cluster, cmd, before)
         } else {
             Vec::new()
         };
@@ -148,13 +172,13 @@ impl Session {
     /// Polls until the service converges or the command fails; returns the
     /// error docker would print.
     pub fn converge(&mut self, mut w: Watch, d: &mut dyn Display) -> Option<String> {
-        let start = self.cluster.now;
+        let start = self.driver.cluster.now;
         if let Some(i) = &self.interrupt {
             i.store(false, Ordering::SeqCst);
         }
         loop {
             let mut msgs = Vec::new();
-            let outcome = w.poll(&self.cluster, &mut msgs);
+            let outcome = w.poll(&self.driver.cluster, &mut msgs);
             d.progress(&msgs);
             match outcome {
                 Outcome::Done => {
@@ -172,7 +196,8 @@ impl Session {
                 .as_ref()
                 .is_some_and(|i| i.swap(false, Ordering::SeqCst));
             let stuck = !w.converged()
-                && (self.cluster.queue.is_empty() || self.cluster.now - start >= MAX_WAIT);
+                && (self.driver.cluster.queue.is_empty()
+                    || self.driver.cluster.now - start >= MAX_WAIT);
             if interrupted || stuck {
                 // docker's own lines on Ctrl-C (printed only when not
                 // converged).
@@ -187,7 +212,7 @@ impl Session {
                 }
                 d.end_progress();
                 if stuck {
-                    let why = if self.cluster.queue.is_empty() {
+                    let why = if self.driver.cluster.queue.is_empty() {
                         "nothing more will happen".to_string()
                     } else {
                         format!(
@@ -204,7 +229,7 @@ impl Session {
             if let Some(speed) = self.speed {
                 std::thread::sleep(crate::limits::real_wait(POLL, speed));
             }
-            let next = self.cluster.now + POLL;
+            let next = self.driver.cluster.now + POLL;
             self.advance_to(next, d);
         }
     }

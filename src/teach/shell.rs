@@ -114,7 +114,7 @@ impl Shell {
                 };
                 match n {
                     Ok(n) => {
-                        let csv = crate::report::results::events_csv(&self.session.cluster);
+                        let csv = crate::report::results::events_csv(self.session.cluster());
                         let mut lines = csv.lines();
                         if let Some(h) = lines.next() {
                             d.line(h);
@@ -136,7 +136,7 @@ impl Shell {
                     self.session.set_explain(false);
                     d.line("explanations off");
                 }
-                "" => d.line(if self.session.cluster.explain {
+                "" => d.line(if self.session.cluster().explain {
                     "explanations are on"
                 } else {
                     "explanations are off"

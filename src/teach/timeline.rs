@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::docker::duration::format_go_duration;
 use crate::docker::format::ps::{PS_HEADER, PsOptions, ps_rows};
-use crate::runner::{MAX_EVENTS, MAX_SIM_TIME, run_item};
+use crate::runner::{Observer, RunEnd, RunOptions};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
 use crate::swarm::cluster::Cluster;
@@ -86,40 +86,82 @@ pub struct Timeline {
     pub snapshots: Vec<PsSnapshot>,
 }
 
-/// Runs the scenario (same seed and end as `swarmsim run`), stopping at
-/// every instant something happens to record `docker service ps`.
+/// Runs the scenario alone (same seed and end as `swarmsim run`) and
+/// returns its timeline (see [`TimelineObserver`]).
 pub fn collect(scenario: Rc<Scenario>, seed: Option<u64>, until: Option<SimTime>) -> Timeline {
-    let seed = crate::runner::resolve_seed(seed, &scenario);
-    let until = until.or(scenario.until);
-    let limit = until.unwrap_or(MAX_SIM_TIME);
-    let mut c = Cluster::new(scenario.clone(), seed, true);
-    let mut snapshots: Vec<PsSnapshot> = Vec::new();
-    let mut sink = String::new();
-    snapshot(&c, &mut snapshots);
-    while let Some(t) = c.queue.peek_time() {
-        if t > limit || c.events_processed >= MAX_EVENTS {
-            break;
+    let opts = RunOptions {
+        seed,
+        until,
+        keep_log: true,
+        ..Default::default()
+    };
+    let mut obs = TimelineObserver::new(scenario.clone());
+    crate::runner::run_observed(scenario, &opts, None, &mut obs);
+    obs.timeline.expect("the run ended")
+}
+
+/// Records the timeline of a run: `docker service ps` at every instant
+/// something happens, and, at the end, the task bars and markers from the
+/// run's log (the run must keep its log).
+pub struct TimelineObserver {
+    scenario: Rc<Scenario>,
+    snapshots: Vec<PsSnapshot>,
+    /// The last instant at which events ran.
+    last: SimTime,
+    /// The picture, once the run ended.
+    pub timeline: Option<Timeline>,
+}
+
+impl TimelineObserver {
+    pub fn new(scenario: Rc<Scenario>) -> TimelineObserver {
+        TimelineObserver {
+            scenario,
+            snapshots: Vec::new(),
+            last: SimTime::ZERO,
+            timeline: None,
         }
-        c.run(Some(t), MAX_EVENTS, |c, i| {
-            run_item(c, &scenario, i, &mut sink)
-        });
-        sink.clear();
-        snapshot(&c, &mut snapshots);
     }
-    let end = until.unwrap_or(c.now).max(c.now);
-    let mut t = build(&c, &scenario.name, seed, end, snapshots);
-    // An `until` is the reader's own window; without one the run ends at
-    // its last event, which may be a timer a day later.
-    if until.is_none() {
-        let last_item = scenario
-            .timeline
-            .iter()
-            .map(|i| i.at)
-            .max()
-            .unwrap_or_default();
-        t.trim_end(last_item);
+}
+
+impl Observer for TimelineObserver {
+    const INSTANTS: bool = true;
+    fn at_start(&mut self, c: &Cluster) {
+        snapshot(c, &mut self.snapshots);
     }
-    t
+    fn at_instant(&mut self, c: &Cluster) {
+        snapshot(c, &mut self.snapshots);
+        self.last = c.now;
+    }
+    fn at_end(&mut self, c: &Cluster, end: &RunEnd) {
+        if !end.finished {
+            // Stopped by the event limit, maybe inside an instant.
+            snapshot(c, &mut self.snapshots);
+            self.last = c.now;
+        }
+        let snapshots = std::mem::take(&mut self.snapshots);
+        let last = self.last;
+        let until = end.until;
+        let mut t = build(
+            c,
+            &self.scenario.name,
+            c.seed,
+            until.unwrap_or(last).max(last),
+            snapshots,
+        );
+        // An `until` is the reader's own window; without one the run ends
+        // at its last event, which may be a timer a day later.
+        if until.is_none() {
+            let last_item = self
+                .scenario
+                .timeline
+                .iter()
+                .map(|i| i.at)
+                .max()
+                .unwrap_or_default();
+            t.trim_end(last_item);
+        }
+        self.timeline = Some(t);
+    }
 }
 
 fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
