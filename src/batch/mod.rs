@@ -253,3 +253,48 @@ pub fn run_seeds_with(
     }
     Ok(band)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "name: small\nseed: 1\ncluster:\n  nodes:\n    - name: m\n      role: manager\n    - name: w{n}\n      count: 2\nimages:\n  default: {pull: 1s, start: {dist: lognormal, median: 2s, p99: 8s}, stop: 500ms}\nservices:\n  web:\n    image: web:1\n    deploy:\n      replicas: 4\n      update_config: {parallelism: 2, delay: 5s}\ntimeline:\n  - at: 30s\n    docker: docker service update --image web:2 web\n";
+
+    fn source() -> ScenarioSource {
+        ScenarioSource {
+            file: PathBuf::from("small.yaml"),
+            text: SMALL.to_string(),
+            create_patches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn runs_reach_the_caller_in_seed_order_whatever_the_jobs() {
+        let src = source();
+        let columns = service_columns(&src.build().unwrap());
+        // Not a multiple of CHUNK, from a seed that is not 0.
+        let seeds = 7..7 + 3 * CHUNK + 5;
+        let mut one = Vec::new();
+        let band1 = run_seeds_with(&src, &columns, seeds.clone(), 1, &|| {}, &mut |r| {
+            one.push(r)
+        })
+        .unwrap();
+        let seen: Vec<u64> = one.iter().map(|r| r.seed).collect();
+        assert_eq!(seen, seeds.clone().collect::<Vec<u64>>());
+        for jobs in [2, 3] {
+            let mut many = Vec::new();
+            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &|| {}, &mut |r| {
+                many.push(r)
+            })
+            .unwrap();
+            assert_eq!(many, one, "{jobs} jobs");
+            assert_eq!(band.to_csv(&columns), band1.to_csv(&columns));
+        }
+        // The lognormal starts make the runs differ, so the order shows.
+        let durations: BTreeSet<u64> = one
+            .iter()
+            .filter_map(|r| r.services[0].as_ref()?.update_ms)
+            .collect();
+        assert!(durations.len() > 10, "{durations:?}");
+    }
+}
