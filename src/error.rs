@@ -96,3 +96,72 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::band::Band;
+    use crate::batch::cmd::parse_shard;
+    use crate::batch::output::parse_runs_csv;
+    use crate::swarm::controlapi::ControlApiError;
+
+    /// Texts the integration tests do not reach, as they were written
+    /// before they became typed errors.
+    #[test]
+    fn layer_errors_keep_their_texts() {
+        assert_eq!(
+            parse_shard("5/4").unwrap_err().to_string(),
+            r#"invalid --shard "5/4": expected I/N with 0 <= I < N, e.g. 0/4"#
+        );
+        assert_eq!(
+            parse_runs_csv("").unwrap_err().to_string(),
+            "runs.csv is empty"
+        );
+        assert_eq!(
+            parse_runs_csv("seed,x").unwrap_err().to_string(),
+            "runs.csv: not a swarmsim batch header"
+        );
+        assert_eq!(
+            Band::from_csv("nope", &[]).unwrap_err().to_string(),
+            "band.csv: unexpected header"
+        );
+        assert_eq!(
+            Band::from_csv("service,kind,t_s,running,count\nweb,at,x", &["web".into()])
+                .unwrap_err()
+                .to_string(),
+            r#"band.csv: line 2: cannot read "web,at,x""#
+        );
+        assert_eq!(
+            ControlApiError::RemoveManager("abc".into()).to_string(),
+            "Error response from daemon: rpc error: code = FailedPrecondition desc = node abc is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n"
+        );
+        assert_eq!(
+            ControlApiError::NodeNotFound("w9".into()).to_string(),
+            "Error response from daemon: node w9 not found\n"
+        );
+        assert_eq!(
+            ControlApiError::NodeStopped("w1".into()).to_string(),
+            "node w1 is stopped: it cannot run docker swarm leave"
+        );
+        let lost = Error::from(crate::batch::BatchError::LostRuns {
+            file: PathBuf::from("s.yaml"),
+            got: 3,
+            want: 4,
+        });
+        assert_eq!(
+            lost.to_string(),
+            "s.yaml: internal error: 3 of 4 runs came back"
+        );
+        assert_eq!(
+            Error::from(crate::regress::RegressError::NotFound("x".into())).to_string(),
+            "x: no such file or folder"
+        );
+    }
+
+    #[test]
+    fn every_error_is_bad_input() {
+        let e = Error::Usage("--require needs --minimize".into());
+        assert_eq!(e.exit_status(), ExitStatus::BadInput);
+        assert_eq!(e.exit_status().code(), 2);
+    }
+}
