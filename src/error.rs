@@ -6,8 +6,7 @@
 //! [`crate::docker::cli::CliError`] (docker's and pflag's own texts),
 //! [`crate::fsio::ReadError`], [`crate::batch::BatchError`],
 //! [`crate::sweep::SweepError`], [`crate::regress::RegressError`],
-//! [`crate::limits::LimitError`]; `conform/`, which talks to a real
-//! engine, keeps `anyhow` context chains (`Error::Engine`). The
+//! [`crate::conform::ConformError`], [`crate::limits::LimitError`]. The
 //! command line gathers them in [`Error`]; `main` prints it after
 //! `error: ` and exits with [`Error::exit_status`].
 
@@ -52,9 +51,9 @@ pub enum Error {
     #[error(transparent)]
     Regress(#[from] crate::regress::RegressError),
     /// `conform`, `record`, `calibrate`, `snapshot`: a real engine's or
-    /// a trace's error with its context chain (`context: cause`).
-    #[error("{0:#}")]
-    Engine(anyhow::Error),
+    /// a trace's error with its context (`context: cause`).
+    #[error(transparent)]
+    Conform(#[from] crate::conform::ConformError),
     #[error(transparent)]
     Limit(#[from] crate::limits::LimitError),
     #[error(transparent)]
