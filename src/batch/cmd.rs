@@ -272,9 +272,7 @@ pub struct BatchArgs {
 }
 
 pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
-    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return Err(e.into());
-    }
+    crate::limits::check_seeds(a.seed_start, a.runs)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let here = match shard {
         Some((i, n)) => {
@@ -283,9 +281,7 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
         }
         None => a.runs,
     };
-    if let Err(e) = crate::limits::check_runs(Some(here), "batch") {
-        return Err(e.into());
-    }
+    crate::limits::check_runs(Some(here), "batch")?;
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let source = ScenarioSource::load(&a.scenario)?;
     let sc = source.build()?;
@@ -577,9 +573,7 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
-    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return Err(e.into());
-    }
+    crate::limits::check_seeds(a.seed_start, a.runs)?;
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let mut sets: Vec<crate::sweep::SetArg> = Vec::new();
     for s in &a.set {
@@ -598,9 +592,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
     let cells = sets
         .iter()
         .try_fold(1u64, |n, s| n.checked_mul(s.values.len() as u64));
-    if let Err(e) = crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep") {
-        return Err(e.into());
-    }
+    crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep")?;
     let mut require = Vec::new();
     for r in &a.require {
         match Requirement::parse(r) {
