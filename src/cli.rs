@@ -345,7 +345,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
                 .and_then(|e| crate::conform::record::follow(&e, &service, dur, &out));
             match res {
                 Ok(()) => Ok(ExitStatus::Success),
-                Err(e) => Err(Error::Engine(e)),
+                Err(e) => Err(e.into()),
             }
         }
         Command::Snapshot {
@@ -377,7 +377,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             };
             match fit {
                 Ok(y) => write_or_print(out.as_deref(), &y),
-                Err(e) => Err(Error::Engine(e)),
+                Err(e) => Err(e.into()),
             }
         }
         Command::Conform {
@@ -394,7 +394,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
                 return match crate::conform::judge_races(&scenarios, &dir, calibration.as_deref()) {
                     Ok(true) => Ok(ExitStatus::Success),
                     Ok(false) => Ok(ExitStatus::Failure),
-                    Err(e) => Err(Error::Engine(e)),
+                    Err(e) => Err(e.into()),
                 };
             }
             let opts = crate::conform::SuiteOptions {
@@ -407,7 +407,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             match crate::conform::run_suite(&scenarios, &opts) {
                 Ok(true) => Ok(ExitStatus::Success),
                 Ok(false) => Ok(ExitStatus::Failure),
-                Err(e) => Err(Error::Engine(e)),
+                Err(e) => Err(e.into()),
             }
         }
         Command::Check { paths, junit } => cmd_check(&paths, junit.as_deref()),
@@ -510,7 +510,7 @@ fn cmd_snapshot(
     });
     match res {
         Ok(y) => write_or_print(out.as_deref(), &y),
-        Err(e) => Err(Error::Engine(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -6,8 +6,7 @@
 //! [`crate::docker::cli::CliError`] (docker's and pflag's own texts),
 //! [`crate::fsio::ReadError`], [`crate::batch::BatchError`],
 //! [`crate::sweep::SweepError`], [`crate::regress::RegressError`],
-//! [`crate::limits::LimitError`]; `conform/`, which talks to a real
-//! engine, keeps `anyhow` context chains (`Error::Engine`). The
+//! [`crate::conform::ConformError`], [`crate::limits::LimitError`]. The
 //! command line gathers them in [`Error`]; `main` prints it after
 //! `error: ` and exits with [`Error::exit_status`].
 
@@ -52,9 +51,9 @@ pub enum Error {
     #[error(transparent)]
     Regress(#[from] crate::regress::RegressError),
     /// `conform`, `record`, `calibrate`, `snapshot`: a real engine's or
-    /// a trace's error with its context chain (`context: cause`).
-    #[error("{0:#}")]
-    Engine(anyhow::Error),
+    /// a trace's error with its context (`context: cause`).
+    #[error(transparent)]
+    Conform(#[from] crate::conform::ConformError),
     #[error(transparent)]
     Limit(#[from] crate::limits::LimitError),
     #[error(transparent)]
@@ -94,5 +93,74 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::band::Band;
+    use crate::batch::cmd::parse_shard;
+    use crate::batch::output::parse_runs_csv;
+    use crate::swarm::controlapi::ControlApiError;
+
+    /// Texts the integration tests do not reach, as they were written
+    /// before they became typed errors.
+    #[test]
+    fn layer_errors_keep_their_texts() {
+        assert_eq!(
+            parse_shard("5/4").unwrap_err().to_string(),
+            r#"invalid --shard "5/4": expected I/N with 0 <= I < N, e.g. 0/4"#
+        );
+        assert_eq!(
+            parse_runs_csv("").unwrap_err().to_string(),
+            "runs.csv is empty"
+        );
+        assert_eq!(
+            parse_runs_csv("seed,x").unwrap_err().to_string(),
+            "runs.csv: not a swarmsim batch header"
+        );
+        assert_eq!(
+            Band::from_csv("nope", &[]).unwrap_err().to_string(),
+            "band.csv: unexpected header"
+        );
+        assert_eq!(
+            Band::from_csv("service,kind,t_s,running,count\nweb,at,x", &["web".into()])
+                .unwrap_err()
+                .to_string(),
+            r#"band.csv: line 2: cannot read "web,at,x""#
+        );
+        assert_eq!(
+            ControlApiError::RemoveManager("abc".into()).to_string(),
+            "Error response from daemon: rpc error: code = FailedPrecondition desc = node abc is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal\n"
+        );
+        assert_eq!(
+            ControlApiError::NodeNotFound("w9".into()).to_string(),
+            "Error response from daemon: node w9 not found\n"
+        );
+        assert_eq!(
+            ControlApiError::NodeStopped("w1".into()).to_string(),
+            "node w1 is stopped: it cannot run docker swarm leave"
+        );
+        let lost = Error::from(crate::batch::BatchError::LostRuns {
+            file: PathBuf::from("s.yaml"),
+            got: 3,
+            want: 4,
+        });
+        assert_eq!(
+            lost.to_string(),
+            "s.yaml: internal error: 3 of 4 runs came back"
+        );
+        assert_eq!(
+            Error::from(crate::regress::RegressError::NotFound("x".into())).to_string(),
+            "x: no such file or folder"
+        );
+    }
+
+    #[test]
+    fn every_error_is_bad_input() {
+        let e = Error::Usage("--require needs --minimize".into());
+        assert_eq!(e.exit_status(), ExitStatus::BadInput);
+        assert_eq!(e.exit_status().code(), 2);
     }
 }

@@ -8,8 +8,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::BatchError;
 use super::band::Band;
-use super::output::{BatchMeta, RunRecord, batch_json, batch_table, parse_runs_csv, runs_csv};
-use super::{ScenarioSource, run_seeds, service_columns};
+use super::output::{
+    BatchAcc, BatchMeta, RunRecord, batch_json_of, batch_table, batch_table_of, parse_runs_csv,
+    push_runs_csv_row, runs_csv, runs_csv_header,
+};
+use super::stats::Tally;
+use super::{ScenarioSource, run_seeds, run_seeds_with, service_columns};
 use crate::error::{Error, ExitStatus};
 use crate::sweep::SweepError;
 use crate::sweep::report::{CellMetrics, Metric, Requirement, sweep_csv, sweep_table};
@@ -110,43 +114,56 @@ pub fn batch_files(
     rows: &[RunRecord],
     band: &Band,
 ) -> Vec<(String, String)> {
+    let mut files = vec![("runs.csv".to_string(), runs_csv(columns, rows))];
+    files.extend(summary_files(
+        meta,
+        columns,
+        &BatchAcc::of(columns.len(), rows),
+        band,
+    ));
+    files
+}
+
+/// [`batch_files`] but `runs.csv`, from what a batch kept of its runs
+/// (`batch` streams `runs.csv` as the runs finish).
+pub fn summary_files(
+    meta: &BatchMeta,
+    columns: &[String],
+    acc: &BatchAcc,
+    band: &Band,
+) -> Vec<(String, String)> {
     let mut files = vec![
-        ("runs.csv".to_string(), runs_csv(columns, rows)),
-        ("batch.json".to_string(), batch_json(meta, columns, rows)),
+        ("batch.json".to_string(), batch_json_of(meta, columns, acc)),
         ("band.csv".to_string(), band.to_csv(columns)),
     ];
     for (i, name) in columns.iter().enumerate() {
         // One colour per way the update ended: a paused update measures
         // the time to the pause, a completed one the time to finish.
-        let groups: Vec<(String, &str, Vec<u64>)> = OUTCOME_COLOURS
+        let groups: Vec<(String, &str, Tally)> = OUTCOME_COLOURS
             .iter()
             .map(|&(end, label, colour)| {
-                let v = rows
-                    .iter()
-                    .filter_map(|r| r.services.get(i)?.as_ref())
-                    .filter(|s| s.update_end == Some(end))
-                    .filter_map(|s| s.update_ms)
-                    .collect();
-                (label.to_string(), colour, v)
+                let t = acc
+                    .services
+                    .get(i)
+                    .map(|s| s.update.ended_as(end))
+                    .unwrap_or_default();
+                (label.to_string(), colour, t)
             })
             .collect();
         let title = format!(
             "{name}: first update duration by outcome, {} runs",
-            rows.len()
+            acc.runs
         );
         files.push((
             format!("update-histogram-{}.svg", safe(name)),
-            crate::plot::histogram_svg(&title, "update duration (s)", &groups),
+            crate::plot::histogram_tally_svg(&title, "update duration (s)", &groups),
         ));
         let q = band
             .services
             .get(i)
             .map(|b| b.quantiles())
             .unwrap_or_default();
-        let title = format!(
-            "{name}: running replicas (p5, p50, p95), {} runs",
-            rows.len()
-        );
+        let title = format!("{name}: running replicas (p5, p50, p95), {} runs", acc.runs);
         files.push((
             format!("running-band-{}.svg", safe(name)),
             crate::plot::band_svg(&title, &q),
@@ -167,6 +184,66 @@ fn write_batch(
         crate::fsio::write_in(dir, name, text.as_bytes())?;
     }
     remove_stale_plots(dir, &files)
+}
+
+/// `runs.csv` written as the runs finish (in seed order), through a
+/// buffer, to a temporary file that [`RunsCsv::publish`] renames.
+struct RunsCsv {
+    w: Option<std::io::BufWriter<std::fs::File>>,
+    tmp: PathBuf,
+    line: String,
+    err: Option<std::io::Error>,
+}
+
+impl RunsCsv {
+    fn create(dir: &Path, columns: &[String]) -> std::io::Result<RunsCsv> {
+        let (f, tmp) = crate::fsio::create_in(dir, "runs.csv")?;
+        let mut csv = RunsCsv {
+            w: Some(std::io::BufWriter::with_capacity(1 << 16, f)),
+            tmp,
+            line: runs_csv_header(columns),
+            err: None,
+        };
+        csv.line.push('\n');
+        csv.flush_line();
+        Ok(csv)
+    }
+
+    fn flush_line(&mut self) {
+        if let (Some(w), None) = (&mut self.w, &self.err)
+            && let Err(e) = w.write_all(self.line.as_bytes())
+        {
+            self.err = Some(e);
+        }
+        self.line.clear();
+    }
+
+    fn row(&mut self, r: &RunRecord) {
+        push_runs_csv_row(&mut self.line, r);
+        self.flush_line();
+    }
+
+    /// Finishes the file and puts it in place as `dir/runs.csv`.
+    fn publish(mut self, dir: &Path) -> std::io::Result<()> {
+        let flushed = match (self.err.take(), self.w.take()) {
+            (Some(e), _) => Err(e),
+            (None, Some(w)) => w.into_inner().map(drop).map_err(|e| e.into_error()),
+            (None, None) => Ok(()),
+        };
+        match flushed {
+            Ok(()) => crate::fsio::publish(&self.tmp, dir, "runs.csv"),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for RunsCsv {
+    /// A batch that did not finish leaves no temporary file.
+    fn drop(&mut self) {
+        if self.w.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Removes the per-service plots of an earlier batch in `dir` (a service
@@ -195,9 +272,7 @@ pub struct BatchArgs {
 }
 
 pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
-    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return Err(e.into());
-    }
+    crate::limits::check_seeds(a.seed_start, a.runs)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let here = match shard {
         Some((i, n)) => {
@@ -206,9 +281,7 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
         }
         None => a.runs,
     };
-    if let Err(e) = crate::limits::check_runs(Some(here), "batch") {
-        return Err(e.into());
-    }
+    crate::limits::check_runs(Some(here), "batch")?;
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let source = ScenarioSource::load(&a.scenario)?;
     let sc = source.build()?;
@@ -218,6 +291,13 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
         None => a.seed_start..a.seed_start + a.runs,
     };
     let count = seeds.end - seeds.start;
+    let out = a
+        .out
+        .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
+    let mut csv = match RunsCsv::create(&out, &columns) {
+        Ok(c) => c,
+        Err(e) => return Err(Error::write(&out, e)),
+    };
     let pb = progress_bar(count);
     let started = Instant::now();
     let inc = || {
@@ -225,7 +305,11 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
             pb.inc(1);
         }
     };
-    let (rows, band) = run_seeds(&source, &columns, seeds.clone(), jobs, &inc)?;
+    let mut acc = BatchAcc::new(columns.len());
+    let band = run_seeds_with(&source, &columns, seeds.clone(), jobs, &inc, &mut |r| {
+        csv.row(&r);
+        acc.add(&r);
+    })?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = &pb {
         pb.finish_and_clear();
@@ -242,15 +326,21 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
             digest: super::output::digest(source.text.as_bytes()),
         }),
     };
-    let out = a
-        .out
-        .unwrap_or_else(|| crate::cli::default_out_dir(&a.scenario));
-    if let Err(e) = write_batch(&out, &meta, &columns, &rows, &band) {
+    let write = || -> std::io::Result<()> {
+        csv.publish(&out)?;
+        let mut files = summary_files(&meta, &columns, &acc, &band);
+        for (name, text) in &files {
+            crate::fsio::write_in(&out, name, text.as_bytes())?;
+        }
+        files.push(("runs.csv".to_string(), String::new()));
+        remove_stale_plots(&out, &files)
+    };
+    if let Err(e) = write() {
         return Err(Error::write(&out, e));
     }
     let _ = std::io::stdout()
         .lock()
-        .write_all(batch_table(&meta, &columns, &rows).as_bytes());
+        .write_all(batch_table_of(&meta, &columns, &acc).as_bytes());
     eprintln!(
         "{count} runs in {elapsed:.1} s ({}, {jobs} jobs); results in {}",
         fmt_rate(count as f64 / elapsed.max(1e-9)),
@@ -483,9 +573,7 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
-    if let Err(e) = crate::limits::check_seeds(a.seed_start, a.runs) {
-        return Err(e.into());
-    }
+    crate::limits::check_seeds(a.seed_start, a.runs)?;
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
     let mut sets: Vec<crate::sweep::SetArg> = Vec::new();
     for s in &a.set {
@@ -504,9 +592,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
     let cells = sets
         .iter()
         .try_fold(1u64, |n, s| n.checked_mul(s.values.len() as u64));
-    if let Err(e) = crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep") {
-        return Err(e.into());
-    }
+    crate::limits::check_runs(cells.and_then(|c| c.checked_mul(a.runs)), "sweep")?;
     let mut require = Vec::new();
     for r in &a.require {
         match Requirement::parse(r) {

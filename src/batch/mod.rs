@@ -1,21 +1,21 @@
-//! Monte Carlo over seeds: run a scenario once per seed on a rayon pool,
-//! keep only a small record per run (and the running-count band), and
-//! write `runs.csv`, `batch.json`, `band.csv` and plots.
+//! Monte Carlo over seeds: run a scenario once per seed on worker threads,
+//! stream a small record per run to `runs.csv` in seed order, keep only
+//! tallies of the values the statistics need (and the running-count
+//! band), and write `batch.json`, `band.csv` and plots.
 //!
 //! Determinism: every run is a pure function of (scenario, seed); workers
-//! tag their records with the seed and the records are sorted by seed
-//! before anything is written; the band is a sum of histograms. So the
-//! output does not depend on `--jobs` or on thread timing.
+//! tag their records with their seeds and the records are handed on in
+//! seed order; the band is a sum of histograms. So the output does not
+//! depend on `--jobs` or on thread timing.
 
 pub mod band;
 pub mod cmd;
 pub mod output;
 pub mod stats;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::docker::cli::DockerCommand;
@@ -33,18 +33,9 @@ pub enum BatchError {
     /// `--shard` is not I/N with 0 <= I < N.
     #[error("invalid --shard {0:?}: expected I/N with 0 <= I < N, e.g. 0/4")]
     InvalidShard(String),
-    #[error("{}: cannot start worker threads: {source}", .file.display())]
-    Threads {
-        file: PathBuf,
-        source: rayon::ThreadPoolBuildError,
-    },
     /// A bug, not bad input: runs lost between the workers and the writer.
     #[error("{}: internal error: {got} of {want} runs came back", .file.display())]
-    LostRuns {
-        file: PathBuf,
-        got: usize,
-        want: u64,
-    },
+    LostRuns { file: PathBuf, got: u64, want: u64 },
     /// A file of a shard folder that cannot be read.
     #[error("{}: {source}", .path.display())]
     ReadShard {
@@ -184,61 +175,154 @@ pub fn run_seeds(
     jobs: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Result<(Vec<RunRecord>, Band), BatchError> {
+    let mut rows = Vec::new();
+    let band = run_seeds_with(source, columns, seeds, jobs, progress, &mut |r| {
+        rows.push(r)
+    })?;
+    Ok((rows, band))
+}
+
+/// Runs `source` for every seed in `seeds` on `jobs` threads and hands
+/// every run's record to `on_run` in seed order, as soon as the runs
+/// before it are done, so that the caller can write it out and keep only
+/// what its statistics need. Returns the band. `progress` is called after
+/// each run (from worker threads).
+///
+/// With one job the runs are made on this thread. With more, each worker
+/// takes the next `CHUNK` seeds at a time and sends their records here;
+/// chunks that finish ahead of an earlier one wait until it is done (a
+/// few chunks per worker), so what reaches `on_run` does not depend on
+/// the jobs or on thread timing, and memory does not grow with the runs.
+pub fn run_seeds_with(
+    source: &ScenarioSource,
+    columns: &[String],
+    seeds: std::ops::Range<u64>,
+    jobs: usize,
+    progress: &(dyn Fn() + Sync),
+    on_run: &mut dyn FnMut(RunRecord),
+) -> Result<Band, BatchError> {
     // Validate once here, so that the workers cannot fail.
-    source.build()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|e| BatchError::Threads {
-            file: source.file.clone(),
-            source: e,
-        })?;
+    let first = source.build()?;
     // Offsets from `seeds.start`, so that seeds near u64::MAX do not wrap.
     let count = seeds.end - seeds.start;
-    let next = AtomicU64::new(0);
-    let results: Mutex<Vec<(Vec<RunRecord>, Band)>> = Mutex::new(Vec::new());
-    pool.scope(|s| {
-        for _ in 0..jobs.max(1) {
-            s.spawn(|_| {
-                // One Scenario per worker: it holds Rcs and cannot be shared.
-                let sc = match source.build() {
-                    Ok(sc) => Rc::new(sc),
-                    Err(_) => return, // validated above
-                };
-                let mut rows = Vec::new();
-                let mut band = Band::new(columns.len());
-                loop {
-                    let off = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    if off >= count {
-                        break;
-                    }
-                    let from = seeds.start + off;
-                    for seed in from..from + CHUNK.min(count - off) {
-                        rows.push(run_one(&sc, columns, seed, &mut band));
-                        progress();
-                    }
-                }
-                if let Ok(mut r) = results.lock() {
-                    r.push((rows, band));
-                }
-            });
-        }
-    });
-    let parts = results.into_inner().unwrap_or_default();
-    let mut rows = Vec::new();
     let mut band = Band::new(columns.len());
-    for (r, b) in parts {
-        rows.extend(r);
-        band.merge(&b);
+    let mut done = 0u64;
+    if jobs <= 1 {
+        let sc = Rc::new(first);
+        for seed in seeds.clone() {
+            on_run(run_one(&sc, columns, seed, &mut band));
+            progress();
+            done += 1;
+        }
+    } else {
+        drop(first);
+        let next = AtomicU64::new(0);
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<RunRecord>)>();
+        let bands = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..jobs)
+                .map(|_| {
+                    let tx = tx.clone();
+                    let (next, seeds) = (&next, seeds.clone());
+                    scope.spawn(move || {
+                        // One Scenario per worker: it holds Rcs and cannot
+                        // be shared.
+                        let sc = Rc::new(source.build().ok()?);
+                        let mut band = Band::new(columns.len());
+                        loop {
+                            let off = next.fetch_add(CHUNK, Ordering::Relaxed);
+                            if off >= count {
+                                break;
+                            }
+                            let from = seeds.start + off;
+                            let n = CHUNK.min(count - off);
+                            let mut rows = Vec::with_capacity(n as usize);
+                            for seed in from..from + n {
+                                rows.push(run_one(&sc, columns, seed, &mut band));
+                                progress();
+                            }
+                            if tx.send((off, rows)).is_err() {
+                                break;
+                            }
+                        }
+                        Some(band)
+                    })
+                })
+                .collect();
+            drop(tx);
+            // Chunks in seed order: a chunk that finished early waits for
+            // those before it.
+            let mut waiting: BTreeMap<u64, Vec<RunRecord>> = BTreeMap::new();
+            for (off, rows) in rx {
+                waiting.insert(off, rows);
+                while let Some(rows) = waiting.remove(&done) {
+                    done += rows.len() as u64;
+                    for r in rows {
+                        on_run(r);
+                    }
+                }
+            }
+            workers
+                .into_iter()
+                .filter_map(|w| w.join().ok().flatten())
+                .collect::<Vec<Band>>()
+        });
+        // The band is a sum of histograms: the order of the workers does
+        // not matter.
+        for b in &bands {
+            band.merge(b);
+        }
     }
-    // Gathered by seed, whatever thread ran which seed.
-    rows.sort_by_key(|r| r.seed);
-    if rows.len() as u64 != seeds.end - seeds.start {
+    if done != count {
         return Err(BatchError::LostRuns {
             file: source.file.clone(),
-            got: rows.len(),
-            want: seeds.end - seeds.start,
+            got: done,
+            want: count,
         });
     }
-    Ok((rows, band))
+    Ok(band)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "name: small\nseed: 1\ncluster:\n  nodes:\n    - name: m\n      role: manager\n    - name: w{n}\n      count: 2\nimages:\n  default: {pull: 1s, start: {dist: lognormal, median: 2s, p99: 8s}, stop: 500ms}\nservices:\n  web:\n    image: web:1\n    deploy:\n      replicas: 4\n      update_config: {parallelism: 2, delay: 5s}\ntimeline:\n  - at: 30s\n    docker: docker service update --image web:2 web\n";
+
+    fn source() -> ScenarioSource {
+        ScenarioSource {
+            file: PathBuf::from("small.yaml"),
+            text: SMALL.to_string(),
+            overrides: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn runs_reach_the_caller_in_seed_order_whatever_the_jobs() {
+        let src = source();
+        let columns = service_columns(&src.build().unwrap());
+        // Not a multiple of CHUNK, from a seed that is not 0.
+        let seeds = 7..7 + 3 * CHUNK + 5;
+        let mut one = Vec::new();
+        let band1 = run_seeds_with(&src, &columns, seeds.clone(), 1, &|| {}, &mut |r| {
+            one.push(r)
+        })
+        .unwrap();
+        let seen: Vec<u64> = one.iter().map(|r| r.seed).collect();
+        assert_eq!(seen, seeds.clone().collect::<Vec<u64>>());
+        for jobs in [2, 3] {
+            let mut many = Vec::new();
+            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &|| {}, &mut |r| {
+                many.push(r)
+            })
+            .unwrap();
+            assert_eq!(many, one, "{jobs} jobs");
+            assert_eq!(band.to_csv(&columns), band1.to_csv(&columns));
+        }
+        // The lognormal starts make the runs differ, so the order shows.
+        let durations: BTreeSet<u64> = one
+            .iter()
+            .filter_map(|r| r.services[0].as_ref()?.update_ms)
+            .collect();
+        assert!(durations.len() > 10, "{durations:?}");
+    }
 }

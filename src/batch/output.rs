@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::stats::{Describe, Z95, wilson};
+use super::stats::{Describe, Tally, Z95, wilson};
 
 /// Final update states, and `none` for a service never updated.
 pub use crate::swarm::model::UPDATE_STATE_NAMES as STATES;
@@ -133,10 +133,6 @@ fn intern(s: &str) -> Option<&'static str> {
         .copied()
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// The header of `runs.csv` for these service columns.
 pub fn runs_csv_header(services: &[String]) -> String {
     let mut h = String::from("seed,end_s,hit_limit");
@@ -150,28 +146,49 @@ pub fn runs_csv_header(services: &[String]) -> String {
 
 /// One `runs.csv` line (with its newline).
 pub fn runs_csv_row(r: &RunRecord) -> String {
-    let mut line = format!("{},{},{}", r.seed, fmt_ms(r.end_ms), r.hit_limit);
+    let mut line = String::new();
+    push_runs_csv_row(&mut line, r);
+    line
+}
+
+/// Appends one `runs.csv` line (with its newline) to `out`, without a
+/// string per field (a batch writes one per run).
+pub fn push_runs_csv_row(out: &mut String, r: &RunRecord) {
+    let ms = |out: &mut String, v: Option<u64>| {
+        if let Some(v) = v {
+            let _ = write!(out, "{}.{:03}", v / 1000, v % 1000);
+        }
+    };
+    let _ = write!(out, "{},", r.seed);
+    ms(out, Some(r.end_ms));
+    let _ = write!(out, ",{}", r.hit_limit);
     for s in &r.services {
         match s {
             Some(s) => {
-                let _ = write!(
-                    line,
-                    ",{},{},{},{},{},{},{},{}",
-                    opt(s.update_ms.map(fmt_ms)),
-                    s.update_end.unwrap_or(""),
-                    opt(s.rollback_ms.map(fmt_ms)),
-                    s.rollback_end.unwrap_or(""),
-                    s.final_state,
-                    opt(s.min_running),
-                    s.task_failures,
-                    s.restarts
-                );
+                out.push(',');
+                ms(out, s.update_ms);
+                out.push(',');
+                out.push_str(s.update_end.unwrap_or(""));
+                out.push(',');
+                ms(out, s.rollback_ms);
+                out.push(',');
+                out.push_str(s.rollback_end.unwrap_or(""));
+                out.push(',');
+                out.push_str(s.final_state);
+                out.push(',');
+                if let Some(m) = s.min_running {
+                    let _ = write!(out, "{m}");
+                }
+                let _ = write!(out, ",{},{}", s.task_failures, s.restarts);
             }
-            None => line.push_str(&",".repeat(SERVICE_COLUMNS.len())),
+            None => {
+                for _ in 0..SERVICE_COLUMNS.len() {
+                    out.push(',');
+                }
+            }
         }
     }
-    line.push('\n');
-    line
+    out.push('\n');
 }
 
 /// `runs.csv`: the header, then one row per run in the given (seed) order.
@@ -179,7 +196,7 @@ pub fn runs_csv(services: &[String], runs: &[RunRecord]) -> String {
     let mut out = runs_csv_header(services);
     out.push('\n');
     for r in runs {
-        out.push_str(&runs_csv_row(r));
+        push_runs_csv_row(&mut out, r);
     }
     out
 }
@@ -330,46 +347,25 @@ pub struct Episodes {
 
 impl ServiceStats {
     pub fn of(runs: &[RunRecord], column: usize) -> ServiceStats {
-        let recs: Vec<&ServiceRecord> = runs
-            .iter()
-            .filter_map(|r| r.services.get(column).and_then(|s| s.as_ref()))
-            .collect();
-        let episodes = |ms: fn(&ServiceRecord) -> Option<u64>,
-                        end: fn(&ServiceRecord) -> Option<&'static str>| {
-            let mut v: Vec<u64> = recs.iter().filter_map(|r| ms(r)).collect();
-            let by_end = END_ORDER
-                .iter()
-                .filter_map(|&state| {
-                    let mut v: Vec<u64> = recs
-                        .iter()
-                        .filter(|r| end(r) == Some(state))
-                        .filter_map(|r| ms(r))
-                        .collect();
-                    (!v.is_empty()).then(|| (state, Describe::of(&mut v)))
-                })
-                .collect();
-            Episodes {
-                duration: Describe::of(&mut v),
-                by_end,
-                none: recs.iter().filter(|r| end(r).is_none()).count() as u64,
-                unfinished: recs.iter().filter(|r| end(r) == Some(UNFINISHED)).count() as u64,
+        let mut acc = ServiceAcc::default();
+        for r in runs {
+            if let Some(Some(s)) = r.services.get(column) {
+                acc.add(s);
             }
-        };
-        let mut mins: Vec<u64> = recs.iter().filter_map(|r| r.min_running).collect();
-        let mut fails: Vec<u64> = recs.iter().map(|r| r.task_failures).collect();
-        let mut restarts: Vec<u64> = recs.iter().map(|r| r.restarts).collect();
-        let mut final_state = BTreeMap::new();
-        for r in &recs {
-            *final_state.entry(r.final_state).or_insert(0) += 1;
         }
+        ServiceStats::of_acc(&acc)
+    }
+
+    /// The statistics of what a batch kept of one service.
+    pub fn of_acc(acc: &ServiceAcc) -> ServiceStats {
         ServiceStats {
-            runs: recs.len() as u64,
-            update: episodes(|r| r.update_ms, |r| r.update_end),
-            rollback: episodes(|r| r.rollback_ms, |r| r.rollback_end),
-            min_running: Describe::of(&mut mins),
-            task_failures: Describe::of(&mut fails),
-            restarts: Describe::of(&mut restarts),
-            final_state,
+            runs: acc.runs,
+            update: acc.update.episodes(),
+            rollback: acc.rollback.episodes(),
+            min_running: Describe::of_tally(&acc.min_running),
+            task_failures: Describe::of_tally(&acc.task_failures),
+            restarts: Describe::of_tally(&acc.restarts),
+            final_state: acc.final_state.clone(),
         }
     }
 
@@ -383,6 +379,137 @@ impl ServiceStats {
             .map(|s| self.final_state.get(s).copied().unwrap_or(0))
             .sum();
         k as f64 / self.runs as f64
+    }
+}
+
+/// What a batch keeps of one kind of episode of one service: tallies of
+/// the durations, not the runs (see [`Tally`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpisodeAcc {
+    /// Durations (ms) of the episodes that ended, any way.
+    pub all: Tally,
+    /// The same by how they ended.
+    pub by_end: BTreeMap<&'static str, Tally>,
+    /// Runs with no such episode.
+    pub none: u64,
+    /// Runs whose episode was still running at the end.
+    pub unfinished: u64,
+}
+
+impl EpisodeAcc {
+    fn add(&mut self, ms: Option<u64>, end: Option<&'static str>) {
+        if let Some(v) = ms {
+            *self.all.entry(v).or_insert(0) += 1;
+            if let Some(e) = end {
+                *self.by_end.entry(e).or_default().entry(v).or_insert(0) += 1;
+            }
+        }
+        match end {
+            None => self.none += 1,
+            Some(e) if e == UNFINISHED => self.unfinished += 1,
+            Some(_) => {}
+        }
+    }
+
+    fn episodes(&self) -> Episodes {
+        Episodes {
+            duration: Describe::of_tally(&self.all),
+            by_end: END_ORDER
+                .iter()
+                .filter_map(|&state| {
+                    let t = self.by_end.get(state)?;
+                    (!t.is_empty()).then(|| (state, Describe::of_tally(t)))
+                })
+                .collect(),
+            none: self.none,
+            unfinished: self.unfinished,
+        }
+    }
+
+    /// The durations of the episodes that ended as `end`.
+    pub fn ended_as(&self, end: &str) -> Tally {
+        self.by_end.get(end).cloned().unwrap_or_default()
+    }
+}
+
+/// What a batch keeps of one service column over its runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceAcc {
+    /// Runs in which the service exists at the end.
+    pub runs: u64,
+    pub update: EpisodeAcc,
+    pub rollback: EpisodeAcc,
+    pub min_running: Tally,
+    pub task_failures: Tally,
+    pub restarts: Tally,
+    pub final_state: BTreeMap<&'static str, u64>,
+}
+
+impl ServiceAcc {
+    pub fn add(&mut self, s: &ServiceRecord) {
+        self.runs += 1;
+        self.update.add(s.update_ms, s.update_end);
+        self.rollback.add(s.rollback_ms, s.rollback_end);
+        if let Some(m) = s.min_running {
+            *self.min_running.entry(m).or_insert(0) += 1;
+        }
+        *self.task_failures.entry(s.task_failures).or_insert(0) += 1;
+        *self.restarts.entry(s.restarts).or_insert(0) += 1;
+        *self.final_state.entry(s.final_state).or_insert(0) += 1;
+    }
+}
+
+/// Everything the summary files of a batch (`batch.json`, the table, the
+/// plots) need of its runs, added up run by run: a batch streams its rows
+/// to `runs.csv` and keeps only this, so its memory does not grow with the
+/// number of runs. The statistics are those of the rows themselves
+/// ([`BatchAcc::of`] gives the same as adding them one by one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchAcc {
+    pub runs: u64,
+    /// Runs stopped by a safety limit.
+    pub hit_limit: u64,
+    /// End times (ms).
+    pub end: Tally,
+    /// One per service column.
+    pub services: Vec<ServiceAcc>,
+}
+
+impl BatchAcc {
+    pub fn new(columns: usize) -> BatchAcc {
+        BatchAcc {
+            services: vec![ServiceAcc::default(); columns],
+            ..Default::default()
+        }
+    }
+
+    pub fn add(&mut self, r: &RunRecord) {
+        self.runs += 1;
+        self.hit_limit += u64::from(r.hit_limit);
+        *self.end.entry(r.end_ms).or_insert(0) += 1;
+        for (i, s) in r.services.iter().enumerate() {
+            if let Some(s) = s {
+                if self.services.len() <= i {
+                    self.services.resize(i + 1, ServiceAcc::default());
+                }
+                self.services[i].add(s);
+            }
+        }
+    }
+
+    pub fn of(columns: usize, runs: &[RunRecord]) -> BatchAcc {
+        let mut acc = BatchAcc::new(columns);
+        for r in runs {
+            acc.add(r);
+        }
+        acc
+    }
+
+    fn service(&self, column: usize) -> ServiceStats {
+        match self.services.get(column) {
+            Some(s) => ServiceStats::of_acc(s),
+            None => ServiceStats::of_acc(&ServiceAcc::default()),
+        }
     }
 }
 
@@ -439,6 +566,11 @@ fn json_describe_ci(d: &Describe, ms: bool) -> String {
 /// fixed decimals (seconds with 3, probabilities with 4). Percentiles are
 /// nearest-rank (see `stats::percentile`).
 pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> String {
+    batch_json_of(meta, services, &BatchAcc::of(services.len(), runs))
+}
+
+/// [`batch_json`] from what a batch kept of its runs.
+pub fn batch_json_of(meta: &BatchMeta, services: &[String], acc: &BatchAcc) -> String {
     let mut o = String::from("{\n");
     let _ = writeln!(o, "  \"scenario\": {},", json_str(&meta.scenario));
     let _ = writeln!(o, "  \"scenario_file\": {},", json_str(&meta.scenario_file));
@@ -456,19 +588,17 @@ pub fn batch_json(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> 
     }
     let _ = writeln!(o, "  \"seed_start\": {},", meta.seed_start);
     let _ = writeln!(o, "  \"runs\": {},", meta.runs);
-    let limit = runs.iter().filter(|r| r.hit_limit).count();
-    let _ = writeln!(o, "  \"hit_safety_limit\": {limit},");
-    let mut ends: Vec<u64> = runs.iter().map(|r| r.end_ms).collect();
+    let _ = writeln!(o, "  \"hit_safety_limit\": {},", acc.hit_limit);
     let _ = writeln!(
         o,
         "  \"end_s\": {{{}}},",
-        json_describe(&Describe::of(&mut ends), true)
+        json_describe(&Describe::of_tally(&acc.end), true)
     );
     let _ = writeln!(o, "  \"percentiles\": \"nearest-rank\",");
     let _ = writeln!(o, "  \"band_bin_s\": {},", fmt_ms(super::band::BIN_MS));
     o.push_str("  \"services\": {");
     for (i, name) in services.iter().enumerate() {
-        let st = ServiceStats::of(runs, i);
+        let st = acc.service(i);
         o.push_str(if i == 0 { "\n" } else { ",\n" });
         let _ = writeln!(o, "    {}: {{", json_str(name));
         let _ = writeln!(o, "      \"runs\": {},", st.runs);
@@ -567,6 +697,11 @@ fn ci_cell((lo, hi): (Option<u64>, Option<u64>), ms: bool) -> String {
 /// its 95% Wilson interval. Durations as docker prints them (`3m51.1s`);
 /// `batch.json` has the milliseconds.
 pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) -> String {
+    batch_table_of(meta, services, &BatchAcc::of(services.len(), runs))
+}
+
+/// [`batch_table`] from what a batch kept of its runs.
+pub fn batch_table_of(meta: &BatchMeta, services: &[String], acc: &BatchAcc) -> String {
     let mut o = String::new();
     let last = meta.seed_start + meta.runs.saturating_sub(1);
     let _ = writeln!(
@@ -574,7 +709,7 @@ pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) ->
         "{}: {} runs, seeds {}..{}",
         meta.scenario, meta.runs, meta.seed_start, last
     );
-    let limit = runs.iter().filter(|r| r.hit_limit).count();
+    let limit = acc.hit_limit;
     if limit > 0 {
         let _ = writeln!(o, "{limit} runs stopped at the safety limit");
     }
@@ -598,7 +733,7 @@ pub fn batch_table(meta: &BatchMeta, services: &[String], runs: &[RunRecord]) ->
         );
     };
     for (i, name) in services.iter().enumerate() {
-        let st = ServiceStats::of(runs, i);
+        let st = acc.service(i);
         let _ = writeln!(o, "\n{name} ({} runs)", st.runs);
         let _ = writeln!(
             o,

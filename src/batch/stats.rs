@@ -131,6 +131,45 @@ pub struct Describe {
 }
 
 impl Describe {
+    /// Describes the multiset `t`: the same numbers as [`Describe::of`]
+    /// over its values.
+    pub fn of_tally(t: &Tally) -> Describe {
+        let mut cum = Vec::with_capacity(t.len());
+        let (mut n, mut sum) = (0u64, 0u128);
+        for (&v, &k) in t {
+            if k == 0 {
+                continue;
+            }
+            n += k;
+            sum += u128::from(v) * u128::from(k);
+            cum.push((n, v));
+        }
+        if n == 0 {
+            return Describe::of(&mut []);
+        }
+        let pct = |p: u32| {
+            let rank = (u64::from(p.clamp(1, 100)) * n).div_ceil(100).max(1);
+            Some(at_rank(&cum, rank))
+        };
+        let ci = |p: u32| {
+            let (l, u) = percentile_ci_ranks(n, p);
+            (l.map(|r| at_rank(&cum, r)), u.map(|r| at_rank(&cum, r)))
+        };
+        Describe {
+            n,
+            mean: Some(sum as f64 / n as f64),
+            p5: pct(5),
+            p50: pct(50),
+            p90: pct(90),
+            p95: pct(95),
+            p99: pct(99),
+            max: cum.last().map(|c| c.1),
+            p50_ci: ci(50),
+            p95_ci: ci(95),
+            p99_ci: ci(99),
+        }
+    }
+
     /// Sorts `values` in place and describes them.
     pub fn of(values: &mut [u64]) -> Describe {
         values.sort_unstable();
@@ -148,6 +187,29 @@ impl Describe {
             p99_ci: percentile_ci(values, 99),
         }
     }
+}
+
+/// How many runs had each value: the multiset of a column's values, in
+/// ascending order. A batch keeps these instead of its runs, so that its
+/// memory grows with the distinct values (a few for fixed latencies, at
+/// most one per millisecond of spread), not with the number of runs; the
+/// exact nearest-rank percentiles need nothing more.
+pub type Tally = std::collections::BTreeMap<u64, u64>;
+
+/// Adds `values` to a tally.
+pub fn tally_of(values: impl IntoIterator<Item = u64>) -> Tally {
+    let mut t = Tally::new();
+    for v in values {
+        *t.entry(v).or_insert(0) += 1;
+    }
+    t
+}
+
+/// The value of 1-based `rank` in the sorted multiset `cum` (cumulative
+/// count after each value, ascending).
+fn at_rank(cum: &[(u64, u64)], rank: u64) -> u64 {
+    let i = cum.partition_point(|&(c, _)| c < rank);
+    cum[i.min(cum.len() - 1)].1
 }
 
 #[cfg(test)]
@@ -219,6 +281,18 @@ mod tests {
         assert!((l - (9500.0 - half)).abs() <= 2.0, "{l}");
         assert!((u - (9500.0 + half)).abs() <= 2.0, "{u}");
         assert_eq!(percentile_ci(&[], 50), (None, None));
+    }
+
+    #[test]
+    fn a_tally_describes_like_its_values() {
+        // Repeated values, ranks falling inside runs of equal values, and
+        // enough of them for every interval bound.
+        let mut v: Vec<u64> = (0..2_000u64).map(|i| (i * 7919) % 613 / 10).collect();
+        let t = tally_of(v.iter().copied());
+        assert_eq!(Describe::of_tally(&t), Describe::of(&mut v));
+        assert_eq!(Describe::of_tally(&Tally::new()), Describe::of(&mut []));
+        let mut one = vec![42];
+        assert_eq!(Describe::of_tally(&tally_of([42])), Describe::of(&mut one));
     }
 
     #[test]

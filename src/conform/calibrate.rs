@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::error::unexpected;
 use super::measure::{Samples, samples};
 use super::record::Recording;
 use crate::docker::duration::format_go_duration;
@@ -354,11 +355,11 @@ pub fn fit(xs: &[f64]) -> Option<Chosen> {
 
 /// The `images:` YAML block for the traces, with the goodness of fit of
 /// each parameter as comments.
-pub fn calibrate(traces: &[(String, String)]) -> anyhow::Result<String> {
+pub fn calibrate(traces: &[(String, String)]) -> super::Result<String> {
     let mut by_image: BTreeMap<String, Samples> = BTreeMap::new();
     let mut tasks = 0;
     for (name, text) in traces {
-        let rec = Recording::from_trace(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let rec = Recording::from_trace(text).map_err(|e| unexpected!("{name}: {e}"))?;
         tasks += rec.tasks.len();
         for (image, s) in samples(&rec) {
             let all = by_image.entry(image).or_default();
@@ -593,10 +594,10 @@ mod committed {
 /// - `create`: PREPARING → READY (the test images are local: no pull);
 /// - `start` and `stop` stay 0: they differ per image and are the images'
 ///   own latencies.
-pub fn calibrate_engine(traces: &[(String, String)]) -> anyhow::Result<String> {
+pub fn calibrate_engine(traces: &[(String, String)]) -> super::Result<String> {
     let (mut sched, mut disp, mut create) = (Vec::new(), Vec::new(), Vec::new());
     for (name, text) in traces {
-        let rec = Recording::from_trace(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let rec = Recording::from_trace(text).map_err(|e| unexpected!("{name}: {e}"))?;
         for t in rec.tasks.values() {
             let st = |s: &str| t.state_time(s);
             if let (Some(a), Some(b)) = (st("pending"), st("assigned")) {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use super::error::{bail, unexpected};
+use super::{Context, Result};
 use serde_json::Value;
 
 /// Engine API version spoken; 1.41 is Docker 20.10's.
@@ -34,7 +35,7 @@ impl Engine {
     /// The engine named by `DOCKER_HOST` (`unix://PATH` only).
     pub fn from_env(docker: PathBuf) -> Result<Engine> {
         let host = std::env::var("DOCKER_HOST")
-            .map_err(|_| anyhow!("DOCKER_HOST is not set; start an engine with conformance/engine.sh start and export DOCKER_HOST (see conformance/README.md)"))?;
+            .map_err(|_| unexpected!("DOCKER_HOST is not set; start an engine with conformance/engine.sh start and export DOCKER_HOST (see conformance/README.md)"))?;
         let Some(path) = host.strip_prefix("unix://") else {
             bail!("DOCKER_HOST must be unix://SOCKET, got {host}");
         };
@@ -58,7 +59,7 @@ impl Engine {
         let text = String::from_utf8_lossy(&buf);
         let (head, body) = text
             .split_once("\r\n\r\n")
-            .ok_or_else(|| anyhow!("bad HTTP answer for {path}"))?;
+            .ok_or_else(|| unexpected!("bad HTTP answer for {path}"))?;
         let status = head.lines().next().unwrap_or("");
         if !status.contains(" 200 ") {
             bail!("GET {path}: {status}: {}", body.trim());
@@ -215,7 +216,7 @@ pub fn parse_time(s: &str) -> Option<i128> {
 /// Splits a `docker:` line into words with the same rules the scenario
 /// loader uses (`docker_cli::split_words`).
 pub fn split_words(line: &str) -> Result<Vec<String>> {
-    crate::docker::cli::split_words(line).map_err(|e| anyhow::anyhow!("{e}: {line}"))
+    crate::docker::cli::split_words(line).map_err(|e| unexpected!("{e}: {line}"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 pub mod calibrate;
 pub mod compare;
 pub mod engine;
+mod error;
 pub mod measure;
 pub mod races;
 pub mod record;
@@ -22,7 +23,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use anyhow::{Context, Result};
+use error::bail;
+pub use error::{ConformError, Context, Result};
 
 use crate::runner::{RunOptions, run};
 use crate::scenario;
@@ -290,7 +292,7 @@ fn one(
     path: &Path,
     dir: &Path,
 ) -> Result<(Outcome, usize)> {
-    let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scen = scenario::load(path)?;
     let stem = dir.file_name().unwrap_or_default().to_owned();
     let mut rec = match (engine, &opts.replay) {
         (Some(engine), _) => run_real(engine, &scen, opts.live)?,
@@ -302,7 +304,7 @@ fn one(
                 .with_context(|| format!("{}/real-transcript.txt", d.display()))?;
             record::Recording::replayed(&trace, &transcript, record::end_of(&scen))?
         }
-        (None, None) => anyhow::bail!("neither an engine nor a recording"),
+        (None, None) => bail!("neither an engine nor a recording"),
     };
     if opts.live {
         // What the swarm did before the replay (update states, tasks that
@@ -336,7 +338,7 @@ fn run_real(engine: &Engine, scen: &scenario::Scenario, live: bool) -> Result<re
             .filter(|n| !hosts.iter().any(|h| h == n))
             .collect();
         if !missing.is_empty() || hosts.len() != scen.nodes.len() {
-            anyhow::bail!(
+            bail!(
                 "the scenario needs the nodes {:?}, the swarm has {hosts:?} (start them with conformance/cluster.sh start NAME...)",
                 scen.nodes.iter().map(|n| &n.name).collect::<Vec<_>>()
             );

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use anyhow::{Context, Result};
+use super::{Context, Result};
 
 use super::compare::{Episode, episodes};
 use super::{measure, record};
@@ -136,7 +136,7 @@ pub fn binomial_interval(n: u64, p: f64) -> (u64, u64) {
 /// on `calibration`, a trace of another run, when given). Returns the
 /// report and whether every branch agrees.
 pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Result<(String, bool)> {
-    let scen = scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scen = scenario::load(path)?;
     let mut real: BTreeMap<String, u64> = BTreeMap::new();
     let end: f64 = record::end_of(&scen);
     for d in runs {

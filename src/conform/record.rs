@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Result, bail};
+use super::Result;
+use super::error::{bail, unexpected};
 use serde_json::{Value, json};
 
 use super::engine::{Engine, parse_time, split_words};
@@ -176,7 +177,7 @@ impl Recording {
                 continue;
             }
             let v: Value = serde_json::from_str(line)
-                .map_err(|e| anyhow::anyhow!("line {}: not JSON: {e}", n + 1))?;
+                .map_err(|e| unexpected!("line {}: not JSON: {e}", n + 1))?;
             let t = v["t"].as_f64().unwrap_or(0.0);
             rec.end = rec.end.max(t);
             let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
@@ -355,7 +356,7 @@ impl Events {
 /// keeps what it saw), until `duration` seconds have passed (or forever).
 pub fn follow(engine: &Engine, service: &str, duration: Option<f64>, out: &Path) -> Result<()> {
     let sink = std::fs::File::create(out)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+        .map_err(|e| unexpected!("cannot write {}: {e}", out.display()))?;
     let mut r = Recorder {
         engine,
         t0_ns: epoch_ns(),
@@ -637,7 +638,7 @@ pub fn node_event(engine: &Engine, name: &str, change: NodeChange) -> Result<(St
     match change {
         NodeChange::Down | NodeChange::Up => {
             let ctl = std::env::var("SWARMSIM_NODE_CTL").map_err(|_| {
-                anyhow::anyhow!(
+                unexpected!(
                     "node {name}: stopping or starting a node needs SWARMSIM_NODE_CTL (conformance/cluster.sh env)"
                 )
             })?;

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use super::error::{bail, unexpected};
+use super::{Context, Result};
 use serde_json::Value;
 
 use super::calibrate::fit;
@@ -896,9 +897,7 @@ pub fn scenario_yaml(state: &EngineState, opts: &Options) -> Result<String> {
         );
     }
     crate::scenario::parse_str(&y, Path::new("snapshot.yaml")).map_err(|e| {
-        anyhow::anyhow!(
-            "the snapshot does not load as a scenario (a bug in swarmsim snapshot): {e}"
-        )
+        unexpected!("the snapshot does not load as a scenario (a bug in swarmsim snapshot): {e}")
     })?;
     Ok(y)
 }

@@ -2,6 +2,7 @@
 //! to text, with fixed float formatting (two decimals), so the same data
 //! always gives the same bytes.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 const W: f64 = 780.0;
@@ -219,7 +220,31 @@ pub fn cdf_svg(title: &str, xlabel: &str, series: &[(String, Vec<u64>)]) -> Stri
 /// stacked by group (e.g. how the update ended), each group in its colour:
 /// `(label, colour, values)`. Empty groups are left out of the legend.
 pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64>)]) -> String {
-    let all = || groups.iter().flat_map(|g| g.2.iter().copied());
+    let tallies: Vec<(String, &str, BTreeMap<u64, u64>)> = groups
+        .iter()
+        .map(|(label, colour, values)| {
+            let mut t = BTreeMap::new();
+            for &v in values {
+                *t.entry(v).or_insert(0) += 1;
+            }
+            (label.clone(), *colour, t)
+        })
+        .collect();
+    histogram_tally_svg(title, xlabel, &tallies)
+}
+
+/// [`histogram_svg`] of groups given as value → number of runs (a batch
+/// keeps tallies, not its runs).
+pub fn histogram_tally_svg(
+    title: &str,
+    xlabel: &str,
+    groups: &[(String, &str, BTreeMap<u64, u64>)],
+) -> String {
+    let all = || {
+        groups
+            .iter()
+            .flat_map(|g| g.2.iter().filter(|(_, k)| **k > 0).map(|(v, _)| *v))
+    };
     let (Some(lo), Some(hi)) = (all().min(), all().max()) else {
         let f = Frame::new(0.0, 1.0, 0.0, 1.0);
         let mut o = f.open(title, xlabel, "runs");
@@ -237,8 +262,10 @@ pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64
     // counts[bin][group]
     let mut counts = vec![vec![0u64; groups.len()]; bins as usize];
     for (g, (_, _, values)) in groups.iter().enumerate() {
-        for &v in values {
-            counts[bin(v)][g] += 1;
+        for (&v, &k) in values {
+            if k > 0 {
+                counts[bin(v)][g] += k;
+            }
         }
     }
     let top = counts
@@ -273,15 +300,11 @@ pub fn histogram_svg(title: &str, xlabel: &str, groups: &[(String, &str, Vec<u64
     }
     let mut i = 0;
     for (label, colour, values) in groups {
-        if values.is_empty() {
+        let runs: u64 = values.values().sum();
+        if runs == 0 {
             continue;
         }
-        f.legend(
-            &mut o,
-            i,
-            colour,
-            &format!("{label}: {} runs", values.len()),
-        );
+        f.legend(&mut o, i, colour, &format!("{label}: {runs} runs"));
         i += 1;
     }
     o.push_str("</svg>\n");
