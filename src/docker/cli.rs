@@ -5,6 +5,7 @@
 //! Supported: `docker service create|update|rollback|scale|rm|ps|inspect
 //! --pretty|ls`, `docker node ls|update`. See [`parse_command_line`].
 
+pub mod container;
 mod error;
 mod flags;
 mod tokenize;
@@ -28,7 +29,7 @@ use flags::{FlagDef, Given, Parsed, boolean, short, unsupported, val};
 pub use tokenize::{quote_word, render_command_line, split_words};
 pub use update::{ConfigFlags, ConfigKey, ConfigSetting, HealthFlags, RestartFlags, UpdateArgs};
 
-use crate::swarm::container::ExtraFlags;
+use container::ExtraFlags;
 
 // Commands are parsed once per timeline item; boxing the large variants
 // would only make matching on them clumsier.
@@ -560,7 +561,7 @@ fn common_flags(p: &Parsed, a: &mut UpdateArgs) -> Result<(), CliError> {
 /// The container flags swarmsim keeps without modelling them (and
 /// `--stop-signal`), with docker's syntax checks (docker/cli `opts/*.go`).
 fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
-    use crate::swarm::container as c;
+    use container as c;
     let mut x = ExtraFlags::default();
     let last = |name: &str| p.last(name).map(|g| g.value.clone());
     x.hostname = last("hostname");
@@ -1021,8 +1022,7 @@ fn swarm_update(rest: &[String]) -> Result<DockerCommand, CliError> {
             "external-ca" => {
                 // docker/cli `ExternalCAOption.Set`: CSV `key=value` with
                 // `protocol` (cfssl) and `url` required.
-                let fields =
-                    crate::swarm::container::csv_fields(&g.value).map_err(|e| g.invalid(e))?;
+                let fields = container::csv_fields(&g.value).map_err(|e| g.invalid(e))?;
                 let (mut protocol, mut url) = (false, false);
                 for f in fields {
                     let Some((k, v)) = f.split_once('=') else {

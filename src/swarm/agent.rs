@@ -23,8 +23,8 @@ use crate::dist::bernoulli;
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime};
-use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{DEFAULT_STOP_GRACE_PERIOD, NodeId, TaskId, TaskState};
+use crate::swarm::store::{Event, Store};
 
 /// Agent-side bookkeeping of one task.
 /// The node side (swarmkit's agent and executor), for every node: each
@@ -37,13 +37,17 @@ pub struct Agent {
     pub pulls: FxHashMap<(NodeId, usize), Option<SimTime>>,
     /// Tasks waiting for a pull in progress.
     pub pull_waiters: FxHashMap<(NodeId, usize), Vec<TaskId>>,
-    /// Per task, the index of its image's runtime once looked up
-    /// ([`NO_IMAGE`] before).
-    pub image_of: Vec<u32>,
 }
 
-/// [`Agent::image_of`] of a task whose image was not looked up yet.
-pub const NO_IMAGE: u32 = u32::MAX;
+impl Agent {
+    /// Makes room for a task the agent sees for the first time (every
+    /// task's first change is its creation, PENDING).
+    fn ensure(&mut self, task: TaskId) {
+        if self.tasks.len() <= task {
+            self.tasks.resize_with(task + 1, AgentTask::default);
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentTask {
@@ -64,94 +68,77 @@ pub struct AgentTask {
     pub deliver: Option<EventKey>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The container start finished (or failed with the image's exit code).
-    StartDone { failed: bool },
-    /// A health probe is due.
-    HealthProbe,
-    /// The container exited on its own.
-    Exit { code: i64 },
-    /// The container stopped after the orchestrator asked.
-    StopDone { code: i64 },
-    /// The task's desired state (or the assignment) reached the agent
-    /// (`engine: dispatch`).
-    Dispatched,
-    /// The container was created (`engine: create`).
-    Created,
-}
+pub use crate::swarm::store::Step;
 
-impl Cluster {
+impl Agent {
     /// Reacts to any change of a task assigned to a node: the agent's
     /// `Do` loop.
-    pub(crate) fn agent_on_task_change(&mut self, task: TaskId) {
-        let t = &self.state.tasks[task];
+    pub fn on_task_change(&mut self, s: &mut Store, task: TaskId) {
+        self.ensure(task);
+        let t = &s.state.tasks[task];
         let Some(node) = t.node else { return };
-        if t.deleted || !self.state.nodes[node].agent_up {
+        if t.deleted || !s.state.nodes[node].agent_up {
             return;
         }
         let (state, desired) = (t.state, t.desired);
         // `engine: dispatch` (0 by default: at once): the assignment and
         // each change of the desired state reach the agent that long later
         // (the dispatcher's batch and the agent's round trip).
-        let dispatch = self.scenario.engine.dispatch;
-        if !dispatch.is_zero() && self.agent.tasks[task].delivered != Some(desired) {
-            if self.agent.tasks[task].deliver.is_none() {
-                let key = self
+        let dispatch = s.engine.dispatch;
+        if !dispatch.is_zero() && self.tasks[task].delivered != Some(desired) {
+            if self.tasks[task].deliver.is_none() {
+                let key = s
                     .queue
-                    .push(self.now + dispatch, Event::Agent(task, Step::Dispatched));
-                self.agent.tasks[task].deliver = Some(key);
+                    .push(s.now + dispatch, Event::Agent(task, Step::Dispatched));
+                self.tasks[task].deliver = Some(key);
             }
             return;
         }
         if desired >= TaskState::Shutdown {
             if state < TaskState::Complete {
-                self.agent_stop(task);
+                self.stop(s, task);
             }
             return;
         }
         match state {
             TaskState::Assigned => {
-                self.set_state(task, TaskState::Accepted, "accepted", None, "agent");
+                s.set_state(task, TaskState::Accepted, "accepted", None, "agent");
             }
             TaskState::Accepted => {
-                self.set_state(task, TaskState::Preparing, "preparing", None, "agent");
+                s.set_state(task, TaskState::Preparing, "preparing", None, "agent");
             }
             // `engine: create` (0 by default: at once): the container
             // create of every task, before the image pull.
-            TaskState::Preparing
-                if !self.scenario.engine.create.is_zero() && !self.agent.tasks[task].created =>
-            {
-                self.agent_engine_step(task, self.scenario.engine.create, Step::Created);
+            TaskState::Preparing if !s.engine.create.is_zero() && !self.tasks[task].created => {
+                self.engine_step(s, task, s.engine.create, Step::Created);
             }
-            TaskState::Preparing => self.agent_prepare(task, node),
+            TaskState::Preparing => self.prepare(s, task, node),
             TaskState::Ready if desired >= TaskState::Running => {
-                self.set_state(task, TaskState::Starting, "starting", None, "agent");
-                self.agent_start(task);
+                s.set_state(task, TaskState::Starting, "starting", None, "agent");
+                self.start(s, task);
             }
             _ => {}
         }
     }
 
     /// PREPARING: pull the image unless the node has it already.
-    fn agent_prepare(&mut self, task: TaskId, node: NodeId) {
-        let image = self.task_image(task);
-        match self.agent.pulls.get(&(node, image)) {
+    fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
+        let image = s.task_image(task);
+        match self.pulls.get(&(node, image)) {
             Some(Some(_)) => {
-                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+                s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
             Some(None) => {
-                self.agent
-                    .pull_waiters
+                self.pull_waiters
                     .entry((node, image))
                     .or_default()
                     .push(task);
             }
             None => {
-                let rt = &mut self.images[image];
+                let rt = &mut s.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
-                self.agent.pulls.insert((node, image), None);
-                self.explain(Some(self.state.tasks[task].service), |c| {
+                self.pulls.insert((node, image), None);
+                s.explain(Some(s.state.tasks[task].service), |c| {
                     format!(
                         "{}: node {} pulls {} in {} (images pull; once per node)",
                         c.task_name(task),
@@ -160,45 +147,40 @@ impl Cluster {
                         format_go_duration(latency)
                     )
                 });
-                self.agent
-                    .pull_waiters
+                self.pull_waiters
                     .entry((node, image))
                     .or_default()
                     .push(task);
-                self.queue
-                    .push(self.now + latency, Event::PullDone { node, image });
+                s.queue
+                    .push(s.now + latency, Event::PullDone { node, image });
             }
         }
     }
 
-    pub(crate) fn pull_done(&mut self, node: NodeId, image: usize) {
-        if !self.state.nodes[node].agent_up {
+    pub fn pull_done(&mut self, s: &mut Store, node: NodeId, image: usize) {
+        if !s.state.nodes[node].agent_up {
             return;
         }
-        self.agent.pulls.insert((node, image), Some(self.now));
-        let waiters = self
-            .agent
-            .pull_waiters
-            .remove(&(node, image))
-            .unwrap_or_default();
+        self.pulls.insert((node, image), Some(s.now));
+        let waiters = self.pull_waiters.remove(&(node, image)).unwrap_or_default();
         for task in waiters {
-            let t = &self.state.tasks[task];
+            let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
-                self.set_state(task, TaskState::Ready, "prepared", None, "agent");
+                s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
         }
     }
 
     /// STARTING: draw the start latency and whether this attempt fails.
-    fn agent_start(&mut self, task: TaskId) {
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
-        let latency = rt.profile.start.sample(&mut rt.start_rng) + self.scenario.engine.start;
+    fn start(&mut self, s: &mut Store, task: TaskId) {
+        let image = s.task_image(task);
+        let rt = &mut s.images[image];
+        let latency = rt.profile.start.sample(&mut rt.start_rng) + s.engine.start;
         // A stream per image draws nothing else, and the image's rate is
         // fixed: with a rate of 0 its draws could never matter.
         let p = rt.profile.fail_on_start;
         let failed = p > 0.0 && bernoulli(&mut rt.fail_rng, p);
-        self.explain(Some(self.state.tasks[task].service), |c| {
+        s.explain(Some(s.state.tasks[task].service), |c| {
             let p = c.images[image].profile.fail_on_start;
             format!(
                 "{}: task {} starts its container in {} (images start){}",
@@ -212,90 +194,90 @@ impl Cluster {
                 }
             )
         });
-        self.agent_schedule(task, latency, Step::StartDone { failed });
+        self.schedule(s, task, latency, Step::StartDone { failed });
     }
 
     /// One of the engine's own steps (`engine:`), unless one is under way.
-    fn agent_engine_step(&mut self, task: TaskId, after: SimDuration, step: Step) {
-        if self.agent.tasks[task].pending.is_none() {
-            self.agent_schedule(task, after, step);
+    fn engine_step(&mut self, s: &mut Store, task: TaskId, after: SimDuration, step: Step) {
+        if self.tasks[task].pending.is_none() {
+            self.schedule(s, task, after, step);
         }
     }
 
-    fn agent_schedule(&mut self, task: TaskId, after: SimDuration, step: Step) {
-        if let Some(k) = self.agent.tasks[task].pending.take() {
-            self.queue.cancel(k);
+    fn schedule(&mut self, s: &mut Store, task: TaskId, after: SimDuration, step: Step) {
+        if let Some(k) = self.tasks[task].pending.take() {
+            s.queue.cancel(k);
         }
-        let key = self.queue.push(self.now + after, Event::Agent(task, step));
-        self.agent.tasks[task].pending = Some(key);
+        let key = s.queue.push(s.now + after, Event::Agent(task, step));
+        self.tasks[task].pending = Some(key);
     }
 
-    fn agent_schedule_probe(&mut self, task: TaskId, after: SimDuration) {
-        if let Some(k) = self.agent.tasks[task].probe.take() {
-            self.queue.cancel(k);
+    fn schedule_probe(&mut self, s: &mut Store, task: TaskId, after: SimDuration) {
+        if let Some(k) = self.tasks[task].probe.take() {
+            s.queue.cancel(k);
         }
-        let key = self
+        let key = s
             .queue
-            .push(self.now + after, Event::Agent(task, Step::HealthProbe));
-        self.agent.tasks[task].probe = Some(key);
+            .push(s.now + after, Event::Agent(task, Step::HealthProbe));
+        self.tasks[task].probe = Some(key);
     }
 
-    pub(crate) fn agent_step(&mut self, task: TaskId, step: Step) {
+    pub fn step(&mut self, s: &mut Store, task: TaskId, step: Step) {
         match step {
-            Step::HealthProbe => self.agent.tasks[task].probe = None,
+            Step::HealthProbe => self.tasks[task].probe = None,
             Step::Dispatched => {
-                self.agent.tasks[task].deliver = None;
-                self.agent.tasks[task].delivered = Some(self.state.tasks[task].desired);
-                self.agent_on_task_change(task);
+                self.tasks[task].deliver = None;
+                self.tasks[task].delivered = Some(s.state.tasks[task].desired);
+                self.on_task_change(s, task);
                 return;
             }
-            _ => self.agent.tasks[task].pending = None,
+            _ => self.tasks[task].pending = None,
         }
-        let state = self.state.tasks[task].state;
+        let state = s.state.tasks[task].state;
         match step {
             Step::StartDone { failed } => {
                 if state != TaskState::Starting {
                     return;
                 }
-                let code = self.image_profile_exit_code(task);
+                let code = self.image_profile_exit_code(s, task);
                 if failed {
-                    self.agent_exit(task, code, None);
+                    self.exit(s, task, code, None);
                     return;
                 }
-                self.agent.tasks[task].container_started = Some(self.now);
-                match self.state.tasks[task].spec.healthcheck.clone() {
+                self.tasks[task].container_started = Some(s.now);
+                match s.state.tasks[task].spec.healthcheck.clone() {
                     Some(hc) if !hc.disabled() => {
                         let first = if !hc.start_period.is_zero() {
                             hc.start_interval()
                         } else {
                             hc.interval()
                         };
-                        self.agent_schedule_probe(task, first);
+                        self.schedule_probe(s, task, first);
                     }
-                    _ => self.agent_running(task),
+                    _ => self.running(s, task),
                 }
             }
-            Step::HealthProbe => self.agent_probe(task),
+            Step::HealthProbe => self.probe(s, task),
             Step::Dispatched => {}
             Step::Created => {
-                self.agent.tasks[task].created = true;
-                if let Some(node) = self.state.tasks[task].node
+                self.tasks[task].created = true;
+                if let Some(node) = s.state.tasks[task].node
                     && state == TaskState::Preparing
-                    && self.state.tasks[task].desired < TaskState::Shutdown
+                    && s.state.tasks[task].desired < TaskState::Shutdown
                 {
-                    self.agent_prepare(task, node);
+                    self.prepare(s, task, node);
                 }
             }
             Step::Exit { code } => {
                 if state == TaskState::Running || state == TaskState::Starting {
-                    self.agent_exit(task, code, None);
+                    self.exit(s, task, code, None);
                 }
             }
             Step::StopDone { code } => {
                 if state < TaskState::Complete {
-                    let unhealthy = !self.agent.tasks[task].healthy
-                        && self.agent.tasks[task].stopping
-                        && self.state.tasks[task].desired < TaskState::Shutdown;
+                    let unhealthy = !self.tasks[task].healthy
+                        && self.tasks[task].stopping
+                        && s.state.tasks[task].desired < TaskState::Shutdown;
                     if unhealthy && code == 0 {
                         // The executor reports the exit code; a health
                         // failure only names the cause of a non-zero exit
@@ -304,32 +286,32 @@ impl Cluster {
                         // STARTING the agent reports `complete` straight
                         // away, never `running` (conformance
                         // unhealthy-exit-zero on a real engine).
-                        self.agent_exit(task, 0, None);
+                        self.exit(s, task, 0, None);
                     } else if unhealthy {
-                        self.agent_exit(task, code, Some("dockerexec: unhealthy container"));
+                        self.exit(s, task, code, Some("dockerexec: unhealthy container"));
                     } else {
-                        self.agent_cancel_all(task);
-                        self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+                        self.cancel_all(s, task);
+                        s.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
                     }
                 }
             }
         }
     }
 
-    fn image_profile_exit_code(&mut self, task: TaskId) -> i64 {
-        let image = self.task_image(task);
-        self.images[image].profile.exit_code
+    fn image_profile_exit_code(&mut self, s: &mut Store, task: TaskId) -> i64 {
+        let image = s.task_image(task);
+        s.images[image].profile.exit_code
     }
 
     /// STARTING → RUNNING, and schedule the image's crash if it has one.
-    fn agent_running(&mut self, task: TaskId) {
-        self.set_state(task, TaskState::Running, "started", None, "agent");
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
+    fn running(&mut self, s: &mut Store, task: TaskId) {
+        s.set_state(task, TaskState::Running, "started", None, "agent");
+        let image = s.task_image(task);
+        let rt = &mut s.images[image];
         if let Some(crash) = rt.profile.crash_after.clone() {
             let after = crash.sample(&mut rt.crash_rng);
             let code = rt.profile.exit_code;
-            self.explain(Some(self.state.tasks[task].service), |c| {
+            s.explain(Some(s.state.tasks[task].service), |c| {
                 format!(
                     "{}: task {} will exit with code {code} after {} (images crash_after)",
                     c.task_name(task),
@@ -337,81 +319,81 @@ impl Cluster {
                     format_go_duration(after)
                 )
             });
-            self.agent_schedule(task, after, Step::Exit { code });
+            self.schedule(s, task, after, Step::Exit { code });
         }
     }
 
     /// One health probe (moby `daemon/health.go`): failures during the
     /// start period do not count; `retries` consecutive failures make the
     /// container unhealthy.
-    fn agent_probe(&mut self, task: TaskId) {
-        let t = &self.state.tasks[task];
-        if t.state > TaskState::Running || self.agent.tasks[task].stopping {
+    fn probe(&mut self, s: &mut Store, task: TaskId) {
+        let t = &s.state.tasks[task];
+        if t.state > TaskState::Running || self.tasks[task].stopping {
             return;
         }
         let Some(hc) = t.spec.healthcheck.clone() else {
             return;
         };
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
+        let image = s.task_image(task);
+        let rt = &mut s.images[image];
         let p = rt.profile.health_fail;
         // As for fail_on_start: a rate of 0 needs no draw.
         let failed = p > 0.0 && bernoulli(&mut rt.health_rng, p);
-        let started = self.agent.tasks[task].container_started.unwrap_or(self.now);
-        let in_start_period = self.now < started + hc.start_period;
+        let started = self.tasks[task].container_started.unwrap_or(s.now);
+        let in_start_period = s.now < started + hc.start_period;
         if !failed {
-            self.agent.tasks[task].consecutive_probe_failures = 0;
-            if !self.agent.tasks[task].healthy {
-                self.agent.tasks[task].healthy = true;
-                if self.state.tasks[task].state == TaskState::Starting {
-                    self.agent_running(task);
+            self.tasks[task].consecutive_probe_failures = 0;
+            if !self.tasks[task].healthy {
+                self.tasks[task].healthy = true;
+                if s.state.tasks[task].state == TaskState::Starting {
+                    self.running(s, task);
                 }
             }
         } else if !in_start_period {
-            self.agent.tasks[task].consecutive_probe_failures += 1;
-            if self.agent.tasks[task].consecutive_probe_failures >= hc.retries() {
+            self.tasks[task].consecutive_probe_failures += 1;
+            if self.tasks[task].consecutive_probe_failures >= hc.retries() {
                 // Unhealthy: the executor stops the container; the task
                 // fails once it is gone.
-                self.agent.tasks[task].healthy = false;
-                self.agent.tasks[task].stopping = true;
+                self.tasks[task].healthy = false;
+                self.tasks[task].stopping = true;
                 let retries = hc.retries();
-                self.explain(Some(self.state.tasks[task].service), |c| {
+                s.explain(Some(s.state.tasks[task].service), |c| {
                     format!(
                         "{}: task {} failed {retries} health probes in a row (healthcheck retries): unhealthy, the container is stopped",
                         c.task_name(task),
                         c.short_id(task)
                     )
                 });
-                let (latency, code) = self.stop_latency(task);
-                self.agent_schedule(task, latency, Step::StopDone { code });
+                let (latency, code) = self.stop_latency(s, task);
+                self.schedule(s, task, latency, Step::StopDone { code });
                 return;
             }
         }
         // Keep probing only while a probe can still change something.
-        let healthy = self.agent.tasks[task].healthy;
+        let healthy = self.tasks[task].healthy;
         if !healthy || p > 0.0 {
-            let next = if self.now < started + hc.start_period && !healthy {
+            let next = if s.now < started + hc.start_period && !healthy {
                 hc.start_interval()
             } else {
                 hc.interval()
             };
-            self.agent_schedule_probe(task, next);
+            self.schedule_probe(s, task, next);
         }
     }
 
     /// The container exited: FAILED with its exit code, or COMPLETE on 0.
-    fn agent_exit(&mut self, task: TaskId, code: i64, cause: Option<&str>) {
-        self.agent_cancel_all(task);
-        self.state.tasks[task].exit_code = Some(code);
+    fn exit(&mut self, s: &mut Store, task: TaskId, code: i64, cause: Option<&str>) {
+        self.cancel_all(s, task);
+        s.state.tasks[task].exit_code = Some(code);
         if code == 0 && cause.is_none() {
-            self.set_state(task, TaskState::Complete, "finished", None, "agent");
+            s.set_state(task, TaskState::Complete, "finished", None, "agent");
         } else {
             let err = match cause {
                 Some(c) => format!("task: non-zero exit ({code}): {c}"),
                 None => format!("task: non-zero exit ({code})"),
             };
-            let message = self.state.tasks[task].message;
-            self.set_state(task, TaskState::Failed, message, Some(err), "agent");
+            let message = s.state.tasks[task].message;
+            s.set_state(task, TaskState::Failed, message, Some(err), "agent");
         }
     }
 
@@ -420,8 +402,8 @@ impl Cluster {
     /// default) or 137 (killed at the end of the grace period). moby
     /// `daemon/stop.go` sends the stop signal, waits the grace period, then
     /// SIGKILL.
-    fn stop_latency(&mut self, task: TaskId) -> (SimDuration, i64) {
-        let t = &self.state.tasks[task];
+    fn stop_latency(&mut self, s: &mut Store, task: TaskId) -> (SimDuration, i64) {
+        let t = &s.state.tasks[task];
         let grace = t
             .spec
             .stop_grace_period
@@ -430,11 +412,11 @@ impl Cluster {
         // container at once, SIGSTOP never ends it (killed when the grace
         // period is over); another signal is taken the way the image takes
         // SIGTERM, and a death by it exits 128 + its number.
-        let signal = crate::swarm::container::stop_signal_number(&t.spec.container.stop_signal)
-            .unwrap_or(15);
-        let image = self.task_image(task);
-        let rt = &mut self.images[image];
-        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + self.scenario.engine.stop;
+        let signal =
+            crate::swarm::container::signal_number(&t.spec.container.stop_signal).unwrap_or(15);
+        let image = s.task_image(task);
+        let rt = &mut s.images[image];
+        let latency = rt.profile.stop.sample(&mut rt.stop_rng) + s.engine.stop;
         if signal == 9 {
             (SimDuration::ZERO, 137)
         } else if signal == 19 || latency > grace {
@@ -448,62 +430,61 @@ impl Cluster {
 
     /// Desired ≥ SHUTDOWN: stop the container if it was started, else shut
     /// the task down at once.
-    fn agent_stop(&mut self, task: TaskId) {
-        if self.agent.tasks[task].stopping {
+    fn stop(&mut self, s: &mut Store, task: TaskId) {
+        if self.tasks[task].stopping {
             return;
         }
-        let state = self.state.tasks[task].state;
+        let state = s.state.tasks[task].state;
         if state >= TaskState::Starting {
-            self.agent.tasks[task].stopping = true;
+            self.tasks[task].stopping = true;
             // An orchestrator-initiated stop is not a health failure.
-            self.agent.tasks[task].healthy = true;
-            if let Some(k) = self.agent.tasks[task].probe.take() {
-                self.queue.cancel(k);
+            self.tasks[task].healthy = true;
+            if let Some(k) = self.tasks[task].probe.take() {
+                s.queue.cancel(k);
             }
-            let (latency, code) = self.stop_latency(task);
-            self.agent_schedule(task, latency, Step::StopDone { code });
+            let (latency, code) = self.stop_latency(s, task);
+            self.schedule(s, task, latency, Step::StopDone { code });
         } else {
-            self.agent_cancel_all(task);
-            self.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
+            self.cancel_all(s, task);
+            s.set_state(task, TaskState::Shutdown, "shutdown", None, "agent");
         }
     }
 
-    fn agent_cancel_all(&mut self, task: TaskId) {
-        if let Some(k) = self.agent.tasks[task].pending.take() {
-            self.queue.cancel(k);
+    fn cancel_all(&mut self, s: &mut Store, task: TaskId) {
+        if let Some(k) = self.tasks[task].pending.take() {
+            s.queue.cancel(k);
         }
-        if let Some(k) = self.agent.tasks[task].probe.take() {
-            self.queue.cancel(k);
+        if let Some(k) = self.tasks[task].probe.take() {
+            s.queue.cancel(k);
         }
     }
 
-    pub(crate) fn agent_forget(&mut self, task: TaskId) {
-        self.agent_cancel_all(task);
+    pub fn forget(&mut self, s: &mut Store, task: TaskId) {
+        self.ensure(task);
+        self.cancel_all(s, task);
     }
 
     /// The timeline's `kill`: the task's process dies with `code`.
-    pub fn agent_kill(&mut self, task: TaskId, code: i64) -> bool {
-        let t = &self.state.tasks[task];
+    pub fn kill(&mut self, s: &mut Store, task: TaskId, code: i64) -> bool {
+        let t = &s.state.tasks[task];
         let alive = matches!(t.state, TaskState::Running | TaskState::Starting)
-            && t.node.is_some_and(|n| self.state.nodes[n].agent_up);
+            && t.node.is_some_and(|n| s.state.nodes[n].agent_up);
         if alive {
-            self.agent_exit(task, code, None);
+            self.exit(s, task, code, None);
         }
         alive
     }
 
     /// The machine stopped: every container and pending step on it is
     /// gone; tasks keep their last reported state.
-    pub(crate) fn agent_node_stopped(&mut self, node: NodeId) {
-        let tasks: Vec<TaskId> = self.tasks_on_node(node);
+    pub fn node_stopped(&mut self, s: &mut Store, node: NodeId) {
+        let tasks: Vec<TaskId> = s.tasks_on_node(node);
         for t in tasks {
-            self.agent_cancel_all(t);
-            self.agent.tasks[t].stopping = false;
+            self.cancel_all(s, t);
+            self.tasks[t].stopping = false;
         }
-        self.agent
-            .pulls
-            .retain(|&(n, _), v| n != node || v.is_some());
-        self.agent.pull_waiters.retain(|&(n, _), _| n != node);
+        self.pulls.retain(|&(n, _), v| n != node || v.is_some());
+        self.pull_waiters.retain(|&(n, _), _| n != node);
     }
 
     /// The machine is back: the agent reports what happened to its tasks.
@@ -513,33 +494,23 @@ impl Cluster {
     /// desired state (seen in conformance cluster/node-down); a task not
     /// started yet is SHUTDOWN if the managers want it stopped, else it
     /// resumes.
-    pub(crate) fn agent_node_started(&mut self, node: NodeId) {
-        for t in self.tasks_on_node(node) {
-            let task = &self.state.tasks[t];
+    pub fn node_started(&mut self, s: &mut Store, node: NodeId) {
+        for t in s.tasks_on_node(node) {
+            let task = &s.state.tasks[t];
             if task.state >= TaskState::Complete {
                 continue;
             }
             if task.state >= TaskState::Starting {
-                self.agent_exit(t, 255, None);
+                self.exit(s, t, 255, None);
             } else if task.desired >= TaskState::Shutdown {
-                self.set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
+                s.set_state(t, TaskState::Shutdown, "shutdown", None, "agent");
             } else {
                 if task.state == TaskState::Preparing {
                     // The pull restarts.
-                    self.agent_prepare(t, node);
+                    self.prepare(s, t, node);
                 }
-                self.agent_on_task_change(t);
+                self.on_task_change(s, t);
             }
         }
-    }
-
-    pub(crate) fn tasks_on_node(&self, node: NodeId) -> Vec<TaskId> {
-        self.state
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
-            .map(|(i, _)| i)
-            .collect()
     }
 }

@@ -3,15 +3,33 @@
 //! front end (`crate::docker::exec`) maps docker commands onto them and
 //! renders what the CLI prints.
 
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::agent::Agent;
 use crate::swarm::container::UNMODELLED_FLAGS;
+use crate::swarm::dispatcher::Dispatcher;
 use crate::swarm::model::{
     NodeId, NodeRole, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState, UpdateState,
     UpdateStatus,
 };
-use crate::swarm::store::Explanation;
+use crate::swarm::orchestrator::Orchestrator;
+use crate::swarm::reaper::TaskReaper;
+use crate::swarm::scheduler::SchedulerState;
+use crate::swarm::store::Event;
+use crate::swarm::store::{Explanation, Store};
 
-impl Cluster {
+/// The control API over the manager's store and the components a docker
+/// command reaches (swarmkit's `controlapi.Server` holds the store; here
+/// it also cancels updaters, stops nodes and drops the scheduler's node
+/// order directly, which swarmkit does through store events).
+pub struct ControlApi<'a> {
+    pub store: &'a mut Store,
+    pub orchestrator: &'a mut Orchestrator,
+    pub scheduler: &'a mut SchedulerState,
+    pub dispatcher: &'a mut Dispatcher,
+    pub agent: &'a mut Agent,
+    pub reaper: &'a mut TaskReaper,
+}
+
+impl ControlApi<'_> {
     /// controlapi `UpdateCluster`: the task reaper reads the new history
     /// limit and applies it the next time a slot gets a task
     /// (`taskreaper/task_reaper.go`). Flags that swarmsim does not model
@@ -22,12 +40,12 @@ impl Cluster {
         }
         let new: Vec<String> = unmodelled
             .iter()
-            .filter(|f| self.noted_flags.insert(f))
+            .filter(|f| self.store.noted_flags.insert(f))
             .map(|f| format!("--{f}"))
             .collect();
         if !new.is_empty() {
-            self.explanations.push(Explanation {
-                time: self.now,
+            self.store.explanations.push(Explanation {
+                time: self.store.now,
                 service: None,
                 text: format!(
                     "{}: accepted but not modelled: swarmsim keeps Swarm's default for {}",
@@ -47,7 +65,7 @@ impl Cluster {
         label_add: &[(String, String)],
         label_rm: &[String],
     ) {
-        let n = &mut self.state.nodes[nid];
+        let n = &mut self.store.state.nodes[nid];
         for (k, v) in label_add {
             n.labels.insert(k.clone(), v.clone());
         }
@@ -59,18 +77,10 @@ impl Cluster {
             n.availability = a;
         }
         if changed_availability {
-            let what = self.state.nodes[nid].availability.as_str();
-            self.log_node(nid, what);
+            let what = self.store.state.nodes[nid].availability.as_str();
+            self.store.log_node(nid, what);
         }
-        self.notify_node(nid);
-    }
-
-    /// A node of the swarm by name or id (nodes not joined yet or removed
-    /// are not found).
-    pub fn member_node(&self, name: &str) -> Option<NodeId> {
-        self.state
-            .find_node(name)
-            .filter(|&n| self.state.nodes[n].in_swarm)
+        self.store.notify_node(nid);
     }
 
     /// `docker swarm join` on a machine of the scenario that is not in
@@ -79,13 +89,13 @@ impl Cluster {
     /// `reconcileOneNode` on `EventCreateNode`) and the scheduler may use
     /// it; running replicated tasks are not moved.
     pub fn node_join(&mut self, node: NodeId) -> Result<(), ControlApiError> {
-        let n = &self.state.nodes[node];
+        let n = &self.store.state.nodes[node];
         if n.in_swarm {
             return Err(ControlApiError::AlreadyInSwarm(n.hostname.clone()));
         }
-        self.state.nodes[node].in_swarm = true;
-        self.state.nodes[node].status = NodeStatus::Down;
-        self.node_start(node);
+        self.store.state.nodes[node].in_swarm = true;
+        self.store.state.nodes[node].status = NodeStatus::Down;
+        self.dispatcher.node_start(self.store, self.agent, node);
         Ok(())
     }
 
@@ -94,14 +104,14 @@ impl Cluster {
     /// when its heartbeats are overdue (as for a machine that stops), and
     /// it stays in `docker node ls` until `docker node rm`.
     pub fn node_leave(&mut self, node: NodeId) -> Result<(), ControlApiError> {
-        let n = &self.state.nodes[node];
+        let n = &self.store.state.nodes[node];
         if !n.in_swarm {
             return Err(ControlApiError::NotInSwarm(n.hostname.clone()));
         }
         if !n.agent_up {
             return Err(ControlApiError::NodeStopped(n.hostname.clone()));
         }
-        self.node_stop(node);
+        self.dispatcher.node_stop(self.store, self.agent, node);
         Ok(())
     }
 
@@ -114,10 +124,10 @@ impl Cluster {
     /// global tasks (`EventDeleteNode` → `deleteTask`). A forced removal of
     /// a live node also stops its service containers.
     pub fn remove_node(&mut self, name: &str, force: bool) -> Result<(), ControlApiError> {
-        let Some(node) = self.member_node(name) else {
+        let Some(node) = self.store.member_node(name) else {
             return Err(ControlApiError::NodeNotFound(name.to_string()));
         };
-        let n = &self.state.nodes[node];
+        let n = &self.store.state.nodes[node];
         if n.role == NodeRole::Manager {
             return Err(ControlApiError::RemoveManager(n.id.clone()));
         }
@@ -125,13 +135,13 @@ impl Cluster {
             return Err(ControlApiError::NodeNotDown(n.id.clone()));
         }
         if n.agent_up {
-            self.node_stop(node);
+            self.dispatcher.node_stop(self.store, self.agent, node);
         }
         // No heartbeat deadline, and no 24 h orphaning, for a node that is
         // gone: its pending dispatcher events are dropped.
         self.dispatcher.epochs[node] += 1;
         let stale: Vec<_> = self
-            .queue
+            .store.queue
             .pending()
             .into_iter()
             .filter(|(_, _, e)| {
@@ -140,11 +150,11 @@ impl Cluster {
             .map(|(_, k, _)| k)
             .collect();
         for k in stale {
-            self.queue.cancel(k);
+            self.store.queue.cancel(k);
         }
-        for t in self.tasks_on_node(node) {
-            if self.state.tasks[t].state < TaskState::Complete {
-                self.set_state(
+        for t in self.store.tasks_on_node(node) {
+            if self.store.state.tasks[t].state < TaskState::Complete {
+                self.store.set_state(
                     t,
                     TaskState::Orphaned,
                     "Task belonged to a node that has been deleted",
@@ -153,24 +163,25 @@ impl Cluster {
                 );
             }
         }
-        let n = &mut self.state.nodes[node];
+        let n = &mut self.store.state.nodes[node];
         n.in_swarm = false;
         n.status = NodeStatus::Down;
-        self.log_node(node, "removed");
+        self.store.log_node(node, "removed");
         // Global tasks of the node are deleted.
         let globals: Vec<TaskId> = self
+            .store
             .state
             .node_tasks
             .iter()
             .filter(|&(&(s, n), _)| {
-                n == node && self.state.services[s].spec.mode == ServiceMode::Global
+                n == node && self.store.state.services[s].spec.mode == ServiceMode::Global
             })
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         for t in globals {
-            self.delete_task(t);
+            self.store.delete_task(t);
         }
-        self.notify_node(node);
+        self.store.notify_node(node);
         Ok(())
     }
 
@@ -187,14 +198,14 @@ impl Cluster {
                     .and_then(|base| UNMODELLED_FLAGS.iter().copied().find(|&u| u == base))
                     .unwrap_or(f)
             })
-            .filter(|f| self.noted_flags.insert(f))
+            .filter(|f| self.store.noted_flags.insert(f))
             .map(|f| format!("--{f}"))
             .collect();
         if new.is_empty() {
             return;
         }
-        self.explanations.push(Explanation {
-            time: self.now,
+        self.store.explanations.push(Explanation {
+            time: self.store.now,
             service: Some(service),
             text: format!(
                 "{}: kept in the service spec and shown by `docker service inspect --pretty`, but not modelled: no effect on placement or timing (a change to {} still redeploys the tasks, as on Swarm)",
@@ -207,20 +218,20 @@ impl Cluster {
     /// controlapi `UpdateService` (not a rollback): the current spec becomes
     /// the previous spec, the update status is reset.
     pub fn update_service(&mut self, service: ServiceId, spec: crate::swarm::model::ServiceSpec) {
-        let version = self.new_spec_version();
-        let svc = &mut self.state.services[service];
+        let version = self.store.new_spec_version();
+        let svc = &mut self.store.state.services[service];
         svc.previous_spec = Some(std::mem::replace(&mut svc.spec, spec));
         svc.previous_spec_version = Some(svc.spec_version);
         svc.spec_version = version;
-        svc.updated_at = self.now;
-        self.set_update_status(service, None);
-        self.notify_service(service);
+        svc.updated_at = self.store.now;
+        self.store.set_update_status(service, None);
+        self.store.notify_service(service);
     }
 
     /// controlapi `UpdateService` with `rollback=previous`: swap spec and
     /// previous spec, `manually requested rollback`.
     pub fn rollback_service(&mut self, service: ServiceId) -> Result<(), ControlApiError> {
-        let svc = &mut self.state.services[service];
+        let svc = &mut self.store.state.services[service];
         let (Some(prev), Some(prev_version)) =
             (svc.previous_spec.take(), svc.previous_spec_version)
         else {
@@ -230,36 +241,37 @@ impl Cluster {
         svc.previous_spec = Some(cur);
         svc.previous_spec_version = Some(svc.spec_version);
         svc.spec_version = prev_version;
-        svc.updated_at = self.now;
-        self.set_update_status(
+        svc.updated_at = self.store.now;
+        self.store.set_update_status(
             service,
             Some(UpdateStatus {
                 state: UpdateState::RollbackStarted,
-                started_at: Some(self.now),
+                started_at: Some(self.store.now),
                 completed_at: None,
                 message: "manually requested rollback".to_string(),
             }),
         );
-        self.notify_service(service);
+        self.store.notify_service(service);
         Ok(())
     }
 
     /// `docker service rm`: the service is gone at once; its tasks are set
     /// to desired REMOVE and deleted once stopped.
     pub fn remove_service(&mut self, service: ServiceId) {
-        self.updater_cancel(service);
-        let name = self.state.services[service].spec.name.clone();
-        self.state.service_names.remove(&name);
-        self.state.services[service].removed = true;
-        let ids: Vec<usize> = (0..self.state.tasks.len())
+        self.orchestrator.updates.cancel(self.store, service);
+        let name = self.store.state.services[service].spec.name.clone();
+        self.store.state.service_names.remove(&name);
+        self.store.state.services[service].removed = true;
+        let ids: Vec<usize> = (0..self.store.state.tasks.len())
             .filter(|&t| {
-                let task = &self.state.tasks[t];
+                let task = &self.store.state.tasks[t];
                 task.service == service && !task.deleted
             })
             .collect();
         for t in ids {
-            self.set_desired(t, TaskState::Remove, "service removed");
-            self.reaper_mark_remove(t);
+            self.store
+                .set_desired(t, TaskState::Remove, "service removed");
+            self.reaper.mark_remove(self.store, t);
         }
         // The scheduler stops keeping the service's node order (it would
         // be rebuilt from the counts if a task of it were ever placed).

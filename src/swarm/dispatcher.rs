@@ -11,8 +11,9 @@ use rand::Rng;
 use crate::docker::duration::format_go_duration;
 use crate::sim::rng::LazyStream;
 use crate::sim::time::{SimDuration, SimTime, millis, secs};
-use crate::swarm::cluster::{Cluster, Event};
+use crate::swarm::agent::Agent;
 use crate::swarm::model::{NodeId, NodeStatus, TaskState};
+use crate::swarm::store::{Event, Store};
 
 /// The dispatcher's view of each node's agent (swarmkit
 /// `dispatcher/dispatcher.go`): heartbeat bookkeeping per node.
@@ -45,29 +46,27 @@ const GRACE_MULTIPLIER: u64 = 3;
 /// `defaultNodeDownPeriod`: tasks of a node down this long are orphaned.
 const NODE_DOWN_PERIOD: SimDuration = secs(24 * 3600);
 
-impl Cluster {
+impl Dispatcher {
     /// The machine stops: its agent and containers are gone at once; the
     /// managers notice when the heartbeat deadline passes.
-    pub fn node_stop(&mut self, node: NodeId) {
-        if !self.state.nodes[node].agent_up {
+    pub fn node_stop(&mut self, s: &mut Store, agent: &mut Agent, node: NodeId) {
+        if !s.state.nodes[node].agent_up {
             return;
         }
-        self.node_agent_changed(node, false);
-        self.agent_node_stopped(node);
-        self.dispatcher.stopped_at[node] = Some(self.now);
-        self.dispatcher.epochs[node] += 1;
-        let rng = &mut self.dispatcher.heartbeat_rngs[node];
+        s.node_agent_changed(node, false);
+        agent.node_stopped(s, node);
+        self.stopped_at[node] = Some(s.now);
+        self.epochs[node] += 1;
+        let rng = &mut self.heartbeat_rngs[node];
         let period = millis(rng.random_range(
             HEARTBEAT_PERIOD_MS - HEARTBEAT_EPSILON_MS..=HEARTBEAT_PERIOD_MS + HEARTBEAT_EPSILON_MS,
         ));
         let since_last = SimDuration::from_nanos(rng.random_range(0..period.as_nanos()));
-        let deadline = (self.now + period * GRACE_MULTIPLIER).saturating_sub(since_last);
-        let epoch = self.dispatcher.epochs[node];
-        self.queue.push(
-            deadline.max(self.now),
-            Event::HeartbeatExpired { node, epoch },
-        );
-        self.explain(None, |c| {
+        let deadline = (s.now + period * GRACE_MULTIPLIER).saturating_sub(since_last);
+        let epoch = self.epochs[node];
+        s.queue
+            .push(deadline.max(s.now), Event::HeartbeatExpired { node, epoch });
+        s.explain(None, |c| {
             format!(
                 "node {} stopped; its last heartbeat was {} ago with a {} period, so the managers notice in {} (3 periods after that heartbeat)",
                 c.state.nodes[node].hostname,
@@ -79,21 +78,21 @@ impl Cluster {
     }
 
     /// The heartbeat deadline passed: the node is DOWN (`heartbeat failure`).
-    pub(crate) fn heartbeat_expired(&mut self, node: NodeId, epoch: u64) {
-        if self.dispatcher.epochs[node] != epoch || self.state.nodes[node].agent_up {
+    pub fn heartbeat_expired(&mut self, s: &mut Store, node: NodeId, epoch: u64) {
+        if self.epochs[node] != epoch || s.state.nodes[node].agent_up {
             return;
         }
-        self.state.nodes[node].status = NodeStatus::Down;
-        self.explain(None, |c| {
+        s.state.nodes[node].status = NodeStatus::Down;
+        s.explain(None, |c| {
             format!(
                 "node {} missed its heartbeat deadline: the managers mark it down (heartbeat failure)",
                 c.state.nodes[node].hostname
             )
         });
-        self.log_node(node, "down");
-        self.notify_node(node);
-        self.queue.push(
-            self.now + NODE_DOWN_PERIOD,
+        s.log_node(node, "down");
+        s.notify_node(node);
+        s.queue.push(
+            s.now + NODE_DOWN_PERIOD,
             Event::NodeDownPeriod { node, epoch },
         );
     }
@@ -101,35 +100,33 @@ impl Cluster {
     /// `moveTasksToOrphaned`: after 24 h down, the node's tasks that were
     /// assigned and not yet stopped are ORPHANED (the agent will never
     /// report them).
-    pub(crate) fn orphan_tasks(&mut self, node: NodeId, epoch: u64) {
-        if self.dispatcher.epochs[node] != epoch
-            || self.state.nodes[node].status != NodeStatus::Down
-        {
+    pub fn orphan_tasks(&mut self, s: &mut Store, node: NodeId, epoch: u64) {
+        if self.epochs[node] != epoch || s.state.nodes[node].status != NodeStatus::Down {
             return;
         }
-        for t in self.tasks_on_node(node) {
-            let state = self.state.tasks[t].state;
+        for t in s.tasks_on_node(node) {
+            let state = s.state.tasks[t].state;
             if (TaskState::Assigned..=TaskState::Running).contains(&state) {
-                self.set_state(t, TaskState::Orphaned, "orphaned", None, "dispatcher");
+                s.set_state(t, TaskState::Orphaned, "orphaned", None, "dispatcher");
             }
         }
     }
 
     /// The machine is back: the agent registers, the node is READY, and the
     /// agent reports what became of its tasks.
-    pub fn node_start(&mut self, node: NodeId) {
-        if self.state.nodes[node].agent_up {
+    pub fn node_start(&mut self, s: &mut Store, agent: &mut Agent, node: NodeId) {
+        if s.state.nodes[node].agent_up {
             return;
         }
-        self.dispatcher.epochs[node] += 1;
-        self.dispatcher.stopped_at[node] = None;
-        self.node_agent_changed(node, true);
-        let was_down = self.state.nodes[node].status != NodeStatus::Ready;
-        self.state.nodes[node].status = NodeStatus::Ready;
+        self.epochs[node] += 1;
+        self.stopped_at[node] = None;
+        s.node_agent_changed(node, true);
+        let was_down = s.state.nodes[node].status != NodeStatus::Ready;
+        s.state.nodes[node].status = NodeStatus::Ready;
         if was_down {
-            self.log_node(node, "ready");
-            self.notify_node(node);
+            s.log_node(node, "ready");
+            s.notify_node(node);
         }
-        self.agent_node_started(node);
+        agent.node_started(s, node);
     }
 }

@@ -10,11 +10,11 @@ use rustc_hash::FxHashMap;
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime};
-use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
 };
+use crate::swarm::store::{Event, Store};
 
 /// A pending `DelayStart` of a new task.
 #[derive(Debug, Clone)]
@@ -49,6 +49,14 @@ pub struct RestartSupervisor {
     pub history: FxHashMap<(ServiceId, u64), RestartInfo>,
 }
 
+/// Who waits for delayed starts (swarmkit: the channel `DelayStart`
+/// returns, which the updater waits on). The restart supervisor calls it
+/// when it raised a task to desired RUNNING, before anything else
+/// happens, so the updater's worker moves on at that instant.
+pub trait StartWatcher {
+    fn on_delayed_start(&mut self, s: &mut Store, restart: &mut RestartSupervisor, task: TaskId);
+}
+
 /// How a stopped task ended, for explanations.
 fn ended(state: TaskState) -> &'static str {
     match state {
@@ -70,28 +78,28 @@ fn tuple(service: ServiceId, slot: u64, node: Option<NodeId>) -> (ServiceId, u64
     }
 }
 
-impl Cluster {
+impl RestartSupervisor {
     /// `Restart`: shut the task down and, if the policy allows, create its
     /// replacement in the same slot from the current spec, started after
     /// the restart delay (0 on a drained node) and once the old task
     /// stopped (unless it already has, or its node is down).
-    pub(crate) fn restart_task(&mut self, task: TaskId) {
-        if let Some(d) = self.restart.delays.get_mut(&task) {
+    pub fn restart<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
+        if let Some(d) = self.delays.get_mut(&task) {
             // Its own delayed start is still pending: restart after it.
             d.restart_waiter = true;
             return;
         }
-        let t = &self.state.tasks[task];
+        let t = &s.state.tasks[task];
         if t.desired > TaskState::Running || t.deleted {
             return;
         }
-        self.set_desired(
+        s.set_desired(
             task,
             TaskState::Shutdown,
             "restart supervisor: task stopped",
         );
-        if !self.should_restart(task) {
-            self.explain(Some(self.state.tasks[task].service), |c| {
+        if !self.should_restart(s, task) {
+            s.explain(Some(s.state.tasks[task].service), |c| {
                 let t = &c.state.tasks[task];
                 let p = t.spec.restart_policy();
                 let why = match p.condition {
@@ -118,10 +126,10 @@ impl Cluster {
             });
             return;
         }
-        let t = &self.state.tasks[task];
+        let t = &s.state.tasks[task];
         let (service, slot, node, old_state) = (t.service, t.slot, t.node, t.state);
         let policy = t.spec.restart_policy();
-        let node_info = node.map(|n| &self.state.nodes[n]);
+        let node_info = node.map(|n| &s.state.nodes[n]);
         let drained = node_info.is_some_and(|n| n.availability == Availability::Drain);
         let node_down = node_info.is_some_and(|n| n.status == NodeStatus::Down);
         let delay = if drained || crate::mutant::on("no-restart-delay") {
@@ -131,16 +139,16 @@ impl Cluster {
         };
         let wait_stop = !(node_down || old_state > TaskState::Running);
         let global_node = if slot == 0 { node } else { None };
-        let new = self.create_task(
+        let new = s.create_task(
             service,
             slot,
             global_node,
             TaskState::Ready,
             "restart supervisor: restart policy",
         );
-        self.record_restart(new);
-        self.stats[service].restarts += 1;
-        self.explain(Some(service), |c| {
+        self.record_restart(s, new);
+        s.stats[service].restarts += 1;
+        s.explain(Some(service), |c| {
             let why = if drained {
                 "at once (restart delay 0 on a drained node)".to_string()
             } else {
@@ -174,13 +182,13 @@ impl Cluster {
                 c.short_id(new)
             )
         });
-        self.delay_start(Some(task), new, delay, wait_stop);
+        self.delay_start(s, w, Some(task), new, delay, wait_stop);
     }
 
     /// `shouldRestart`: the condition, then `MaxAttempts` within `Window`
     /// over this slot's history for the task's spec version.
-    pub(crate) fn should_restart(&mut self, task: TaskId) -> bool {
-        let t = &self.state.tasks[task];
+    pub fn should_restart(&mut self, s: &mut Store, task: TaskId) -> bool {
+        let t = &s.state.tasks[task];
         let policy = t.spec.restart_policy();
         match policy.condition {
             RestartCondition::None => return false,
@@ -192,8 +200,8 @@ impl Cluster {
         }
         let key = tuple(t.service, t.slot, t.node);
         let spec_version = t.spec_version;
-        let now = self.now;
-        let Some(info) = self.restart.history.get_mut(&key) else {
+        let now = s.now;
+        let Some(info) = self.history.get_mut(&key) else {
             return true;
         };
         if info.spec_version != spec_version {
@@ -210,13 +218,13 @@ impl Cluster {
     }
 
     /// `recordRestartHistory`.
-    fn record_restart(&mut self, new: TaskId) {
-        let t = &self.state.tasks[new];
+    fn record_restart(&mut self, s: &mut Store, new: TaskId) {
+        let t = &s.state.tasks[new];
         let key = tuple(t.service, t.slot, t.node);
         let window = t.spec.restart_policy().window;
         let spec_version = t.spec_version;
-        let now = self.now;
-        let info = self.restart.history.entry(key).or_default();
+        let now = s.now;
+        let info = self.history.entry(key).or_default();
         if info.spec_version != spec_version {
             *info = RestartInfo {
                 spec_version,
@@ -232,66 +240,67 @@ impl Cluster {
     /// `DelayStart`: raise `new` to desired RUNNING after `delay` and,
     /// with `wait_stop`, once `old` is past RUNNING, its node is down, or
     /// `defaultOldTaskTimeout` (1 min from now) passed.
-    pub(crate) fn delay_start(
+    pub fn delay_start<W: StartWatcher>(
         &mut self,
+        s: &mut Store,
+        w: &mut W,
         old: Option<TaskId>,
         new: TaskId,
         delay: SimDuration,
         wait_stop: bool,
     ) {
-        if let Some(prev) = self.restart.delays.remove(&new) {
-            self.cancel_delay_timers(&prev);
+        if let Some(prev) = self.delays.remove(&new) {
+            self.cancel_delay_timers(s, &prev);
         }
-        let wait_for =
-            old.filter(|&o| wait_stop && self.state.tasks[o].state <= TaskState::Running);
+        let wait_for = old.filter(|&o| wait_stop && s.state.tasks[o].state <= TaskState::Running);
         let mut d = DelayedStart {
             old: wait_for,
-            delay_until: self.now + delay,
+            delay_until: s.now + delay,
             delay_timer: None,
             timeout_timer: None,
             old_done: false,
             restart_waiter: false,
         };
         if !delay.is_zero() {
-            d.delay_timer = Some(self.queue.push(self.now + delay, Event::RestartDelay(new)));
+            d.delay_timer = Some(s.queue.push(s.now + delay, Event::RestartDelay(new)));
         }
         if let Some(o) = wait_for {
             d.timeout_timer = Some(
-                self.queue
-                    .push(self.now + OLD_TASK_TIMEOUT, Event::OldTaskTimeout(new)),
+                s.queue
+                    .push(s.now + OLD_TASK_TIMEOUT, Event::OldTaskTimeout(new)),
             );
-            self.restart.waiting_on.entry(o).or_default().push(new);
-            if let Some(n) = self.state.tasks[o].node
-                && self.state.nodes[n].status == NodeStatus::Down
+            self.waiting_on.entry(o).or_default().push(new);
+            if let Some(n) = s.state.tasks[o].node
+                && s.state.nodes[n].status == NodeStatus::Down
             {
                 d.old_done = true;
             }
         }
-        self.restart.delays.insert(new, d);
-        self.try_start(new);
+        self.delays.insert(new, d);
+        self.try_start(s, w, new);
     }
 
-    fn cancel_delay_timers(&mut self, d: &DelayedStart) {
+    fn cancel_delay_timers(&mut self, s: &mut Store, d: &DelayedStart) {
         if let Some(k) = d.delay_timer {
-            self.queue.cancel(k);
+            s.queue.cancel(k);
         }
         if let Some(k) = d.timeout_timer {
-            self.queue.cancel(k);
+            s.queue.cancel(k);
         }
     }
 
-    pub(crate) fn restart_delay_elapsed(&mut self, new: TaskId) {
-        if let Some(d) = self.restart.delays.get_mut(&new) {
+    pub fn delay_elapsed<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
+        if let Some(d) = self.delays.get_mut(&new) {
             d.delay_timer = None;
         }
-        self.try_start(new);
+        self.try_start(s, w, new);
     }
 
-    pub(crate) fn old_task_timeout(&mut self, new: TaskId) {
-        if let Some(d) = self.restart.delays.get_mut(&new) {
+    pub fn old_task_timeout<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
+        if let Some(d) = self.delays.get_mut(&new) {
             d.timeout_timer = None;
             d.old_done = true;
-            self.explain(Some(self.state.tasks[new].service), |c| {
+            s.explain(Some(s.state.tasks[new].service), |c| {
                 format!(
                     "{}: the old task did not stop within 1 minute, so task {} starts anyway (old-task timeout)",
                     c.task_name(new),
@@ -299,89 +308,94 @@ impl Cluster {
                 )
             });
         }
-        self.try_start(new);
+        self.try_start(s, w, new);
     }
 
     /// Starts `new` if its delay elapsed and its predecessor is out of the
     /// way (`StartNow`), then releases whoever waited for it.
-    fn try_start(&mut self, new: TaskId) {
-        let Some(d) = self.restart.delays.get(&new) else {
+    fn try_start<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
+        let Some(d) = self.delays.get(&new) else {
             return;
         };
-        if self.now < d.delay_until || (d.old.is_some() && !d.old_done) {
+        if s.now < d.delay_until || (d.old.is_some() && !d.old_done) {
             return;
         }
-        let d = self.restart.delays.remove(&new).expect("present");
-        self.cancel_delay_timers(&d);
+        let d = self.delays.remove(&new).expect("present");
+        self.cancel_delay_timers(s, &d);
         if let Some(o) = d.old
-            && let Some(v) = self.restart.waiting_on.get_mut(&o)
+            && let Some(v) = self.waiting_on.get_mut(&o)
         {
             v.retain(|&x| x != new);
             if v.is_empty() {
-                self.restart.waiting_on.remove(&o);
+                self.waiting_on.remove(&o);
             }
         }
-        let t = &self.state.tasks[new];
+        let t = &s.state.tasks[new];
         if !t.deleted && t.desired < TaskState::Running {
-            self.set_desired(new, TaskState::Running, "restart supervisor: delayed start");
+            s.set_desired(new, TaskState::Running, "restart supervisor: delayed start");
         }
-        self.updater_on_delayed_start(new);
+        w.on_delayed_start(s, self, new);
         if d.restart_waiter {
-            self.restart_task(new);
+            self.restart(s, w, new);
         }
     }
 
     /// Watches old tasks that replacements wait for.
-    pub(crate) fn restart_on_task_state(&mut self, task: TaskId, state: TaskState) {
+    pub fn on_task_state<W: StartWatcher>(
+        &mut self,
+        s: &mut Store,
+        w: &mut W,
+        task: TaskId,
+        state: TaskState,
+    ) {
         if state <= TaskState::Running {
             return;
         }
-        if let Some(waiters) = self.restart.waiting_on.get(&task).cloned() {
+        if let Some(waiters) = self.waiting_on.get(&task).cloned() {
             for new in waiters {
-                if let Some(d) = self.restart.delays.get_mut(&new) {
+                if let Some(d) = self.delays.get_mut(&new) {
                     d.old_done = true;
                 }
-                self.try_start(new);
+                self.try_start(s, w, new);
             }
         }
     }
 
     /// A node went down: replacements waiting for its tasks may start.
-    pub(crate) fn restart_on_node_change(&mut self, node: NodeId) {
-        if self.state.nodes[node].status != NodeStatus::Down {
+    pub fn on_node_change<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, node: NodeId) {
+        if s.state.nodes[node].status != NodeStatus::Down {
             return;
         }
         let waiting: Vec<(TaskId, Vec<TaskId>)> = self
-            .restart
             .waiting_on
             .iter()
-            .filter(|(o, _)| self.state.tasks[**o].node == Some(node))
+            .filter(|(o, _)| s.state.tasks[**o].node == Some(node))
             .map(|(o, v)| (*o, v.clone()))
             .collect();
         let mut all: Vec<TaskId> = waiting.into_iter().flat_map(|(_, v)| v).collect();
         all.sort_unstable();
         for new in all {
-            if let Some(d) = self.restart.delays.get_mut(&new) {
+            if let Some(d) = self.delays.get_mut(&new) {
                 d.old_done = true;
             }
-            self.try_start(new);
+            self.try_start(s, w, new);
         }
     }
 
     /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
     /// newest task when it must not be restarted (except during a
     /// rollback).
-    pub(crate) fn updatable_tasks_in_slot(&mut self, tasks: &[TaskId]) -> Vec<TaskId> {
+    pub fn updatable_tasks_in_slot(&mut self, s: &mut Store, tasks: &[TaskId]) -> Vec<TaskId> {
         let updatable: Vec<TaskId> = tasks
             .iter()
             .copied()
-            .filter(|&t| self.state.tasks[t].desired <= TaskState::Running)
+            .filter(|&t| s.state.tasks[t].desired <= TaskState::Running)
             .collect();
         if !updatable.is_empty() || tasks.is_empty() {
             return updatable;
         }
-        let service = self.state.tasks[tasks[0]].service;
-        let rolling_back = self.state.services[service]
+        let service = s.state.tasks[tasks[0]].service;
+        let rolling_back = s.state.services[service]
             .update_status
             .as_ref()
             .is_some_and(|s| s.state == UpdateState::RollbackStarted);
@@ -391,9 +405,9 @@ impl Cluster {
         // Newest by status timestamp, ties by creation order.
         let newest = *tasks
             .iter()
-            .max_by_key(|&&t| (self.state.tasks[t].timestamp, t))
+            .max_by_key(|&&t| (s.state.tasks[t].timestamp, t))
             .expect("non-empty");
-        if !self.should_restart(newest) {
+        if !self.should_restart(s, newest) {
             vec![newest]
         } else {
             Vec::new()

@@ -17,27 +17,39 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap;
-
-use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{
     Availability, NodeId, NodeStatus, PublishMode, ServiceId, TaskId, TaskState,
 };
 use crate::swarm::nodeset::{MAX_FAILURES, NodeSet, OrderKey};
+use crate::swarm::store::{NodeDelta, Store};
 
 #[derive(Debug, Default)]
 pub struct SchedulerState {
-    /// Tasks in observed PENDING, oldest first.
-    pub pending: BTreeSet<TaskId>,
-    /// Global tasks created for a given node.
-    pub preassigned: FxHashMap<TaskId, NodeId>,
     /// Per-node counts, reservations, failures and per-service order.
     pub nodes: NodeSet,
 }
 
 impl SchedulerState {
-    pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+    /// Applies the changes the store journaled since the last call to the
+    /// node set, in order (the scheduler's view of task events, like
+    /// swarmkit's `Scheduler.handleTaskEvent` updating its `nodeSet`).
+    pub fn sync(&mut self, store: &mut Store) {
+        for d in store.node_journal.drain(..) {
+            match d {
+                NodeDelta::Active {
+                    node,
+                    service,
+                    delta,
+                } => self.nodes.add_active(node, service, delta),
+                NodeDelta::Reserved { node, cpu, mem } => self.nodes.add_reserved(node, cpu, mem),
+                NodeDelta::Failure {
+                    node,
+                    service,
+                    version,
+                    at,
+                } => self.nodes.record_failure(node, service, version, at),
+            }
+        }
     }
 }
 
@@ -66,42 +78,6 @@ impl FilterFail {
             FilterFail::MaxReplicas => "max replicas per node limit exceed".to_string(),
         }
     }
-}
-
-/// A parsed `key==value` / `key!=value` constraint.
-#[derive(Debug, Clone)]
-pub struct Constraint {
-    key: String,
-    equal: bool,
-    value: String,
-}
-
-/// Parses constraints like swarmkit `constraint.Parse`.
-pub fn parse_constraint(expr: &str) -> Result<Constraint, String> {
-    let (key, value, equal) = if let Some((k, v)) = expr.split_once("==") {
-        (k, v, true)
-    } else if let Some((k, v)) = expr.split_once("!=") {
-        (k, v, false)
-    } else {
-        return Err("constraint expected one operator from ==, !=".to_string());
-    };
-    let key = key.trim();
-    let value = value.trim();
-    let key_ok = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !key_ok {
-        return Err(format!("key '{key}' is invalid"));
-    }
-    if value.is_empty() || value.contains("==") || value.contains("!=") {
-        return Err(format!("value '{value}' is invalid"));
-    }
-    Ok(Constraint {
-        key: key.to_string(),
-        equal,
-        value: value.to_string(),
-    })
 }
 
 /// The nodes of one `scheduleNTasksOnNodes` walk, in `nodeLess` order as
@@ -145,10 +121,11 @@ impl Walk {
     }
 }
 
-impl Cluster {
+impl SchedulerState {
     /// The walk's `i`-th node, if the order has that many.
     fn walk_get(
         &mut self,
+        s: &mut Store,
         w: &mut Walk,
         i: usize,
         probe: TaskId,
@@ -162,19 +139,19 @@ impl Cluster {
                     sinking,
                     next_sink,
                 } => loop {
-                    if let Some(key) = self.scheduler.nodes.next_unmarked(service, *cursor) {
+                    if let Some(key) = self.nodes.next_unmarked(service, *cursor) {
                         *cursor = Some(key);
                         let node = key.2 as usize;
-                        self.scheduler.nodes.mark(node);
-                        if self.state.nodes[node].in_swarm
-                            && self.filter_node(probe, node, 0).is_ok()
+                        self.nodes.mark(node);
+                        if s.state.nodes[node].in_swarm
+                            && self.filter_node(s, probe, node, 0).is_ok()
                         {
                             break Some(node);
                         }
                     } else if let Some(&node) = sinking.get(*next_sink) {
                         *next_sink += 1;
-                        if self.state.nodes[node].in_swarm
-                            && self.filter_node(probe, node, 0).is_ok()
+                        if s.state.nodes[node].in_swarm
+                            && self.filter_node(s, probe, node, 0).is_ok()
                         {
                             break Some(node);
                         }
@@ -192,8 +169,14 @@ impl Cluster {
     }
 
     /// How many nodes the walk has in all (produces the rest).
-    fn walk_count(&mut self, w: &mut Walk, probe: TaskId, service: ServiceId) -> usize {
-        self.walk_get(w, usize::MAX - 1, probe, service);
+    fn walk_count(
+        &mut self,
+        s: &mut Store,
+        w: &mut Walk,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> usize {
+        self.walk_get(s, w, usize::MAX - 1, probe, service);
         w.ordered.len()
     }
 
@@ -201,100 +184,54 @@ impl Cluster {
     /// the last node (`iter % count` in swarmkit).
     fn walk_index(
         &mut self,
+        s: &mut Store,
         w: &mut Walk,
         iter: usize,
         probe: TaskId,
         service: ServiceId,
     ) -> usize {
-        if self.walk_get(w, iter, probe, service).is_some() {
+        if self.walk_get(s, w, iter, probe, service).is_some() {
             iter
         } else {
-            iter % self.walk_count(w, probe, service)
+            iter % self.walk_count(s, w, probe, service)
         }
     }
 }
 
-impl Cluster {
-    /// Whether a node satisfies all constraint expressions
-    /// (`constraint.NodeMatches`).
-    pub(crate) fn node_satisfies_constraints(&self, node: NodeId, constraints: &[String]) -> bool {
-        constraints.iter().all(|c| match parse_constraint(c) {
-            Ok(c) => self.constraint_matches(node, &c),
-            Err(_) => false,
-        })
-    }
-
-    fn constraint_matches(&self, node: NodeId, c: &Constraint) -> bool {
-        let n = &self.state.nodes[node];
-        let key = c.key.to_ascii_lowercase();
-        let actual: String = match key.as_str() {
-            "node.id" => n.id.clone(),
-            "node.hostname" => n.hostname.clone(),
-            "node.role" => n.role.as_str().to_string(),
-            "node.platform.os" => "linux".to_string(),
-            "node.platform.arch" => "x86_64".to_string(),
-            "node.ip" => "127.0.0.1".to_string(),
-            _ => {
-                if let Some(label) = c
-                    .key
-                    .get("node.labels.".len()..)
-                    .filter(|_| key.starts_with("node.labels."))
-                {
-                    n.labels.get(label).cloned().unwrap_or_default()
-                } else if key.starts_with("engine.labels.") {
-                    String::new()
-                } else {
-                    // Any other key never matches.
-                    return false;
-                }
-            }
-        };
-        let eq = actual.eq_ignore_ascii_case(&c.value);
-        if c.equal { eq } else { !eq }
-    }
-
-    /// Records a failure of a task on its node (`nodeinfo.taskFailed`).
-    pub(crate) fn scheduler_record_failure(&mut self, task: TaskId) {
-        let t = &self.state.tasks[task];
-        if let Some(n) = t.node {
-            let (service, version) = (t.service, t.spec_version);
-            self.scheduler
-                .nodes
-                .record_failure(n, service, version, self.now);
-        }
-    }
-
+impl SchedulerState {
     /// The filter pipeline for one task on one node (`Pipeline.Process`).
     fn filter_node(
         &self,
+        s: &Store,
         task: TaskId,
         node: NodeId,
         extra_on_node: u32,
     ) -> Result<(), FilterFail> {
-        let n = &self.state.nodes[node];
+        let n = &s.state.nodes[node];
         if n.status != NodeStatus::Ready || n.availability != Availability::Active {
             return Err(FilterFail::NotReady);
         }
-        let t = &self.state.tasks[task];
+        let t = &s.state.tasks[task];
         let r = &t.spec.resources;
-        let (cpu, mem) = self.scheduler.nodes.reserved(node);
+        let (cpu, mem) = self.nodes.reserved(node);
         if (r.reserve_nano_cpus > 0 || r.reserve_memory > 0)
             && (cpu + r.reserve_nano_cpus > n.nano_cpus || mem + r.reserve_memory > n.memory_bytes)
         {
             return Err(FilterFail::Resources);
         }
         if !t.spec.placement.constraints.is_empty()
-            && !self.node_satisfies_constraints(node, &t.spec.placement.constraints)
+            && !s.node_satisfies_constraints(node, &t.spec.placement.constraints)
         {
             return Err(FilterFail::Constraints);
         }
-        if t.ports.iter().any(|p| p.mode == PublishMode::Host) && self.host_port_in_use(task, node)
+        if t.ports.iter().any(|p| p.mode == PublishMode::Host)
+            && self.host_port_in_use(s, task, node)
         {
             return Err(FilterFail::HostPort);
         }
         let max = t.spec.placement.max_replicas;
         if max > 0 {
-            let active = self.scheduler.nodes.by_service(node, t.service) + extra_on_node;
+            let active = self.nodes.by_service(node, t.service) + extra_on_node;
             if u64::from(active) >= max {
                 return Err(FilterFail::MaxReplicas);
             }
@@ -304,15 +241,15 @@ impl Cluster {
 
     /// HostPortFilter: another task on the node, not yet stopped, holds one
     /// of this task's host-mode published ports.
-    fn host_port_in_use(&self, task: TaskId, node: NodeId) -> bool {
-        let t = &self.state.tasks[task];
+    fn host_port_in_use(&self, s: &Store, task: TaskId, node: NodeId) -> bool {
+        let t = &s.state.tasks[task];
         let wanted: Vec<(u32, &str)> = t
             .ports
             .iter()
             .filter(|p| p.mode == PublishMode::Host && p.published > 0)
             .map(|p| (p.published, p.protocol.as_str()))
             .collect();
-        self.state.tasks.iter().enumerate().any(|(i, o)| {
+        s.state.tasks.iter().enumerate().any(|(i, o)| {
             i != task
                 && !o.deleted
                 && o.node == Some(node)
@@ -325,16 +262,17 @@ impl Cluster {
     }
 
     /// One scheduling pass over all PENDING tasks.
-    pub(crate) fn scheduler_pass(&mut self) {
+    pub fn pass(&mut self, s: &mut Store) {
+        self.sync(s);
         // Group by (service, spec version), oldest task first.
         let mut groups: BTreeMap<(ServiceId, u64), Vec<TaskId>> = BTreeMap::new();
         let mut preassigned = Vec::new();
-        for &t in &self.scheduler.pending {
-            let task = &self.state.tasks[t];
+        for &t in &s.pending {
+            let task = &s.state.tasks[t];
             if task.deleted || task.state != TaskState::Pending {
                 continue;
             }
-            if self.scheduler.preassigned.contains_key(&t) {
+            if s.preassigned.contains_key(&t) {
                 preassigned.push(t);
             } else {
                 groups
@@ -344,34 +282,35 @@ impl Cluster {
             }
         }
         for t in preassigned {
-            let node = self.scheduler.preassigned[&t];
-            match self.filter_node(t, node, 0) {
+            let node = s.preassigned[&t];
+            match self.filter_node(s, t, node, 0) {
                 Ok(()) => {
-                    self.scheduler.preassigned.remove(&t);
-                    self.assign(
+                    s.preassigned.remove(&t);
+                    s.assign(
                         t,
                         node,
                         "scheduler confirmed task can run on preassigned node",
                     );
+                    self.sync(s);
                 }
-                Err(f) => self.no_suitable_node(t, vec![(f, 1)]),
+                Err(f) => self.no_suitable_node(s, t, vec![(f, 1)]),
             }
         }
         // Order groups by their oldest task.
         let mut ordered: Vec<Vec<TaskId>> = groups.into_values().collect();
         ordered.sort_by_key(|g| g[0]);
         for group in ordered {
-            self.schedule_group(group);
+            self.schedule_group(s, group);
         }
     }
 
-    fn schedule_group(&mut self, group: Vec<TaskId>) {
+    fn schedule_group(&mut self, s: &mut Store, group: Vec<TaskId>) {
         let first = group[0];
         let (service, version) = {
-            let t = &self.state.tasks[first];
+            let t = &s.state.tasks[first];
             (t.service, t.spec_version)
         };
-        let prefs: Vec<String> = self.state.tasks[first]
+        let prefs: Vec<String> = s.state.tasks[first]
             .spec
             .placement
             .preferences
@@ -381,14 +320,14 @@ impl Cluster {
         let mut queue: std::collections::VecDeque<TaskId> = group.into_iter().collect();
         let n = queue.len();
         if prefs.is_empty() {
-            self.schedule_on_nodes(n, &mut queue, None, service, version);
+            self.schedule_on_nodes(s, n, &mut queue, None, service, version);
         } else {
             // Machines not in the swarm (not joined yet, removed) are no
             // nodes.
-            let all_nodes: Vec<NodeId> = (0..self.state.nodes.len())
-                .filter(|&n| self.state.nodes[n].in_swarm)
+            let all_nodes: Vec<NodeId> = (0..s.state.nodes.len())
+                .filter(|&n| s.state.nodes[n].in_swarm)
                 .collect();
-            self.schedule_on_subtree(n, &mut queue, &all_nodes, &prefs, service, version);
+            self.schedule_on_subtree(s, n, &mut queue, &all_nodes, &prefs, service, version);
         }
         // Whatever is left fits nowhere. The tasks of a group share their
         // spec and ports, so the filters give every one the same counts.
@@ -396,25 +335,27 @@ impl Cluster {
             return;
         };
         let mut counts: BTreeMap<FilterFail, usize> = BTreeMap::new();
-        for node in 0..self.state.nodes.len() {
-            if !self.state.nodes[node].in_swarm {
+        for node in 0..s.state.nodes.len() {
+            if !s.state.nodes[node].in_swarm {
                 continue;
             }
-            if let Err(f) = self.filter_node(first_left, node, 0) {
+            if let Err(f) = self.filter_node(s, first_left, node, 0) {
                 *counts.entry(f).or_default() += 1;
             }
         }
         let counts: Vec<(FilterFail, usize)> = counts.into_iter().collect();
         while let Some(t) = queue.pop_front() {
-            self.no_suitable_node(t, counts.clone());
+            self.no_suitable_node(s, t, counts.clone());
         }
     }
 
     /// `scheduleNTasksOnSubtree`: split `n` tasks over the label groups of
     /// the first preference so that every group ends up with an equal share
     /// of the service's tasks; recurse; leaves use the node walk.
+    #[allow(clippy::too_many_arguments)] // swarmkit's own signature, plus the store
     fn schedule_on_subtree(
         &mut self,
+        s: &mut Store,
         n: usize,
         queue: &mut std::collections::VecDeque<TaskId>,
         nodes: &[NodeId],
@@ -426,7 +367,7 @@ impl Cluster {
             return 0;
         }
         let Some((pref, rest)) = prefs.split_first() else {
-            return self.schedule_on_nodes(n, queue, Some(nodes), service, version);
+            return self.schedule_on_nodes(s, n, queue, Some(nodes), service, version);
         };
         // Group nodes by the label value (missing label = "").
         let label = pref
@@ -436,7 +377,7 @@ impl Cluster {
         let mut branches: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
         for &node in nodes {
             let value = match label {
-                Some((true, l)) => self.state.nodes[node]
+                Some((true, l)) => s.state.nodes[node]
                     .labels
                     .get(l)
                     .cloned()
@@ -450,11 +391,14 @@ impl Cluster {
         let probe = queue[0];
         let branches: Vec<(Vec<NodeId>, usize)> = branches
             .into_values()
-            .filter(|ns| ns.iter().any(|&nd| self.filter_node(probe, nd, 0).is_ok()))
+            .filter(|ns| {
+                ns.iter()
+                    .any(|&nd| self.filter_node(s, probe, nd, 0).is_ok())
+            })
             .map(|ns| {
                 let tasks = ns
                     .iter()
-                    .map(|&nd| self.scheduler.nodes.by_service(nd, service) as usize)
+                    .map(|&nd| self.nodes.by_service(nd, service) as usize)
                     .sum();
                 (ns, tasks)
             })
@@ -482,7 +426,7 @@ impl Cluster {
                     }
                     to_assign = to_assign.min(n - scheduled);
                     let res =
-                        self.schedule_on_subtree(to_assign, queue, ns, rest, service, version);
+                        self.schedule_on_subtree(s, to_assign, queue, ns, rest, service, version);
                     if res < to_assign {
                         no_room.insert(i);
                         in_usable -= tasks;
@@ -505,7 +449,7 @@ impl Cluster {
                     .flat_map(|(_, b)| b.0.iter().copied())
                     .collect();
                 scheduled +=
-                    self.schedule_on_nodes(n - scheduled, queue, Some(&all), service, version);
+                    self.schedule_on_nodes(s, n - scheduled, queue, Some(&all), service, version);
                 break;
             }
         }
@@ -518,6 +462,7 @@ impl Cluster {
     /// every node, taken lazily from the node set (see [`Walk`]).
     fn schedule_on_nodes(
         &mut self,
+        s: &mut Store,
         n: usize,
         queue: &mut std::collections::VecDeque<TaskId>,
         nodes: Option<&[NodeId]>,
@@ -527,16 +472,16 @@ impl Cluster {
         let Some(&probe) = queue.front() else {
             return 0;
         };
-        let now = self.now;
+        let now = s.now;
         let mut w = match nodes {
             Some(nodes) => {
                 let mut ordered: Vec<NodeId> = nodes
                     .iter()
                     .copied()
-                    .filter(|&nd| self.filter_node(probe, nd, 0).is_ok())
+                    .filter(|&nd| self.filter_node(s, probe, nd, 0).is_ok())
                     .collect();
                 // Stable: equal keys keep the subset's order.
-                let set = &self.scheduler.nodes;
+                let set = &self.nodes;
                 ordered.sort_by_key(|&nd| set.key(nd, service, version, now));
                 Walk {
                     ordered,
@@ -545,7 +490,7 @@ impl Cluster {
                 }
             }
             None => {
-                let sinking = self.scheduler.nodes.begin_walk(service, version, now);
+                let sinking = self.nodes.begin_walk(service, version, now);
                 Walk {
                     ordered: Vec::new(),
                     exhausted: false,
@@ -557,11 +502,10 @@ impl Cluster {
                 }
             }
         };
-        if self.walk_get(&mut w, 0, probe, service).is_none() {
+        if self.walk_get(s, &mut w, 0, probe, service).is_none() {
             return 0;
         }
-        let less = |c: &Cluster, a: NodeId, b: NodeId| -> bool {
-            let set = &c.scheduler.nodes;
+        let less = |set: &NodeSet, a: NodeId, b: NodeId| -> bool {
             set.key(a, service, version, now) < set.key(b, service, version, now)
         };
         let mut failed: BTreeSet<usize> = BTreeSet::new();
@@ -571,10 +515,10 @@ impl Cluster {
             let Some(task) = queue.pop_front() else {
                 break;
             };
-            let idx = self.walk_index(&mut w, iter, probe, service);
+            let idx = self.walk_index(s, &mut w, iter, probe, service);
             let node = w.ordered[idx];
-            self.explain(Some(service), |c| {
-                let set = &c.scheduler.nodes;
+            s.explain(Some(service), |c| {
+                let set = &self.nodes;
                 let failures = set.recent_failures(node, service, version, now);
                 let (by_service, total) = (set.by_service(node, service), set.total(node));
                 // Nodes ranked after this one for their recent failures
@@ -583,7 +527,7 @@ impl Cluster {
                 let avoided: Vec<String> = w
                     .sinking_candidates()
                     .iter()
-                    .filter(|&&o| w.ordered.contains(&o) || c.filter_node(probe, o, 0).is_ok())
+                    .filter(|&&o| w.ordered.contains(&o) || self.filter_node(c, probe, o, 0).is_ok())
                     .filter_map(|&o| {
                         let f = set.recent_failures(o, service, version, now);
                         (f >= MAX_FAILURES && f > failures)
@@ -612,14 +556,15 @@ impl Cluster {
                     }
                 )
             });
-            self.assign(task, node, "scheduler assigned task to node");
+            s.assign(task, node, "scheduler assigned task to node");
+            self.sync(s);
             scheduled += 1;
             if scheduled == n || queue.is_empty() {
                 break;
             }
             // `iter + 1 < count`: the order has a node after this one.
-            if let Some(next) = self.walk_get(&mut w, iter + 1, probe, service) {
-                if less(self, next, node) {
+            if let Some(next) = self.walk_get(s, &mut w, iter + 1, probe, service) {
+                if less(&self.nodes, next, node) {
                     iter += 1;
                 }
             } else {
@@ -628,15 +573,19 @@ impl Cluster {
             let orig = iter;
             let next_task = queue[0];
             loop {
-                let idx = self.walk_index(&mut w, iter, probe, service);
-                if !failed.contains(&idx) && self.filter_node(next_task, w.ordered[idx], 0).is_ok()
+                let idx = self.walk_index(s, &mut w, iter, probe, service);
+                if !failed.contains(&idx)
+                    && self.filter_node(s, next_task, w.ordered[idx], 0).is_ok()
                 {
                     break;
                 }
                 failed.insert(idx);
                 iter += 1;
                 // `iter - orig == count`: every node was tried.
-                if self.walk_get(&mut w, iter - orig, probe, service).is_none() {
+                if self
+                    .walk_get(s, &mut w, iter - orig, probe, service)
+                    .is_none()
+                {
                     return scheduled;
                 }
             }
@@ -646,11 +595,16 @@ impl Cluster {
 
     /// `noSuitableNode`: the task stays PENDING with an explanation; a task
     /// of an older spec version that is no longer wanted is shut down.
-    fn no_suitable_node(&mut self, task: TaskId, mut counts: Vec<(FilterFail, usize)>) {
-        let t = &self.state.tasks[task];
-        let service = &self.state.services[t.service];
+    fn no_suitable_node(
+        &mut self,
+        s: &mut Store,
+        task: TaskId,
+        mut counts: Vec<(FilterFail, usize)>,
+    ) {
+        let t = &s.state.tasks[task];
+        let service = &s.state.services[t.service];
         if t.spec_version != service.spec_version && t.desired >= TaskState::Shutdown {
-            self.set_state(task, TaskState::Shutdown, "shutdown", None, "scheduler");
+            s.set_state(task, TaskState::Shutdown, "shutdown", None, "scheduler");
             return;
         }
         // Most failures first; ties keep filter order.
@@ -662,7 +616,7 @@ impl Cluster {
             format!("no suitable node ({})", parts.join("; "))
         };
         if t.err.as_deref() != Some(err.as_str()) {
-            self.explain(Some(t.service), |c| {
+            s.explain(Some(t.service), |c| {
                 format!(
                     "{}: task {} stays pending: {err}",
                     c.task_name(task),
@@ -670,16 +624,16 @@ impl Cluster {
                 )
             });
         }
-        let message = self.state.tasks[task].message;
+        let message = s.state.tasks[task].message;
         // The timestamp is refreshed on every failed attempt; the state
         // stays PENDING.
-        let t = &mut self.state.tasks[task];
+        let t = &mut s.state.tasks[task];
         let changed = t.err.as_deref() != Some(err.as_str());
         t.err = Some(err);
-        t.timestamp = self.now;
+        t.timestamp = s.now;
         t.message = message;
         if changed {
-            self.log_task(task, "scheduler: no suitable node");
+            s.log_task(task, "scheduler: no suitable node");
         }
     }
 }

@@ -1,11 +1,30 @@
-//! The shared cluster state all components read and write (swarmkit's
-//! `manager/state/store`), plus the change log that feeds the reports.
+//! The store every component reads and writes (swarmkit's
+//! `manager/state/store` plus what the manager hands to all of its
+//! components): the cluster state, the clock and the event queue, the
+//! watch queue of changes, the id sources and spec version counter, the
+//! change log, and the indexes the store keeps up to date on every write
+//! (pending tasks, the scheduler's node counters as a journal, the slots
+//! the task reaper watches).
+//!
+//! The store knows no component: each component (agent, dispatcher,
+//! scheduler, task reaper, restart and update supervisors, orchestrators,
+//! control API) takes `&mut Store`, and the manager (`cluster.rs`) hands
+//! every change to the watchers in a fixed order (see
+//! `docs/swarm-rules.md#kernel-watch-order`).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 
-use crate::sim::time::SimTime;
-use crate::swarm::model::{Node, NodeId, Service, ServiceId, Task, TaskId};
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+
+use crate::scenario::{EngineProfile, ImageProfile, ImageProfiles};
+use crate::sim::queue::{EventKey, EventQueue};
+use crate::sim::rng::{LazyStream, RngStreams};
+use crate::sim::time::{SimDuration, SimTime, millis};
+use crate::swarm::identity::random_id;
+use crate::swarm::model::*;
 
 #[derive(Debug, Clone, Default)]
 pub struct ClusterState {
@@ -126,4 +145,851 @@ pub trait ChangeSink {
     /// Called once at the end of the run: flush, and report the first
     /// error met on the way.
     fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// Why something happened: the component and rule, for `--explain` and
+/// `diff`. Static strings keep the hot path allocation-free.
+pub type Cause = &'static str;
+
+/// Everything that can be scheduled on the event queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Run timeline item `i`.
+    Timeline(usize),
+    /// A scheduling pass over pending tasks.
+    SchedulerPass,
+    /// The agent's next step for a task (pull done, start done, exit...).
+    Agent(TaskId, Step),
+    /// The image pull of `image` on `node` finished.
+    PullDone { node: NodeId, image: usize },
+    /// Restart supervisor: the restart delay of a delayed start elapsed.
+    RestartDelay(TaskId),
+    /// Restart supervisor: the old task did not stop within
+    /// `defaultOldTaskTimeout`.
+    OldTaskTimeout(TaskId),
+    /// Updater worker finished sleeping `Delay`.
+    UpdaterDelay {
+        service: ServiceId,
+        run: u64,
+        worker: usize,
+    },
+    /// Updater final monitoring period elapsed.
+    UpdaterMonitor { service: ServiceId, run: u64 },
+    /// Task reaper batching interval elapsed.
+    ReaperTick,
+    /// Dispatcher: a node's heartbeat deadline passed.
+    HeartbeatExpired { node: NodeId, epoch: u64 },
+    /// Dispatcher: a node has been down for `defaultNodeDownPeriod`.
+    NodeDownPeriod { node: NodeId, epoch: u64 },
+}
+
+/// Per-image runtime: its profile and its own random streams.
+pub struct ImageRuntime {
+    pub name: String,
+    pub profile: ImageProfile,
+    pub pull_rng: LazyStream,
+    pub start_rng: LazyStream,
+    pub stop_rng: LazyStream,
+    pub fail_rng: LazyStream,
+    pub crash_rng: LazyStream,
+    pub health_rng: LazyStream,
+}
+
+/// Running count and update bookkeeping per service, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceStats {
+    /// Tasks currently `running` on a node that is really up.
+    pub running: u64,
+    /// The fewest `running` that lasted a positive time while an update or
+    /// rollback was in progress. Values that change again at the same
+    /// instant (an artefact of processing order) do not count.
+    pub min_running_during_updates: Option<u64>,
+    /// Since when `running` and `in_update` hold their current values.
+    pub since: SimTime,
+    pub in_update: bool,
+    /// Replacements created by the restart supervisor.
+    pub restarts: u64,
+    /// (time, running) after every change of `running`, when
+    /// [`Store::record_series`] is set (one point per instant).
+    pub running_series: Vec<(SimTime, u64)>,
+    pub task_failures: u64,
+    pub episodes: Vec<UpdateEpisode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateEpisode {
+    pub rollback: bool,
+    pub started: SimTime,
+    pub ended: Option<SimTime>,
+    pub state: UpdateState,
+}
+
+/// A change a watcher must see (swarmkit's store events).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change {
+    /// Observed state changed (to the state recorded here).
+    TaskState(TaskId, TaskState),
+    /// Desired state raised.
+    TaskDesired(TaskId),
+    /// Task deleted from the store (with its desired state then).
+    TaskDeleted(TaskId, TaskState),
+    /// Service spec changed (create/update/rollback): reconcile.
+    Service(ServiceId),
+    /// Node status or availability changed.
+    Node(NodeId),
+}
+
+/// The agent's next step for a task (an [`Event::Agent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The container start finished (or failed with the image's exit code).
+    StartDone { failed: bool },
+    /// A health probe is due.
+    HealthProbe,
+    /// The container exited on its own.
+    Exit { code: i64 },
+    /// The container stopped after the orchestrator asked.
+    StopDone { code: i64 },
+    /// The task's desired state (or the assignment) reached the agent
+    /// (`engine: dispatch`).
+    Dispatched,
+    /// The container was created (`engine: create`).
+    Created,
+}
+
+/// A change of the scheduler's per-node counters, written by the store
+/// on every task write and applied by the scheduler to its own node set
+/// before it reads it ([`Store::node_journal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeDelta {
+    /// A task of `service` became active (`+1`) or stopped being active
+    /// (`-1`) on `node`.
+    Active {
+        node: NodeId,
+        service: ServiceId,
+        delta: i32,
+    },
+    /// Reserved CPU and memory on `node` changed by this much.
+    Reserved { node: NodeId, cpu: i64, mem: i64 },
+    /// A task of (service, version) failed on `node` at `at`.
+    Failure {
+        node: NodeId,
+        service: ServiceId,
+        version: u64,
+        at: SimTime,
+    },
+}
+
+/// `reaperBatchingInterval` (swarmkit `taskreaper/task_reaper.go`).
+pub const REAPER_BATCHING_INTERVAL: SimDuration = millis(250);
+
+/// What the task reaper watches (swarmkit: its subscription to task
+/// events and its batching timer): the slots a task was created in since
+/// its last tick, and when the last task event came. The store keeps it
+/// on every task creation; the reaper (`reaper.rs`) reads and clears it.
+#[derive(Debug, Default)]
+pub struct HistoryFeed {
+    /// Slots (service, slot, None) or global (service, 0, node) whose
+    /// history may have grown past the limit.
+    pub dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
+    /// When the last task event that needs a tick came (for the debounce).
+    pub last_event: SimTime,
+    /// The pending tick, if any.
+    pub pending: Option<EventKey>,
+    /// The reaper has tasks to remove (its `remove` set is not empty).
+    pub removing: bool,
+}
+
+impl HistoryFeed {
+    /// A task was created: its slot becomes dirty.
+    pub fn on_create(&mut self, t: &Task, now: SimTime, queue: &mut EventQueue<Event>) {
+        let key = if t.slot > 0 {
+            (t.service, t.slot, None)
+        } else {
+            (t.service, 0, t.node)
+        };
+        self.dirty.insert(key);
+        self.touch(now, queue);
+    }
+
+    /// A task's state or desired state changed (swarmkit
+    /// `EventUpdateTask`): the reaper's batching timer is reset by task
+    /// updates as well, so a tick waits for 250 ms without any task event,
+    /// and a slot kept dirty (more than one running task) is looked at
+    /// again after the next change. With nothing dirty and nothing to
+    /// remove a tick would do nothing, so none is scheduled then
+    /// (docs/swarm-rules.md, task history).
+    pub fn on_update(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        if !self.dirty.is_empty() || self.removing {
+            self.touch(now, queue);
+        }
+    }
+
+    /// Every task event resets the batching timer.
+    pub fn touch(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        self.last_event = now;
+        if self.pending.is_none() {
+            let key = queue.push(now + REAPER_BATCHING_INTERVAL, Event::ReaperTick);
+            self.pending = Some(key);
+        }
+    }
+}
+
+/// The store: cluster state, clock, queues, id sources, change log and
+/// indexes. Every component works on it; none owns it.
+pub struct Store {
+    pub now: SimTime,
+    pub state: ClusterState,
+    pub queue: EventQueue<Event>,
+    pub seed: u64,
+    pub streams: RngStreams,
+    pub task_id_rng: ChaCha8Rng,
+    pub service_id_rng: ChaCha8Rng,
+    /// The engine's latencies (`engine:` of the scenario).
+    pub engine: EngineProfile,
+    /// The image profiles of the scenario (`images:`).
+    pub image_profiles: ImageProfiles,
+    pub images: Vec<ImageRuntime>,
+    pub image_index: FxHashMap<String, usize>,
+    /// Per task, the index of its image's runtime once looked up
+    /// ([`NO_IMAGE`] before).
+    pub image_of: Vec<u32>,
+    /// Monotonic source of spec versions (swarmkit uses the store's
+    /// version counter).
+    pub next_version: u64,
+    pub log: Vec<LogRecord>,
+    /// Whether to keep the per-event log in memory (`log`).
+    pub keep_log: bool,
+    /// Where each log record goes as it happens (events.csv).
+    pub sink: Option<Box<dyn ChangeSink>>,
+    /// Whether to record each service's running count over time.
+    pub record_series: bool,
+    /// Whether to record explanations of every decision.
+    pub explain: bool,
+    pub explanations: Vec<Explanation>,
+    /// Docker flags already named in the transcript's "not modelled" note.
+    pub noted_flags: BTreeSet<&'static str>,
+    pub stats: Vec<ServiceStats>,
+    pub events_processed: u64,
+
+    // ----- indexes kept on every write -----
+    /// Tasks in observed PENDING, oldest first.
+    pub pending: BTreeSet<TaskId>,
+    /// Global tasks created for a given node.
+    pub preassigned: FxHashMap<TaskId, NodeId>,
+    /// Changes of the scheduler's node counters not yet applied to its
+    /// node set.
+    pub node_journal: Vec<NodeDelta>,
+    /// What the task reaper watches.
+    pub history: HistoryFeed,
+
+    /// The watch queue: changes not yet handed to the watchers.
+    pub(crate) changes: VecDeque<Change>,
+    /// A scheduling pass is queued.
+    pub(crate) scheduler_pass_pending: bool,
+}
+
+/// [`Store::image_of`] of a task whose image was not looked up yet.
+pub const NO_IMAGE: u32 = u32::MAX;
+
+impl Store {
+    /// An empty store over `nodes`, with the seed's random streams.
+    pub fn new(
+        nodes: Vec<Node>,
+        seed: u64,
+        streams: RngStreams,
+        engine: EngineProfile,
+        image_profiles: ImageProfiles,
+        keep_log: bool,
+        sink: Option<Box<dyn ChangeSink>>,
+    ) -> Store {
+        Store {
+            now: SimTime::ZERO,
+            state: ClusterState {
+                nodes,
+                ..Default::default()
+            },
+            queue: EventQueue::new(),
+            seed,
+            task_id_rng: streams.stream("task-ids", ""),
+            service_id_rng: streams.stream("service-ids", ""),
+            streams,
+            engine,
+            image_profiles,
+            images: Vec::new(),
+            image_index: FxHashMap::default(),
+            image_of: Vec::new(),
+            next_version: 1,
+            log: Vec::new(),
+            keep_log,
+            sink,
+            record_series: false,
+            explain: false,
+            explanations: Vec::new(),
+            noted_flags: BTreeSet::new(),
+            stats: Vec::new(),
+            events_processed: 0,
+            pending: BTreeSet::new(),
+            preassigned: FxHashMap::default(),
+            node_journal: Vec::new(),
+            history: HistoryFeed::default(),
+            changes: VecDeque::new(),
+            scheduler_pass_pending: false,
+        }
+    }
+
+    /// The tasks assigned to a node and still in the store.
+    pub fn tasks_on_node(&self, node: NodeId) -> Vec<TaskId> {
+        self.state
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// A node of the swarm by name or id (nodes not joined yet or removed
+    /// are not found).
+    pub fn member_node(&self, name: &str) -> Option<NodeId> {
+        self.state
+            .find_node(name)
+            .filter(|&n| self.state.nodes[n].in_swarm)
+    }
+
+    /// Whether a node satisfies all constraint expressions
+    /// (`constraint.NodeMatches`).
+    pub fn node_satisfies_constraints(&self, node: NodeId, constraints: &[String]) -> bool {
+        crate::swarm::constraint::node_matches(&self.state.nodes[node], constraints)
+    }
+
+    /// Index of an image's runtime, created on first use with its own
+    /// random streams (keyed by image name, so other images' draws do not
+    /// move).
+    pub fn image(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.image_index.get(name) {
+            return i;
+        }
+        let profile = self.image_profiles.profile(name).clone();
+        let s = &self.streams;
+        let rt = ImageRuntime {
+            name: name.to_string(),
+            profile,
+            pull_rng: LazyStream::new(s, "pull", name),
+            start_rng: LazyStream::new(s, "start", name),
+            stop_rng: LazyStream::new(s, "stop", name),
+            fail_rng: LazyStream::new(s, "fail-on-start", name),
+            crash_rng: LazyStream::new(s, "crash", name),
+            health_rng: LazyStream::new(s, "health", name),
+        };
+        self.images.push(rt);
+        let i = self.images.len() - 1;
+        self.image_index.insert(name.to_string(), i);
+        i
+    }
+
+    /// The image runtime of a task's image.
+    pub fn task_image(&mut self, task: TaskId) -> usize {
+        let cached = self.image_of[task];
+        if cached != NO_IMAGE {
+            return cached as usize;
+        }
+        let name = self.state.tasks[task].spec.image.as_str();
+        let i = match self.image_index.get(name) {
+            Some(&i) => i,
+            None => {
+                let name = name.to_string();
+                self.image(&name)
+            }
+        };
+        self.image_of[task] = i as u32;
+        i
+    }
+
+    pub fn new_spec_version(&mut self) -> u64 {
+        self.next_version += 1;
+        self.next_version
+    }
+
+    /// Queues a reconcile of the service, unless one is already queued
+    /// (a reconcile reads the current spec and status, so one is enough).
+    pub fn notify_service(&mut self, service: ServiceId) {
+        let queued = self
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Service(s) if *s == service));
+        if !queued {
+            self.changes.push_back(Change::Service(service));
+        }
+    }
+
+    pub fn notify_node(&mut self, node: NodeId) {
+        self.changes.push_back(Change::Node(node));
+    }
+
+    pub fn request_scheduler_pass(&mut self) {
+        if !self.scheduler_pass_pending && !self.pending.is_empty() {
+            self.scheduler_pass_pending = true;
+            // `engine: schedule` (0 by default: at once).
+            self.queue
+                .push(self.now + self.engine.schedule, Event::SchedulerPass);
+        }
+    }
+
+    // ----- store mutations ------------------------------------------------
+
+    /// Creates a task (swarmkit `orchestrator.NewTask`) in state NEW, and
+    /// lets the allocator move it to PENDING at once.
+    pub fn create_task(
+        &mut self,
+        service: ServiceId,
+        slot: u64,
+        node: Option<NodeId>,
+        desired: TaskState,
+        cause: Cause,
+    ) -> TaskId {
+        let svc = &self.state.services[service];
+        let id = random_id(&mut self.task_id_rng);
+        let task = Task {
+            id,
+            service,
+            slot,
+            node: None,
+            spec: svc.spec.task.clone(),
+            spec_version: svc.spec_version,
+            ports: Rc::new(svc.spec.ports.clone()),
+            desired,
+            state: TaskState::New,
+            timestamp: self.now,
+            message: "created",
+            err: None,
+            exit_code: None,
+            created_at: self.now,
+            deleted: false,
+        };
+        let tid = self.state.tasks.len();
+        self.state.tasks.push(task);
+        self.image_of.push(NO_IMAGE);
+        if slot > 0 {
+            self.state
+                .slots
+                .entry((service, slot))
+                .or_default()
+                .push(tid);
+        }
+        if let Some(n) = node {
+            self.state
+                .node_tasks
+                .entry((service, n))
+                .or_default()
+                .push(tid);
+            // Global tasks are created with their node pre-assigned.
+            self.preassigned.insert(tid, n);
+        }
+        self.log_task(tid, cause);
+        self.history
+            .on_create(&self.state.tasks[tid], self.now, &mut self.queue);
+        // Allocator: NEW → PENDING ("pending task scheduling").
+        self.set_state(
+            tid,
+            TaskState::Pending,
+            "pending task scheduling",
+            None,
+            cause,
+        );
+        self.pending.insert(tid);
+        self.request_scheduler_pass();
+        tid
+    }
+
+    /// Changes a task's observed state (only forward), with its status
+    /// message and error, and notifies watchers.
+    pub fn set_state(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: &'static str,
+        err: Option<String>,
+        cause: Cause,
+    ) {
+        let before = self.task_flags(task);
+        {
+            let t = &mut self.state.tasks[task];
+            debug_assert!(state >= t.state, "task state moved backwards");
+            t.state = state;
+            t.message = message;
+            t.err = err;
+            t.timestamp = self.now;
+        }
+        self.apply_flags(task, before);
+        if matches!(state, TaskState::Failed | TaskState::Rejected) {
+            let svc = self.state.tasks[task].service;
+            self.stats[svc].task_failures += 1;
+            if let Some(node) = self.state.tasks[task].node {
+                let t = &self.state.tasks[task];
+                self.node_journal.push(NodeDelta::Failure {
+                    node,
+                    service: t.service,
+                    version: t.spec_version,
+                    at: self.now,
+                });
+            }
+        }
+        if state != TaskState::Pending {
+            self.pending.remove(&task);
+        }
+        self.log_task(task, cause);
+        self.history.on_update(self.now, &mut self.queue);
+        self.changes.push_back(Change::TaskState(task, state));
+    }
+
+    /// Raises a task's desired state (never lowers it: swarmkit refuses
+    /// "time travel").
+    pub fn set_desired(&mut self, task: TaskId, desired: TaskState, cause: Cause) {
+        if self.state.tasks[task].desired >= desired {
+            return;
+        }
+        let before = self.task_flags(task);
+        self.state.tasks[task].desired = desired;
+        self.apply_flags(task, before);
+        self.log_task(task, cause);
+        self.history.on_update(self.now, &mut self.queue);
+        self.changes.push_back(Change::TaskDesired(task));
+    }
+
+    /// Assigns a task to a node (scheduler).
+    pub fn assign(&mut self, task: TaskId, node: NodeId, message: &'static str) {
+        let before = self.task_flags(task);
+        self.state.tasks[task].node = Some(node);
+        self.apply_flags(task, before);
+        self.set_state(task, TaskState::Assigned, message, None, "scheduler");
+    }
+
+    /// Deletes a task from the store (reaper, service removal, dead slots).
+    pub fn delete_task(&mut self, task: TaskId) {
+        if self.state.tasks[task].deleted {
+            return;
+        }
+        let before = self.task_flags(task);
+        let t = &mut self.state.tasks[task];
+        t.deleted = true;
+        let (service, slot, node, desired) = (t.service, t.slot, t.node, t.desired);
+        self.apply_flags(task, before);
+        if slot > 0 {
+            if let Some(v) = self.state.slots.get_mut(&(service, slot)) {
+                v.retain(|&x| x != task);
+                if v.is_empty() {
+                    self.state.slots.remove(&(service, slot));
+                }
+            }
+        } else if let Some(n) = node
+            && let Some(v) = self.state.node_tasks.get_mut(&(service, n))
+        {
+            v.retain(|&x| x != task);
+        }
+        self.pending.remove(&task);
+        self.changes.push_back(Change::TaskDeleted(task, desired));
+    }
+
+    /// The flags the scheduler's and the summary's counters depend on.
+    fn task_flags(&self, task: TaskId) -> TaskFlags {
+        let t = &self.state.tasks[task];
+        let on_node = t.node.filter(|_| !t.deleted);
+        TaskFlags {
+            node: on_node,
+            active: on_node.is_some()
+                && t.desired <= TaskState::Complete
+                && t.state <= TaskState::Running,
+            reserved: on_node.is_some() && t.state <= TaskState::Running,
+            running: on_node.is_some_and(|n| self.state.nodes[n].agent_up)
+                && t.state == TaskState::Running,
+        }
+    }
+
+    fn apply_flags(&mut self, task: TaskId, before: TaskFlags) {
+        let after = self.task_flags(task);
+        let t = &self.state.tasks[task];
+        let (service, cpu, mem) = (
+            t.service,
+            t.spec.resources.reserve_nano_cpus,
+            t.spec.resources.reserve_memory,
+        );
+        if before.active != after.active || before.node != after.node {
+            if let (true, Some(n)) = (before.active, before.node) {
+                self.node_journal.push(NodeDelta::Active {
+                    node: n,
+                    service,
+                    delta: -1,
+                });
+            }
+            if let (true, Some(n)) = (after.active, after.node) {
+                self.node_journal.push(NodeDelta::Active {
+                    node: n,
+                    service,
+                    delta: 1,
+                });
+            }
+        }
+        if before.reserved != after.reserved || before.node != after.node {
+            if let (true, Some(n)) = (before.reserved, before.node) {
+                self.node_journal.push(NodeDelta::Reserved {
+                    node: n,
+                    cpu: -cpu,
+                    mem: -mem,
+                });
+            }
+            if let (true, Some(n)) = (after.reserved, after.node) {
+                self.node_journal
+                    .push(NodeDelta::Reserved { node: n, cpu, mem });
+            }
+        }
+        if before.running != after.running {
+            self.stats_flush(service);
+            let now = self.now;
+            let record = self.record_series;
+            let stats = &mut self.stats[service];
+            if after.running {
+                stats.running += 1;
+            } else {
+                stats.running -= 1;
+            }
+            if record {
+                let r = stats.running;
+                match stats.running_series.last_mut() {
+                    Some(last) if last.0 == now => last.1 = r,
+                    _ => stats.running_series.push((now, r)),
+                }
+            }
+        }
+    }
+
+    /// Recomputes the running flags of a node's tasks after the machine
+    /// stopped or came back.
+    pub fn node_agent_changed(&mut self, node: NodeId, up: bool) {
+        let tasks: Vec<TaskId> = self
+            .state
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.node == Some(node) && !t.deleted)
+            .map(|(i, _)| i)
+            .collect();
+        let befores: Vec<TaskFlags> = tasks.iter().map(|&t| self.task_flags(t)).collect();
+        self.state.nodes[node].agent_up = up;
+        for (t, b) in tasks.into_iter().zip(befores) {
+            self.apply_flags(t, b);
+        }
+    }
+
+    /// Closes the interval during which the service's running count and
+    /// update state held: if it lasted a positive time inside an update,
+    /// it counts towards `min_running_during_updates`. Called before either
+    /// changes, and at the end of the run.
+    pub fn stats_flush(&mut self, service: ServiceId) {
+        let now = self.now;
+        let stats = &mut self.stats[service];
+        if now > stats.since {
+            if stats.in_update {
+                let r = stats.running;
+                stats.min_running_during_updates =
+                    Some(stats.min_running_during_updates.map_or(r, |m| m.min(r)));
+            }
+            stats.since = now;
+        }
+    }
+
+    /// Sets a service's update status (and records update episodes and
+    /// the `update` rows of events.csv).
+    pub fn set_update_status(&mut self, service: ServiceId, status: Option<UpdateStatus>) {
+        let old = self.state.services[service]
+            .update_status
+            .as_ref()
+            .map(|s| s.state);
+        let new = status.as_ref().map(|s| s.state);
+        let message = status.as_ref().map(|s| s.message.clone());
+        self.state.services[service].update_status = status;
+        if old == new && new.is_none() {
+            return;
+        }
+        // Every write of the service object is an `EventUpdateService`, and
+        // the replicated orchestrator reconciles on each one — including
+        // the updater's own status writes. Usually a no-op; after a run
+        // that left a slot with two tasks (a replacement created after the
+        // run's slot snapshot), that reconcile starts a run that cleans the
+        // slot up.
+        self.notify_service(service);
+        self.stats_flush(service);
+        let now = self.now;
+        let stats = &mut self.stats[service];
+        stats.in_update = matches!(
+            new,
+            Some(UpdateState::Updating | UpdateState::RollbackStarted)
+        );
+        let open = stats.episodes.last_mut().filter(|e| e.ended.is_none());
+        match new {
+            Some(UpdateState::Updating) | Some(UpdateState::RollbackStarted) => {
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                    e.state = new.unwrap_or(UpdateState::Updating);
+                }
+                stats.episodes.push(UpdateEpisode {
+                    rollback: new == Some(UpdateState::RollbackStarted),
+                    started: now,
+                    ended: None,
+                    state: new.unwrap_or(UpdateState::Updating),
+                });
+            }
+            Some(s) => {
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                    e.state = s;
+                }
+            }
+            None => {
+                // Reset by a new `docker service update`: the running
+                // episode, if any, was replaced.
+                if let Some(e) = open {
+                    e.ended = Some(now);
+                }
+            }
+        }
+        if let (Some(state), Some(message)) = (new, message)
+            && old != new
+        {
+            self.push_log(LogRecord {
+                time: now,
+                kind: LogKind::Update,
+                service: Some(service),
+                task: None,
+                node: None,
+                state: state.as_str(),
+                desired_state: "",
+                message: message.into(),
+                cause: "updater",
+            });
+        }
+    }
+
+    // ----- logging ----------------------------------------------------------
+
+    fn push_log(&mut self, rec: LogRecord) {
+        if let Some(sink) = &mut self.sink {
+            sink.record(&self.state, &rec);
+        }
+        if self.keep_log {
+            self.log.push(rec);
+        }
+    }
+
+    /// Whether anything listens to the change log (the log is kept, or a
+    /// sink streams it): when nothing does, records are not even built.
+    fn logging(&self) -> bool {
+        self.keep_log || self.sink.is_some()
+    }
+
+    pub(crate) fn log_task(&mut self, task: TaskId, cause: Cause) {
+        if !self.logging() {
+            return;
+        }
+        let t = &self.state.tasks[task];
+        let message = match &t.err {
+            Some(e) => Cow::Owned(e.clone()),
+            None => Cow::Borrowed(t.message),
+        };
+        let rec = LogRecord {
+            time: self.now,
+            kind: LogKind::Task,
+            service: Some(t.service),
+            task: Some(task),
+            node: t.node,
+            state: t.state.api_str(),
+            desired_state: t.desired.api_str(),
+            message,
+            cause,
+        };
+        self.push_log(rec);
+    }
+
+    /// Records an explanation of a decision, if explanations are on. The
+    /// text is only built when they are.
+    pub fn explain<F>(&mut self, service: Option<ServiceId>, text: F)
+    where
+        F: FnOnce(&Store) -> String,
+    {
+        if self.explain {
+            let text = text(self);
+            self.explanations.push(Explanation {
+                time: self.now,
+                service,
+                text,
+            });
+        }
+    }
+
+    /// `name.slot` of a task, as the CLI shows it.
+    pub fn task_name(&self, task: TaskId) -> String {
+        let t = &self.state.tasks[task];
+        t.name(&self.state.services[t.service], &self.state.nodes)
+    }
+
+    /// The first 12 characters of a task's id.
+    pub fn short_id(&self, task: TaskId) -> &str {
+        let id = &self.state.tasks[task].id;
+        &id[..id.len().min(12)]
+    }
+
+    pub fn log_node(&mut self, node: NodeId, what: &'static str) {
+        if !self.logging() {
+            return;
+        }
+        let n = &self.state.nodes[node];
+        let rec = LogRecord {
+            time: self.now,
+            kind: LogKind::Node,
+            service: None,
+            task: None,
+            node: Some(node),
+            state: what,
+            desired_state: "",
+            message: Cow::Owned(format!(
+                "status {}, availability {}",
+                n.status.as_str(),
+                n.availability.as_str()
+            )),
+            cause: "dispatcher",
+        };
+        self.push_log(rec);
+    }
+
+    // ----- services -----------------------------------------------------------
+
+    /// Creates a service (controlapi `CreateService`) and reconciles it.
+    pub fn create_service(&mut self, spec: ServiceSpec) -> ServiceId {
+        let id = random_id(&mut self.service_id_rng);
+        let version = self.new_spec_version();
+        let sid = self.state.services.len();
+        self.state.service_names.insert(spec.name.clone(), sid);
+        self.state.services.push(Service {
+            id,
+            spec,
+            spec_version: version,
+            previous_spec: None,
+            previous_spec_version: None,
+            update_status: None,
+            created_at: self.now,
+            updated_at: self.now,
+            removed: false,
+        });
+        self.stats.push(ServiceStats::default());
+        self.notify_service(sid);
+        sid
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TaskFlags {
+    node: Option<NodeId>,
+    active: bool,
+    reserved: bool,
+    running: bool,
 }

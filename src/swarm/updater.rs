@@ -30,21 +30,14 @@ use rustc_hash::FxHashMap;
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, secs};
-use crate::swarm::cluster::{Cluster, Event};
 use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
 };
-
-/// One slot handed to a worker: its key (slot number, or node for global
-/// services) and the tasks it held when the run started (swarmkit passes
-/// a snapshot).
-#[derive(Debug, Clone)]
-pub struct SlotWork {
-    pub slot: u64,
-    pub node: Option<usize>,
-    pub tasks: Vec<TaskId>,
-}
+use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::task::is_task_dirty;
+use crate::swarm::restart::{RestartSupervisor, StartWatcher};
+use crate::swarm::store::{Event, Store};
 
 #[derive(Debug, Clone)]
 pub enum Worker {
@@ -138,19 +131,25 @@ pub struct Updater {
     pub monitor_timer: Option<EventKey>,
 }
 
-impl Cluster {
+impl UpdateSupervisor {
     /// `Supervisor.Update`: start an updater run for these slots unless
     /// one already works towards the same spec; a run for another spec is
     /// cancelled first.
-    pub(crate) fn updater_update(&mut self, service: ServiceId, slots: Vec<SlotWork>) {
-        let svc = &self.state.services[service];
-        if let Some(u) = self.updates.updaters.get(&service) {
+    pub fn update(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        slots: Vec<SlotWork>,
+    ) {
+        let svc = &s.state.services[service];
+        if let Some(u) = self.updaters.get(&service) {
             if u.spec_version == svc.spec_version || u.spec == svc.spec {
                 return;
             }
-            self.updater_cancel(service);
+            self.cancel(s, service);
         }
-        let status = self.state.services[service]
+        let status = s.state.services[service]
             .update_status
             .as_ref()
             .map(|s| s.state);
@@ -159,7 +158,7 @@ impl Cluster {
             status,
             Some(UpdateState::Paused | UpdateState::RollbackPaused)
         ) {
-            self.explain(Some(service), |c| {
+            s.explain(Some(service), |c| {
                 format!(
                     "{}: the update is paused, so the updater changes nothing until the next `docker service update`",
                     c.state.services[service].spec.name
@@ -170,7 +169,7 @@ impl Cluster {
         // 2. Dirty slots, in the order given.
         let dirty: VecDeque<SlotWork> = slots
             .into_iter()
-            .filter(|w| self.is_slot_dirty(service, w))
+            .filter(|w| self.is_slot_dirty(s, service, w))
             .collect();
         // 3. Nothing to do.
         if dirty.is_empty() {
@@ -178,30 +177,30 @@ impl Cluster {
                 status,
                 Some(UpdateState::Updating | UpdateState::RollbackStarted)
             ) {
-                self.explain(Some(service), |c| {
+                s.explain(Some(service), |c| {
                     format!(
                         "{}: every task already matches the spec, so the update completes",
                         c.state.services[service].spec.name
                     )
                 });
-                self.complete_update(service);
+                self.complete_update(s, service);
             }
             return;
         }
         // 4. Start the update.
         if status.is_none() {
-            self.set_update_status(
+            s.set_update_status(
                 service,
                 Some(UpdateStatus {
                     state: UpdateState::Updating,
-                    started_at: Some(self.now),
+                    started_at: Some(s.now),
                     completed_at: None,
                     message: "update in progress".to_string(),
                 }),
             );
         }
         // 5. Which config.
-        let svc = &self.state.services[service];
+        let svc = &s.state.services[service];
         let config = if status == Some(UpdateState::RollbackStarted) {
             svc.spec.rollback_config.unwrap_or_default()
         } else {
@@ -215,8 +214,8 @@ impl Cluster {
             Ok(0) | Err(_) => dirty.len(),
             Ok(p) => p.min(dirty.len()),
         };
-        let run = self.updates.next_run;
-        self.updates.next_run += 1;
+        let run = self.next_run;
+        self.next_run += 1;
         let updater = Updater {
             run,
             service,
@@ -237,9 +236,9 @@ impl Cluster {
             stopped: false,
             monitor_timer: None,
         };
-        self.updates.updaters.insert(service, updater);
-        self.explain(Some(service), |c| {
-            let u = &c.updates.updaters[&service];
+        self.updaters.insert(service, updater);
+        s.explain(Some(service), |c| {
+            let u = &self.updaters[&service];
             let rollback = status == Some(UpdateState::RollbackStarted);
             let key = if rollback { "rollback_config" } else { "update_config" };
             let set = if rollback {
@@ -273,14 +272,14 @@ impl Cluster {
                 u.config.order.as_str(),
             )
         });
-        self.updater_dispatch(service);
+        self.dispatch(s, r, service);
     }
 
     /// `Updater.Cancel`: stop waiting; tasks already created stay, and the
     /// restart supervisor's pending delayed starts still fire.
-    pub(crate) fn updater_cancel(&mut self, service: ServiceId) {
-        if let Some(u) = self.updates.updaters.remove(&service) {
-            self.explain(Some(service), |_| {
+    pub fn cancel(&mut self, s: &mut Store, service: ServiceId) {
+        if let Some(u) = self.updaters.remove(&service) {
+            s.explain(Some(service), |_| {
                 format!(
                     "{}: the service spec changed, so the update run in progress is cancelled (tasks it created stay)",
                     u.spec.name
@@ -288,52 +287,24 @@ impl Cluster {
             });
             for w in &u.workers {
                 if let Worker::Sleeping { timer } = w {
-                    self.queue.cancel(*timer);
+                    s.queue.cancel(*timer);
                 }
             }
             if let Some(k) = u.monitor_timer {
-                self.queue.cancel(k);
+                s.queue.cancel(k);
             }
         }
     }
 
     /// `isSlotDirty`: more than one task, or its single task is dirty.
-    fn is_slot_dirty(&self, service: ServiceId, w: &SlotWork) -> bool {
-        w.tasks.len() > 1 || (w.tasks.len() == 1 && self.is_task_dirty(service, w.tasks[0]))
-    }
-
-    /// `orchestrator.IsTaskDirty`: the task's spec differs from the
-    /// service's (same spec version = clean); a placement-only change does
-    /// not count when the task's node satisfies the new constraints.
-    pub(crate) fn is_task_dirty(&self, service: ServiceId, task: TaskId) -> bool {
-        let svc = &self.state.services[service];
-        let t = &self.state.tasks[task];
-        if t.spec_version == svc.spec_version {
-            return false;
-        }
-        if *t.ports != svc.spec.ports {
-            return true;
-        }
-        let (a, b) = (&*t.spec, &*svc.spec.task);
-        if a == b {
-            return false;
-        }
-        if a.placement != b.placement {
-            let mut a2 = a.clone();
-            a2.placement = b.placement.clone();
-            if a2 == *b
-                && let Some(n) = t.node
-            {
-                return !self.node_satisfies_constraints(n, &b.placement.constraints);
-            }
-        }
-        true
+    fn is_slot_dirty(&self, s: &Store, service: ServiceId, w: &SlotWork) -> bool {
+        w.tasks.len() > 1 || (w.tasks.len() == 1 && is_task_dirty(s, service, w.tasks[0]))
     }
 
     /// The main loop: hand slots to idle workers while any are left.
-    fn updater_dispatch(&mut self, service: ServiceId) {
+    fn dispatch(&mut self, s: &mut Store, r: &mut RestartSupervisor, service: ServiceId) {
         loop {
-            let Some(u) = self.updates.updaters.get_mut(&service) else {
+            let Some(u) = self.updaters.get_mut(&service) else {
                 return;
             };
             if u.phase != Phase::Dispatching {
@@ -350,26 +321,33 @@ impl Cluster {
                 // The last slot is handed out: the main loop now waits for
                 // the workers.
                 u.phase = Phase::Draining;
-                self.explain(Some(service), |c| {
+                s.explain(Some(service), |c| {
                     format!(
                         "{}: last slot handed out; failures are not read again until the final watch starts",
                         c.state.services[service].spec.name
                     )
                 });
             }
-            self.worker_begin(service, w, work);
+            self.worker_begin(s, r, service, w, work);
         }
-        self.updater_check_drained(service);
+        self.check_drained(s, r, service);
     }
 
     /// `worker`: reuse a clean task of the slot, or create the new task.
-    fn worker_begin(&mut self, service: ServiceId, w: usize, work: SlotWork) {
-        let live = self.still_stored(&work.tasks);
+    fn worker_begin(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        w: usize,
+        work: SlotWork,
+    ) {
+        let live = self.still_stored(s, &work.tasks);
         let mut running_task = None;
         let mut clean_task = None;
         for &t in &live {
-            if !self.is_task_dirty(service, t) {
-                let desired = self.state.tasks[t].desired;
+            if !is_task_dirty(s, service, t) {
+                let desired = s.state.tasks[t].desired;
                 if desired == TaskState::Running {
                     running_task = Some(t);
                     break;
@@ -380,17 +358,17 @@ impl Cluster {
             }
         }
         if let Some(existing) = running_task.or(clean_task) {
-            self.explain(Some(service), |c| {
+            s.explain(Some(service), |c| {
                 format!(
                     "{}: task {} already has the new spec: kept, the slot's other tasks are stopped",
                     c.task_name(existing),
                     c.short_id(existing)
                 )
             });
-            self.use_existing_task(service, w, &live, existing);
+            self.use_existing_task(s, r, service, w, &live, existing);
             return;
         }
-        let order = self.updates.updaters[&service].config.order;
+        let order = self.updaters[&service].config.order;
         let start_first =
             order == UpdateOrder::StartFirst && !crate::mutant::on("start-first-as-stop-first");
         // Stop-first creates the new task and shuts the old ones down in
@@ -401,29 +379,29 @@ impl Cluster {
         let removal = if start_first {
             None
         } else {
-            match self.plan_remove_old_tasks(&live) {
+            match self.plan_remove_old_tasks(s, r, &live) {
                 Ok(plan) => Some(plan),
                 Err(()) => {
-                    self.explain(Some(service), |c| {
+                    s.explain(Some(service), |c| {
                         format!(
                             "{}.{}: its tasks were shut down and replaced since the update started, so the updater creates nothing here (swarmkit aborts the store batch)",
                             c.state.services[service].spec.name,
                             work.slot
                         )
                     });
-                    self.worker_slot_done(service, w);
+                    self.worker_slot_done(s, r, service, w);
                     return;
                 }
             }
         };
-        let new = self.create_task(
+        let new = s.create_task(
             service,
             work.slot,
             work.node,
             TaskState::Ready,
             "updater: new task for the slot",
         );
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
+        let u = self.updaters.get_mut(&service).expect("updater");
         u.updated.insert(new, None);
         u.waiting.insert(new, w);
         u.workers[w] = Worker::WaitStart {
@@ -431,7 +409,7 @@ impl Cluster {
             work: work.clone(),
             start_first,
         };
-        self.explain(Some(service), |c| {
+        s.explain(Some(service), |c| {
             let name = c.task_name(new);
             if start_first {
                 format!(
@@ -446,20 +424,20 @@ impl Cluster {
             }
         });
         match removal {
-            None => self.delay_start(None, new, SimDuration::ZERO, false),
+            None => r.delay_start(s, self, None, new, SimDuration::ZERO, false),
             Some(plan) => {
-                let old = self.apply_remove_old_tasks(plan);
-                self.delay_start(old, new, SimDuration::ZERO, true);
+                let old = self.apply_remove_old_tasks(s, plan);
+                r.delay_start(s, self, old, new, SimDuration::ZERO, true);
             }
         }
     }
 
     /// The tasks of a slot snapshot that are still in the store.
-    fn still_stored(&self, tasks: &[TaskId]) -> Vec<TaskId> {
+    fn still_stored(&self, s: &Store, tasks: &[TaskId]) -> Vec<TaskId> {
         tasks
             .iter()
             .copied()
-            .filter(|&t| !self.state.tasks[t].deleted)
+            .filter(|&t| !s.state.tasks[t].deleted)
             .collect()
     }
 
@@ -467,36 +445,38 @@ impl Cluster {
     /// (after they stopped) if it is not desired RUNNING yet.
     fn use_existing_task(
         &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
         service: ServiceId,
         w: usize,
         slot: &[TaskId],
         existing: TaskId,
     ) {
         let others: Vec<TaskId> = slot.iter().copied().filter(|&t| t != existing).collect();
-        let desired = self.state.tasks[existing].desired;
+        let desired = s.state.tasks[existing].desired;
         if others.is_empty() && desired == TaskState::Running {
-            self.worker_slot_done(service, w);
+            self.worker_slot_done(s, r, service, w);
             return;
         }
         let old = if others.is_empty() {
             None
         } else {
-            match self.plan_remove_old_tasks(&others) {
-                Ok(plan) => self.apply_remove_old_tasks(plan),
+            match self.plan_remove_old_tasks(s, r, &others) {
+                Ok(plan) => self.apply_remove_old_tasks(s, plan),
                 Err(()) => {
                     // The batch failed: the worker moves on.
-                    self.worker_slot_done(service, w);
+                    self.worker_slot_done(s, r, service, w);
                     return;
                 }
             }
         };
         if desired != TaskState::Running {
-            let u = self.updates.updaters.get_mut(&service).expect("updater");
+            let u = self.updaters.get_mut(&service).expect("updater");
             u.workers[w] = Worker::WaitExisting { task: existing };
             u.waiting.insert(existing, w);
-            self.delay_start(old, existing, SimDuration::ZERO, true);
+            r.delay_start(s, self, old, existing, SimDuration::ZERO, true);
         } else {
-            self.worker_slot_done(service, w);
+            self.worker_slot_done(s, r, service, w);
         }
     }
 
@@ -505,14 +485,19 @@ impl Cluster {
     /// shut down counts as removed only if it must not be restarted;
     /// otherwise (or if it is gone) that is an error, and if no task could
     /// be removed the whole call fails.
-    fn plan_remove_old_tasks(&mut self, tasks: &[TaskId]) -> Result<RemovePlan, ()> {
+    fn plan_remove_old_tasks(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        tasks: &[TaskId],
+    ) -> Result<RemovePlan, ()> {
         let mut plan = RemovePlan::default();
         let mut failed = false;
         for &t in tasks {
-            if self.state.tasks[t].deleted {
+            if s.state.tasks[t].deleted {
                 failed = true;
-            } else if self.state.tasks[t].desired > TaskState::Running {
-                if self.should_restart(t) {
+            } else if s.state.tasks[t].desired > TaskState::Running {
+                if r.should_restart(s, t) {
                     // "task %s was already shut down when reached by updater"
                     failed = true;
                 } else {
@@ -530,17 +515,17 @@ impl Cluster {
         }
     }
 
-    fn apply_remove_old_tasks(&mut self, plan: RemovePlan) -> Option<TaskId> {
+    fn apply_remove_old_tasks(&mut self, s: &mut Store, plan: RemovePlan) -> Option<TaskId> {
         for t in plan.shutdown {
-            self.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
+            s.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
         }
         plan.removed
     }
 
     /// The restart supervisor raised `task` to desired RUNNING.
-    pub(crate) fn updater_on_delayed_start(&mut self, task: TaskId) {
-        let service = self.state.tasks[task].service;
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+    pub fn delayed_start(&mut self, s: &mut Store, r: &mut RestartSupervisor, task: TaskId) {
+        let service = s.state.tasks[task].service;
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         let Some(&w) = u.waiting.get(&task) else {
@@ -557,14 +542,14 @@ impl Cluster {
                     work,
                     start_first,
                 };
-                let state = self.state.tasks[task].state;
+                let state = s.state.tasks[task].state;
                 if state >= TaskState::Running {
-                    self.worker_task_up(service, w, task, state);
+                    self.worker_task_up(s, r, service, w, task, state);
                 }
             }
             Worker::WaitExisting { task: t } if t == task => {
                 u.waiting.remove(&task);
-                self.worker_slot_done(service, w);
+                self.worker_slot_done(s, r, service, w);
             }
             _ => {}
         }
@@ -577,17 +562,23 @@ impl Cluster {
     /// event is published, while the worker still has to return from
     /// `updateTask` and come back for the next slot — so a failure stops
     /// the hand-out of further slots even with no `Delay`.
-    pub(crate) fn updater_on_task_state(&mut self, task: TaskId, state: TaskState) {
-        let service = self.state.tasks[task].service;
-        if self.worker_wins_failure_race(service, task, state) {
+    pub fn on_task_state(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        task: TaskId,
+        state: TaskState,
+    ) {
+        let service = s.state.tasks[task].service;
+        if self.worker_wins_failure_race(s, service, task, state) {
             // `engine: failure_race`: the worker waiting on this task is
             // released first and takes the next slot; the failure is read
             // after (below).
-            let u = self.updates.updaters.get_mut(&service).expect("updater");
+            let u = self.updaters.get_mut(&service).expect("updater");
             let w = u.waiting[&task];
-            self.worker_task_up(service, w, task, state);
+            self.worker_task_up(s, r, service, w, task, state);
         }
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         // The failure watch (not for failure action `continue`).
@@ -596,20 +587,20 @@ impl Cluster {
                 Phase::Draining => u.buffered.push(task),
                 Phase::Dispatching | Phase::Monitoring => {
                     let phase = u.phase;
-                    if self.failure_triggers_action(service, task) {
-                        self.updater_after_trigger(service, phase);
+                    if self.failure_triggers_action(s, service, task) {
+                        self.after_trigger(s, r, service, phase);
                     }
                 }
             }
         }
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         if state >= TaskState::Running
             && let Some(&w) = u.waiting.get(&task)
             && matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task)
         {
-            self.worker_task_up(service, w, task, state);
+            self.worker_task_up(s, r, service, w, task, state);
         }
     }
 
@@ -618,21 +609,19 @@ impl Cluster {
     /// that probability the updater (which swaps the spec back) goes before
     /// the restart supervisor. No draw at all when the probability is 0 or
     /// the failure cannot start a rollback, so other runs are unchanged.
-    pub(crate) fn updater_wins_rollback_race(&mut self, task: TaskId, state: TaskState) -> bool {
-        let p = self.scenario.engine.rollback_race;
-        let service = self.state.tasks[task].service;
+    pub fn wins_rollback_race(&mut self, s: &mut Store, task: TaskId, state: TaskState) -> bool {
+        let p = s.engine.rollback_race;
+        let service = s.state.tasks[task].service;
         let racing = p > 0.0
             && state > TaskState::Running
-            && self.updates.updaters.get(&service).is_some_and(|u| {
+            && self.updaters.get(&service).is_some_and(|u| {
                 u.config.failure_action == FailureAction::Rollback
                     && u.status_at_start != Some(UpdateState::RollbackStarted)
             });
         if !racing {
             return false;
         }
-        let mut rng = self
-            .streams
-            .stream("rollback-race", &self.state.tasks[task].id);
+        let mut rng = s.streams.stream("rollback-race", &s.state.tasks[task].id);
         rand::Rng::random_bool(&mut rng, p.min(1.0))
     }
 
@@ -645,15 +634,16 @@ impl Cluster {
     /// unchanged.
     fn worker_wins_failure_race(
         &mut self,
+        s: &mut Store,
         service: ServiceId,
         task: TaskId,
         state: TaskState,
     ) -> bool {
-        let p = self.scenario.engine.failure_race;
+        let p = s.engine.failure_race;
         if p <= 0.0 || state <= TaskState::Running {
             return false;
         }
-        let Some(u) = self.updates.updaters.get(&service) else {
+        let Some(u) = self.updaters.get(&service) else {
             return false;
         };
         let racing = u.config.failure_action != FailureAction::Continue
@@ -666,15 +656,21 @@ impl Cluster {
         if !racing {
             return false;
         }
-        let mut rng = self
-            .streams
-            .stream("failure-race", &self.state.tasks[task].id);
+        let mut rng = s.streams.stream("failure-race", &s.state.tasks[task].id);
         rand::Rng::random_bool(&mut rng, p.min(1.0))
     }
 
     /// The worker saw its new task at RUNNING or beyond.
-    fn worker_task_up(&mut self, service: ServiceId, w: usize, task: TaskId, state: TaskState) {
-        self.explain(Some(service), |c| {
+    fn worker_task_up(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        w: usize,
+        task: TaskId,
+        state: TaskState,
+    ) {
+        s.explain(Some(service), |c| {
             let t = &c.state.tasks[task];
             let took = format_go_duration(c.now - t.created_at);
             if state == TaskState::Running {
@@ -692,8 +688,8 @@ impl Cluster {
                 )
             }
         });
-        let now = self.now;
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
+        let now = s.now;
+        let u = self.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
         u.waiting.remove(&task);
         let Worker::WaitRunning {
@@ -703,34 +699,40 @@ impl Cluster {
             return;
         };
         if start_first && state == TaskState::Running {
-            let live = self.still_stored(&work.tasks);
+            let live = self.still_stored(s, &work.tasks);
             // A failure here is only logged by swarmkit.
-            if let Ok(plan) = self.plan_remove_old_tasks(&live) {
-                self.apply_remove_old_tasks(plan);
+            if let Ok(plan) = self.plan_remove_old_tasks(s, r, &live) {
+                self.apply_remove_old_tasks(s, plan);
             }
         }
-        self.worker_slot_done(service, w);
+        self.worker_slot_done(s, r, service, w);
     }
 
     /// After a slot: sleep `Delay` if set, then take the next slot.
-    fn worker_slot_done(&mut self, service: ServiceId, w: usize) {
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+    fn worker_slot_done(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        w: usize,
+    ) {
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         if u.config.delay > SimDuration::ZERO
             && !(crate::mutant::on("no-delay-at-parallelism-0") && u.config.parallelism == 0)
         {
             let delay = u.config.delay;
-            self.explain(Some(service), |c| {
+            s.explain(Some(service), |c| {
                 format!(
                     "{}: the worker sleeps {} before its next slot (update delay; swarmkit sleeps after every slot, the last one included)",
                     c.state.services[service].spec.name,
                     format_go_duration(delay)
                 )
             });
-            let u = self.updates.updaters.get_mut(&service).expect("updater");
-            let timer = self.queue.push(
-                self.now + u.config.delay,
+            let u = self.updaters.get_mut(&service).expect("updater");
+            let timer = s.queue.push(
+                s.now + u.config.delay,
                 Event::UpdaterDelay {
                     service,
                     run: u.run,
@@ -740,32 +742,39 @@ impl Cluster {
             u.workers[w] = Worker::Sleeping { timer };
         } else {
             u.workers[w] = Worker::Idle;
-            self.updater_dispatch(service);
+            self.dispatch(s, r, service);
         }
     }
 
-    pub(crate) fn updater_delay_done(&mut self, service: ServiceId, run: u64, w: usize) {
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+    pub fn delay_done(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        run: u64,
+        w: usize,
+    ) {
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         if u.run != run {
             return;
         }
         u.workers[w] = Worker::Idle;
-        self.updater_dispatch(service);
+        self.dispatch(s, r, service);
     }
 
     /// Once every worker is idle after the last slot: stop if a failure
     /// action stopped the run, else start the final monitoring.
-    fn updater_check_drained(&mut self, service: ServiceId) {
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+    fn check_drained(&mut self, s: &mut Store, r: &mut RestartSupervisor, service: ServiceId) {
+        let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
         if u.phase != Phase::Draining || !u.workers.iter().all(|w| matches!(w, Worker::Idle)) {
             return;
         }
         if u.stopped {
-            self.updates.updaters.remove(&service);
+            self.updaters.remove(&service);
             return;
         }
         u.phase = Phase::Monitoring;
@@ -775,7 +784,7 @@ impl Cluster {
             u.monitor = u.config.delay + secs(1);
         }
         let (monitor, delay) = (u.monitor, u.config.delay);
-        self.explain(Some(service), |c| {
+        s.explain(Some(service), |c| {
             let name = &c.state.services[service].spec.name;
             if monitor != configured {
                 format!(
@@ -791,17 +800,17 @@ impl Cluster {
                 )
             }
         });
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
+        let u = self.updaters.get_mut(&service).expect("updater");
         let buffered = std::mem::take(&mut u.buffered);
         for task in buffered {
-            if self.failure_triggers_action(service, task) {
-                self.updater_after_trigger(service, Phase::Monitoring);
+            if self.failure_triggers_action(s, service, task) {
+                self.after_trigger(s, r, service, Phase::Monitoring);
                 return;
             }
         }
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
-        let at = self.now + u.monitor;
-        u.monitor_timer = Some(self.queue.push(
+        let u = self.updaters.get_mut(&service).expect("updater");
+        let at = s.now + u.monitor;
+        u.monitor_timer = Some(s.queue.push(
             at,
             Event::UpdaterMonitor {
                 service,
@@ -810,23 +819,29 @@ impl Cluster {
         ));
     }
 
-    pub(crate) fn updater_monitor_done(&mut self, service: ServiceId, run: u64) {
-        let Some(u) = self.updates.updaters.get(&service) else {
+    pub fn monitor_done(&mut self, s: &mut Store, service: ServiceId, run: u64) {
+        let Some(u) = self.updaters.get(&service) else {
             return;
         };
         if u.run != run {
             return;
         }
         let stopped = u.stopped;
-        self.updates.updaters.remove(&service);
+        self.updaters.remove(&service);
         if !stopped {
-            self.complete_update(service);
+            self.complete_update(s, service);
         }
     }
 
     /// What the main loop does after a failure triggered the action.
-    fn updater_after_trigger(&mut self, service: ServiceId, phase: Phase) {
-        let Some(u) = self.updates.updaters.get_mut(&service) else {
+    fn after_trigger(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        service: ServiceId,
+        phase: Phase,
+    ) {
+        let Some(u) = self.updaters.get_mut(&service) else {
             // A rollback replaced this run.
             return;
         };
@@ -835,33 +850,33 @@ impl Cluster {
                 // `break slotsLoop`: no more slots; wait for the workers.
                 u.queue.clear();
                 u.phase = Phase::Draining;
-                self.updater_check_drained(service);
+                self.check_drained(s, r, service);
             }
             Phase::Monitoring | Phase::Draining => {
                 // `break monitorLoop`, then complete unless stopped (the
                 // "rollback paused" branch does not stop: swarmkit then
                 // overwrites the status with `completed`).
                 if let Some(k) = u.monitor_timer.take() {
-                    self.queue.cancel(k);
+                    s.queue.cancel(k);
                 }
                 let stopped = u.stopped;
-                self.updates.updaters.remove(&service);
+                self.updaters.remove(&service);
                 if !stopped {
-                    self.complete_update(service);
+                    self.complete_update(s, service);
                 }
             }
         }
     }
 
     /// `failureTriggersAction`.
-    fn failure_triggers_action(&mut self, service: ServiceId, task: TaskId) -> bool {
-        let now = self.now;
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
+    fn failure_triggers_action(&mut self, s: &mut Store, service: ServiceId, task: TaskId) -> bool {
+        let now = s.now;
+        let u = self.updaters.get_mut(&service).expect("updater");
         if u.counted.contains(&task) {
             return false;
         }
         let Some(&started) = u.updated.get(&task) else {
-            self.explain(Some(service), |c| {
+            s.explain(Some(service), |c| {
                 format!(
                     "{}: task {} stopped; only tasks this update run created count as update failures",
                     c.task_name(task),
@@ -876,7 +891,7 @@ impl Cluster {
             Some(s) => now - s <= monitor,
         };
         if !counts {
-            self.explain(Some(service), |c| {
+            s.explain(Some(service), |c| {
                 let s = started.unwrap_or(now);
                 let failed_at = c.state.tasks[task].timestamp.min(now);
                 let read = if failed_at < now && failed_at >= s {
@@ -912,7 +927,7 @@ impl Cluster {
         } else {
             (failures as f32) / (dirty as f32) > ratio
         };
-        self.explain(Some(service), |c| {
+        s.explain(Some(service), |c| {
             // When the task failed, and, when later, when the updater's
             // failure watch read it (the monitor is measured to the read).
             let failed_at = c.state.tasks[task].timestamp.min(now);
@@ -955,13 +970,14 @@ impl Cluster {
         if !trips {
             return false;
         }
-        let u = self.updates.updaters.get_mut(&service).expect("updater");
-        let id = self.state.tasks[task].id.clone();
+        let u = self.updaters.get_mut(&service).expect("updater");
+        let id = s.state.tasks[task].id.clone();
         match u.config.failure_action {
             FailureAction::Continue => false,
             FailureAction::Pause => {
                 u.stopped = true;
                 self.pause_update(
+                    s,
                     service,
                     format!("update paused due to failure or early termination of task {id}"),
                 );
@@ -971,12 +987,14 @@ impl Cluster {
                 if u.status_at_start == Some(UpdateState::RollbackStarted) {
                     // Never roll back a rollback.
                     self.pause_update(
+                        s,
                         service,
                         format!("rollback paused due to failure or early termination of task {id}"),
                     );
                 } else {
                     u.stopped = true;
                     self.rollback_update(
+                        s,
                         service,
                         format!(
                             "update rolled back due to failure or early termination of task {id}"
@@ -989,8 +1007,8 @@ impl Cluster {
     }
 
     /// `completeUpdate`.
-    pub(crate) fn complete_update(&mut self, service: ServiceId) {
-        let Some(mut status) = self.state.services[service].update_status.clone() else {
+    pub fn complete_update(&mut self, s: &mut Store, service: ServiceId) {
+        let Some(mut status) = s.state.services[service].update_status.clone() else {
             return;
         };
         if status.state == UpdateState::RollbackStarted {
@@ -1000,13 +1018,13 @@ impl Cluster {
             status.state = UpdateState::Completed;
             status.message = "update completed".to_string();
         }
-        status.completed_at = Some(self.now);
-        self.set_update_status(service, Some(status));
+        status.completed_at = Some(s.now);
+        s.set_update_status(service, Some(status));
     }
 
     /// `pauseUpdate`.
-    fn pause_update(&mut self, service: ServiceId, message: String) {
-        let Some(mut status) = self.state.services[service].update_status.clone() else {
+    fn pause_update(&mut self, s: &mut Store, service: ServiceId, message: String) {
+        let Some(mut status) = s.state.services[service].update_status.clone() else {
             return;
         };
         status.state = if status.state == UpdateState::RollbackStarted {
@@ -1015,14 +1033,14 @@ impl Cluster {
             UpdateState::Paused
         };
         status.message = message;
-        self.set_update_status(service, Some(status));
+        s.set_update_status(service, Some(status));
     }
 
     /// `rollbackUpdate`: ROLLBACK_STARTED and the previous spec, which is
     /// then cleared. Without a previous spec the transaction fails and the
     /// status stays as it was.
-    fn rollback_update(&mut self, service: ServiceId, message: String) {
-        let svc = &self.state.services[service];
+    fn rollback_update(&mut self, s: &mut Store, service: ServiceId, message: String) {
+        let svc = &s.state.services[service];
         let Some(mut status) = svc.update_status.clone() else {
             return;
         };
@@ -1033,13 +1051,19 @@ impl Cluster {
         };
         status.state = UpdateState::RollbackStarted;
         status.message = message;
-        let svc = &mut self.state.services[service];
+        let svc = &mut s.state.services[service];
         svc.spec = prev;
         svc.spec_version = prev_version;
         svc.previous_spec = None;
         svc.previous_spec_version = None;
-        svc.updated_at = self.now;
-        self.set_update_status(service, Some(status));
-        self.notify_service(service);
+        svc.updated_at = s.now;
+        s.set_update_status(service, Some(status));
+        s.notify_service(service);
+    }
+}
+
+impl StartWatcher for UpdateSupervisor {
+    fn on_delayed_start(&mut self, s: &mut Store, r: &mut RestartSupervisor, task: TaskId) {
+        self.delayed_start(s, r, task);
     }
 }

@@ -355,7 +355,7 @@ pub struct UpdateArgs {
     pub init: Option<bool>,
     pub endpoint_mode: Option<String>,
     /// Container flags kept but not modelled, and `--stop-signal`.
-    pub extra: crate::swarm::container::ExtraFlags,
+    pub extra: super::container::ExtraFlags,
 }
 
 /// docker/cli `portConfigToString`, used as the sort/dedup key.
