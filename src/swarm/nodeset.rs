@@ -117,6 +117,13 @@ impl NodeSet {
         self.reserved_mem[node] += mem;
     }
 
+    /// How many failure records are kept over all nodes (recent ones, and
+    /// expired ones not yet pruned): the length of the lists a placement
+    /// may read.
+    pub fn failures_kept(&self) -> usize {
+        self.failures.iter().map(Vec::len).sum()
+    }
+
     /// Records a failure (`nodeinfo.taskFailed`), pruning expired ones.
     pub fn record_failure(&mut self, node: NodeId, service: ServiceId, version: u64, now: SimTime) {
         self.prune(node, now);
