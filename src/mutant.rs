@@ -15,7 +15,7 @@ pub const MUTANTS: &[(&str, &str)] = &[
     ),
     (
         "scale-down-keeps-highest",
-        "mutant B: a scale-down removes the lowest slots, keeping the highest (src/swarm/orchestrator.rs)",
+        "mutant B: a scale-down removes the lowest slots, keeping the highest (src/swarm/orchestrator/replicated.rs)",
     ),
     (
         "watch-without-delay-plus-1s",
