@@ -589,24 +589,14 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
         c::validate_credential_spec(&g.value).map_err(|e| g.invalid(e))?;
         x.credential_spec = Some(g.value.clone());
     }
-    let each = |name: &str,
-                check: &dyn Fn(&str) -> Result<(), ValueError>|
-     -> Result<Vec<String>, CliError> {
-        p.all(name)
-            .map(|g| {
-                check(&g.value)
-                    .map(|()| g.value.clone())
-                    .map_err(|e| g.invalid(e))
-            })
-            .collect()
-    };
-    let any = |_: &str| Ok(());
+    let each = |name: &str, check: fn(&str) -> Result<(), ValueError>| all_values(p, name, check);
+    let any: fn(&str) -> Result<(), ValueError> = |_| Ok(());
     let kv = |v: Vec<String>| -> Vec<(String, String)> {
         v.iter().map(|s| values::split_kv(s)).collect()
     };
-    x.cap_add = each("cap-add", &any)?;
-    x.cap_drop = each("cap-drop", &any)?;
-    x.log_opts = kv(each("log-opt", &values::validate_env)?);
+    x.cap_add = each("cap-add", any)?;
+    x.cap_drop = each("cap-drop", any)?;
+    x.log_opts = kv(each("log-opt", values::validate_env)?);
     for name in ["mount", "mount-add"] {
         for g in p.all(name) {
             x.mounts
@@ -632,22 +622,22 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
         }
     }
     for name in ["dns", "dns-add"] {
-        x.dns.extend(each(name, &c::validate_ip)?);
+        x.dns.extend(each(name, c::validate_ip)?);
     }
     for name in ["dns-option", "dns-option-add"] {
-        x.dns_options.extend(each(name, &any)?);
+        x.dns_options.extend(each(name, any)?);
     }
     for name in ["dns-search", "dns-search-add"] {
-        x.dns_search.extend(each(name, &c::validate_dns_search)?);
+        x.dns_search.extend(each(name, c::validate_dns_search)?);
     }
     for name in ["host", "host-add"] {
-        x.hosts.extend(each(name, &c::validate_extra_host)?);
+        x.hosts.extend(each(name, c::validate_extra_host)?);
     }
     for name in ["group", "group-add"] {
-        x.groups.extend(each(name, &any)?);
+        x.groups.extend(each(name, any)?);
     }
     for name in ["sysctl", "sysctl-add"] {
-        x.sysctls.extend(kv(each(name, &any)?));
+        x.sysctls.extend(kv(each(name, any)?));
     }
     for name in ["ulimit", "ulimit-add"] {
         for g in p.all(name) {
@@ -657,26 +647,26 @@ fn extra_flags(p: &Parsed) -> Result<ExtraFlags, CliError> {
     }
     for name in ["generic-resource", "generic-resource-add"] {
         x.generic_resources
-            .extend(each(name, &c::validate_generic_resource)?);
+            .extend(each(name, c::validate_generic_resource)?);
     }
     for name in ["container-label", "container-label-add"] {
         x.container_labels
-            .extend(kv(each(name, &values::validate_label)?));
+            .extend(kv(each(name, values::validate_label)?));
     }
-    x.env_files = each("env-file", &any)?;
-    x.mount_rm = each("mount-rm", &any)?;
-    x.network_rm = each("network-rm", &any)?;
-    x.secret_rm = each("secret-rm", &any)?;
-    x.config_rm = each("config-rm", &any)?;
-    x.dns_rm = each("dns-rm", &any)?;
-    x.dns_option_rm = each("dns-option-rm", &any)?;
-    x.dns_search_rm = each("dns-search-rm", &any)?;
-    x.host_rm = each("host-rm", &any)?;
-    x.group_rm = each("group-rm", &any)?;
-    x.sysctl_rm = each("sysctl-rm", &any)?;
-    x.ulimit_rm = each("ulimit-rm", &any)?;
-    x.generic_resource_rm = each("generic-resource-rm", &any)?;
-    x.container_label_rm = each("container-label-rm", &any)?;
+    x.env_files = each("env-file", any)?;
+    x.mount_rm = each("mount-rm", any)?;
+    x.network_rm = each("network-rm", any)?;
+    x.secret_rm = each("secret-rm", any)?;
+    x.config_rm = each("config-rm", any)?;
+    x.dns_rm = each("dns-rm", any)?;
+    x.dns_option_rm = each("dns-option-rm", any)?;
+    x.dns_search_rm = each("dns-search-rm", any)?;
+    x.host_rm = each("host-rm", any)?;
+    x.group_rm = each("group-rm", any)?;
+    x.sysctl_rm = each("sysctl-rm", any)?;
+    x.ulimit_rm = each("ulimit-rm", any)?;
+    x.generic_resource_rm = each("generic-resource-rm", any)?;
+    x.container_label_rm = each("container-label-rm", any)?;
     Ok(x)
 }
 
