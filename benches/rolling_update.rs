@@ -47,7 +47,7 @@ fn bench(c: &mut Criterion) {
     let opts = RunOptions::default();
     // One run up front to report the event count.
     let probe = run(scenario.clone(), &opts);
-    let events = probe.cluster.events_processed;
+    let events = probe.cluster.store.events_processed;
     eprintln!(
         "bench scenario: {events} events; final state {:?}",
         probe.summary.services["web"].update_state

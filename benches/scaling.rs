@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
         let started = Instant::now();
         let probe = run(scenario.clone(), &opts);
         let took = started.elapsed();
-        let events = probe.cluster.events_processed;
+        let events = probe.cluster.store.events_processed;
         eprintln!(
             "scaling {replicas:>7} replicas on {:>6} nodes: {events:>9} events, one run {:>8.3} s, {:>6.1} ns/event, final state {:?}",
             replicas / 10,

@@ -350,8 +350,8 @@ pub fn run_docker(bytes: &[u8], budget: &Budget) -> bool {
         c.execute(&web);
     }
     let step = |c: &mut Cluster, s: u64| {
-        let until = c.now + secs(s);
-        let max = c.events_processed + budget.max_events / 2;
+        let until = c.store.now + secs(s);
+        let max = c.store.events_processed + budget.max_events / 2;
         c.run(Some(until), max, |_, _| {});
     };
     step(&mut c, 30);

@@ -163,10 +163,10 @@ impl Observer for Transcript {
 /// Appends the explanations recorded since the last call as
 /// `[<time>] # <text>` lines.
 pub(crate) fn flush_explanations(c: &Cluster, done: &mut usize, out: &mut String) {
-    for e in &c.explanations[*done..] {
+    for e in &c.store.explanations[*done..] {
         let _ = writeln!(out, "[{}] # {}", format_go_duration(e.time), e.text);
     }
-    *done = c.explanations.len();
+    *done = c.store.explanations.len();
 }
 
 /// Executes timeline item `i` like [`run_item`], without the transcript:
@@ -195,7 +195,7 @@ pub(crate) fn run_item(
     out: &mut String,
 ) -> Option<bool> {
     let item = &scenario.timeline[i];
-    let stamp = format!("[{}]", format_go_duration(c.now));
+    let stamp = format!("[{}]", format_go_duration(c.store.now));
     match &item.action {
         Action::Docker { text, command } => {
             let _ = writeln!(out, "{stamp} $ {text}");
@@ -205,12 +205,12 @@ pub(crate) fn run_item(
             return Some(o.stderr.is_empty());
         }
         Action::Node { name, change } => {
-            let Some(node) = c.state.find_node(name) else {
+            let Some(node) = c.store.state.find_node(name) else {
                 let _ = writeln!(out, "{stamp} # node {name}: no such node");
                 return None;
             };
             let joining = matches!(change, NodeChange::Join);
-            if !joining && !c.state.nodes[node].in_swarm {
+            if !joining && !c.store.state.nodes[node].in_swarm {
                 let _ = writeln!(out, "{stamp} # node {name} is not in the swarm");
                 return None;
             }
@@ -278,16 +278,16 @@ pub(crate) fn run_item(
 /// service's `service.node` (node name).
 fn find_running_task(c: &Cluster, name: &str) -> Option<usize> {
     let (service, slot) = name.rsplit_once('.')?;
-    let sid = c.state.find_service(service)?;
+    let sid = c.store.state.find_service(service)?;
     let tasks = match slot.parse::<u64>() {
-        Ok(slot) => c.state.slots.get(&(sid, slot))?,
+        Ok(slot) => c.store.state.slots.get(&(sid, slot))?,
         Err(_) => {
-            let node = c.state.find_node(slot)?;
-            c.state.node_tasks.get(&(sid, node))?
+            let node = c.store.state.find_node(slot)?;
+            c.store.state.node_tasks.get(&(sid, node))?
         }
     };
     tasks.iter().copied().find(|&t| {
-        let task = &c.state.tasks[t];
+        let task = &c.store.state.tasks[t];
         matches!(task.state, TaskState::Running | TaskState::Starting)
             && task.desired <= TaskState::Running
     })

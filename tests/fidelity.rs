@@ -41,6 +41,7 @@ fn cluster(nodes: usize, extra_images: &str) -> String {
 /// The update status changes of a run: (seconds, state).
 fn states(r: &RunResult) -> Vec<(String, String)> {
     r.cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Update)
@@ -61,8 +62,9 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// (seconds, node) of every task creation of `image`, in order.
 fn created_on(r: &RunResult, image: &str) -> Vec<(String, String)> {
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     r.cluster
+        .store
         .log
         .iter()
         .filter(|l| {
@@ -74,6 +76,7 @@ fn created_on(r: &RunResult, image: &str) -> Vec<(String, String)> {
             let t = &st.tasks[l.task.unwrap()];
             let node = r
                 .cluster
+                .store
                 .state
                 .node_tasks
                 .iter()

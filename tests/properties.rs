@@ -244,12 +244,12 @@ fn row(r: &RunResult, i: usize) -> String {
 /// stop-first) or never shuts it down before the new one runs
 /// (start-first).
 fn is_restart_replacement(r: &RunResult, i: usize) -> bool {
-    let log = &r.cluster.log;
+    let log = &r.cluster.store.log;
     if i == 0 {
         return false;
     }
     let (prev, rec) = (&log[i - 1], &log[i]);
-    let tasks = &r.cluster.state.tasks;
+    let tasks = &r.cluster.store.state.tasks;
     let (Some(p), Some(t)) = (prev.task, rec.task) else {
         return false;
     };
@@ -291,7 +291,7 @@ fn check_parallelism(p: &Params, r: &RunResult) -> Result<(usize, usize), String
     let mut in_flight: BTreeSet<usize> = BTreeSet::new();
     let mut created = 0;
     let mut max_seen = 0;
-    for (i, rec) in r.cluster.log.iter().enumerate() {
+    for (i, rec) in r.cluster.store.log.iter().enumerate() {
         match rec.kind {
             LogKind::Update => match rec.state {
                 "updating" => {
@@ -325,7 +325,7 @@ fn check_parallelism(p: &Params, r: &RunResult) -> Result<(usize, usize), String
                                 row(r, i),
                                 in_flight
                                     .iter()
-                                    .map(|&t| r.cluster.state.tasks[t].id.clone())
+                                    .map(|&t| r.cluster.store.state.tasks[t].id.clone())
                                     .collect::<Vec<_>>()
                             ));
                         }
@@ -366,6 +366,7 @@ fn check_clean_update(
     }
     let running: Vec<_> = r
         .cluster
+        .store
         .state
         .tasks
         .iter()
@@ -406,7 +407,7 @@ fn check_clean_update(
 fn check_assignments(r: &RunResult) -> Result<(), String> {
     let mut node_state: BTreeMap<usize, String> = BTreeMap::new();
     let mut assigned: BTreeSet<usize> = BTreeSet::new();
-    for (i, rec) in r.cluster.log.iter().enumerate() {
+    for (i, rec) in r.cluster.store.log.iter().enumerate() {
         match rec.kind {
             LogKind::Node => {
                 node_state.insert(rec.node.expect("node row"), rec.message.to_string());
@@ -423,7 +424,7 @@ fn check_assignments(r: &RunResult) -> Result<(), String> {
                 if st != "status ready, availability active" {
                     return Err(format!(
                         "task assigned to {} while it is `{st}`: row {}: {}",
-                        r.cluster.state.nodes[n].hostname,
+                        r.cluster.store.state.nodes[n].hostname,
                         i + 2,
                         row(r, i)
                     ));
@@ -440,7 +441,7 @@ fn check_assignments(r: &RunResult) -> Result<(), String> {
 fn check_monotonic(r: &RunResult) -> Result<(), String> {
     let mut last: BTreeMap<usize, (TaskState, TaskState)> = BTreeMap::new();
     let mut prev_time = swarmsim::sim::time::SimTime::ZERO;
-    for (i, rec) in r.cluster.log.iter().enumerate() {
+    for (i, rec) in r.cluster.store.log.iter().enumerate() {
         if rec.time < prev_time {
             return Err(format!("time goes back at row {}: {}", i + 2, row(r, i)));
         }
@@ -483,10 +484,10 @@ fn check_monotonic(r: &RunResult) -> Result<(), String> {
         }
         prev = t;
     }
-    if rows != r.cluster.log.len() {
+    if rows != r.cluster.store.log.len() {
         return Err(format!(
             "{rows} csv rows for {} log records",
-            r.cluster.log.len()
+            r.cluster.store.log.len()
         ));
     }
     Ok(())
@@ -642,8 +643,8 @@ fn assignment_checker_rejects_a_drained_node() {
     // Pretend node 0 was drained before anything was scheduled.
     let drained = LogRecord {
         message: "status ready, availability drain".into(),
-        ..r.cluster.log[0].clone()
+        ..r.cluster.store.log[0].clone()
     };
-    r.cluster.log.insert(1, drained);
+    r.cluster.store.log.insert(1, drained);
     assert!(check_assignments(&r).is_err());
 }

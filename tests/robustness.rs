@@ -224,6 +224,7 @@ fn crash_loop_failure_lists_stay_short() {
         assert!(d.advance(SimTime::at(secs(hours * 3600)), &mut ()));
         let failures = d
             .cluster
+            .store
             .state
             .tasks
             .iter()

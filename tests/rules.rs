@@ -41,6 +41,7 @@ fn cluster(nodes: usize, extra_images: &str) -> String {
 /// The update status changes of a run: (seconds, state, message).
 fn updates(r: &RunResult) -> Vec<(String, String, String)> {
     r.cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Update)
@@ -67,20 +68,21 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Creation times (seconds) of the tasks of `image`.
 fn created(r: &RunResult, image: &str) -> Vec<String> {
     r.cluster
+        .store
         .log
         .iter()
         .filter(|l| {
             l.kind == LogKind::Task
                 && l.state == "new"
                 && l.task
-                    .is_some_and(|t| r.cluster.state.tasks[t].spec.image == image)
+                    .is_some_and(|t| r.cluster.store.state.tasks[t].spec.image == image)
         })
         .map(|l| swarmsim::sim::time::format_secs3(l.time))
         .collect()
 }
 
 fn task_id(r: &RunResult, service: &str, slot: u64, image: &str) -> String {
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     let sid = st.service_names[service];
     st.tasks
         .iter()
@@ -293,7 +295,7 @@ fn first_failure_pauses_the_update() {
             ),
         ]
     );
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     let sid = st.service_names["web"];
     for slot in [2, 3] {
         let live: Vec<_> = st
@@ -409,7 +411,7 @@ fn automatic_rollback() {
     );
     assert_eq!(r.summary.services["web"].image, "web:1");
     assert_eq!(r.summary.services["web"].running_replicas, 3);
-    let svc_id = &r.cluster.state.services[0].id;
+    let svc_id = &r.cluster.store.state.services[0].id;
     assert!(r.transcript.contains(&format!(
         "Error response from daemon: rpc error: code = FailedPrecondition desc = service {svc_id} does not have a previous spec"
     )));
@@ -417,7 +419,7 @@ fn automatic_rollback() {
     // the slot's history, newest first: the rollback task running,
     // the restart supervisor's bad replacement (never started) shut down,
     // the failed task, the original task shut down.
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     // Tasks are stored in creation order: newest last.
     let slot1: Vec<_> = st
         .tasks
@@ -483,6 +485,7 @@ fn restart_max_attempts() {
     let r = sim(&yaml);
     let failed_at: Vec<String> = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.state == "failed" && l.desired_state == "running")
@@ -493,7 +496,13 @@ fn restart_max_attempts() {
     assert_eq!(s.running_replicas, 0);
     assert_eq!(s.task_failures, 3);
     assert_eq!(
-        r.cluster.state.tasks.iter().filter(|t| !t.deleted).count(),
+        r.cluster
+            .store
+            .state
+            .tasks
+            .iter()
+            .filter(|t| !t.deleted)
+            .count(),
         3
     );
 }
@@ -571,6 +580,7 @@ fn lost_node_is_noticed_after_heartbeats_expire() {
     let r = sim(&yaml);
     let down = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| l.kind == LogKind::Node && l.state == "down")
@@ -585,6 +595,7 @@ fn lost_node_is_noticed_after_heartbeats_expire() {
     // started after the 5 s restart delay, on another node.
     let replacement_start = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.state == "starting" && l.time.as_nanos() > down)
@@ -604,10 +615,11 @@ fn drain_moves_tasks_without_restart_delay() {
         cluster(3, "  \"web:1\": {pull: 1s, start: 1s, stop: 3s}\n")
     );
     let r = sim(&yaml);
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     let w2 = st.find_node("w2").unwrap();
     let starting: Vec<u64> = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| {
@@ -667,9 +679,16 @@ fn history_is_capped_at_five_tasks_per_slot() {
         )
     );
     let r = sim(&yaml);
-    let live = r.cluster.state.tasks.iter().filter(|t| !t.deleted).count();
+    let live = r
+        .cluster
+        .store
+        .state
+        .tasks
+        .iter()
+        .filter(|t| !t.deleted)
+        .count();
     assert_eq!(live, 5);
-    assert!(r.cluster.state.tasks.len() > 10);
+    assert!(r.cluster.store.state.tasks.len() > 10);
 }
 
 /// #control-api-update-service, #updater-update-status:
@@ -700,6 +719,7 @@ fn healthcheck_delays_running() {
     let r = sim(&yaml);
     let running: Vec<u64> = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.state == "running" && l.message == "started")
@@ -720,6 +740,7 @@ fn health_start_period_probes_at_the_start_interval() {
     let r = sim(&yaml);
     let running = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| l.kind == LogKind::Task && l.state == "running")
@@ -744,6 +765,7 @@ fn unhealthy_container_fails_the_task() {
     let r = sim(&yaml);
     let failed = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| l.kind == LogKind::Task && l.state == "failed")
@@ -801,7 +823,7 @@ fn reservations_fill_nodes() {
 fn spread_preference_balances_label_values() {
     let yaml = "cluster:\n  nodes:\n    - name: m1\n      role: manager\n      labels: {zone: a}\n    - name: a{n}\n      count: 2\n      labels: {zone: a}\n    - name: b1\n      labels: {zone: b}\nimages:\n  default: {pull: 1s, start: 1s, stop: 0s}\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 6 --placement-pref spread=node.labels.zone --name web web:1\n";
     let r = sim(yaml);
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     let b1 = st.find_node("b1").unwrap();
     let on_b = st
         .tasks
@@ -859,6 +881,7 @@ fn tasks_of_a_node_down_for_a_day_are_orphaned() {
     let r = sim(&yaml);
     let orphaned = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| l.kind == LogKind::Task && l.state == "orphaned")
@@ -866,6 +889,7 @@ fn tasks_of_a_node_down_for_a_day_are_orphaned() {
         .time;
     let down = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| l.kind == LogKind::Node && l.state == "down")
@@ -910,7 +934,7 @@ fn explanations_name_the_settings() {
     }
     // Off by default: no explanation is even built.
     let plain = sim(&yaml);
-    assert!(plain.cluster.explanations.is_empty());
+    assert!(plain.cluster.store.explanations.is_empty());
     assert!(!plain.transcript.contains("] # web:"));
 }
 
@@ -967,6 +991,7 @@ fn unhealthy_container_that_exits_zero_completes() {
     let r = sim(&yaml);
     let rows: Vec<(u64, &str, &str)> = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Task && l.time.as_nanos() >= 9_000_000_000)
@@ -975,6 +1000,7 @@ fn unhealthy_container_that_exits_zero_completes() {
     assert_eq!(rows[0], (9_000_000_000, "complete", "finished"));
     assert!(
         !r.cluster
+            .store
             .log
             .iter()
             .any(|l| l.kind == LogKind::Task && l.state == "running")
@@ -995,6 +1021,7 @@ fn a_node_that_comes_back_reports_its_dead_containers() {
     let r = sim(&yaml);
     let back = r
         .cluster
+        .store
         .log
         .iter()
         .find(|l| {
@@ -1065,6 +1092,7 @@ fn a_slot_kept_dirty_is_pruned_after_the_next_task_update() {
         let r = sim(&yaml);
         let mut images: Vec<String> = r
             .cluster
+            .store
             .state
             .tasks
             .iter()
@@ -1106,7 +1134,7 @@ fn a_failed_start_can_release_the_worker_before_the_failure_is_read() {
         )
     );
     assert_eq!(created(&r, "web:bad")[..2], ["60.000", "62.000"]);
-    let st = &r.cluster.state;
+    let st = &r.cluster.store.state;
     let sid = st.service_names["web"];
     let images = |slot: u64| -> Vec<String> {
         st.tasks

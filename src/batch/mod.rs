@@ -124,11 +124,11 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
     let c = &result.cluster;
     let mut services = Vec::with_capacity(columns.len());
     for (col, name) in columns.iter().enumerate() {
-        let Some(sid) = c.state.find_service(name) else {
+        let Some(sid) = c.store.state.find_service(name) else {
             services.push(None);
             continue;
         };
-        let stats = &c.stats[sid];
+        let stats = &c.store.stats[sid];
         let first = |rollback: bool| {
             let e = stats.episodes.iter().find(|e| e.rollback == rollback)?;
             Some(match e.ended {
@@ -143,7 +143,7 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
             update_end,
             rollback_ms: rollback_ms.flatten(),
             rollback_end,
-            final_state: c.state.services[sid]
+            final_state: c.store.state.services[sid]
                 .update_status
                 .as_ref()
                 .map(|s| state_str(s.state))

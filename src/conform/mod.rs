@@ -458,9 +458,10 @@ fn judge(
         .iter()
         .map(|u| (u.state.clone(), u.message.clone()))
         .collect();
-    let st = &result.cluster.state;
+    let st = &result.cluster.store.state;
     let sim_log: Vec<_> = result
         .cluster
+        .store
         .log
         .iter()
         .filter(|r| r.kind == LogKind::Update && !r.state.is_empty())

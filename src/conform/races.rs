@@ -85,6 +85,7 @@ pub fn real_branch(rec: &record::Recording, failure_race: bool) -> String {
 pub fn sim_branch(r: &crate::runner::RunResult, failure_race: bool) -> String {
     let updates: Vec<(f64, String)> = r
         .cluster
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Update && !l.state.is_empty())
@@ -92,6 +93,7 @@ pub fn sim_branch(r: &crate::runner::RunResult, failure_race: bool) -> String {
         .collect();
     let created: Vec<(f64, u64)> = r
         .cluster
+        .store
         .state
         .tasks
         .iter()

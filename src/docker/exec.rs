@@ -58,14 +58,14 @@ impl Cluster {
                         "Error response from daemon: rpc error: code = InvalidArgument desc = {e}\n"
                     ));
                 }
-                if self.state.service_names.contains_key(&spec.name) {
+                if self.store.state.service_names.contains_key(&spec.name) {
                     return Output::err(
                         "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object\n",
                     );
                 }
-                let id = self.create_service(spec.clone());
+                let id = self.store.create_service(spec.clone());
                 self.note_unmodelled(id, spec.task.container.given_flags());
-                Output::out(format!("{}\n", self.state.services[id].id))
+                Output::out(format!("{}\n", self.store.state.services[id].id))
             }
             DockerCommand::ServiceUpdate {
                 service,
@@ -73,13 +73,13 @@ impl Cluster {
                 rollback,
                 ..
             } => {
-                let Some(sid) = self.state.find_service(service) else {
+                let Some(sid) = self.store.state.find_service(service) else {
                     return Output::err(no_such_service(service));
                 };
                 if *rollback {
                     return rollback_to_previous(self, sid, service);
                 }
-                let mut spec = self.state.services[sid].spec.clone();
+                let mut spec = self.store.state.services[sid].spec.clone();
                 args.apply(&mut spec);
                 self.update_service(sid, spec);
                 let given: Vec<&'static str> = UNMODELLED_FLAGS
@@ -91,7 +91,7 @@ impl Cluster {
                 Output::out(format!("{service}\n"))
             }
             DockerCommand::ServiceRollback { service, .. } => {
-                let Some(sid) = self.state.find_service(service) else {
+                let Some(sid) = self.store.state.find_service(service) else {
                     return Output::err(no_such_service(service));
                 };
                 rollback_to_previous(self, sid, service)
@@ -99,12 +99,12 @@ impl Cluster {
             DockerCommand::ServiceScale { scales, .. } => {
                 let mut out = Output::default();
                 for (name, replicas) in scales {
-                    let Some(sid) = self.state.find_service(name) else {
+                    let Some(sid) = self.store.state.find_service(name) else {
                         out.stderr
                             .push_str(&format!("{name}: Error: No such service: {name}\n"));
                         continue;
                     };
-                    let mut spec = self.state.services[sid].spec.clone();
+                    let mut spec = self.store.state.services[sid].spec.clone();
                     match spec.mode {
                         ServiceMode::Replicated { .. } => {
                             spec.mode = ServiceMode::Replicated { replicas: *replicas };
@@ -121,7 +121,7 @@ impl Cluster {
             DockerCommand::ServiceRm { services } => {
                 let mut out = Output::default();
                 for name in services {
-                    match self.state.find_service(name) {
+                    match self.store.state.find_service(name) {
                         Some(sid) => {
                             self.remove_service(sid);
                             out.stdout.push_str(&format!("{name}\n"));
@@ -141,7 +141,7 @@ impl Cluster {
             } => {
                 let mut ids = Vec::new();
                 for name in services {
-                    match self.state.find_service(name) {
+                    match self.store.state.find_service(name) {
                         Some(sid) => ids.push(sid),
                         None => return Output::err(format!("no such service: {name}\n")),
                     }
@@ -151,19 +151,19 @@ impl Cluster {
                     quiet: *quiet,
                     desired_state: *desired_state,
                 };
-                Output::out(service_ps(&self.state, &ids, &opts, self.now))
+                Output::out(service_ps(&self.store.state, &ids, &opts, self.store.now))
             }
             DockerCommand::ServiceInspect { services, .. } => {
                 let mut ids = Vec::new();
                 for name in services {
-                    match self.state.find_service(name) {
+                    match self.store.state.find_service(name) {
                         Some(sid) => ids.push(sid),
                         None => return Output::err(format!("Error: no such service: {name}\n")),
                     }
                 }
-                Output::out(inspect_pretty_many(&self.state, &ids, self.now))
+                Output::out(inspect_pretty_many(&self.store.state, &ids, self.store.now))
             }
-            DockerCommand::ServiceLs => Output::out(service_ls(&self.state, self.now)),
+            DockerCommand::ServiceLs => Output::out(service_ls(&self.store.state, self.store.now)),
             DockerCommand::SwarmUpdate {
                 task_history_limit,
                 unmodelled,
@@ -182,8 +182,14 @@ impl Cluster {
                 out
             }
             DockerCommand::NodeLs => {
-                let me = self.state.nodes.iter().position(|n| n.leader).unwrap_or(0);
-                Output::out(node_ls(&self.state, me))
+                let me = self
+                    .store
+                    .state
+                    .nodes
+                    .iter()
+                    .position(|n| n.leader)
+                    .unwrap_or(0);
+                Output::out(node_ls(&self.store.state, me))
             }
             DockerCommand::NodeUpdate {
                 node,
@@ -191,7 +197,7 @@ impl Cluster {
                 label_add,
                 label_rm,
             } => {
-                let Some(nid) = self.member_node(node) else {
+                let Some(nid) = self.store.member_node(node) else {
                     return Output::err(format!(
                         "Error response from daemon: node {node} not found\n"
                     ));

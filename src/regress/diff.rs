@@ -38,7 +38,7 @@ pub fn mask_ids(s: &str) -> String {
 }
 
 pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
-    let st = &c.state;
+    let st = &c.store.state;
     let slot = match (rec.kind, rec.task) {
         (LogKind::Task, Some(t)) if st.tasks[t].slot > 0 => st.tasks[t].slot.to_string(),
         (LogKind::Task, Some(t)) => st.tasks[t]
@@ -80,10 +80,10 @@ pub fn run_for_diff(s: Scenario, seed: Option<u64>) -> RunResult {
 
 /// Where two logs part: index of the first differing row.
 pub fn first_difference(a: &Cluster, b: &Cluster) -> Option<usize> {
-    let n = a.log.len().max(b.log.len());
+    let n = a.store.log.len().max(b.store.log.len());
     (0..n).find(|&i| {
-        let ra = a.log.get(i).map(|r| row(a, r));
-        let rb = b.log.get(i).map(|r| row(b, r));
+        let ra = a.store.log.get(i).map(|r| row(a, r));
+        let rb = b.store.log.get(i).map(|r| row(b, r));
         ra != rb
     })
 }
@@ -92,6 +92,7 @@ const MAX_EXPLANATIONS: usize = 12;
 
 fn explanations_at(c: &Cluster, t: SimTime, out: &mut String, label: &str) {
     let lines: Vec<&str> = c
+        .store
         .explanations
         .iter()
         .filter(|e| e.time == t)
@@ -123,12 +124,12 @@ pub fn report(label_a: &str, a: &RunResult, label_b: &str, b: &RunResult) -> (St
             let _ = writeln!(
                 out,
                 "The timelines are identical ({} events rows).",
-                ca.log.len()
+                ca.store.log.len()
             );
         }
         Some(i) => {
-            let ra = ca.log.get(i);
-            let rb = cb.log.get(i);
+            let ra = ca.store.log.get(i);
+            let rb = cb.store.log.get(i);
             let t = match (ra, rb) {
                 (Some(x), Some(y)) => x.time.min(y.time),
                 (Some(x), None) => x.time,

@@ -170,8 +170,8 @@ impl Observer for Expectations<'_> {
 /// during updates.
 fn summary_at(c: &Cluster, scenario: &str, t: SimTime) -> Summary {
     let mut s = crate::report::results::summary(c, scenario, t, false);
-    for (sid, svc) in c.state.services.iter().enumerate() {
-        let stats = &c.stats[sid];
+    for (sid, svc) in c.store.state.services.iter().enumerate() {
+        let stats = &c.store.stats[sid];
         if svc.removed || !(t > stats.since && stats.in_update) {
             continue;
         }
@@ -319,10 +319,16 @@ fn eval_run(
     };
     res.title = format!("{name} {when}: {keys}");
     let sid = c
+        .store
         .state
         .find_service(&name)
         .expect("a service of the summary exists");
-    let recs: Vec<&LogRecord> = c.log.iter().filter(|l| l.service == Some(sid)).collect();
+    let recs: Vec<&LogRecord> = c
+        .store
+        .log
+        .iter()
+        .filter(|l| l.service == Some(sid))
+        .collect();
     let last_update = recs
         .iter()
         .rev()
@@ -417,7 +423,7 @@ fn became_running<'a>(recs: &[&'a LogRecord], t: usize) -> Option<&'a LogRecord>
 }
 
 fn image_check(c: &Cluster, sid: ServiceId, want: &str, recs: &[&LogRecord]) -> Option<Failure> {
-    let st = &c.state;
+    let st = &c.store.state;
     let running: Vec<usize> = (0..st.tasks.len())
         .filter(|&t| {
             let task = &st.tasks[t];
@@ -445,7 +451,7 @@ fn image_check(c: &Cluster, sid: ServiceId, want: &str, recs: &[&LogRecord]) -> 
     let first = wrong.first()?;
     let mut images: Vec<String> = running
         .iter()
-        .map(|&t| format!("{} {}", c.task_name(t), st.tasks[t].spec.image))
+        .map(|&t| format!("{} {}", c.store.task_name(t), st.tasks[t].spec.image))
         .collect();
     images.sort();
     Some(Failure {
@@ -545,7 +551,7 @@ fn min_running_check(
     }
     // The first instant, inside an update episode, where the running
     // count fell to the minimum and stayed there for some time.
-    let series = &c.stats[sid].running_series;
+    let series = &c.store.stats[sid].running_series;
     let in_episode = |t: SimTime| {
         svc.updates.iter().any(|u| {
             let s = secs_to_ns(u.started_s);
@@ -601,7 +607,7 @@ fn sequence_check(
     let slot_recs: Vec<&LogRecord> = recs
         .iter()
         .filter(|l| {
-            l.kind == LogKind::Task && l.task.is_some_and(|t| c.state.tasks[t].slot == slot)
+            l.kind == LogKind::Task && l.task.is_some_and(|t| c.store.state.tasks[t].slot == slot)
         })
         .copied()
         .collect();
@@ -826,8 +832,9 @@ fn decider_in_seed(
 ) -> Option<String> {
     let r = run_at(scenario, seed, None);
     let c = &r.cluster;
-    let sid = c.state.find_service(service)?;
+    let sid = c.store.state.find_service(service)?;
     let mut updates = c
+        .store
         .log
         .iter()
         .filter(|l| l.kind == LogKind::Update && l.service == Some(sid));

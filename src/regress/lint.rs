@@ -304,10 +304,10 @@ fn lint_service(spec: &ServiceSpec, o: &Origin, cluster: &Cluster, out: &mut Vec
     // 6. Fewer places than replicas.
     if let ServiceMode::Replicated { replicas } = spec.mode {
         let pl = &task.placement;
-        let eligible = (0..cluster.state.nodes.len())
+        let eligible = (0..cluster.store.state.nodes.len())
             .filter(|&n| {
-                cluster.state.nodes[n].availability == Availability::Active
-                    && cluster.node_satisfies_constraints(n, &pl.constraints)
+                cluster.store.state.nodes[n].availability == Availability::Active
+                    && cluster.store.node_satisfies_constraints(n, &pl.constraints)
             })
             .count() as u64;
         let places = if pl.max_replicas > 0 {

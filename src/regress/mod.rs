@@ -38,20 +38,20 @@ pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
     let time = format_go_duration(rec.time);
     let service = rec
         .service
-        .map(|s| c.state.services[s].spec.name.as_str())
+        .map(|s| c.store.state.services[s].spec.name.as_str())
         .unwrap_or("");
     let body = match rec.kind {
         LogKind::Task => {
             let task = rec.task.unwrap_or(0);
             let node = rec
                 .node
-                .map(|n| format!(" on {}", c.state.nodes[n].hostname))
+                .map(|n| format!(" on {}", c.store.state.nodes[n].hostname))
                 .unwrap_or_default();
             format!(
                 "task {} ({}, {}){node}: {} (desired {}) \"{}\"",
-                c.task_name(task),
-                c.short_id(task),
-                c.state.tasks[task].spec.image,
+                c.store.task_name(task),
+                c.store.short_id(task),
+                c.store.state.tasks[task].spec.image,
                 rec.state,
                 rec.desired_state,
                 rec.message
@@ -61,7 +61,7 @@ pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
         LogKind::Node => {
             let node = rec
                 .node
-                .map(|n| c.state.nodes[n].hostname.as_str())
+                .map(|n| c.store.state.nodes[n].hostname.as_str())
                 .unwrap_or("");
             format!("node {node}: {} ({})", rec.state, rec.message)
         }

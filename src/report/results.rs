@@ -129,8 +129,8 @@ fn format_u64_into(v: u64, buf: &mut [u8; 32]) -> &[u8] {
 /// `events.csv` of a run that kept its log in memory.
 pub fn events_csv(cluster: &Cluster) -> String {
     let mut w = EventsCsv::new(Vec::new());
-    for rec in &cluster.log {
-        w.record(&cluster.state, rec);
+    for rec in &cluster.store.log {
+        w.record(&cluster.store.state, rec);
     }
     // Writing to a Vec cannot fail.
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -172,13 +172,13 @@ pub struct UpdateSummary {
 
 /// The end-of-run summary of every service that still exists.
 pub fn summary(cluster: &Cluster, scenario: &str, end: SimTime, hit_limit: bool) -> Summary {
-    let st = &cluster.state;
+    let st = &cluster.store.state;
     let mut services = BTreeMap::new();
     for (sid, svc) in st.services.iter().enumerate() {
         if svc.removed {
             continue;
         }
-        let stats = &cluster.stats[sid];
+        let stats = &cluster.store.stats[sid];
         let desired = match svc.spec.mode {
             ServiceMode::Replicated { replicas } => replicas,
             ServiceMode::Global => st
@@ -225,10 +225,10 @@ pub fn summary(cluster: &Cluster, scenario: &str, end: SimTime, hit_limit: bool)
     }
     Summary {
         scenario: scenario.to_string(),
-        seed: cluster.seed,
+        seed: cluster.store.seed,
         end_time_s: secs_f64(end),
         hit_safety_limit: hit_limit,
-        events: cluster.events_processed,
+        events: cluster.store.events_processed,
         services,
     }
 }

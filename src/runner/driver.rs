@@ -241,8 +241,8 @@ impl Driver {
         sink: Option<Box<dyn ChangeSink>>,
     ) -> Driver {
         let mut cluster = Cluster::with_sink(scenario.clone(), config.seed, config.keep_log, sink);
-        cluster.record_series = config.record_series;
-        cluster.explain = config.explain;
+        cluster.store.record_series = config.record_series;
+        cluster.store.explain = config.explain;
         Driver {
             cluster,
             scenario,
@@ -267,24 +267,24 @@ impl Driver {
         // An event ran (at `c.now`), so an instant may end here.
         let mut in_instant = false;
         loop {
-            let next = c.queue.peek_time();
-            if O::INSTANTS && in_instant && next.is_none_or(|t| t > c.now) {
+            let next = c.store.queue.peek_time();
+            if O::INSTANTS && in_instant && next.is_none_or(|t| t > c.store.now) {
                 obs.at_instant(c);
             }
             let Some(t) = next.filter(|&t| t <= limit) else {
-                let now = if next.is_some() { limit } else { c.now };
+                let now = if next.is_some() { limit } else { c.store.now };
                 while let Some(s) = obs.next_stop().filter(|&s| s <= limit) {
-                    c.now = c.now.max(s);
+                    c.store.now = c.store.now.max(s);
                     obs.at_stop(c, s);
                 }
-                c.now = now;
+                c.store.now = now;
                 return true;
             };
             while let Some(s) = obs.next_stop().filter(|&s| s < t) {
-                c.now = c.now.max(s);
+                c.store.now = c.store.now.max(s);
                 obs.at_stop(c, s);
             }
-            if c.events_processed >= config.max_events {
+            if c.store.events_processed >= config.max_events {
                 return false;
             }
             c.step(|c, i| {
@@ -326,7 +326,7 @@ impl Driver {
         let until = config.until;
         let stop = if !finished {
             Some(super::Stop::Events(config.max_events))
-        } else if until.is_none() && !cluster.queue.is_empty() {
+        } else if until.is_none() && !cluster.store.queue.is_empty() {
             Some(super::Stop::SimTime)
         } else {
             None
@@ -336,13 +336,13 @@ impl Driver {
         // at `until`.
         let end = match until {
             Some(u) if finished => u,
-            _ => cluster.now,
+            _ => cluster.store.now,
         };
-        cluster.now = end;
-        for service in 0..cluster.state.services.len() {
-            cluster.stats_flush(service);
+        cluster.store.now = end;
+        for service in 0..cluster.store.state.services.len() {
+            cluster.store.stats_flush(service);
         }
-        let sink_error = cluster.sink.take().and_then(|mut s| s.finish().err());
+        let sink_error = cluster.store.sink.take().and_then(|mut s| s.finish().err());
         let summary = crate::report::results::summary(&cluster, &scenario.name, end, hit_limit);
         obs.at_end(
             &cluster,
@@ -472,7 +472,7 @@ mod tests {
                 self.0
             }
             fn at_stop(&mut self, c: &Cluster, t: SimTime) {
-                assert_eq!(c.now, t);
+                assert_eq!(c.store.now, t);
                 self.0 = Some(t + crate::sim::time::millis(150))
                     .filter(|&t| t < SimTime::at(crate::sim::time::secs(600)));
                 self.1 += 1;

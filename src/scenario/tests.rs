@@ -836,6 +836,7 @@ fn engine_profile_lengthens_a_rolling_update() {
             },
         );
         r.cluster
+            .store
             .log
             .iter()
             .filter(|l| l.state == "completed")

@@ -18,7 +18,6 @@
 //! change run in the order the changes were made.
 
 use std::borrow::Borrow;
-use std::ops::{Deref, DerefMut};
 
 use crate::scenario::Scenario;
 use crate::sim::rng::{LazyStream, RngStreams};
@@ -63,19 +62,6 @@ pub struct Cluster {
 
 /// Readers (the driver, reports, the docker front end) read the store
 /// through the manager.
-impl Deref for Cluster {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        &self.store
-    }
-}
-
-impl DerefMut for Cluster {
-    fn deref_mut(&mut self) -> &mut Store {
-        &mut self.store
-    }
-}
-
 impl Cluster {
     /// Builds the cluster of a scenario: nodes Ready at time 0, the
     /// scenario's services created at time 0, timeline queued. The
@@ -144,13 +130,13 @@ impl Cluster {
             dispatcher: Dispatcher::new(heartbeat_rngs),
         };
         for node in 0..n {
-            cluster.log_node(node, "ready");
+            cluster.store.log_node(node, "ready");
         }
         for (i, item) in scenario.timeline.iter().enumerate() {
-            cluster.queue.push(item.at, Event::Timeline(i));
+            cluster.store.queue.push(item.at, Event::Timeline(i));
         }
         for spec in &scenario.services {
-            cluster.create_service(spec.clone());
+            cluster.store.create_service(spec.clone());
         }
         cluster.propagate();
         cluster
@@ -247,16 +233,16 @@ impl Cluster {
         F: FnMut(&mut Cluster, usize),
     {
         loop {
-            let Some(t) = self.queue.peek_time() else {
+            let Some(t) = self.store.queue.peek_time() else {
                 return true;
             };
             if let Some(u) = until
                 && t > u
             {
-                self.now = u;
+                self.store.now = u;
                 return true;
             }
-            if self.events_processed >= max_events {
+            if self.store.events_processed >= max_events {
                 return false;
             }
             self.step(&mut on_timeline);
@@ -271,10 +257,10 @@ impl Cluster {
     where
         F: FnOnce(&mut Cluster, usize),
     {
-        let (t, ev) = self.queue.pop().expect("peeked");
-        debug_assert!(t >= self.now, "event scheduled in the past");
-        self.now = t;
-        self.events_processed += 1;
+        let (t, ev) = self.store.queue.pop().expect("peeked");
+        debug_assert!(t >= self.store.now, "event scheduled in the past");
+        self.store.now = t;
+        self.store.events_processed += 1;
         match ev {
             Event::Timeline(i) => on_timeline(self, i),
             other => self.handle(other),
@@ -328,7 +314,7 @@ impl Cluster {
     /// Delivers queued changes to every watcher until nothing changes any
     /// more (the store's watch queue).
     pub fn propagate(&mut self) {
-        while let Some(change) = self.changes.pop_front() {
+        while let Some(change) = self.store.changes.pop_front() {
             match change {
                 Change::TaskState(task, state) => {
                     // The orchestrator sees a failure before the updater:
@@ -348,14 +334,14 @@ impl Cluster {
                     }
                     if state.is_terminal() {
                         // Resources and ports were released.
-                        self.request_scheduler_pass();
+                        self.store.request_scheduler_pass();
                     }
                 }
                 Change::TaskDesired(task) => {
                     self.agent.on_task_change(&mut self.store, task);
                     // A task leaving the active count can free a place
                     // (max replicas per node).
-                    self.request_scheduler_pass();
+                    self.store.request_scheduler_pass();
                 }
                 Change::TaskDeleted(task, desired) => {
                     self.agent.forget(&mut self.store, task);
@@ -374,7 +360,7 @@ impl Cluster {
                     let (s, o) = (&mut self.store, &mut self.orchestrator);
                     o.on_node_change(s, &mut self.reaper, node);
                     o.restart.on_node_change(s, &mut o.updates, node);
-                    self.request_scheduler_pass();
+                    self.store.request_scheduler_pass();
                 }
             }
         }

@@ -75,7 +75,7 @@ impl Observer for Play<'_> {
     }
     fn before_item(&mut self, c: &Cluster, _item: usize) {
         flush_explanations(c, &mut self.explained, &mut self.text);
-        self.before = c.state.services.len();
+        self.before = c.store.state.services.len();
     }
     fn after_item(&mut self, c: &Cluster, item: usize, out: &ItemOutput) {
         self.text.push_str(out.text);
@@ -125,7 +125,7 @@ impl Observer for Play<'_> {
         }
         self.done = match self.until {
             Some(u) => t >= u,
-            None => (c.queue.is_empty() && self.watch.is_none()) || t >= MAX_SIM_TIME,
+            None => (c.store.queue.is_empty() && self.watch.is_none()) || t >= MAX_SIM_TIME,
         };
         if self.done {
             return;

@@ -179,8 +179,14 @@ impl Watch {
     /// One iteration of the CLI's loop at `c.now`; appends the messages
     /// written to `out`.
     pub fn poll(&mut self, c: &Cluster, out: &mut Vec<Msg>) -> Outcome {
-        let now = c.now;
-        let Some(svc) = c.state.services.get(self.service).filter(|s| !s.removed) else {
+        let now = c.store.now;
+        let Some(svc) = c
+            .store
+            .state
+            .services
+            .get(self.service)
+            .filter(|s| !s.removed)
+        else {
             return Outcome::Failed(format!("Error: No such service: {}", self.label));
         };
         // The CLI inspects without defaults: a monitor of 0 is "unset".
@@ -249,6 +255,7 @@ impl Watch {
         // Tasks filtered with `_up-to-date` (not dirty against the current
         // spec), and the nodes that are not down.
         let tasks: Vec<&Task> = c
+            .store
             .state
             .tasks
             .iter()
@@ -259,7 +266,7 @@ impl Watch {
             .collect();
         let active = |t: &Task| {
             t.node
-                .is_none_or(|n| c.state.nodes[n].status != NodeStatus::Down)
+                .is_none_or(|n| c.store.state.nodes[n].status != NodeStatus::Down)
         };
         let rollback = self.rollback;
         let converged = match self.updater.as_mut().expect("set above") {
@@ -325,7 +332,7 @@ impl Watch {
                     }
                     if !*done && count <= MAX_PROGRESS_BARS {
                         let id = node
-                            .map(|n| c.state.nodes[n].id.chars().take(12).collect())
+                            .map(|n| c.store.state.nodes[n].id.chars().take(12).collect())
                             .unwrap_or_default();
                         task_progress(t, id, out);
                     }
@@ -573,12 +580,12 @@ mod tests {
             let mut msgs = Vec::new();
             let o = w.poll(c, &mut msgs);
             lines.extend(msgs.iter().filter_map(plain_line));
-            if o != Outcome::Continue || c.now > SimTime::at(secs(600)) {
+            if o != Outcome::Continue || c.store.now > SimTime::at(secs(600)) {
                 return (lines, o);
             }
-            let t = c.now + POLL;
+            let t = c.store.now + POLL;
             c.run(Some(t), 1_000_000, |_, _| {});
-            c.now = c.now.max(t);
+            c.store.now = c.store.now.max(t);
         }
     }
 

@@ -51,7 +51,7 @@ impl Observer for Collect<'_> {
     }
     fn before_item(&mut self, c: &Cluster, _item: usize) {
         flush_explanations(c, self.explained, &mut self.text);
-        self.before = c.state.services.len();
+        self.before = c.store.state.services.len();
     }
     fn after_item(&mut self, c: &Cluster, item: usize, out: &ItemOutput) {
         self.text.push_str(out.text);
@@ -85,13 +85,13 @@ impl Session {
     }
 
     pub fn now(&self) -> SimTime {
-        self.driver.cluster.now
+        self.driver.cluster.store.now
     }
 
     /// Turns explanations on or off from now on.
     pub fn set_explain(&mut self, on: bool) {
-        self.driver.cluster.explain = on;
-        self.explained = self.driver.cluster.explanations.len();
+        self.driver.cluster.store.explain = on;
+        self.explained = self.driver.cluster.store.explanations.len();
     }
 
     /// Runs the simulation up to `t` (inclusive): timeline items and
@@ -118,8 +118,8 @@ impl Session {
         } = collect;
         let c = &mut self.driver.cluster;
         flush_explanations(c, &mut self.explained, &mut text);
-        if c.now < t {
-            c.now = t;
+        if c.store.now < t {
+            c.store.now = t;
         }
         for l in text.lines() {
             d.line(l);
@@ -141,7 +141,7 @@ impl Session {
     /// detached, the converge progress while simulated time runs. Returns
     /// false when the command failed (docker's exit status 1).
     pub fn docker(&mut self, cmd: &DockerCommand, d: &mut dyn Display) -> bool {
-        let before = self.driver.cluster.state.services.len();
+        let before = self.driver.cluster.store.state.services.len();
         let o = self.driver.cluster.execute(cmd);
         self.driver.cluster.propagate();
         for l in o.stdout.lines().chain(o.stderr.lines()) {
@@ -172,7 +172,7 @@ impl Session {
     /// Polls until the service converges or the command fails; returns the
     /// error docker would print.
     pub fn converge(&mut self, mut w: Watch, d: &mut dyn Display) -> Option<String> {
-        let start = self.driver.cluster.now;
+        let start = self.driver.cluster.store.now;
         if let Some(i) = &self.interrupt {
             i.store(false, Ordering::SeqCst);
         }
@@ -196,8 +196,8 @@ impl Session {
                 .as_ref()
                 .is_some_and(|i| i.swap(false, Ordering::SeqCst));
             let stuck = !w.converged()
-                && (self.driver.cluster.queue.is_empty()
-                    || self.driver.cluster.now - start >= MAX_WAIT);
+                && (self.driver.cluster.store.queue.is_empty()
+                    || self.driver.cluster.store.now - start >= MAX_WAIT);
             if interrupted || stuck {
                 // docker's own lines on Ctrl-C (printed only when not
                 // converged).
@@ -212,7 +212,7 @@ impl Session {
                 }
                 d.end_progress();
                 if stuck {
-                    let why = if self.driver.cluster.queue.is_empty() {
+                    let why = if self.driver.cluster.store.queue.is_empty() {
                         "nothing more will happen".to_string()
                     } else {
                         format!(
@@ -229,7 +229,7 @@ impl Session {
             if let Some(speed) = self.speed {
                 std::thread::sleep(crate::limits::real_wait(POLL, speed));
             }
-            let next = self.driver.cluster.now + POLL;
+            let next = self.driver.cluster.store.now + POLL;
             self.advance_to(next, d);
         }
     }
@@ -240,9 +240,9 @@ impl Session {
 pub fn watch_for(c: &Cluster, cmd: &DockerCommand, services_before: usize) -> Vec<Watch> {
     match cmd {
         DockerCommand::ServiceCreate { detach: false, .. } => {
-            if c.state.services.len() > services_before {
+            if c.store.state.services.len() > services_before {
                 let sid = services_before;
-                vec![Watch::new(sid, c.state.services[sid].id.clone())]
+                vec![Watch::new(sid, c.store.state.services[sid].id.clone())]
             } else {
                 Vec::new()
             }
@@ -256,6 +256,7 @@ pub fn watch_for(c: &Cluster, cmd: &DockerCommand, services_before: usize) -> Ve
             service,
             detach: false,
         } => c
+            .store
             .state
             .find_service(service)
             .map(|sid| Watch::new(sid, service.clone()))
@@ -267,8 +268,8 @@ pub fn watch_for(c: &Cluster, cmd: &DockerCommand, services_before: usize) -> Ve
         } => scales
             .iter()
             .filter_map(|(name, _)| {
-                let sid = c.state.find_service(name)?;
-                let replicated = c.state.services[sid].spec.replicas().is_some();
+                let sid = c.store.state.find_service(name)?;
+                let replicated = c.store.state.services[sid].spec.replicas().is_some();
                 replicated.then(|| Watch::new(sid, name.clone()))
             })
             .collect(),

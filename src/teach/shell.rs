@@ -136,7 +136,7 @@ impl Shell {
                     self.session.set_explain(false);
                     d.line("explanations off");
                 }
-                "" => d.line(if self.session.cluster().explain {
+                "" => d.line(if self.session.cluster().store.explain {
                     "explanations are on"
                 } else {
                     "explanations are off"

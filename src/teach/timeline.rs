@@ -130,13 +130,13 @@ impl Observer for TimelineObserver {
     }
     fn at_instant(&mut self, c: &Cluster) {
         snapshot(c, &mut self.snapshots);
-        self.last = c.now;
+        self.last = c.store.now;
     }
     fn at_end(&mut self, c: &Cluster, end: &RunEnd) {
         if !end.finished {
             // Stopped by the event limit, maybe inside an instant.
             snapshot(c, &mut self.snapshots);
-            self.last = c.now;
+            self.last = c.store.now;
         }
         let snapshots = std::mem::take(&mut self.snapshots);
         let last = self.last;
@@ -144,7 +144,7 @@ impl Observer for TimelineObserver {
         let mut t = build(
             c,
             &self.scenario.name,
-            c.seed,
+            c.store.seed,
             until.unwrap_or(last).max(last),
             snapshots,
         );
@@ -167,11 +167,12 @@ impl Observer for TimelineObserver {
 fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
     let opts = PsOptions::default();
     let services = c
+        .store
         .state
         .service_names
         .iter()
         .map(|(name, &sid)| {
-            let rows = ps_rows(&c.state, &[sid], &opts)
+            let rows = ps_rows(&c.store.state, &[sid], &opts)
                 .into_iter()
                 .map(|r| PsRowData {
                     cells: r.cells,
@@ -183,7 +184,7 @@ fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
         })
         .collect();
     let snap = PsSnapshot {
-        time: c.now,
+        time: c.store.now,
         services,
     };
     match out.last_mut() {
@@ -194,11 +195,11 @@ fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
 }
 
 fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnapshot>) -> Timeline {
-    let st = &c.state;
+    let st = &c.store.state;
     // Per task: its (time, state) changes from the log.
     let mut changes: BTreeMap<usize, Vec<(SimTime, TaskState)>> = BTreeMap::new();
     let mut markers = Vec::new();
-    for rec in &c.log {
+    for rec in &c.store.log {
         match rec.kind {
             LogKind::Task => {
                 if let (Some(t), Some(s)) = (rec.task, TaskState::from_api(rec.state)) {
