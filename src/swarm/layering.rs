@@ -120,6 +120,16 @@ fn swarm_imports_form_a_dag() {
     ] {
         assert!(all.contains(m), "module {m} not found: {all:?}");
     }
+    // Grouped paths (`super::{a, b}`) would hide an import from the
+    // reader below: one path per swarm module.
+    for (n, code) in &mods {
+        for pat in ["crate::swarm::{", "super::{", "super::super"] {
+            assert!(
+                !code.contains(pat),
+                "swarm/{n}: `{pat}`: name each swarm module in its own path"
+            );
+        }
+    }
     let graph: BTreeMap<&str, BTreeSet<String>> = mods
         .iter()
         .map(|(n, c)| (n.as_str(), imports(n, c, &all)))
