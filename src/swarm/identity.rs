@@ -8,6 +8,42 @@ pub const ID_LEN: usize = 25;
 
 const ID_ENTROPY_BYTES: usize = 17;
 
+const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// `PAIRS[v]`: the two base-36 digits of `v < 36²`, most significant
+/// first (an id is written two digits per division).
+const PAIRS: [[u8; 2]; 1296] = {
+    let mut t = [[0u8; 2]; 1296];
+    let mut i = 0;
+    while i < 1296 {
+        t[i] = [DIGITS[i / 36], DIGITS[i % 36]];
+        i += 1;
+    }
+    t
+};
+
+/// 36⁶, below 2³²: a 12-digit chunk splits into two `u32` halves.
+const SIX: u64 = 36u64.pow(6);
+/// 36¹²: the number is cut into chunks of 12 digits.
+const CHUNK: u64 = 36u64.pow(12);
+
+/// Writes the 6 base-36 digits of `x < 36⁶` into `out`, most significant
+/// first.
+fn put6(out: &mut [u8], x: u32) {
+    let (ab, c) = (x / 1296, x % 1296);
+    let (a, b) = (ab / 1296, ab % 1296);
+    out[0..2].copy_from_slice(&PAIRS[a as usize]);
+    out[2..4].copy_from_slice(&PAIRS[b as usize]);
+    out[4..6].copy_from_slice(&PAIRS[c as usize]);
+}
+
+/// Writes the 12 base-36 digits of `v < 36¹²` into `out`, most
+/// significant first.
+fn put12(out: &mut [u8], v: u64) {
+    put6(&mut out[0..6], (v / SIX) as u32);
+    put6(&mut out[6..12], (v % SIX) as u32);
+}
+
 /// A 25-character lowercase base-36 id shaped like swarmkit's
 /// `identity.NewID`: 17 random bytes with the top bit forced on, read as a
 /// big-endian number (always 27 base-36 digits), keeping the 2nd to the
@@ -27,36 +63,94 @@ pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
     // it) as three 64-bit limbs, most significant first.
     let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
     let mut limbs = [u64::from(n[0]), (lo >> 64) as u64, lo as u64];
-    // Divide by 36^12 three times: 36 base-36 digits, least significant
-    // first (the number has 27).
-    const CHUNK: u64 = 36u64.pow(12);
+    // 36 base-36 digits (the number has 27), most significant first,
+    // written 12 at a time from the least significant chunk: each pass
+    // divides the number by 36¹² and writes the remainder.
     let mut digits = [0u8; 36];
-    for chunk in digits.chunks_mut(12) {
+    for at in [24, 12, 0] {
         let mut rem: u64 = 0;
         for limb in limbs.iter_mut() {
             let cur = (u128::from(rem) << 64) | u128::from(*limb);
             *limb = (cur / u128::from(CHUNK)) as u64;
             rem = (cur % u128::from(CHUNK)) as u64;
         }
-        for d in chunk.iter_mut() {
-            *d = (rem % 36) as u8;
-            rem /= 36;
-        }
+        put12(&mut digits[at..at + 12], rem);
     }
     debug_assert!(limbs.iter().all(|&l| l == 0), "2^136 < 36^36");
-    // Go: Text(36)[1:26] — skip the most significant of the 27 digits.
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut id = String::with_capacity(ID_LEN);
-    for &d in digits[1..=ID_LEN].iter().rev() {
-        id.push(char::from(DIGITS[usize::from(d)]));
-    }
-    id
+    // Go: Text(36)[1:26] — the 27 digits are digits[9..], skip the most
+    // significant and keep 25.
+    let id = std::str::from_utf8(&digits[10..10 + ID_LEN]).expect("base-36 digits are ASCII");
+    id.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::rng::RngStreams;
+
+    /// The digit-by-digit conversion this module used before it wrote
+    /// two digits per division: the ids must not change.
+    fn reference_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
+        let mut n = [0u8; ID_ENTROPY_BYTES];
+        n[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+        n[8..16].copy_from_slice(&rng.next_u64().to_le_bytes());
+        n[16] = rng.next_u32().to_le_bytes()[0];
+        n[0] |= 0x80;
+        // The 136-bit number (n[0] most significant, as Go's SetBytes reads
+        // it) as three 64-bit limbs, most significant first.
+        let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
+        let mut limbs = [u64::from(n[0]), (lo >> 64) as u64, lo as u64];
+        // Divide by 36^12 three times: 36 base-36 digits, least significant
+        // first (the number has 27).
+        const CHUNK: u64 = 36u64.pow(12);
+        let mut digits = [0u8; 36];
+        for chunk in digits.chunks_mut(12) {
+            let mut rem: u64 = 0;
+            for limb in limbs.iter_mut() {
+                let cur = (u128::from(rem) << 64) | u128::from(*limb);
+                *limb = (cur / u128::from(CHUNK)) as u64;
+                rem = (cur % u128::from(CHUNK)) as u64;
+            }
+            for d in chunk.iter_mut() {
+                *d = (rem % 36) as u8;
+                rem /= 36;
+            }
+        }
+        debug_assert!(limbs.iter().all(|&l| l == 0), "2^136 < 36^36");
+        // Go: Text(36)[1:26] — skip the most significant of the 27 digits.
+        const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut id = String::with_capacity(ID_LEN);
+        for &d in digits[1..=ID_LEN].iter().rev() {
+            id.push(char::from(DIGITS[usize::from(d)]));
+        }
+        id
+    }
+
+    #[test]
+    fn same_ids_as_the_digit_by_digit_conversion() {
+        for seed in 0..50 {
+            let mut a = RngStreams::new(seed).stream("id", "task");
+            let mut b = a.clone();
+            for _ in 0..200 {
+                assert_eq!(random_id(&mut a), reference_id(&mut b));
+            }
+        }
+        struct Const(u8);
+        impl RngCore for Const {
+            fn next_u32(&mut self) -> u32 {
+                u32::from_le_bytes([self.0; 4])
+            }
+            fn next_u64(&mut self) -> u64 {
+                u64::from_le_bytes([self.0; 8])
+            }
+            fn fill_bytes(&mut self, dst: &mut [u8]) {
+                dst.fill(self.0);
+            }
+        }
+        for b in 0..=255 {
+            assert_eq!(random_id(&mut Const(b)), reference_id(&mut Const(b)), "{b}");
+        }
+    }
 
     /// Golden values: if these change, every recorded result changes.
     #[test]
