@@ -23,6 +23,14 @@ pub struct Counts {
 
 impl Counts {
     pub fn add(&mut self, value: u64, k: u64) {
+        // A value already in range (nearly every bin of every run).
+        if let Some(n) = value
+            .checked_sub(self.lo)
+            .and_then(|i| self.c.get_mut(usize::try_from(i).ok()?))
+        {
+            *n += k;
+            return;
+        }
         if self.c.is_empty() {
             self.lo = value;
             self.c.push(0);

@@ -300,9 +300,9 @@ pub fn batch(a: BatchArgs) -> Result<ExitStatus, Error> {
     };
     let pb = progress_bar(count);
     let started = Instant::now();
-    let inc = || {
+    let inc = |n| {
         if let Some(pb) = &pb {
-            pb.inc(1);
+            pb.inc(n);
         }
     };
     let mut acc = BatchAcc::new(columns.len());
@@ -651,9 +651,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitStatus, Error> {
     }
     let seeds = a.seed_start..a.seed_start + a.runs;
     let pb = progress_bar(a.runs * cells.len() as u64);
-    let inc = || {
+    let inc = |n| {
         if let Some(pb) = &pb {
-            pb.inc(1);
+            pb.inc(n);
         }
     };
     let started = Instant::now();

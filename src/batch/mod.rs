@@ -166,14 +166,14 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
 const CHUNK: u64 = 32;
 
 /// Runs `source` for every seed in `seeds` on `jobs` threads. Returns the
-/// records in seed order and the band. `progress` is called after each
-/// run (from worker threads).
+/// records in seed order and the band. `progress(n)` is told of every `n`
+/// runs done (see [`run_seeds_with`]).
 pub fn run_seeds(
     source: &ScenarioSource,
     columns: &[String],
     seeds: std::ops::Range<u64>,
     jobs: usize,
-    progress: &(dyn Fn() + Sync),
+    progress: &dyn Fn(u64),
 ) -> Result<(Vec<RunRecord>, Band), BatchError> {
     let mut rows = Vec::new();
     let band = run_seeds_with(source, columns, seeds, jobs, progress, &mut |r| {
@@ -185,8 +185,10 @@ pub fn run_seeds(
 /// Runs `source` for every seed in `seeds` on `jobs` threads and hands
 /// every run's record to `on_run` in seed order, as soon as the runs
 /// before it are done, so that the caller can write it out and keep only
-/// what its statistics need. Returns the band. `progress` is called after
-/// each run (from worker threads).
+/// what its statistics need. Returns the band. `progress(n)` is told, on
+/// this thread, of every `n` runs done: after each run with one job, after
+/// each chunk with more (the workers share nothing per run, not even a
+/// progress counter).
 ///
 /// With one job the runs are made on this thread. With more, each worker
 /// takes the next `CHUNK` seeds at a time and sends their records here;
@@ -198,7 +200,7 @@ pub fn run_seeds_with(
     columns: &[String],
     seeds: std::ops::Range<u64>,
     jobs: usize,
-    progress: &(dyn Fn() + Sync),
+    progress: &dyn Fn(u64),
     on_run: &mut dyn FnMut(RunRecord),
 ) -> Result<Band, BatchError> {
     // Validate once here, so that the workers cannot fail.
@@ -211,7 +213,7 @@ pub fn run_seeds_with(
         let sc = Rc::new(first);
         for seed in seeds.clone() {
             on_run(run_one(&sc, columns, seed, &mut band));
-            progress();
+            progress(1);
             done += 1;
         }
     } else {
@@ -238,7 +240,6 @@ pub fn run_seeds_with(
                             let mut rows = Vec::with_capacity(n as usize);
                             for seed in from..from + n {
                                 rows.push(run_one(&sc, columns, seed, &mut band));
-                                progress();
                             }
                             if tx.send((off, rows)).is_err() {
                                 break;
@@ -253,6 +254,7 @@ pub fn run_seeds_with(
             // those before it.
             let mut waiting: BTreeMap<u64, Vec<RunRecord>> = BTreeMap::new();
             for (off, rows) in rx {
+                progress(rows.len() as u64);
                 waiting.insert(off, rows);
                 while let Some(rows) = waiting.remove(&done) {
                     done += rows.len() as u64;
@@ -303,7 +305,7 @@ mod tests {
         // Not a multiple of CHUNK, from a seed that is not 0.
         let seeds = 7..7 + 3 * CHUNK + 5;
         let mut one = Vec::new();
-        let band1 = run_seeds_with(&src, &columns, seeds.clone(), 1, &|| {}, &mut |r| {
+        let band1 = run_seeds_with(&src, &columns, seeds.clone(), 1, &|_| {}, &mut |r| {
             one.push(r)
         })
         .unwrap();
@@ -311,7 +313,7 @@ mod tests {
         assert_eq!(seen, seeds.clone().collect::<Vec<u64>>());
         for jobs in [2, 3] {
             let mut many = Vec::new();
-            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &|| {}, &mut |r| {
+            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &|_| {}, &mut |r| {
                 many.push(r)
             })
             .unwrap();

@@ -156,12 +156,13 @@ pub fn runs_csv_row(r: &RunRecord) -> String {
 pub fn push_runs_csv_row(out: &mut String, r: &RunRecord) {
     let ms = |out: &mut String, v: Option<u64>| {
         if let Some(v) = v {
-            let _ = write!(out, "{}.{:03}", v / 1000, v % 1000);
+            push_ms(out, v);
         }
     };
-    let _ = write!(out, "{},", r.seed);
+    push_u64(out, r.seed);
+    out.push(',');
     ms(out, Some(r.end_ms));
-    let _ = write!(out, ",{}", r.hit_limit);
+    out.push_str(if r.hit_limit { ",true" } else { ",false" });
     for s in &r.services {
         match s {
             Some(s) => {
@@ -177,9 +178,12 @@ pub fn push_runs_csv_row(out: &mut String, r: &RunRecord) {
                 out.push_str(s.final_state);
                 out.push(',');
                 if let Some(m) = s.min_running {
-                    let _ = write!(out, "{m}");
+                    push_u64(out, m);
                 }
-                let _ = write!(out, ",{},{}", s.task_failures, s.restarts);
+                out.push(',');
+                push_u64(out, s.task_failures);
+                out.push(',');
+                push_u64(out, s.restarts);
             }
             None => {
                 for _ in 0..SERVICE_COLUMNS.len() {
@@ -189,6 +193,32 @@ pub fn push_runs_csv_row(out: &mut String, r: &RunRecord) {
         }
     }
     out.push('\n');
+}
+
+/// Appends `v` in decimal (what `{}` prints), without the formatting
+/// machinery: `runs.csv` writes a few numbers per run.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[at..]).expect("decimal digits are ASCII"));
+}
+
+/// Appends milliseconds as seconds with exactly three decimals (`{}.{:03}`
+/// of `v / 1000` and `v % 1000`).
+fn push_ms(out: &mut String, v: u64) {
+    push_u64(out, v / 1000);
+    let f = v % 1000;
+    let digit = |d: u64| b'0' + d as u8;
+    let frac = [b'.', digit(f / 100), digit(f / 10 % 10), digit(f % 10)];
+    out.push_str(std::str::from_utf8(&frac).expect("decimal digits are ASCII"));
 }
 
 /// `runs.csv`: the header, then one row per run in the given (seed) order.
@@ -805,6 +835,21 @@ pub fn batch_table_of(meta: &BatchMeta, services: &[String], acc: &BatchAcc) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        let mut values = vec![0, 1, 9, 10, 99, 100, 999, 1000, 1001, 12_345, u64::MAX];
+        values.extend((0..64).map(|k| 1u64 << k));
+        values.extend((0..64).map(|k| (1u64 << k) - 1));
+        for v in values {
+            let mut s = String::from("x");
+            push_u64(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+            let mut s = String::new();
+            push_ms(&mut s, v);
+            assert_eq!(s, format!("{}.{:03}", v / 1000, v % 1000));
+        }
+    }
 
     fn rec(seed: u64, update_ms: Option<u64>, state: &'static str) -> RunRecord {
         RunRecord {
