@@ -22,6 +22,7 @@ pub struct Counts {
 }
 
 impl Counts {
+    #[inline]
     pub fn add(&mut self, value: u64, k: u64) {
         // A value already in range (nearly every bin of every run).
         if let Some(n) = value
@@ -29,8 +30,15 @@ impl Counts {
             .and_then(|i| self.c.get_mut(usize::try_from(i).ok()?))
         {
             *n += k;
-            return;
+        } else {
+            self.add_out_of_range(value, k);
         }
+    }
+
+    /// [`Counts::add`] of a value outside `lo .. lo + c.len()`: the
+    /// range grows to take it.
+    #[cold]
+    fn add_out_of_range(&mut self, value: u64, k: u64) {
         if self.c.is_empty() {
             self.lo = value;
             self.c.push(0);
@@ -265,6 +273,15 @@ mod tests {
         c.add(8, 1);
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![(3, 2), (5, 1), (8, 1)]);
         assert_eq!(c.total(), 4);
+        // Values in range, at both ends and inside.
+        let mut d = c.clone();
+        for v in [3, 5, 6, 8] {
+            d.add(v, 10);
+        }
+        assert_eq!(
+            d.iter().collect::<Vec<_>>(),
+            vec![(3, 12), (5, 11), (6, 10), (8, 11)]
+        );
         assert_eq!(c.percentile(50), Some(3)); // rank 2
         assert_eq!(c.percentile(75), Some(5)); // rank 3
         assert_eq!(c.percentile(95), Some(8)); // rank 4
