@@ -162,8 +162,17 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
     }
 }
 
-/// Runs handed to a worker at a time.
-const CHUNK: u64 = 32;
+/// The most runs handed to a worker at a time.
+const MAX_CHUNK: u64 = 256;
+
+/// Runs handed to a worker at a time: about 16 chunks per worker, so that
+/// a few long runs still spread over every worker, and at most
+/// [`MAX_CHUNK`], so that a big batch wakes the thread that hands runs on
+/// once per few milliseconds of work rather than after every few runs.
+/// The chunks change nothing in the output (records go on in seed order).
+fn chunk_size(count: u64, jobs: usize) -> u64 {
+    (count / (16 * jobs as u64)).clamp(1, MAX_CHUNK)
+}
 
 /// Runs `source` for every seed in `seeds` on `jobs` threads. Returns the
 /// records in seed order and the band. `progress(n)` is told of every `n`
@@ -191,7 +200,7 @@ pub fn run_seeds(
 /// progress counter).
 ///
 /// With one job the runs are made on this thread. With more, each worker
-/// takes the next `CHUNK` seeds at a time and sends their records here;
+/// takes the next [`chunk_size`] seeds at a time and sends their records here;
 /// chunks that finish ahead of an earlier one wait until it is done (a
 /// few chunks per worker), so what reaches `on_run` does not depend on
 /// the jobs or on thread timing, and memory does not grow with the runs.
@@ -218,6 +227,7 @@ pub fn run_seeds_with(
         }
     } else {
         drop(first);
+        let chunk = chunk_size(count, jobs);
         let next = AtomicU64::new(0);
         let (tx, rx) = std::sync::mpsc::channel::<(u64, Vec<RunRecord>)>();
         let bands = std::thread::scope(|scope| {
@@ -231,12 +241,12 @@ pub fn run_seeds_with(
                         let sc = Rc::new(source.build().ok()?);
                         let mut band = Band::new(columns.len());
                         loop {
-                            let off = next.fetch_add(CHUNK, Ordering::Relaxed);
+                            let off = next.fetch_add(chunk, Ordering::Relaxed);
                             if off >= count {
                                 break;
                             }
                             let from = seeds.start + off;
-                            let n = CHUNK.min(count - off);
+                            let n = chunk.min(count - off);
                             let mut rows = Vec::with_capacity(n as usize);
                             for seed in from..from + n {
                                 rows.push(run_one(&sc, columns, seed, &mut band));
@@ -302,8 +312,9 @@ mod tests {
     fn runs_reach_the_caller_in_seed_order_whatever_the_jobs() {
         let src = source();
         let columns = service_columns(&src.build().unwrap());
-        // Not a multiple of CHUNK, from a seed that is not 0.
-        let seeds = 7..7 + 3 * CHUNK + 5;
+        // Not a multiple of the chunks, from a seed that is not 0.
+        let seeds = 7..7 + 3 * 32 + 5;
+        assert_eq!(chunk_size(seeds.end - seeds.start, 2), 3);
         let mut one = Vec::new();
         let band1 = run_seeds_with(&src, &columns, seeds.clone(), 1, &|_| {}, &mut |r| {
             one.push(r)
@@ -313,11 +324,14 @@ mod tests {
         assert_eq!(seen, seeds.clone().collect::<Vec<u64>>());
         for jobs in [2, 3] {
             let mut many = Vec::new();
-            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &|_| {}, &mut |r| {
+            let done = std::cell::Cell::new(0);
+            let progress = |n| done.set(done.get() + n);
+            let band = run_seeds_with(&src, &columns, seeds.clone(), jobs, &progress, &mut |r| {
                 many.push(r)
             })
             .unwrap();
             assert_eq!(many, one, "{jobs} jobs");
+            assert_eq!(done.get(), seeds.end - seeds.start, "{jobs} jobs: progress");
             assert_eq!(band.to_csv(&columns), band1.to_csv(&columns));
         }
         // The lognormal starts make the runs differ, so the order shows.
