@@ -202,7 +202,8 @@ fn summary_table(outcomes: &[Outcome], version: &str, nodes: usize, opts: &Suite
     let _ = writeln!(
         t,
         "{clean} of {} scenarios and {m} of {} checks matched ({na} n/a and {echo} command echoes not counted). \
-         Durations agree within 0.3 s or 5 %; `service ps` and the final tasks are compared slot by slot \
+         Durations are compared twice: within 0.3 s or 5 % (strict, reported) and within 1 s or 20 % \
+         (the live bound, above the real engine's own run-to-run spread: docs/conformance.md, Noise); `service ps` and the final tasks are compared slot by slot \
          (slot identity) on one node until an update runs (swarmkit's choice is deterministic there), else as a set (slot set). \
          Latencies: {}.\n",
         outcomes.len(),
@@ -536,8 +537,9 @@ fn judge(
             .map(|r| (secs_f64(r.time), r.state.to_string()))
             .collect::<Vec<_>>(),
     );
-    let (dur_check, durations) = compare_episodes(&real_eps, &sim_eps);
+    let (dur_check, live_check, durations) = compare_episodes(&real_eps, &sim_eps);
     checks.push(dur_check);
+    checks.push(live_check);
 
     let note = if rec.unsupported.is_empty() {
         String::new()
