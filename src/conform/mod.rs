@@ -415,15 +415,18 @@ fn judge(
     // conformance/races.sh (see races).
     let mut race_note = String::new();
     let mut seed = None;
-    if scen.engine.rollback_race > 0.0 || scen.engine.failure_race > 0.0 {
-        let failure_race = scen.engine.failure_race > 0.0;
-        let real_branch = races::real_branch(rec, failure_race);
+    let e = &scen.engine;
+    if e.rollback_race > 0.0 || e.failure_race > 0.0 || e.random_slot_order {
+        let real_branch = races::real_branch(rec, e);
         seed = (1..=races::SIM_RUNS)
-            .find(|&s| races::sim_branch(&simulate(Some(s)), failure_race) == real_branch);
-        let which = format!(
+            .find(|&s| races::sim_branch(&simulate(Some(s)), e) == real_branch);
+        let mut which = format!(
             "engine: rollback_race {}, failure_race {}",
-            scen.engine.rollback_race, scen.engine.failure_race
+            e.rollback_race, e.failure_race
         );
+        if e.random_slot_order {
+            which = format!("{which}, slot_order random");
+        }
         race_note = match seed {
             Some(s) => format!(
                 "A race ({which}): the real run took the branch `{real_branch}`; compared with seed {s}, the first whose simulation takes it."
