@@ -21,13 +21,14 @@ write_block() { # traces dir, scenarios dir
     echo "$block"
     for f in "$2"/*.yaml; do
         # Drop an engine: block (and its comment line), put the new one
-        # before `until:`; a race probability (rollback_race, fitted by
-        # conformance/races.sh, not here) stays.
+        # before `until:`; a race probability (rollback_race, failure_race:
+        # calibrated on repeated runs, judged by conformance/races.sh, not
+        # fitted here) stays.
         awk -v block="$block" '
             /^# swarmsim calibrate --engine/ { next }
             /^engine:/ { skip = 1; next }
             skip && /^[^ ]/ { skip = 0 }
-            skip && /^  rollback_race:/ { race = race $0 "\n"; next }
+            skip && /^  [a-z]+_race:/ { race = race $0 "\n"; next }
             skip { next }
             /^until:/ { print block; printf "%s", race }
             { print }

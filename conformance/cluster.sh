@@ -93,7 +93,9 @@ start_engine() {
     mkdir -p "$d"
     # nsenter, not `ip netns exec` (which remounts /sys and hides the
     # cgroup mounts); unshare --uts so that each node has its own hostname.
-    DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/var/run/netns/$(ns "$i")" \
+    # nice -10 as in engine.sh (the engine's timing is what is measured).
+    DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nice -n "${SWARMSIM_ENGINE_NICE:--10}" \
+        nsenter --net="/var/run/netns/$(ns "$i")" \
         unshare --uts sh -c "hostname '$name' && exec /usr/sbin/dockerd \
         --data-root '$d/data' --exec-root '$d/exec' --pidfile '$d/dockerd.pid' \
         -H 'unix://$(sock "$i")' --bridge none --iptables=false --ip-masq=false \

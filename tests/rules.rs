@@ -1106,6 +1106,114 @@ fn a_slot_kept_dirty_is_pruned_after_the_next_task_update() {
     assert_eq!(live("15300ms"), ["web:2", "web:3"]);
 }
 
+/// #updater-slot-order, #updater-worker, #orchestrator-node-down-or-drained:
+/// `engine: slot_order: random`: the update takes its slots in a seeded
+/// random order (swarmkit's come out of a Go map). Timeline by hand, from
+/// swarmkit's source: m1 (manager) and workers w1, w2; 4 replicas on the
+/// workers, placed w1, w2, w1, w2 (slots 1-4); web:1 starts in 1 s and
+/// stops in 1 s, web:2 stops in 2.5 s; update-delay 2 s, stop-first,
+/// monitor 5 s; w2 drained at 63.
+/// - 60: the first slot's new task T is created; its old task is desired
+///   `shutdown`, so its node counts one active task fewer and T goes back
+///   to it (`nodeinfo.go`, `addTask`). Old task stopped at 61, T running
+///   at 62; the worker sleeps its delay until 64.
+/// - 63: w2 drained: its tasks are replaced at once on w1.
+/// - First slot on w2 (T there): T desired `shutdown` at 63, stopped at
+///   65.5, within the monitor: the update pauses at 65.5 naming T. At 64
+///   the worker took the second slot: on w1 it gets a new task at 64 (3
+///   slots with a new task before the pause); the other w2 slot, already
+///   shut down and replaced, fails the store batch and gets nothing
+///   (`removeOldTasks`: "already shut down when reached by updater";
+///   2 slots).
+/// - First slot on w1: nothing the update created is drained; it completes,
+///   and the two w2 slots keep only the drain's replacement.
+#[test]
+fn the_slot_order_decides_whether_a_drain_pauses_the_update() {
+    let yaml = format!(
+        "{}engine:\n  slot_order: random\ntimeline:\n  - at: 0s\n    docker: docker service create --replicas 4 --name web --constraint node.role==worker --update-delay 2s web:1\n  - at: 1m\n    docker: docker service update --image web:2 web\n  - at: 63s\n    docker: docker node update --availability drain w2\nuntil: 90s\n",
+        cluster(
+            3,
+            "  \"web:1\": {pull: 1s, start: 1s, stop: 1s}\n  \"web:2\": {pull: 1s, start: 1s, stop: 2500ms}\n"
+        )
+    );
+    let scenario = Rc::new(parse_str(&yaml, Path::new("test.yaml")).expect("valid scenario"));
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=40 {
+        let r = run(
+            scenario.clone(),
+            &RunOptions {
+                seed: Some(seed),
+                keep_log: true,
+                ..Default::default()
+            },
+        );
+        let st = &r.cluster.store.state;
+        let sid = st.service_names["web"];
+        let node_of = |slot: u64| -> String {
+            let t = st
+                .tasks
+                .iter()
+                .find(|t| t.service == sid && t.slot == slot && t.spec.image == "web:1")
+                .expect("initial task");
+            st.nodes[t.node.expect("assigned")].hostname.clone()
+        };
+        assert_eq!(
+            (1..=4).map(node_of).collect::<Vec<_>>(),
+            ["w1", "w2", "w1", "w2"]
+        );
+        // web:2 tasks by creation time: (seconds, slot).
+        let mut new: Vec<(String, u64)> = st
+            .tasks
+            .iter()
+            .filter(|t| t.service == sid && t.spec.image == "web:2")
+            .map(|t| (swarmsim::sim::time::format_secs3(t.created_at), t.slot))
+            .collect();
+        new.sort();
+        let first = new.iter().find(|(t, _)| t == "60.000").expect("T").1;
+        let at_64 = new.iter().filter(|(t, _)| t == "64.000").count();
+        let s = states(&r);
+        if node_of(first) == "w2" {
+            assert_eq!(
+                s,
+                pairs(&[("60.000", "updating"), ("65.500", "paused")]),
+                "seed {seed}"
+            );
+            let t = task_id(&r, "web", first, "web:2");
+            assert_eq!(
+                updates(&r)[1].2,
+                format!("update paused due to failure or early termination of task {t}")
+            );
+            let before: std::collections::BTreeSet<u64> = new
+                .iter()
+                .filter(|(t, _)| t.as_str() <= "65.500")
+                .map(|&(_, slot)| slot)
+                .collect();
+            // Second slot on w1: a task at 64; the other w2 slot: none.
+            assert_eq!(before.len(), 2 + at_64, "seed {seed}: {new:?}");
+            seen.insert(format!("paused, {} slots", before.len()));
+        } else {
+            assert_eq!(
+                s.last().map(|x| x.1.as_str()),
+                Some("completed"),
+                "seed {seed}"
+            );
+            for slot in [2, 4] {
+                let n = new.iter().filter(|&&(_, sl)| sl == slot).count();
+                assert_eq!(
+                    n, 1,
+                    "seed {seed}: slot {slot} only has the drain's replacement"
+                );
+            }
+            seen.insert("completed".to_string());
+        }
+    }
+    // Every branch comes up in 40 seeds.
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["completed", "paused, 2 slots", "paused, 3 slots"]
+    );
+}
+
 /// #updater-failure-watch, #kernel-ties-swarm-leaves-to-chance:
 /// `engine: failure_race` 1: the task the worker waits on fails without
 /// running (a failed start) while slots are still handed out with no

@@ -27,7 +27,10 @@ pub fn mask_ids(s: &str) -> String {
     let mut out = String::new();
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() == 25 && run.chars().any(|c| c.is_ascii_digit()) {
+        // Every such run, digits or not: swarmkit's ids are 25 random
+        // base-36 characters (identity.NewID), and about one in 3,500 has
+        // no digit at all (a real run met `bdkszibphilxsmufpsfheyvbz`).
+        if run.len() == 25 {
             out.push_str("<id>");
         } else {
             out.push_str(run);
@@ -358,11 +361,61 @@ pub const TOLERANCE_REL: f64 = 0.05;
 /// Durations agree when within 0.3 s or 5 % of the real one, whichever is
 /// larger.
 pub fn close_enough(real: f64, sim: f64) -> bool {
-    let d = (real - sim).abs();
-    d <= TOLERANCE_S.max(TOLERANCE_REL * real.abs()) + 1e-9
+    within(real, sim, TOLERANCE_S, TOLERANCE_REL)
 }
 
-pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
+/// The live bound of a duration: 1 s or 20 % of the real one, whichever is
+/// larger. The strict tolerance above is narrower than the real engine's
+/// own run-to-run spread on a loaded machine; this one lies above every
+/// error of the simulator judged with another real run's latencies
+/// (docs/conformance.md, "Noise": at most 1.7 s on 9.3 s, 18 %; 1.0 s on
+/// 4.5 s), and below a gross timing error (an update delay not slept:
+/// 35-38 %). `conformance/noise.sh` reads these two lines.
+pub const LIVE_S: f64 = 1.0;
+pub const LIVE_REL: f64 = 0.20;
+
+/// Durations within the live bound (1 s or 20 %, whichever is larger).
+pub fn within_live_bound(real: f64, sim: f64) -> bool {
+    within(real, sim, LIVE_S, LIVE_REL)
+}
+
+fn within(real: f64, sim: f64, abs: f64, rel: f64) -> bool {
+    (real - sim).abs() <= abs.max(rel * real.abs()) + 1e-9
+}
+
+/// The title of the strict duration check (reported; gated engine-free by
+/// conformance/mutants.sh, and named by conformance/run.sh).
+pub const STRICT_TITLE: &str = "update/rollback durations (0.3s or 5%)";
+/// The title of the live duration check (gates the live run).
+pub const LIVE_TITLE: &str = "durations within the live bound (1s or 20%)";
+
+/// The durations of each update and rollback episode, compared twice: with
+/// the strict tolerance and with the live bound. Returns both checks and
+/// the short `real/sim` summary of the table.
+pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, Check, String) {
+    let strict = episodes_check(real, sim, STRICT_TITLE, close_enough);
+    let live = episodes_check(real, sim, LIVE_TITLE, within_live_bound);
+    let short = real
+        .iter()
+        .zip(sim)
+        .map(|(r, s)| {
+            let d = |e: &Episode| {
+                e.end
+                    .map_or("…".to_string(), |x| format!("{:.1}", x - e.start))
+            };
+            format!("{} {}/{}s", r.kind, d(r), d(s))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    (strict, live, short)
+}
+
+fn episodes_check(
+    real: &[Episode],
+    sim: &[Episode],
+    title: &str,
+    agree: fn(f64, f64) -> bool,
+) -> Check {
     let fmt = |e: &Episode| match e.end {
         Some(end) => format!(
             "{} {:.1}s→{:.1}s = {:.1}s ({})",
@@ -380,12 +433,12 @@ pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
     let mut lines = Vec::new();
     for i in 0..real.len().max(sim.len()) {
         let (r, s) = (real.get(i), sim.get(i));
-        let (agree, mark) = match (r, s) {
+        let (a, mark) = match (r, s) {
             (Some(r), Some(s)) if r.kind != s.kind => (false, "DIFF"),
             (Some(r), Some(s)) => match (r.end, s.end) {
                 (Some(re), Some(se)) => {
                     compared += 1;
-                    let a = close_enough(re - r.start, se - s.start);
+                    let a = agree(re - r.start, se - s.start);
                     (a, if a { "ok  " } else { "DIFF" })
                 }
                 // Two unfinished episodes: nothing to compare.
@@ -394,34 +447,18 @@ pub fn compare_episodes(real: &[Episode], sim: &[Episode]) -> (Check, String) {
             },
             _ => (false, "DIFF"),
         };
-        ok &= agree;
+        ok &= a;
         lines.push(format!(
             "{mark} real {} / sim {}",
             r.map(fmt).unwrap_or_else(|| "-".to_string()),
             s.map(fmt).unwrap_or_else(|| "-".to_string())
         ));
     }
-    let short = real
-        .iter()
-        .zip(sim)
-        .map(|(r, s)| {
-            let d = |e: &Episode| {
-                e.end
-                    .map_or("…".to_string(), |x| format!("{:.1}", x - e.start))
-            };
-            format!("{} {}/{}s", r.kind, d(r), d(s))
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut check = Check::new(
-        "update/rollback durations (0.3s or 5%)",
-        ok,
-        lines.join("\n"),
-    );
+    let mut check = Check::new(title, ok, lines.join("\n"));
     if ok && compared == 0 {
         check.verdict = Verdict::NotApplicable;
     }
-    (check, short)
+    check
 }
 
 /// Compares UpdateStatus (state, message) sequences exactly (ids masked).
@@ -512,9 +549,12 @@ mod tests {
             mask_ids("task sjurxba7cfny1c3l2uwpkovuz failed"),
             "task <id> failed"
         );
+        // An id without a digit is still an id.
+        assert_eq!(mask_ids("ID: bdkszibphilxsmufpsfheyvbz"), "ID: <id>");
+        // 24 or 26 characters are not.
         assert_eq!(
-            mask_ids("abcdefghijklmnopqrstuvwxy"),
-            "abcdefghijklmnopqrstuvwxy"
+            mask_ids("abcdefghijklmnopqrstuvwx abcdefghijklmnopqrstuvwxyz"),
+            "abcdefghijklmnopqrstuvwx abcdefghijklmnopqrstuvwxyz"
         );
         assert_eq!(mask_ago("Running 18 seconds ago"), "Running <ago>");
     }
@@ -567,6 +607,16 @@ mod tests {
         assert!(!close_enough(3.0, 3.35));
         // Mutant A's parallelism-0 episode (real 7.7 s, mutant 6.4 s).
         assert!(!close_enough(7.7, 6.4));
+        // The live bound: 1 s below 5 s, 20 % above.
+        assert!(within_live_bound(3.0, 4.0));
+        assert!(!within_live_bound(3.0, 4.05));
+        assert!(within_live_bound(9.3, 11.0));
+        assert!(!within_live_bound(9.3, 11.2));
+        // Mutant A on parallelism-0-delay (real 11.0 s, mutant 6.8 s) is
+        // outside it; on parallelism-0 (7.7 s, 6.4 s) only the strict
+        // tolerance catches it.
+        assert!(!within_live_bound(11.0, 6.8));
+        assert!(within_live_bound(7.7, 6.4));
     }
 
     #[test]
@@ -578,12 +628,15 @@ mod tests {
             end: None,
             state: "updating".to_string(),
         };
-        let (c, _) = compare_episodes(&[open("update")], &[open("update")]);
+        let (c, l, _) = compare_episodes(&[open("update")], &[open("update")]);
         assert_eq!(c.verdict, Verdict::NotApplicable);
-        let (c, _) = compare_episodes(&[], &[]);
+        assert_eq!(l.verdict, Verdict::NotApplicable);
+        let (c, l, _) = compare_episodes(&[], &[]);
         assert_eq!(c.verdict, Verdict::NotApplicable);
-        let (c, _) = compare_episodes(&[open("update")], &[]);
+        assert_eq!(l.verdict, Verdict::NotApplicable);
+        let (c, l, _) = compare_episodes(&[open("update")], &[]);
         assert_eq!(c.verdict, Verdict::Mismatch);
+        assert_eq!(l.verdict, Verdict::Mismatch);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! run several times on the engine; each run's *branch* (the sequence of
 //! its update and rollback episodes, each `at once` when it ended within
 //! 0.5 s of its start, else `runs`; with `engine: failure_race`, also how
-//! many slots got a task before the first failure action) is counted, and
+//! many slots got a task before the first failure action; so too with
+//! `engine: slot_order: random`) is counted, and
 //! so is the branch of each of a batch of simulations with different seeds
 //! (the simulator takes such branches as seeded random choices, `engine:
-//! rollback_race` and `failure_race`). Each
+//! rollback_race`, `failure_race` and `slot_order: random`). Each
 //! branch's real count must lie in the central 95 % interval of a
 //! binomial distribution with the real number of runs and the simulated
 //! frequency.
@@ -21,7 +22,7 @@ use super::{Context, Result};
 use super::compare::{Episode, episodes};
 use super::{measure, record};
 use crate::runner::{RunOptions, run};
-use crate::scenario;
+use crate::scenario::{self, EngineProfile};
 use crate::sim::time::{SimDuration, SimTime, secs_f64};
 use crate::swarm::store::LogKind;
 
@@ -50,10 +51,16 @@ pub fn branch(eps: &[Episode]) -> String {
 /// scenario has `engine: failure_race`, how many slots got a task from the
 /// first update's start to its failure action (the first `paused` or
 /// `rollback_started`; 50 ms either side for the engine's clocks), e.g.
-/// `update runs; 2 slots before the failure action`.
-pub fn branch_of(updates: &[(f64, String)], created: &[(f64, u64)], failure_race: bool) -> String {
+/// `update runs; 2 slots before the failure action`; the same count with
+/// `engine: slot_order: random` (which slots the update took before a
+/// failure, and which were replaced, is that order's doing).
+pub fn branch_of(
+    updates: &[(f64, String)],
+    created: &[(f64, u64)],
+    engine: &EngineProfile,
+) -> String {
     let b = branch(&episodes(updates));
-    if !failure_race {
+    if engine.failure_race <= 0.0 && !engine.random_slot_order {
         return b;
     }
     let start = updates.iter().find(|(_, s)| s == "updating").map(|u| u.0);
@@ -75,14 +82,14 @@ pub fn branch_of(updates: &[(f64, String)], created: &[(f64, u64)], failure_race
 }
 
 /// The update states and created tasks of a real run, for [`branch_of`].
-pub fn real_branch(rec: &record::Recording, failure_race: bool) -> String {
+pub fn real_branch(rec: &record::Recording, engine: &EngineProfile) -> String {
     let updates: Vec<(f64, String)> = rec.updates.iter().map(|u| (u.t, u.state.clone())).collect();
     let created: Vec<(f64, u64)> = rec.tasks.values().map(|t| (t.created, t.slot)).collect();
-    branch_of(&updates, &created, failure_race)
+    branch_of(&updates, &created, engine)
 }
 
 /// The update states and created tasks of a simulation, for [`branch_of`].
-pub fn sim_branch(r: &crate::runner::RunResult, failure_race: bool) -> String {
+pub fn sim_branch(r: &crate::runner::RunResult, engine: &EngineProfile) -> String {
     let updates: Vec<(f64, String)> = r
         .cluster
         .store
@@ -99,7 +106,7 @@ pub fn sim_branch(r: &crate::runner::RunResult, failure_race: bool) -> String {
         .iter()
         .map(|t| (secs_f64(t.created_at), t.slot))
         .collect();
-    branch_of(&updates, &created, failure_race)
+    branch_of(&updates, &created, engine)
 }
 
 /// P(X <= k) for X ~ Binomial(n, p).
@@ -145,9 +152,7 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
         let f = d.join("real-trace.jsonl");
         let text = std::fs::read_to_string(&f).with_context(|| f.display().to_string())?;
         let rec = record::Recording::from_trace(&text)?;
-        *real
-            .entry(real_branch(&rec, scen.engine.failure_race > 0.0))
-            .or_default() += 1;
+        *real.entry(real_branch(&rec, &scen.engine)).or_default() += 1;
     }
     let mut sim_scen = scen.clone();
     if let Some(c) = calibration {
@@ -167,8 +172,7 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
                 ..Default::default()
             },
         );
-        *sim.entry(sim_branch(&result, scen.engine.failure_race > 0.0))
-            .or_default() += 1;
+        *sim.entry(sim_branch(&result, &scen.engine)).or_default() += 1;
     }
     let n = runs.len() as u64;
     let mut ok = n > 0;
@@ -183,6 +187,13 @@ pub fn judge(path: &Path, runs: &[PathBuf], calibration: Option<&Path>) -> Resul
         scen.engine.rollback_race,
         scen.engine.failure_race
     );
+    if scen.engine.random_slot_order {
+        t = t.replacen(
+            "). A branch agrees",
+            ", `slot_order` random). A branch agrees",
+            1,
+        );
+    }
     let _ = writeln!(
         t,
         "| branch | real | simulated | 95 % interval of the real count | agrees |"
@@ -261,14 +272,26 @@ mod tests {
             (5.970, 1),
             (7.0, 2),
         ];
+        let race = |failure: f64, random_slot_order: bool| EngineProfile {
+            failure_race: failure,
+            random_slot_order,
+            ..Default::default()
+        };
         assert_eq!(
-            branch_of(&u, &created, true),
+            branch_of(&u, &created, &race(0.25, false)),
             "update runs, update runs; 2 slot(s) before the failure action"
         );
         assert_eq!(
-            branch_of(&u, &created[..4], true),
+            branch_of(&u, &created[..4], &race(0.25, false)),
             "update runs, update runs; 1 slot(s) before the failure action"
         );
-        assert_eq!(branch_of(&u, &created, false), "update runs, update runs");
+        assert_eq!(
+            branch_of(&u, &created, &race(0.0, false)),
+            "update runs, update runs"
+        );
+        assert_eq!(
+            branch_of(&u, &created, &race(0.0, true)),
+            "update runs, update runs; 2 slot(s) before the failure action"
+        );
     }
 }

@@ -514,6 +514,7 @@ const ENGINE_KEYS: &[&str] = &[
     "stop",
     "rollback_race",
     "failure_race",
+    "slot_order",
 ];
 
 /// `engine:` — fixed durations of the engine's own steps.
@@ -537,6 +538,19 @@ fn engine_profile(n: Node) -> R<EngineProfile> {
     }
     if let Some(v) = m.get("failure_race") {
         e.failure_race = Node::new(v, &m.child_path("failure_race")).probability()?;
+    }
+    if let Some(v) = m.get("slot_order") {
+        let path = m.child_path("slot_order");
+        let n = Node::new(v, &path);
+        e.random_slot_order = match n.str()? {
+            "ascending" => false,
+            "random" => true,
+            other => {
+                return n.fail(format!(
+                    "engine.slot_order must be ascending or random, found {other}"
+                ));
+            }
+        };
     }
     Ok(e)
 }

@@ -90,6 +90,12 @@ pub struct EngineProfile {
     /// failure action. 0 (the default): the failure is read first. Drawn
     /// per such failure from the run's seed (`failure-race` stream).
     pub failure_race: f64,
+    /// `slot_order: random`: an update or rollback takes its dirty slots in
+    /// a seeded random order (`slot-order` stream), as swarmkit does: they
+    /// come out of a Go map (`manager/orchestrator/replicated/services.go`,
+    /// `updatableAndDeadSlots`), whose iteration order Go randomizes.
+    /// `ascending` (the default, `false`): by slot number, no random draw.
+    pub random_slot_order: bool,
 }
 
 /// How an image behaves on the simulated engine.

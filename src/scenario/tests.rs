@@ -813,6 +813,7 @@ fn engine_profile_defaults_to_zero_and_rejects_unknown_keys() {
             stop: millis(5),
             rollback_race: 0.0,
             failure_race: 0.0,
+            random_slot_order: false,
         }
     );
     let e = err(&format!("{NODES}engine:\n  creat: 100ms\n"));

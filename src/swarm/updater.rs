@@ -166,11 +166,19 @@ impl UpdateSupervisor {
             });
             return;
         }
-        // 2. Dirty slots, in the order given.
-        let dirty: VecDeque<SlotWork> = slots
+        // 2. Dirty slots, in the order given; with `engine: slot_order:
+        // random`, in Go's map order, which it randomizes (swarmkit takes
+        // them from a map: docs/swarm-rules.md#updater-slot-order). No draw
+        // otherwise, so other runs are unchanged.
+        let mut dirty: VecDeque<SlotWork> = slots
             .into_iter()
             .filter(|w| self.is_slot_dirty(s, service, w))
             .collect();
+        if s.engine.random_slot_order && dirty.len() > 1 {
+            let key = format!("{}#{}", s.state.services[service].id, self.next_run);
+            let mut rng = s.streams.stream("slot-order", &key);
+            rand::seq::SliceRandom::shuffle(dirty.make_contiguous(), &mut rng);
+        }
         // 3. Nothing to do.
         if dirty.is_empty() {
             if matches!(
