@@ -13,7 +13,7 @@
 //! `docs/swarm-rules.md#kernel-watch-order`).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
@@ -239,6 +239,41 @@ pub(crate) enum Change {
     Node(NodeId),
 }
 
+/// The watch queue: changes in the order they were made, handed to the
+/// watchers first in, first out. The manager drains it after every event,
+/// so it is a vector read from a moving head, emptied when drained.
+#[derive(Debug, Default)]
+pub(crate) struct WatchQueue {
+    items: Vec<Change>,
+    head: usize,
+}
+
+impl WatchQueue {
+    pub(crate) fn push_back(&mut self, change: Change) {
+        self.items.push(change);
+    }
+
+    /// The oldest change not handed out yet.
+    pub(crate) fn pop_front(&mut self) -> Option<Change> {
+        match self.items.get(self.head) {
+            Some(&c) => {
+                self.head += 1;
+                Some(c)
+            }
+            None => {
+                self.items.clear();
+                self.head = 0;
+                None
+            }
+        }
+    }
+
+    /// The changes not handed out yet, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Change> {
+        self.items[self.head..].iter()
+    }
+}
+
 /// The agent's next step for a task (an [`Event::Agent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -387,7 +422,7 @@ pub struct Store {
     pub history: HistoryFeed,
 
     /// The watch queue: changes not yet handed to the watchers.
-    pub(crate) changes: VecDeque<Change>,
+    pub(crate) changes: WatchQueue,
     /// A scheduling pass is queued.
     pub(crate) scheduler_pass_pending: bool,
 }
@@ -437,7 +472,7 @@ impl Store {
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
-            changes: VecDeque::new(),
+            changes: WatchQueue::default(),
             scheduler_pass_pending: false,
         }
     }
@@ -638,18 +673,23 @@ impl Store {
         err: Option<String>,
         cause: Cause,
     ) {
-        let before = self.task_flags(task);
-        let was_pending;
+        let old = self.state.tasks[task].state;
+        debug_assert!(state >= old, "task state moved backwards");
+        // The counters' flags read the observed state only through
+        // `<= RUNNING` and `== RUNNING`: other moves change none of them.
+        let before = (TaskFlags::state_counts(old) != TaskFlags::state_counts(state))
+            .then(|| self.task_flags(task));
+        let was_pending = old == TaskState::Pending;
         {
             let t = &mut self.state.tasks[task];
-            debug_assert!(state >= t.state, "task state moved backwards");
-            was_pending = t.state == TaskState::Pending;
             t.state = state;
             t.message = message;
             t.err = err;
             t.timestamp = self.now;
         }
-        self.apply_flags(task, before);
+        if let Some(before) = before {
+            self.apply_flags(task, before);
+        }
         if matches!(state, TaskState::Failed | TaskState::Rejected) {
             let svc = self.state.tasks[task].service;
             self.stats[svc].task_failures += 1;
@@ -1037,4 +1077,11 @@ struct TaskFlags {
     active: bool,
     reserved: bool,
     running: bool,
+}
+
+impl TaskFlags {
+    /// What of an observed state [`Store::task_flags`] reads.
+    fn state_counts(state: TaskState) -> (bool, bool) {
+        (state <= TaskState::Running, state == TaskState::Running)
+    }
 }
