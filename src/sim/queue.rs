@@ -175,9 +175,12 @@ impl<E> EventQueue<E> {
     /// entries at the head is cheaper than rebuilding.
     const COMPACT_MIN: usize = 1024;
 
+    /// An empty queue. It starts with room for a small run's events: a
+    /// run always schedules some, and the first doublings cost more than
+    /// this one allocation.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: BinaryHeap::with_capacity(64),
             live: LiveSet::default(),
             len: 0,
         }

@@ -242,10 +242,20 @@ pub(crate) enum Change {
 /// The watch queue: changes in the order they were made, handed to the
 /// watchers first in, first out. The manager drains it after every event,
 /// so it is a vector read from a moving head, emptied when drained.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct WatchQueue {
     items: Vec<Change>,
     head: usize,
+}
+
+impl Default for WatchQueue {
+    /// Room for the changes of a busy event from the start.
+    fn default() -> WatchQueue {
+        WatchQueue {
+            items: Vec::with_capacity(32),
+            head: 0,
+        }
+    }
 }
 
 impl WatchQueue {
