@@ -99,29 +99,53 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
             .node
             .map(|n| st.nodes[n].hostname.as_str())
             .unwrap_or("");
+        let fields: [&[u8]; 8] = [
+            rec.kind.as_str().as_bytes(),
+            service.as_bytes(),
+            task_id.as_bytes(),
+            b"",
+            node.as_bytes(),
+            image.as_bytes(),
+            rec.state.as_bytes(),
+            rec.desired_state.as_bytes(),
+        ];
         let b = &mut self.buf;
+        let row_start = b.len();
+        // Fast path: the row as it is, then one scan of it; almost no
+        // field needs quotes, and then the only commas are the 9 between
+        // the fields.
         push_secs3(b, rec.time);
-        b.push(b',');
-        push_field(b, rec.kind.as_str().as_bytes());
-        b.push(b',');
-        push_field(b, service.as_bytes());
-        b.push(b',');
-        push_field(b, task_id.as_bytes());
-        b.push(b',');
-        // Global tasks (slot 0) have an empty slot.
-        if slot > 0 {
-            push_u64(b, slot);
+        for (i, f) in fields.iter().enumerate() {
+            b.push(b',');
+            if i == 3 {
+                // Global tasks (slot 0) have an empty slot.
+                if slot > 0 {
+                    push_u64(b, slot);
+                }
+            } else {
+                b.extend_from_slice(f);
+            }
         }
         b.push(b',');
-        push_field(b, node.as_bytes());
-        b.push(b',');
-        push_field(b, image.as_bytes());
-        b.push(b',');
-        push_field(b, rec.state.as_bytes());
-        b.push(b',');
-        push_field(b, rec.desired_state.as_bytes());
-        b.push(b',');
-        push_field(b, rec.message.as_bytes());
+        b.extend_from_slice(rec.message.as_bytes());
+        let (commas, other) = count_specials(&b[row_start..]);
+        if commas != 9 || other {
+            // Some field needs quotes: write the row again, field by field.
+            b.truncate(row_start);
+            push_secs3(b, rec.time);
+            for (i, f) in fields.iter().enumerate() {
+                b.push(b',');
+                if i == 3 {
+                    if slot > 0 {
+                        push_u64(b, slot);
+                    }
+                } else {
+                    push_field(b, f);
+                }
+            }
+            b.push(b',');
+            push_field(b, rec.message.as_bytes());
+        }
         b.push(b'\n');
         if self.buf.len() >= EVENTS_CHUNK {
             self.drain();
@@ -158,17 +182,62 @@ fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
     buf.push(b'"');
 }
 
-/// Appends a number in decimal (no allocation, no formatter).
+/// Counts the commas in `row`, and whether it holds another byte that
+/// needs quotes (`"`, `\r`, `\n`), eight bytes at a time.
+fn count_specials(row: &[u8]) -> (u64, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut commas = 0;
+    let mut other = 0;
+    let mut word = |v: u64| {
+        // Exactly the bytes equal to ',' get their high bit set.
+        let c = v ^ (ONES * u64::from(b','));
+        let zero = !(((c & LOW7) + LOW7) | c | LOW7);
+        commas += (zero >> 7).wrapping_mul(ONES) >> 56;
+        // Nonzero if and only if some byte is one of the others.
+        for q in [b'"', b'\r', b'\n'] {
+            let x = v ^ (ONES * u64::from(q));
+            other |= x.wrapping_sub(ONES) & !x & HIGH;
+        }
+    };
+    let mut chunks = row.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        word(u64::from_le_bytes(b));
+    }
+    // The tail, padded with zero bytes (which are none of these).
+    let rest = chunks.remainder();
+    let mut b = [0u8; 8];
+    b[..rest.len()].copy_from_slice(rest);
+    word(u64::from_le_bytes(b));
+    (commas, other != 0)
+}
+
+/// Appends a number in decimal (no allocation, no formatter), two digits
+/// at a time.
 fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while v >= 100 {
+        let p = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    }
+    if v >= 10 {
+        let p = v as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        digits[i] = b'0' + v as u8;
     }
     buf.extend_from_slice(&digits[i..]);
 }
@@ -345,9 +414,102 @@ mod tests {
         );
     }
 
+    /// Whole rows, on both paths (plain rows and rows with fields that
+    /// need quotes), are the rows the `csv` crate's writer wrote.
+    #[test]
+    fn rows_are_the_csv_crate_rows() {
+        let yaml = "name: t\nseed: 1\ncluster:\n  nodes:\n    - name: n{n}\n      count: 2\n\
+                    images:\n  default: {pull: 1s, start: 1s, stop: 1s}\n\
+                    services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\n";
+        let scenario =
+            crate::scenario::parse_str(yaml, std::path::Path::new("t.yaml")).expect("scenario");
+        let mut c = Cluster::new(scenario, 1, true);
+        c.run(None, 10_000, |_, _| {});
+        let mut log = c.store.log.clone();
+        assert!(log.len() > 10);
+        let mut odd = log[log.len() - 1].clone();
+        odd.message = "say \"hi\", then\r\nmore".to_string().into();
+        log.push(odd);
+        for renamed in [false, true] {
+            let st = &mut c.store.state;
+            if renamed {
+                st.services[0].spec.name = "we,b".to_string();
+                st.nodes[0].hostname = "n\"1\"".to_string();
+            }
+            let mut ours = EventsCsv::new(Vec::new());
+            let mut reference = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            reference.write_record(EVENTS_HEADER).unwrap();
+            for rec in &log {
+                ours.record(st, rec);
+                let task = rec.task.map(|t| &st.tasks[t]);
+                let slot = task
+                    .filter(|t| t.slot > 0)
+                    .map(|t| t.slot.to_string())
+                    .unwrap_or_default();
+                reference
+                    .write_record([
+                        format_secs3(rec.time).as_str(),
+                        rec.kind.as_str(),
+                        rec.service
+                            .map_or("", |s| st.services[s].spec.name.as_str()),
+                        task.map_or("", |t| t.id.as_str()),
+                        slot.as_str(),
+                        rec.node.map_or("", |n| st.nodes[n].hostname.as_str()),
+                        task.map_or("", |t| t.spec.image.as_str()),
+                        rec.state,
+                        rec.desired_state,
+                        &rec.message,
+                    ])
+                    .unwrap();
+            }
+            let ours = String::from_utf8(ours.into_inner().unwrap()).unwrap();
+            let reference = String::from_utf8(reference.into_inner().unwrap()).unwrap();
+            assert_eq!(ours, reference);
+            assert_eq!(renamed, ours.contains("\"we,b\""));
+        }
+    }
+
+    #[test]
+    fn specials_are_counted_exactly() {
+        let bytes = b",\"\r\nab,\x00\xff\x2b\x2d";
+        // Every slice of every length and offset, against a plain count.
+        for i in 0..bytes.len() {
+            for j in i..=bytes.len() {
+                for k in 0..=20 {
+                    let row: Vec<u8> = bytes[i..j]
+                        .iter()
+                        .cycle()
+                        .take(k * (j - i) / 4 + (j - i))
+                        .copied()
+                        .collect();
+                    let commas = row.iter().filter(|&&c| c == b',').count() as u64;
+                    let other = row.iter().any(|&c| matches!(c, b'"' | b'\r' | b'\n'));
+                    assert_eq!(count_specials(&row), (commas, other), "{row:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn numbers_are_written_like_display() {
-        for v in [0, 1, 9, 10, 99, 100, 12345, u64::MAX / 7, u64::MAX] {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12345,
+            100_000,
+            u64::MAX / 7,
+            u64::MAX,
+        ] {
             let mut b = Vec::new();
             push_u64(&mut b, v);
             assert_eq!(b, v.to_string().into_bytes());
