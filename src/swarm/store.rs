@@ -13,7 +13,7 @@
 //! `docs/swarm-rules.md#kernel-watch-order`).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
@@ -239,51 +239,6 @@ pub(crate) enum Change {
     Node(NodeId),
 }
 
-/// The watch queue: changes in the order they were made, handed to the
-/// watchers first in, first out. The manager drains it after every event,
-/// so it is a vector read from a moving head, emptied when drained.
-#[derive(Debug)]
-pub(crate) struct WatchQueue {
-    items: Vec<Change>,
-    head: usize,
-}
-
-impl Default for WatchQueue {
-    /// Room for the changes of a busy event from the start.
-    fn default() -> WatchQueue {
-        WatchQueue {
-            items: Vec::with_capacity(32),
-            head: 0,
-        }
-    }
-}
-
-impl WatchQueue {
-    pub(crate) fn push_back(&mut self, change: Change) {
-        self.items.push(change);
-    }
-
-    /// The oldest change not handed out yet.
-    pub(crate) fn pop_front(&mut self) -> Option<Change> {
-        match self.items.get(self.head) {
-            Some(&c) => {
-                self.head += 1;
-                Some(c)
-            }
-            None => {
-                self.items.clear();
-                self.head = 0;
-                None
-            }
-        }
-    }
-
-    /// The changes not handed out yet, oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Change> {
-        self.items[self.head..].iter()
-    }
-}
-
 /// The agent's next step for a task (an [`Event::Agent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -432,7 +387,7 @@ pub struct Store {
     pub history: HistoryFeed,
 
     /// The watch queue: changes not yet handed to the watchers.
-    pub(crate) changes: WatchQueue,
+    pub(crate) changes: VecDeque<Change>,
     /// A scheduling pass is queued.
     pub(crate) scheduler_pass_pending: bool,
 }
@@ -482,7 +437,8 @@ impl Store {
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
-            changes: WatchQueue::default(),
+            // Room for the changes of a busy event from the start.
+            changes: VecDeque::with_capacity(32),
             scheduler_pass_pending: false,
         }
     }
