@@ -487,6 +487,11 @@ impl Store {
             crash_rng: LazyStream::new(s, "crash", name),
             health_rng: LazyStream::new(s, "health", name),
         };
+        if self.images.capacity() == 0 {
+            // An image runtime is big (six random streams): grow once for
+            // the usual few images, not by doubling from one.
+            self.images.reserve(4);
+        }
         self.images.push(rt);
         let i = self.images.len() - 1;
         self.image_index.insert(name.to_string(), i);
