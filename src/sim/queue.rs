@@ -33,18 +33,36 @@ impl EventKey {
     }
 }
 
-/// A heap entry. Its ordering is *reversed* on `(time, seq)` so that
-/// `BinaryHeap` (a max-heap) pops the earliest entry first.
+/// A heap entry. `(time, seq)` is packed into one `u128` (time in the
+/// high half), so that comparing two entries is one wide comparison. Its
+/// ordering is *reversed* so that `BinaryHeap` (a max-heap) pops the
+/// earliest entry first.
 #[derive(Debug)]
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    key: u128,
     ev: E,
+}
+
+impl<E> Entry<E> {
+    fn new(time: SimTime, seq: u64, ev: E) -> Entry<E> {
+        Entry {
+            key: (u128::from(time.as_nanos()) << 64) | u128::from(seq),
+            ev,
+        }
+    }
+
+    fn time(&self) -> SimTime {
+        SimTime::from_nanos((self.key >> 64) as u64)
+    }
+
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 
@@ -58,7 +76,7 @@ impl<E> PartialOrd for Entry<E> {
 
 impl<E> Ord for Entry<E> {
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -157,9 +175,12 @@ impl<E> EventQueue<E> {
     /// entries at the head is cheaper than rebuilding.
     const COMPACT_MIN: usize = 1024;
 
+    /// An empty queue. It starts with room for a small run's events: a
+    /// run always schedules some, and the first doublings cost more than
+    /// this one allocation.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: BinaryHeap::with_capacity(64),
             live: LiveSet::default(),
             len: 0,
         }
@@ -179,7 +200,7 @@ impl<E> EventQueue<E> {
     /// after it.
     pub fn push(&mut self, at: SimTime, ev: E) -> EventKey {
         let seq = self.live.insert_next();
-        self.heap.push(Entry { time: at, seq, ev });
+        self.heap.push(Entry::new(at, seq, ev));
         self.len += 1;
         EventKey(seq)
     }
@@ -196,7 +217,7 @@ impl<E> EventQueue<E> {
         if dead > self.len && self.heap.len() >= Self::COMPACT_MIN {
             // Keys are unique, so rebuilding cannot change the pop order.
             let live = &self.live;
-            self.heap.retain(|e| live.contains(e.seq));
+            self.heap.retain(|e| live.contains(e.seq()));
         }
         true
     }
@@ -204,9 +225,9 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest live event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         while let Some(e) = self.heap.pop() {
-            if self.live.remove(e.seq) {
+            if self.live.remove(e.seq()) {
                 self.len -= 1;
-                return Some((e.time, e.ev));
+                return Some((e.time(), e.ev));
             }
         }
         None
@@ -216,8 +237,8 @@ impl<E> EventQueue<E> {
     /// drops cancelled entries found at the head.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         while let Some(e) = self.heap.peek() {
-            if self.live.contains(e.seq) {
-                return Some(e.time);
+            if self.live.contains(e.seq()) {
+                return Some(e.time());
             }
             self.heap.pop();
         }
@@ -244,8 +265,8 @@ impl<E> EventQueue<E> {
         let mut v: Vec<_> = self
             .heap
             .iter()
-            .filter(|e| self.live.contains(e.seq))
-            .map(|e| (e.time, EventKey(e.seq), &e.ev))
+            .filter(|e| self.live.contains(e.seq()))
+            .map(|e| (e.time(), EventKey(e.seq()), &e.ev))
             .collect();
         v.sort_by_key(|&(t, k, _)| (t, k));
         v

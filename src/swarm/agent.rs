@@ -17,8 +17,6 @@
 //!   stopped (the image's stop latency, capped by the stop grace period),
 //!   then SHUTDOWN (`shutdown`); a task not started yet shuts down at once.
 
-use rustc_hash::FxHashMap;
-
 use crate::dist::bernoulli;
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
@@ -33,10 +31,21 @@ use crate::swarm::store::{Event, Store};
 pub struct Agent {
     /// Per task (indexed by [`TaskId`]).
     pub tasks: Vec<AgentTask>,
-    /// (node, image) → pull finished at (Some) or in progress (None).
-    pub pulls: FxHashMap<(NodeId, usize), Option<SimTime>>,
-    /// Tasks waiting for a pull in progress.
-    pub pull_waiters: FxHashMap<(NodeId, usize), Vec<TaskId>>,
+    /// Per node, per image runtime (indexed by [`NodeId`], then by the
+    /// store's image index): the image's pull on that node.
+    pulls: Vec<Vec<Pull>>,
+}
+
+/// An image on a node.
+#[derive(Debug, Clone, Default)]
+enum Pull {
+    /// Not on the node, no pull under way.
+    #[default]
+    Absent,
+    /// Being pulled, with the tasks waiting for it (in arrival order).
+    Pulling(Vec<TaskId>),
+    /// On the node.
+    Done,
 }
 
 impl Agent {
@@ -44,8 +53,23 @@ impl Agent {
     /// task's first change is its creation, PENDING).
     fn ensure(&mut self, task: TaskId) {
         if self.tasks.len() <= task {
+            // Skip the first few doublings (the store does the same for
+            // its task vectors).
+            self.tasks.reserve((task + 1).max(32) - self.tasks.len());
             self.tasks.resize_with(task + 1, AgentTask::default);
         }
+    }
+
+    /// The pull of `image` on `node`.
+    fn pull(&mut self, node: NodeId, image: usize) -> &mut Pull {
+        if self.pulls.len() <= node {
+            self.pulls.resize_with(node + 1, Vec::new);
+        }
+        let images = &mut self.pulls[node];
+        if images.len() <= image {
+            images.resize_with(image + 1, Pull::default);
+        }
+        &mut images[image]
     }
 }
 
@@ -124,20 +148,18 @@ impl Agent {
     /// PREPARING: pull the image unless the node has it already.
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
-        match self.pulls.get(&(node, image)) {
-            Some(Some(_)) => {
+        match self.pull(node, image) {
+            Pull::Done => {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
-            Some(None) => {
-                self.pull_waiters
-                    .entry((node, image))
-                    .or_default()
-                    .push(task);
-            }
-            None => {
+            Pull::Pulling(waiters) => waiters.push(task),
+            absent @ Pull::Absent => {
+                // Usually more than one task waits for the same pull.
+                let mut waiters = Vec::with_capacity(4);
+                waiters.push(task);
+                *absent = Pull::Pulling(waiters);
                 let rt = &mut s.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
-                self.pulls.insert((node, image), None);
                 s.explain(Some(s.state.tasks[task].service), |c| {
                     format!(
                         "{}: node {} pulls {} in {} (images pull; once per node)",
@@ -147,10 +169,6 @@ impl Agent {
                         format_go_duration(latency)
                     )
                 });
-                self.pull_waiters
-                    .entry((node, image))
-                    .or_default()
-                    .push(task);
                 s.queue
                     .push(s.now + latency, Event::PullDone { node, image });
             }
@@ -161,8 +179,12 @@ impl Agent {
         if !s.state.nodes[node].agent_up {
             return;
         }
-        self.pulls.insert((node, image), Some(s.now));
-        let waiters = self.pull_waiters.remove(&(node, image)).unwrap_or_default();
+        // The image is on the node; the tasks waiting for a pull of it
+        // (this one, or one started after the node came back) go on.
+        let waiters = match std::mem::replace(self.pull(node, image), Pull::Done) {
+            Pull::Pulling(waiters) => waiters,
+            Pull::Absent | Pull::Done => Vec::new(),
+        };
         for task in waiters {
             let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
@@ -412,8 +434,12 @@ impl Agent {
         // container at once, SIGSTOP never ends it (killed when the grace
         // period is over); another signal is taken the way the image takes
         // SIGTERM, and a death by it exits 128 + its number.
-        let signal =
-            crate::swarm::container::signal_number(&t.spec.container.stop_signal).unwrap_or(15);
+        let stop_signal = &t.spec.container.stop_signal;
+        let signal = if stop_signal.is_empty() {
+            15
+        } else {
+            crate::swarm::container::signal_number(stop_signal).unwrap_or(15)
+        };
         let image = s.task_image(task);
         let rt = &mut s.images[image];
         let latency = rt.profile.stop.sample(&mut rt.stop_rng) + s.engine.stop;
@@ -483,8 +509,14 @@ impl Agent {
             self.cancel_all(s, t);
             self.tasks[t].stopping = false;
         }
-        self.pulls.retain(|&(n, _), v| n != node || v.is_some());
-        self.pull_waiters.retain(|&(n, _), _| n != node);
+        // Pulls under way are lost with their waiters; pulled images stay.
+        if let Some(images) = self.pulls.get_mut(node) {
+            for p in images {
+                if matches!(p, Pull::Pulling(_)) {
+                    *p = Pull::Absent;
+                }
+            }
+        }
     }
 
     /// The machine is back: the agent reports what happened to its tasks.

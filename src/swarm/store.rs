@@ -358,6 +358,9 @@ pub struct Store {
     /// version counter).
     pub next_version: u64,
     pub log: Vec<LogRecord>,
+    /// Per service, the ports its last task was created with (shared by
+    /// its tasks, see [`Store::ports_of`]).
+    ports: Vec<Option<Rc<Vec<PortConfig>>>>,
     /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
     /// Where each log record goes as it happens (events.csv).
@@ -421,6 +424,7 @@ impl Store {
             image_of: Vec::new(),
             next_version: 1,
             log: Vec::new(),
+            ports: Vec::new(),
             keep_log,
             sink,
             record_series: false,
@@ -433,7 +437,8 @@ impl Store {
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
-            changes: VecDeque::new(),
+            // Room for the changes of a busy event from the start.
+            changes: VecDeque::with_capacity(32),
             scheduler_pass_pending: false,
         }
     }
@@ -482,6 +487,11 @@ impl Store {
             crash_rng: LazyStream::new(s, "crash", name),
             health_rng: LazyStream::new(s, "health", name),
         };
+        if self.images.capacity() == 0 {
+            // An image runtime is big (six random streams): grow once for
+            // the usual few images, not by doubling from one.
+            self.images.reserve(4);
+        }
         self.images.push(rt);
         let i = self.images.len() - 1;
         self.image_index.insert(name.to_string(), i);
@@ -504,6 +514,23 @@ impl Store {
         };
         self.image_of[task] = i as u32;
         i
+    }
+
+    /// The service's published ports, shared by its tasks while the spec
+    /// keeps them (one allocation per port set, not per task).
+    fn ports_of(&mut self, service: ServiceId) -> Rc<Vec<PortConfig>> {
+        let ports = &self.state.services[service].spec.ports;
+        if self.ports.len() <= service {
+            self.ports.resize_with(service + 1, Default::default);
+        }
+        match &self.ports[service] {
+            Some(p) if p.as_slice() == ports.as_slice() => Rc::clone(p),
+            _ => {
+                let p = Rc::new(ports.clone());
+                self.ports[service] = Some(Rc::clone(&p));
+                p
+            }
+        }
     }
 
     pub fn new_spec_version(&mut self) -> u64 {
@@ -548,8 +575,13 @@ impl Store {
         desired: TaskState,
         cause: Cause,
     ) -> TaskId {
-        let svc = &self.state.services[service];
+        if self.state.tasks.capacity() == 0 {
+            // Skip the first few doublings of the biggest per-run vectors.
+            self.state.tasks.reserve(32);
+            self.image_of.reserve(32);
+        }
         let id = random_id(&mut self.task_id_rng);
+        let svc = &self.state.services[service];
         let task = Task {
             id,
             service,
@@ -557,7 +589,7 @@ impl Store {
             node: None,
             spec: svc.spec.task.clone(),
             spec_version: svc.spec_version,
-            ports: Rc::new(svc.spec.ports.clone()),
+            ports: self.ports_of(service),
             desired,
             state: TaskState::New,
             timestamp: self.now,
@@ -612,16 +644,23 @@ impl Store {
         err: Option<String>,
         cause: Cause,
     ) {
-        let before = self.task_flags(task);
+        let old = self.state.tasks[task].state;
+        debug_assert!(state >= old, "task state moved backwards");
+        // The counters' flags read the observed state only through
+        // `<= RUNNING` and `== RUNNING`: other moves change none of them.
+        let before = (TaskFlags::state_counts(old) != TaskFlags::state_counts(state))
+            .then(|| self.task_flags(task));
+        let was_pending = old == TaskState::Pending;
         {
             let t = &mut self.state.tasks[task];
-            debug_assert!(state >= t.state, "task state moved backwards");
             t.state = state;
             t.message = message;
             t.err = err;
             t.timestamp = self.now;
         }
-        self.apply_flags(task, before);
+        if let Some(before) = before {
+            self.apply_flags(task, before);
+        }
         if matches!(state, TaskState::Failed | TaskState::Rejected) {
             let svc = self.state.tasks[task].service;
             self.stats[svc].task_failures += 1;
@@ -635,7 +674,9 @@ impl Store {
                 });
             }
         }
-        if state != TaskState::Pending {
+        // Only tasks in PENDING are in `pending` (added by `create_task`,
+        // removed when they leave PENDING or are deleted).
+        if was_pending && state != TaskState::Pending {
             self.pending.remove(&task);
         }
         self.log_task(task, cause);
@@ -674,6 +715,7 @@ impl Store {
         let t = &mut self.state.tasks[task];
         t.deleted = true;
         let (service, slot, node, desired) = (t.service, t.slot, t.node, t.desired);
+        let was_pending = t.state == TaskState::Pending;
         self.apply_flags(task, before);
         if slot > 0 {
             if let Some(v) = self.state.slots.get_mut(&(service, slot)) {
@@ -687,7 +729,9 @@ impl Store {
         {
             v.retain(|&x| x != task);
         }
-        self.pending.remove(&task);
+        if was_pending {
+            self.pending.remove(&task);
+        }
         self.changes.push_back(Change::TaskDeleted(task, desired));
     }
 
@@ -708,6 +752,10 @@ impl Store {
 
     fn apply_flags(&mut self, task: TaskId, before: TaskFlags) {
         let after = self.task_flags(task);
+        if after == before {
+            // Most writes (e.g. ACCEPTED → PREPARING) move no counter.
+            return;
+        }
         let t = &self.state.tasks[task];
         let (service, cpu, mem) = (
             t.service,
@@ -883,14 +931,21 @@ impl Store {
 
     /// Whether anything listens to the change log (the log is kept, or a
     /// sink streams it): when nothing does, records are not even built.
+    #[inline]
     fn logging(&self) -> bool {
         self.keep_log || self.sink.is_some()
     }
 
+    /// Logs a task's current state, if anything listens (inlined so that
+    /// batches, which keep no log, pay one test per write).
+    #[inline]
     pub(crate) fn log_task(&mut self, task: TaskId, cause: Cause) {
-        if !self.logging() {
-            return;
+        if self.logging() {
+            self.log_task_record(task, cause);
         }
+    }
+
+    fn log_task_record(&mut self, task: TaskId, cause: Cause) {
         let t = &self.state.tasks[task];
         let message = match &t.err {
             Some(e) => Cow::Owned(e.clone()),
@@ -912,6 +967,7 @@ impl Store {
 
     /// Records an explanation of a decision, if explanations are on. The
     /// text is only built when they are.
+    #[inline]
     pub fn explain<F>(&mut self, service: Option<ServiceId>, text: F)
     where
         F: FnOnce(&Store) -> String,
@@ -986,10 +1042,17 @@ impl Store {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TaskFlags {
     node: Option<NodeId>,
     active: bool,
     reserved: bool,
     running: bool,
+}
+
+impl TaskFlags {
+    /// What of an observed state [`Store::task_flags`] reads.
+    fn state_counts(state: TaskState) -> (bool, bool) {
+        (state <= TaskState::Running, state == TaskState::Running)
+    }
 }
