@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::stats::{Describe, Tally, Z95, wilson};
+use crate::sim::time::Secs3;
 
 /// Final update states, and `none` for a service never updated.
 pub use crate::swarm::model::UPDATE_STATE_NAMES as STATES;
@@ -197,28 +198,13 @@ pub fn push_runs_csv_row(out: &mut String, r: &RunRecord) {
 
 /// Appends `v` in decimal (what `{}` prints), without the formatting
 /// machinery: `runs.csv` writes a few numbers per run.
-fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[at..]).expect("decimal digits are ASCII"));
+fn push_u64(out: &mut String, v: u64) {
+    out.push_str(itoa::Buffer::new().format(v));
 }
 
-/// Appends milliseconds as seconds with exactly three decimals (`{}.{:03}`
-/// of `v / 1000` and `v % 1000`).
+/// Appends milliseconds as seconds with exactly three decimals.
 fn push_ms(out: &mut String, v: u64) {
-    push_u64(out, v / 1000);
-    let f = v % 1000;
-    let digit = |d: u64| b'0' + d as u8;
-    let frac = [b'.', digit(f / 100), digit(f / 10 % 10), digit(f % 10)];
-    out.push_str(std::str::from_utf8(&frac).expect("decimal digits are ASCII"));
+    out.push_str(Secs3::from_millis(v).as_str());
 }
 
 /// `runs.csv`: the header, then one row per run in the given (seed) order.
@@ -835,21 +821,6 @@ pub fn batch_table_of(meta: &BatchMeta, services: &[String], acc: &BatchAcc) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_written_as_format_writes_them() {
-        let mut values = vec![0, 1, 9, 10, 99, 100, 999, 1000, 1001, 12_345, u64::MAX];
-        values.extend((0..64).map(|k| 1u64 << k));
-        values.extend((0..64).map(|k| (1u64 << k) - 1));
-        for v in values {
-            let mut s = String::from("x");
-            push_u64(&mut s, v);
-            assert_eq!(s, format!("x{v}"));
-            let mut s = String::new();
-            push_ms(&mut s, v);
-            assert_eq!(s, format!("{}.{:03}", v / 1000, v % 1000));
-        }
-    }
 
     fn rec(seed: u64, update_ms: Option<u64>, state: &'static str) -> RunRecord {
         RunRecord {

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::sim::time::{NANOS_PER_MILLI, SimTime, secs_f64};
+use crate::sim::time::{Secs3, SimTime, secs_f64};
 use crate::swarm::cluster::Cluster;
 use crate::swarm::model::{NodeStatus, ServiceMode};
 use crate::swarm::store::{ChangeSink, ClusterState, LogRecord};
@@ -29,11 +29,10 @@ const EVENTS_HEADER: [&str; 10] = [
 /// `events.csv` written row by row as the run goes (a [`ChangeSink`]):
 /// nothing is held in memory but one buffer of rows.
 ///
-/// Rows are formatted by hand into that buffer (numbers without
-/// `format!`, fields copied as bytes), with the quoting of the `csv`
-/// crate's default writer (`QuoteStyle::Necessary`): a field is quoted
-/// when it holds a comma, a double quote, `\r` or `\n`, and its double
-/// quotes are doubled. A test compares the two writers on such fields.
+/// A row whose fields need no quotes (almost all) is copied into the
+/// buffer as it is, numbers through `itoa` and [`Secs3`]; a row with a
+/// field that holds `,`, `"`, `\r` or `\n` is written by the `csv`
+/// crate's writer, which quotes it.
 pub struct EventsCsv<W: Write> {
     w: W,
     /// Rows not yet handed to `w`.
@@ -47,25 +46,40 @@ const EVENTS_CHUNK: usize = 1 << 16;
 
 impl<W: Write> EventsCsv<W> {
     pub fn new(out: W) -> EventsCsv<W> {
-        let mut buf = Vec::with_capacity(EVENTS_CHUNK + 1024);
-        for (i, h) in EVENTS_HEADER.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            push_field(&mut buf, h.as_bytes());
-        }
-        buf.push(b'\n');
-        EventsCsv {
+        let mut csv = EventsCsv {
             w: out,
-            buf,
+            buf: Vec::with_capacity(EVENTS_CHUNK + 1024),
             error: None,
-        }
+        };
+        csv.push_row(&EVENTS_HEADER.map(str::as_bytes));
+        csv
     }
 
     /// Flushes and returns the writer, or the first error.
     pub fn into_inner(mut self) -> std::io::Result<W> {
         ChangeSink::finish(&mut self)?;
         Ok(self.w)
+    }
+
+    /// Appends one row to the buffer, quoted where a field needs it.
+    fn push_row(&mut self, row: &[&[u8]; 10]) {
+        let needs_quotes = |f: &&[u8]| f.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'));
+        if row.iter().any(needs_quotes) {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .buffer_capacity(256)
+                .from_writer(&mut self.buf);
+            // Writing into a Vec cannot fail.
+            let _ = w.write_record(row).and_then(|()| Ok(w.flush()?));
+        } else {
+            for (i, f) in row.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(b',');
+                }
+                self.buf.extend_from_slice(f);
+            }
+            self.buf.push(b'\n');
+        }
     }
 
     /// Hands the buffered rows to the writer.
@@ -99,54 +113,26 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
             .node
             .map(|n| st.nodes[n].hostname.as_str())
             .unwrap_or("");
-        let fields: [&[u8]; 8] = [
+        let time = Secs3::new(rec.time);
+        let mut slot_buf = itoa::Buffer::new();
+        // Global tasks (slot 0) have an empty slot.
+        let slot: &[u8] = if slot > 0 {
+            slot_buf.format(slot).as_bytes()
+        } else {
+            b""
+        };
+        self.push_row(&[
+            time.as_bytes(),
             rec.kind.as_str().as_bytes(),
             service.as_bytes(),
             task_id.as_bytes(),
-            b"",
+            slot,
             node.as_bytes(),
             image.as_bytes(),
             rec.state.as_bytes(),
             rec.desired_state.as_bytes(),
-        ];
-        let b = &mut self.buf;
-        let row_start = b.len();
-        // Fast path: the row as it is, then one scan of it; almost no
-        // field needs quotes, and then the only commas are the 9 between
-        // the fields.
-        push_secs3(b, rec.time);
-        for (i, f) in fields.iter().enumerate() {
-            b.push(b',');
-            if i == 3 {
-                // Global tasks (slot 0) have an empty slot.
-                if slot > 0 {
-                    push_u64(b, slot);
-                }
-            } else {
-                b.extend_from_slice(f);
-            }
-        }
-        b.push(b',');
-        b.extend_from_slice(rec.message.as_bytes());
-        let (commas, other) = count_specials(&b[row_start..]);
-        if commas != 9 || other {
-            // Some field needs quotes: write the row again, field by field.
-            b.truncate(row_start);
-            push_secs3(b, rec.time);
-            for (i, f) in fields.iter().enumerate() {
-                b.push(b',');
-                if i == 3 {
-                    if slot > 0 {
-                        push_u64(b, slot);
-                    }
-                } else {
-                    push_field(b, f);
-                }
-            }
-            b.push(b',');
-            push_field(b, rec.message.as_bytes());
-        }
-        b.push(b'\n');
+            rec.message.as_bytes(),
+        ]);
         if self.buf.len() >= EVENTS_CHUNK {
             self.drain();
         }
@@ -161,98 +147,6 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
         }
         self.w.flush()
     }
-}
-
-/// Appends one CSV field, quoted the way the `csv` crate's writer quotes
-/// by default: only when it holds `,`, `"`, `\r` or `\n`, with `"`
-/// doubled inside.
-fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
-    let special = |c: &u8| matches!(c, b',' | b'"' | b'\r' | b'\n');
-    if !field.iter().any(special) {
-        buf.extend_from_slice(field);
-        return;
-    }
-    buf.push(b'"');
-    for &c in field {
-        if c == b'"' {
-            buf.push(b'"');
-        }
-        buf.push(c);
-    }
-    buf.push(b'"');
-}
-
-/// Counts the commas in `row`, and whether it holds another byte that
-/// needs quotes (`"`, `\r`, `\n`), eight bytes at a time.
-fn count_specials(row: &[u8]) -> (u64, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut commas = 0;
-    let mut other = 0;
-    let mut word = |v: u64| {
-        // Exactly the bytes equal to ',' get their high bit set.
-        let c = v ^ (ONES * u64::from(b','));
-        let zero = !(((c & LOW7) + LOW7) | c | LOW7);
-        commas += (zero >> 7).wrapping_mul(ONES) >> 56;
-        // Nonzero if and only if some byte is one of the others.
-        for q in [b'"', b'\r', b'\n'] {
-            let x = v ^ (ONES * u64::from(q));
-            other |= x.wrapping_sub(ONES) & !x & HIGH;
-        }
-    };
-    let mut chunks = row.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        word(u64::from_le_bytes(b));
-    }
-    // The tail, padded with zero bytes (which are none of these).
-    let rest = chunks.remainder();
-    let mut b = [0u8; 8];
-    b[..rest.len()].copy_from_slice(rest);
-    word(u64::from_le_bytes(b));
-    (commas, other != 0)
-}
-
-/// Appends a number in decimal (no allocation, no formatter), two digits
-/// at a time.
-fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    while v >= 100 {
-        let p = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-    }
-    if v >= 10 {
-        let p = v as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + v as u8;
-    }
-    buf.extend_from_slice(&digits[i..]);
-}
-
-/// Appends `time_s` with three decimals, as [`crate::sim::time::format_secs3`] prints it.
-fn push_secs3(buf: &mut Vec<u8>, t: SimTime) {
-    let ms = t.as_nanos() / NANOS_PER_MILLI;
-    push_u64(buf, ms / 1000);
-    let frac = ms % 1000;
-    buf.extend_from_slice(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
 }
 
 /// `events.csv` of a run that kept its log in memory.
@@ -372,47 +266,7 @@ pub fn summary_json(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::time::{NANOS_PER_MILLI, format_secs3};
-
-    /// The hand-written rows quote exactly as the `csv` crate's default
-    /// writer did (events.csv must stay byte-identical).
-    #[test]
-    fn rows_are_quoted_like_the_csv_crate() {
-        let fields: [&[u8]; 14] = [
-            b"",
-            b"plain",
-            b"status ready, availability active",
-            b"say \"hi\"",
-            b"\"",
-            b"\"\"",
-            b"line\nbreak",
-            b"carriage\rreturn",
-            b"#comment",
-            b" leading space",
-            b"tab\there",
-            "ünïcode, too".as_bytes(),
-            b"task: non-zero exit (1): dockerexec: unhealthy container",
-            b"a,\"b\"\r\n",
-        ];
-        let mut reference = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        for f in fields {
-            reference.write_record([f, f, b"x"]).unwrap();
-        }
-        let reference = reference.into_inner().unwrap();
-        let mut ours = Vec::new();
-        for f in fields {
-            push_field(&mut ours, f);
-            ours.push(b',');
-            push_field(&mut ours, f);
-            ours.extend_from_slice(b",x\n");
-        }
-        assert_eq!(
-            String::from_utf8_lossy(&ours),
-            String::from_utf8_lossy(&reference)
-        );
-    }
+    use crate::sim::time::format_secs3;
 
     /// Whole rows, on both paths (plain rows and rows with fields that
     /// need quotes), are the rows the `csv` crate's writer wrote.
@@ -468,67 +322,6 @@ mod tests {
             let reference = String::from_utf8(reference.into_inner().unwrap()).unwrap();
             assert_eq!(ours, reference);
             assert_eq!(renamed, ours.contains("\"we,b\""));
-        }
-    }
-
-    #[test]
-    fn specials_are_counted_exactly() {
-        let bytes = b",\"\r\nab,\x00\xff\x2b\x2d";
-        // Every slice of every length and offset, against a plain count.
-        for i in 0..bytes.len() {
-            for j in i..=bytes.len() {
-                for k in 0..=20 {
-                    let row: Vec<u8> = bytes[i..j]
-                        .iter()
-                        .cycle()
-                        .take(k * (j - i) / 4 + (j - i))
-                        .copied()
-                        .collect();
-                    let commas = row.iter().filter(|&&c| c == b',').count() as u64;
-                    let other = row.iter().any(|&c| matches!(c, b'"' | b'\r' | b'\n'));
-                    assert_eq!(count_specials(&row), (commas, other), "{row:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn numbers_are_written_like_display() {
-        for v in [
-            0,
-            1,
-            9,
-            10,
-            11,
-            99,
-            100,
-            101,
-            999,
-            1000,
-            12345,
-            100_000,
-            u64::MAX / 7,
-            u64::MAX,
-        ] {
-            let mut b = Vec::new();
-            push_u64(&mut b, v);
-            assert_eq!(b, v.to_string().into_bytes());
-        }
-        for ms in [
-            0,
-            1,
-            10,
-            999,
-            1000,
-            1001,
-            60_500,
-            7_200_123,
-            u64::MAX / NANOS_PER_MILLI,
-        ] {
-            let t = SimTime::from_nanos(ms * NANOS_PER_MILLI);
-            let mut b = Vec::new();
-            push_secs3(&mut b, t);
-            assert_eq!(String::from_utf8(b).unwrap(), format_secs3(t));
         }
     }
 
