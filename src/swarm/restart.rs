@@ -187,7 +187,7 @@ impl RestartSupervisor {
 
     /// `shouldRestart`: the condition, then `MaxAttempts` within `Window`
     /// over this slot's history for the task's spec version.
-    pub fn should_restart(&mut self, s: &mut Store, task: TaskId) -> bool {
+    pub fn should_restart(&mut self, s: &Store, task: TaskId) -> bool {
         let t = &s.state.tasks[task];
         let policy = t.spec.restart_policy();
         match policy.condition {
@@ -385,7 +385,7 @@ impl RestartSupervisor {
     /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
     /// newest task when it must not be restarted (except during a
     /// rollback).
-    pub fn updatable_tasks_in_slot(&mut self, s: &mut Store, tasks: &[TaskId]) -> Vec<TaskId> {
+    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> Vec<TaskId> {
         let updatable: Vec<TaskId> = tasks
             .iter()
             .copied()

@@ -406,7 +406,7 @@ impl UpdateSupervisor {
         u.waiting.insert(new, w);
         u.workers[w] = Worker::WaitStart {
             task: new,
-            work: work.clone(),
+            work,
             start_first,
         };
         s.explain(Some(service), |c| {
@@ -531,12 +531,14 @@ impl UpdateSupervisor {
         let Some(&w) = u.waiting.get(&task) else {
             return;
         };
-        match u.workers[w].clone() {
+        match &mut u.workers[w] {
             Worker::WaitStart {
                 task: t,
                 work,
                 start_first,
-            } if t == task => {
+            } if *t == task => {
+                // The slot moves over to the next state, without a copy.
+                let (work, start_first) = (std::mem::take(work), *start_first);
                 u.workers[w] = Worker::WaitRunning {
                     task,
                     work,
@@ -547,7 +549,7 @@ impl UpdateSupervisor {
                     self.worker_task_up(s, r, service, w, task, state);
                 }
             }
-            Worker::WaitExisting { task: t } if t == task => {
+            Worker::WaitExisting { task: t } if *t == task => {
                 u.waiting.remove(&task);
                 self.worker_slot_done(s, r, service, w);
             }
