@@ -3,7 +3,7 @@
 //! tasks once their delay elapsed and their predecessor stopped
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
@@ -41,8 +41,9 @@ pub struct RestartInfo {
 
 #[derive(Debug, Default)]
 pub struct RestartSupervisor {
-    /// Pending delayed starts, keyed by the task to start.
-    pub delays: BTreeMap<TaskId, DelayedStart>,
+    /// Pending delayed starts, keyed by the task to start (looked up by
+    /// key only, never iterated).
+    pub delays: FxHashMap<TaskId, DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
     pub waiting_on: FxHashMap<TaskId, Vec<TaskId>>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.

@@ -340,12 +340,15 @@ impl UpdateSupervisor {
         r: &mut RestartSupervisor,
         service: ServiceId,
         w: usize,
-        work: SlotWork,
+        mut work: SlotWork,
     ) {
-        let live = self.still_stored(s, &work.tasks);
+        // The snapshot's tasks still in the store (a deleted task never
+        // comes back, so the snapshot itself can drop the others).
+        work.tasks.retain(|&t| !s.state.tasks[t].deleted);
+        let live = &work.tasks;
         let mut running_task = None;
         let mut clean_task = None;
-        for &t in &live {
+        for &t in live {
             if !is_task_dirty(s, service, t) {
                 let desired = s.state.tasks[t].desired;
                 if desired == TaskState::Running {
@@ -365,7 +368,7 @@ impl UpdateSupervisor {
                     c.short_id(existing)
                 )
             });
-            self.use_existing_task(s, r, service, w, &live, existing);
+            self.use_existing_task(s, r, service, w, live, existing);
             return;
         }
         let order = self.updaters[&service].config.order;
@@ -379,7 +382,7 @@ impl UpdateSupervisor {
         let removal = if start_first {
             None
         } else {
-            match self.plan_remove_old_tasks(s, r, &live) {
+            match self.plan_remove_old_tasks(s, r, live) {
                 Ok(plan) => Some(plan),
                 Err(()) => {
                     s.explain(Some(service), |c| {
