@@ -23,7 +23,7 @@
 //! 8. after the last slot, waits for the workers, then monitors for
 //!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -82,11 +82,45 @@ pub enum Phase {
     Monitoring,
 }
 
+/// The running updaters, indexed by service id (ids are dense: every
+/// task state change looks its service's updater up).
+#[derive(Debug, Default)]
+pub struct Updaters(Vec<Option<Updater>>);
+
+impl Updaters {
+    pub fn get(&self, service: &ServiceId) -> Option<&Updater> {
+        self.0.get(*service)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, service: &ServiceId) -> Option<&mut Updater> {
+        self.0.get_mut(*service)?.as_mut()
+    }
+
+    pub fn insert(&mut self, service: ServiceId, updater: Updater) {
+        if self.0.len() <= service {
+            self.0.resize_with(service + 1, || None);
+        }
+        self.0[service] = Some(updater);
+    }
+
+    pub fn remove(&mut self, service: &ServiceId) -> Option<Updater> {
+        self.0.get_mut(*service)?.take()
+    }
+}
+
+impl std::ops::Index<&ServiceId> for Updaters {
+    type Output = Updater;
+
+    fn index(&self, service: &ServiceId) -> &Updater {
+        self.get(service).expect("updater")
+    }
+}
+
 /// The update supervisor (swarmkit `update.Supervisor`): at most one
 /// updater per service; a new update replaces the running one.
 #[derive(Debug)]
 pub struct UpdateSupervisor {
-    pub updaters: BTreeMap<ServiceId, Updater>,
+    pub updaters: Updaters,
     /// Numbers each updater run, so that timers of a replaced run are
     /// ignored.
     pub next_run: u64,
@@ -95,7 +129,7 @@ pub struct UpdateSupervisor {
 impl Default for UpdateSupervisor {
     fn default() -> UpdateSupervisor {
         UpdateSupervisor {
-            updaters: BTreeMap::new(),
+            updaters: Updaters::default(),
             next_run: 1,
         }
     }
