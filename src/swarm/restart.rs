@@ -342,6 +342,7 @@ impl RestartSupervisor {
     }
 
     /// Watches old tasks that replacements wait for.
+    #[inline]
     pub fn on_task_state<W: StartWatcher>(
         &mut self,
         s: &mut Store,
@@ -349,9 +350,13 @@ impl RestartSupervisor {
         task: TaskId,
         state: TaskState,
     ) {
-        if state <= TaskState::Running {
+        if state <= TaskState::Running || self.waiting_on.is_empty() {
             return;
         }
+        self.old_task_stopped(s, w, task);
+    }
+
+    fn old_task_stopped<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
         if let Some(waiters) = self.waiting_on.get(&task).cloned() {
             for new in waiters {
                 if let Some(d) = self.delays.get_mut(&new) {

@@ -601,7 +601,24 @@ impl UpdateSupervisor {
     /// event is published, while the worker still has to return from
     /// `updateTask` and come back for the next slot — so a failure stops
     /// the hand-out of further slots even with no `Delay`.
+    #[inline]
     pub fn on_task_state(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        task: TaskId,
+        state: TaskState,
+    ) {
+        // Most changes concern nobody here: states before RUNNING (the
+        // failure watch and the workers look at RUNNING and beyond), and
+        // tasks of a service without an updater.
+        if state < TaskState::Running || self.updaters.get(&s.state.tasks[task].service).is_none() {
+            return;
+        }
+        self.task_state_changed(s, r, task, state);
+    }
+
+    fn task_state_changed(
         &mut self,
         s: &mut Store,
         r: &mut RestartSupervisor,
