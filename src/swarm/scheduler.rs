@@ -33,7 +33,15 @@ impl SchedulerState {
     /// Applies the changes the store journaled since the last call to the
     /// node set, in order (the scheduler's view of task events, like
     /// swarmkit's `Scheduler.handleTaskEvent` updating its `nodeSet`).
+    #[inline]
     pub fn sync(&mut self, store: &mut Store) {
+        // Most events move no counter: nothing to apply.
+        if !store.node_journal.is_empty() {
+            self.apply_journal(store);
+        }
+    }
+
+    fn apply_journal(&mut self, store: &mut Store) {
         for d in store.node_journal.drain(..) {
             match d {
                 NodeDelta::Active {

@@ -665,15 +665,23 @@ impl UpdateSupervisor {
     /// that probability the updater (which swaps the spec back) goes before
     /// the restart supervisor. No draw at all when the probability is 0 or
     /// the failure cannot start a rollback, so other runs are unchanged.
+    #[inline]
     pub fn wins_rollback_race(&mut self, s: &mut Store, task: TaskId, state: TaskState) -> bool {
+        // The common case, no race configured or no failure, inlined.
+        let may_race = s.engine.rollback_race > 0.0 && state > TaskState::Running;
+        if !may_race {
+            return false;
+        }
+        self.rollback_race_draw(s, task)
+    }
+
+    fn rollback_race_draw(&mut self, s: &mut Store, task: TaskId) -> bool {
         let p = s.engine.rollback_race;
         let service = s.state.tasks[task].service;
-        let racing = p > 0.0
-            && state > TaskState::Running
-            && self.updaters.get(&service).is_some_and(|u| {
-                u.config.failure_action == FailureAction::Rollback
-                    && u.status_at_start != Some(UpdateState::RollbackStarted)
-            });
+        let racing = self.updaters.get(&service).is_some_and(|u| {
+            u.config.failure_action == FailureAction::Rollback
+                && u.status_at_start != Some(UpdateState::RollbackStarted)
+        });
         if !racing {
             return false;
         }
