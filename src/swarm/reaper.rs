@@ -75,8 +75,9 @@ impl TaskReaper {
             s.history.dirty.clear();
             return;
         }
-        let dirty: Vec<_> = std::mem::take(&mut s.history.dirty).into_iter().collect();
-        for key in dirty {
+        // Walked in key order straight from the set taken out of the feed
+        // (a slot kept dirty below goes into the feed's new set).
+        for key in std::mem::take(&mut s.history.dirty) {
             let (service, slot, node) = key;
             let stored: &[TaskId] = if slot > 0 {
                 s.state.slots.get(&(service, slot))
