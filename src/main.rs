@@ -9,7 +9,27 @@ use swarmsim::cli::{Cli, run};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Transparent huge pages off for this process. mimalloc reserves its
+/// arena as one large mapping; where the kernel backs it with 2 MiB pages
+/// (`/sys/kernel/mm/transparent_hugepage/enabled` set to `always`, as on
+/// many distributions) every touched 4 KiB costs a 2 MiB page, so a big
+/// run's peak memory was up to twice its heap (P1: 45-60 MB against 33 MB
+/// with 4 KiB pages; docs/development.md#benchmarks). This is what
+/// mimalloc's own `MIMALLOC_ALLOW_THP=0` does, which it reads only from
+/// the environment.
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() {
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integers and only
+    // sets a flag of the calling process; a failure (an old kernel)
+    // leaves things as they were.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
+    no_transparent_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

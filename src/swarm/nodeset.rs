@@ -32,6 +32,23 @@ struct Failure {
     at: SimTime,
 }
 
+/// One service's nodes in `nodeLess` order. A count change only notes the
+/// node as stale (with the key it has in `set`); the set is updated when
+/// the next walk of the service begins ([`NodeSet::begin_walk`]). A node
+/// that changes many times between two walks (several tasks placed on it,
+/// or changes caused by other services) is moved once, and a service that
+/// is not scheduled any more costs no tree operation at all.
+///
+/// During a walk only the nodes it has already taken (marked) change, so
+/// the untaken nodes' keys in `set` stay exact while it runs.
+#[derive(Debug)]
+struct ServiceOrder {
+    set: BTreeSet<OrderKey>,
+    /// Nodes whose key in `set` is out of date, with that key.
+    stale: Vec<OrderKey>,
+    is_stale: Vec<bool>,
+}
+
 #[derive(Debug, Default)]
 pub struct NodeSet {
     /// Active tasks per node (desired ≤ complete and observed ≤ running).
@@ -47,8 +64,8 @@ pub struct NodeSet {
     /// Nodes that have failure records.
     failing_nodes: BTreeSet<NodeId>,
     /// Per service, built on its first scheduling walk: every node keyed
-    /// by [`OrderKey`].
-    order: Vec<Option<BTreeSet<OrderKey>>>,
+    /// by [`OrderKey`], brought up to date when a walk begins.
+    order: Vec<Option<ServiceOrder>>,
     /// Per node, the walk that last took or passed over it (see
     /// [`NodeSet::mark`]).
     marks: Vec<u64>,
@@ -96,19 +113,24 @@ impl NodeSet {
         let old_total = self.total[node];
         counts[node] = old_service.wrapping_add_signed(delta);
         self.total[node] = old_total.wrapping_add_signed(delta);
-        let new_total = self.total[node];
-        let node_key = node as u32;
-        for (s, set) in self.order.iter_mut().enumerate() {
-            let Some(set) = set else { continue };
-            let by = self
-                .by_service
-                .get(s)
-                .and_then(|v| v.get(node))
-                .copied()
-                .unwrap_or(0);
-            let old_by = if s == service { old_service } else { by };
-            set.remove(&(old_by, old_total, node_key));
-            set.insert((by, new_total, node_key));
+        for (s, order) in self.order.iter_mut().enumerate() {
+            let Some(order) = order else { continue };
+            if order.is_stale[node] {
+                continue;
+            }
+            // The key the node has in this service's set: its counts
+            // before this change.
+            let old_by = if s == service {
+                old_service
+            } else {
+                self.by_service
+                    .get(s)
+                    .and_then(|v| v.get(node))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            order.is_stale[node] = true;
+            order.stale.push((old_by, old_total, node as u32));
         }
     }
 
@@ -168,6 +190,15 @@ impl NodeSet {
         if f >= MAX_FAILURES { f } else { 0 }
     }
 
+    /// A node's key in a service's order, from its current counts.
+    fn order_key(&self, node: NodeId, service: ServiceId) -> OrderKey {
+        (
+            self.by_service(node, service),
+            self.total[node],
+            node as u32,
+        )
+    }
+
     /// The full `nodeLess` key of a node for (service, version).
     pub fn key(
         &self,
@@ -195,11 +226,29 @@ impl NodeSet {
         if self.order.len() <= service {
             self.order.resize_with(service + 1, || None);
         }
-        if self.order[service].is_none() {
-            let set: BTreeSet<OrderKey> = (0..self.total.len())
-                .map(|n| (self.by_service(n, service), self.total[n], n as u32))
-                .collect();
-            self.order[service] = Some(set);
+        match self.order[service].take() {
+            None => {
+                let set: BTreeSet<OrderKey> = (0..self.total.len())
+                    .map(|n| self.order_key(n, service))
+                    .collect();
+                self.order[service] = Some(ServiceOrder {
+                    set,
+                    stale: Vec::new(),
+                    is_stale: vec![false; self.total.len()],
+                });
+            }
+            Some(mut order) => {
+                for old in order.stale.drain(..) {
+                    let node = old.2 as usize;
+                    order.is_stale[node] = false;
+                    let new = self.order_key(node, service);
+                    if new != old {
+                        order.set.remove(&old);
+                        order.set.insert(new);
+                    }
+                }
+                self.order[service] = Some(order);
+            }
         }
         let mut sinking: Vec<NodeId> = self
             .failing_nodes
@@ -223,7 +272,7 @@ impl NodeSet {
     /// current walk has not marked; returns its key too.
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
         use std::ops::Bound::{Excluded, Unbounded};
-        let set = self.order.get(service)?.as_ref()?;
+        let set = &self.order.get(service)?.as_ref()?.set;
         let range = match cursor {
             Some(c) => set.range((Excluded(c), Unbounded)),
             None => set.range(..),

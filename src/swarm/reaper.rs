@@ -75,24 +75,18 @@ impl TaskReaper {
             s.history.dirty.clear();
             return;
         }
-        let dirty: Vec<_> = std::mem::take(&mut s.history.dirty).into_iter().collect();
-        for key in dirty {
+        // Walked in key order straight from the set taken out of the feed
+        // (a slot kept dirty below goes into the feed's new set).
+        for key in std::mem::take(&mut s.history.dirty) {
             let (service, slot, node) = key;
-            let tasks: Vec<TaskId> = if slot > 0 {
-                s.state
-                    .slots
-                    .get(&(service, slot))
-                    .cloned()
-                    .unwrap_or_default()
+            let stored: &[TaskId] = if slot > 0 {
+                s.state.slots.get(&(service, slot))
             } else {
-                node.and_then(|n| s.state.node_tasks.get(&(service, n)).cloned())
-                    .unwrap_or_default()
-            };
-            let tasks: Vec<TaskId> = tasks
-                .into_iter()
-                .filter(|&t| !s.state.tasks[t].deleted)
-                .collect();
-            let Some(&first) = tasks.first() else {
+                node.and_then(|n| s.state.node_tasks.get(&(service, n)))
+            }
+            .map_or(&[], Vec::as_slice);
+            let live = |&t: &TaskId| !s.state.tasks[t].deleted;
+            let Some(&first) = stored.iter().find(|t| live(t)) else {
                 continue;
             };
             let policy = s.state.tasks[first].spec.restart_policy;
@@ -100,12 +94,15 @@ impl TaskReaper {
                 Some(p) if p.max_attempts > 0 => p.max_attempts as i64 + 1,
                 _ => self.history_limit,
             } as usize;
-            if tasks.len() <= limit {
+            // Most slots are within the limit: counted in place, copied
+            // only when something is to be pruned.
+            let count = stored.iter().filter(|t| live(t)).count();
+            if count <= limit {
                 continue;
             }
-            let mut by_time = tasks.clone();
+            let mut by_time: Vec<TaskId> = stored.iter().copied().filter(|t| live(t)).collect();
             by_time.sort_by_key(|&t| (s.state.tasks[t].timestamp, t));
-            let mut remaining = tasks.len();
+            let mut remaining = count;
             let mut running = 0;
             for t in by_time {
                 if remaining <= limit {

@@ -3,7 +3,7 @@
 //! tasks once their delay elapsed and their predecessor stopped
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
@@ -41,8 +41,9 @@ pub struct RestartInfo {
 
 #[derive(Debug, Default)]
 pub struct RestartSupervisor {
-    /// Pending delayed starts, keyed by the task to start.
-    pub delays: BTreeMap<TaskId, DelayedStart>,
+    /// Pending delayed starts, keyed by the task to start (looked up by
+    /// key only, never iterated).
+    pub delays: FxHashMap<TaskId, DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
     pub waiting_on: FxHashMap<TaskId, Vec<TaskId>>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.
@@ -187,7 +188,7 @@ impl RestartSupervisor {
 
     /// `shouldRestart`: the condition, then `MaxAttempts` within `Window`
     /// over this slot's history for the task's spec version.
-    pub fn should_restart(&mut self, s: &mut Store, task: TaskId) -> bool {
+    pub fn should_restart(&mut self, s: &Store, task: TaskId) -> bool {
         let t = &s.state.tasks[task];
         let policy = t.spec.restart_policy();
         match policy.condition {
@@ -341,6 +342,7 @@ impl RestartSupervisor {
     }
 
     /// Watches old tasks that replacements wait for.
+    #[inline]
     pub fn on_task_state<W: StartWatcher>(
         &mut self,
         s: &mut Store,
@@ -348,9 +350,13 @@ impl RestartSupervisor {
         task: TaskId,
         state: TaskState,
     ) {
-        if state <= TaskState::Running {
+        if state <= TaskState::Running || self.waiting_on.is_empty() {
             return;
         }
+        self.old_task_stopped(s, w, task);
+    }
+
+    fn old_task_stopped<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
         if let Some(waiters) = self.waiting_on.get(&task).cloned() {
             for new in waiters {
                 if let Some(d) = self.delays.get_mut(&new) {
@@ -385,7 +391,7 @@ impl RestartSupervisor {
     /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
     /// newest task when it must not be restarted (except during a
     /// rollback).
-    pub fn updatable_tasks_in_slot(&mut self, s: &mut Store, tasks: &[TaskId]) -> Vec<TaskId> {
+    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> Vec<TaskId> {
         let updatable: Vec<TaskId> = tasks
             .iter()
             .copied()

@@ -33,7 +33,15 @@ impl SchedulerState {
     /// Applies the changes the store journaled since the last call to the
     /// node set, in order (the scheduler's view of task events, like
     /// swarmkit's `Scheduler.handleTaskEvent` updating its `nodeSet`).
+    #[inline]
     pub fn sync(&mut self, store: &mut Store) {
+        // Most events move no counter: nothing to apply.
+        if !store.node_journal.is_empty() {
+            self.apply_journal(store);
+        }
+    }
+
+    fn apply_journal(&mut self, store: &mut Store) {
         for d in store.node_journal.drain(..) {
             match d {
                 NodeDelta::Active {
@@ -264,21 +272,24 @@ impl SchedulerState {
     /// One scheduling pass over all PENDING tasks.
     pub fn pass(&mut self, s: &mut Store) {
         self.sync(s);
-        // Group by (service, spec version), oldest task first.
-        let mut groups: BTreeMap<(ServiceId, u64), Vec<TaskId>> = BTreeMap::new();
+        // Group by (service, spec version), oldest task first. `pending`
+        // is in task order, so groups come out ordered by their oldest
+        // task; they are few, and consecutive tasks mostly share theirs.
+        let mut groups: Vec<((ServiceId, u64), Vec<TaskId>)> = Vec::new();
         let mut preassigned = Vec::new();
         for &t in &s.pending {
             let task = &s.state.tasks[t];
             if task.deleted || task.state != TaskState::Pending {
                 continue;
             }
-            if s.preassigned.contains_key(&t) {
+            if !s.preassigned.is_empty() && s.preassigned.contains_key(&t) {
                 preassigned.push(t);
             } else {
-                groups
-                    .entry((task.service, task.spec_version))
-                    .or_default()
-                    .push(t);
+                let key = (task.service, task.spec_version);
+                match groups.iter_mut().rev().find(|g| g.0 == key) {
+                    Some(g) => g.1.push(t),
+                    None => groups.push((key, vec![t])),
+                }
             }
         }
         for t in preassigned {
@@ -296,10 +307,7 @@ impl SchedulerState {
                 Err(f) => self.no_suitable_node(s, t, vec![(f, 1)]),
             }
         }
-        // Order groups by their oldest task.
-        let mut ordered: Vec<Vec<TaskId>> = groups.into_values().collect();
-        ordered.sort_by_key(|g| g[0]);
-        for group in ordered {
+        for (_, group) in groups {
             self.schedule_group(s, group);
         }
     }
@@ -317,7 +325,7 @@ impl SchedulerState {
             .iter()
             .map(|p| p.spread.clone())
             .collect();
-        let mut queue: std::collections::VecDeque<TaskId> = group.into_iter().collect();
+        let mut queue = std::collections::VecDeque::from(group);
         let n = queue.len();
         if prefs.is_empty() {
             self.schedule_on_nodes(s, n, &mut queue, None, service, version);

@@ -23,7 +23,7 @@
 //! 8. after the last slot, waits for the workers, then monitors for
 //!    `Monitor` (or `Delay + 1s` when `Delay >= Monitor`), then completes.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -82,11 +82,45 @@ pub enum Phase {
     Monitoring,
 }
 
+/// The running updaters, indexed by service id (ids are dense: every
+/// task state change looks its service's updater up).
+#[derive(Debug, Default)]
+pub struct Updaters(Vec<Option<Updater>>);
+
+impl Updaters {
+    pub fn get(&self, service: &ServiceId) -> Option<&Updater> {
+        self.0.get(*service)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, service: &ServiceId) -> Option<&mut Updater> {
+        self.0.get_mut(*service)?.as_mut()
+    }
+
+    pub fn insert(&mut self, service: ServiceId, updater: Updater) {
+        if self.0.len() <= service {
+            self.0.resize_with(service + 1, || None);
+        }
+        self.0[service] = Some(updater);
+    }
+
+    pub fn remove(&mut self, service: &ServiceId) -> Option<Updater> {
+        self.0.get_mut(*service)?.take()
+    }
+}
+
+impl std::ops::Index<&ServiceId> for Updaters {
+    type Output = Updater;
+
+    fn index(&self, service: &ServiceId) -> &Updater {
+        self.get(service).expect("updater")
+    }
+}
+
 /// The update supervisor (swarmkit `update.Supervisor`): at most one
 /// updater per service; a new update replaces the running one.
 #[derive(Debug)]
 pub struct UpdateSupervisor {
-    pub updaters: BTreeMap<ServiceId, Updater>,
+    pub updaters: Updaters,
     /// Numbers each updater run, so that timers of a replaced run are
     /// ignored.
     pub next_run: u64,
@@ -95,7 +129,7 @@ pub struct UpdateSupervisor {
 impl Default for UpdateSupervisor {
     fn default() -> UpdateSupervisor {
         UpdateSupervisor {
-            updaters: BTreeMap::new(),
+            updaters: Updaters::default(),
             next_run: 1,
         }
     }
@@ -348,12 +382,15 @@ impl UpdateSupervisor {
         r: &mut RestartSupervisor,
         service: ServiceId,
         w: usize,
-        work: SlotWork,
+        mut work: SlotWork,
     ) {
-        let live = self.still_stored(s, &work.tasks);
+        // The snapshot's tasks still in the store (a deleted task never
+        // comes back, so the snapshot itself can drop the others).
+        work.tasks.retain(|&t| !s.state.tasks[t].deleted);
+        let live = &work.tasks;
         let mut running_task = None;
         let mut clean_task = None;
-        for &t in &live {
+        for &t in live {
             if !is_task_dirty(s, service, t) {
                 let desired = s.state.tasks[t].desired;
                 if desired == TaskState::Running {
@@ -373,7 +410,7 @@ impl UpdateSupervisor {
                     c.short_id(existing)
                 )
             });
-            self.use_existing_task(s, r, service, w, &live, existing);
+            self.use_existing_task(s, r, service, w, live, existing);
             return;
         }
         let order = self.updaters[&service].config.order;
@@ -387,7 +424,7 @@ impl UpdateSupervisor {
         let removal = if start_first {
             None
         } else {
-            match self.plan_remove_old_tasks(s, r, &live) {
+            match self.plan_remove_old_tasks(s, r, live) {
                 Ok(plan) => Some(plan),
                 Err(()) => {
                     s.explain(Some(service), |c| {
@@ -414,7 +451,7 @@ impl UpdateSupervisor {
         u.waiting.insert(new, w);
         u.workers[w] = Worker::WaitStart {
             task: new,
-            work: work.clone(),
+            work,
             start_first,
         };
         s.explain(Some(service), |c| {
@@ -539,12 +576,14 @@ impl UpdateSupervisor {
         let Some(&w) = u.waiting.get(&task) else {
             return;
         };
-        match u.workers[w].clone() {
+        match &mut u.workers[w] {
             Worker::WaitStart {
                 task: t,
                 work,
                 start_first,
-            } if t == task => {
+            } if *t == task => {
+                // The slot moves over to the next state, without a copy.
+                let (work, start_first) = (std::mem::take(work), *start_first);
                 u.workers[w] = Worker::WaitRunning {
                     task,
                     work,
@@ -555,7 +594,7 @@ impl UpdateSupervisor {
                     self.worker_task_up(s, r, service, w, task, state);
                 }
             }
-            Worker::WaitExisting { task: t } if t == task => {
+            Worker::WaitExisting { task: t } if *t == task => {
                 u.waiting.remove(&task);
                 self.worker_slot_done(s, r, service, w);
             }
@@ -570,7 +609,24 @@ impl UpdateSupervisor {
     /// event is published, while the worker still has to return from
     /// `updateTask` and come back for the next slot — so a failure stops
     /// the hand-out of further slots even with no `Delay`.
+    #[inline]
     pub fn on_task_state(
+        &mut self,
+        s: &mut Store,
+        r: &mut RestartSupervisor,
+        task: TaskId,
+        state: TaskState,
+    ) {
+        // Most changes concern nobody here: states before RUNNING (the
+        // failure watch and the workers look at RUNNING and beyond), and
+        // tasks of a service without an updater.
+        if state < TaskState::Running || self.updaters.get(&s.state.tasks[task].service).is_none() {
+            return;
+        }
+        self.task_state_changed(s, r, task, state);
+    }
+
+    fn task_state_changed(
         &mut self,
         s: &mut Store,
         r: &mut RestartSupervisor,
@@ -617,15 +673,23 @@ impl UpdateSupervisor {
     /// that probability the updater (which swaps the spec back) goes before
     /// the restart supervisor. No draw at all when the probability is 0 or
     /// the failure cannot start a rollback, so other runs are unchanged.
+    #[inline]
     pub fn wins_rollback_race(&mut self, s: &mut Store, task: TaskId, state: TaskState) -> bool {
+        // The common case, no race configured or no failure, inlined.
+        let may_race = s.engine.rollback_race > 0.0 && state > TaskState::Running;
+        if !may_race {
+            return false;
+        }
+        self.rollback_race_draw(s, task)
+    }
+
+    fn rollback_race_draw(&mut self, s: &mut Store, task: TaskId) -> bool {
         let p = s.engine.rollback_race;
         let service = s.state.tasks[task].service;
-        let racing = p > 0.0
-            && state > TaskState::Running
-            && self.updaters.get(&service).is_some_and(|u| {
-                u.config.failure_action == FailureAction::Rollback
-                    && u.status_at_start != Some(UpdateState::RollbackStarted)
-            });
+        let racing = self.updaters.get(&service).is_some_and(|u| {
+            u.config.failure_action == FailureAction::Rollback
+                && u.status_at_start != Some(UpdateState::RollbackStarted)
+        });
         if !racing {
             return false;
         }

@@ -47,9 +47,18 @@ impl Orchestrator {
 
     /// `handleTaskChange` + `tickTasks`: a task that should run but stopped
     /// is restarted (global tasks on paused nodes are only shut down).
+    #[inline]
     pub fn on_task_state(&mut self, s: &mut Store, task: TaskId, state: TaskState) {
+        // Only a task that stopped while it should run matters.
+        if state <= TaskState::Running {
+            return;
+        }
+        self.task_stopped(s, task);
+    }
+
+    fn task_stopped(&mut self, s: &mut Store, task: TaskId) {
         let t = &s.state.tasks[task];
-        if state <= TaskState::Running || t.desired > TaskState::Running || t.deleted {
+        if t.desired > TaskState::Running || t.deleted {
             return;
         }
         let service = t.service;

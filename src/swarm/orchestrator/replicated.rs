@@ -11,31 +11,34 @@ use crate::swarm::orchestrator::slot::SlotWork;
 use crate::swarm::reaper::TaskReaper;
 use crate::swarm::store::Store;
 
+/// A replicated service's slots as `reconcile` sees them, in ascending
+/// slot number.
+pub(super) struct Slots {
+    /// Slots with updatable tasks, handed to the updater as they are.
+    pub running: Vec<SlotWork>,
+    /// Dead slots (no updatable task): their slot number and every task.
+    pub dead: Vec<(u64, Vec<TaskId>)>,
+}
+
 impl Orchestrator {
     /// `updatableAndDeadSlots`: slot → its updatable tasks; slots with none
-    /// are dead.
-    pub(super) fn updatable_and_dead_slots(
-        &mut self,
-        s: &mut Store,
-        service: ServiceId,
-    ) -> (BTreeMap<u64, Vec<TaskId>>, BTreeMap<u64, Vec<TaskId>>) {
-        let slots: Vec<(u64, Vec<TaskId>)> = s
-            .state
-            .slots
-            .range((service, 0)..=(service, u64::MAX))
-            .map(|(&(_, slot), tasks)| (slot, tasks.clone()))
-            .collect();
-        let mut running = BTreeMap::new();
-        let mut dead = BTreeMap::new();
-        for (slot, tasks) in slots {
-            let updatable = self.restart.updatable_tasks_in_slot(s, &tasks);
+    /// are dead. Reads the store's slot index in place (no copy of it).
+    pub(super) fn updatable_and_dead_slots(&mut self, s: &Store, service: ServiceId) -> Slots {
+        let mut running = Vec::new();
+        let mut dead = Vec::new();
+        for (&(_, slot), tasks) in s.state.slots.range((service, 0)..=(service, u64::MAX)) {
+            let updatable = self.restart.updatable_tasks_in_slot(s, tasks);
             if updatable.is_empty() {
-                dead.insert(slot, tasks);
+                dead.push((slot, tasks.clone()));
             } else {
-                running.insert(slot, updatable);
+                running.push(SlotWork {
+                    slot,
+                    node: None,
+                    tasks: updatable,
+                });
             }
         }
-        (running, dead)
+        Slots { running, dead }
     }
 
     pub(super) fn reconcile_replicated(
@@ -45,18 +48,23 @@ impl Orchestrator {
         service: ServiceId,
         replicas: u64,
     ) {
-        let (running, mut dead) = self.updatable_and_dead_slots(s, service);
+        let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service);
         let num = running.len() as u64;
-        let work = |slot: u64, tasks: &Vec<TaskId>| SlotWork {
-            slot,
-            node: None,
-            tasks: tasks.clone(),
-        };
         if replicas > num {
             // Scale up: update the existing slots, then add the missing
-            // ones in the lowest free slot numbers.
-            let slots: Vec<SlotWork> = running.iter().map(|(s, t)| work(*s, t)).collect();
-            self.updates.update(s, &mut self.restart, service, slots);
+            // ones in the lowest free slot numbers (`running` is in slot
+            // order, so one pass over it finds them).
+            let mut free = Vec::with_capacity((replicas - num) as usize);
+            let mut taken = running.iter().map(|w| w.slot).peekable();
+            let mut slot = 0;
+            while (free.len() as u64) < replicas - num {
+                slot += 1;
+                while taken.next_if(|&t| t < slot).is_some() {}
+                if taken.next_if_eq(&slot).is_none() {
+                    free.push(slot);
+                }
+            }
+            self.updates.update(s, &mut self.restart, service, running);
             s.explain(Some(service), |c| {
                 format!(
                     "{}: {num} of {replicas} replicas have a slot: {} new task(s) in the lowest free slot numbers",
@@ -64,16 +72,11 @@ impl Orchestrator {
                     replicas - num
                 )
             });
-            let mut slot = 0;
-            for _ in 0..(replicas - num) {
-                loop {
-                    slot += 1;
-                    if !running.contains_key(&slot) {
-                        break;
-                    }
-                }
+            for slot in free {
                 // A re-used dead slot keeps its history.
-                dead.remove(&slot);
+                if let Ok(i) = dead.binary_search_by_key(&slot, |d| d.0) {
+                    dead.remove(i);
+                }
                 s.create_task(
                     service,
                     slot,
@@ -85,20 +88,20 @@ impl Orchestrator {
             self.delete_dead_slots(s, dead);
         } else if replicas < num {
             // Scale down: keep running slots on the least loaded nodes.
-            let mut slots: Vec<(u64, Vec<TaskId>)> = running.into_iter().collect();
-            slots.sort_by_key(|(slot, tasks)| {
-                let running = s.state.tasks[tasks[0]].state == TaskState::Running;
+            let mut slots = running;
+            slots.sort_by_key(|w| {
+                let running = s.state.tasks[w.tasks[0]].state == TaskState::Running;
                 if crate::mutant::on("scale-down-keeps-highest") {
-                    return (!running, u64::MAX - *slot);
+                    return (!running, u64::MAX - w.slot);
                 }
-                (!running, *slot)
+                (!running, w.slot)
             });
             let mut per_node: BTreeMap<NodeId, i64> = BTreeMap::new();
-            let mut indexed: Vec<(i64, (u64, Vec<TaskId>))> = slots
+            let mut indexed: Vec<(i64, SlotWork)> = slots
                 .into_iter()
-                .map(|(slot, tasks)| {
-                    let node = s.state.tasks[tasks[0]].node;
-                    let index = match (tasks.len(), node) {
+                .map(|w| {
+                    let node = s.state.tasks[w.tasks[0]].node;
+                    let index = match (w.tasks.len(), node) {
                         (1, Some(n)) => {
                             let c = per_node.entry(n).or_default();
                             *c += 1;
@@ -106,23 +109,19 @@ impl Orchestrator {
                         }
                         _ => -1,
                     };
-                    (index, (slot, tasks))
+                    (index, w)
                 })
                 .collect();
             indexed.sort_by_key(|(index, _)| if *index < 0 { i64::MAX } else { *index });
             let keep = replicas as usize;
-            let kept: Vec<SlotWork> = indexed[..keep]
-                .iter()
-                .map(|(_, (s, t))| work(*s, t))
-                .collect();
             let removed: Vec<TaskId> = indexed[keep..]
                 .iter()
-                .flat_map(|(_, (_, t))| t.iter().copied())
+                .flat_map(|(_, w)| w.tasks.iter().copied())
                 .collect();
             s.explain(Some(service), |c| {
                 let slots: Vec<String> = indexed[keep..]
                     .iter()
-                    .map(|(_, (slot, _))| slot.to_string())
+                    .map(|(_, w)| w.slot.to_string())
                     .collect();
                 format!(
                     "{}: scaled down to {replicas}: slot(s) {} removed (from the nodes with the most copies, non-running first)",
@@ -130,6 +129,8 @@ impl Orchestrator {
                     slots.join(", ")
                 )
             });
+            indexed.truncate(keep);
+            let kept: Vec<SlotWork> = indexed.into_iter().map(|(_, w)| w).collect();
             self.updates.update(s, &mut self.restart, service, kept);
             self.delete_dead_slots(s, dead);
             for t in removed {
@@ -138,14 +139,15 @@ impl Orchestrator {
             }
         } else {
             self.delete_dead_slots(s, dead);
-            let slots: Vec<SlotWork> = running.iter().map(|(s, t)| work(*s, t)).collect();
-            self.updates.update(s, &mut self.restart, service, slots);
+            self.updates.update(s, &mut self.restart, service, running);
         }
     }
 
-    pub(super) fn delete_dead_slots(&mut self, s: &mut Store, dead: BTreeMap<u64, Vec<TaskId>>) {
-        for t in dead.into_values().flatten() {
-            s.delete_task(t);
+    pub(super) fn delete_dead_slots(&mut self, s: &mut Store, dead: Vec<(u64, Vec<TaskId>)>) {
+        for (_, tasks) in dead {
+            for t in tasks {
+                s.delete_task(t);
+            }
         }
     }
 }

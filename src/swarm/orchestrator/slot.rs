@@ -7,7 +7,7 @@ use crate::swarm::model::TaskId;
 /// One slot handed to a worker: its key (slot number, or node for global
 /// services) and the tasks it held when the run started (swarmkit passes
 /// a snapshot).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SlotWork {
     pub slot: u64,
     pub node: Option<usize>,
