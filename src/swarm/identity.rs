@@ -126,6 +126,21 @@ mod tests {
         id
     }
 
+    /// A source that returns the same byte everywhere: the extremes of
+    /// the 136-bit draw.
+    struct Const(u8);
+    impl RngCore for Const {
+        fn next_u32(&mut self) -> u32 {
+            u32::from_le_bytes([self.0; 4])
+        }
+        fn next_u64(&mut self) -> u64 {
+            u64::from_le_bytes([self.0; 8])
+        }
+        fn fill_bytes(&mut self, dst: &mut [u8]) {
+            dst.fill(self.0);
+        }
+    }
+
     #[test]
     fn same_ids_as_the_digit_by_digit_conversion() {
         for seed in 0..50 {
@@ -133,18 +148,6 @@ mod tests {
             let mut b = a.clone();
             for _ in 0..200 {
                 assert_eq!(random_id(&mut a), reference_id(&mut b));
-            }
-        }
-        struct Const(u8);
-        impl RngCore for Const {
-            fn next_u32(&mut self) -> u32 {
-                u32::from_le_bytes([self.0; 4])
-            }
-            fn next_u64(&mut self) -> u64 {
-                u64::from_le_bytes([self.0; 8])
-            }
-            fn fill_bytes(&mut self, dst: &mut [u8]) {
-                dst.fill(self.0);
             }
         }
         for b in 0..=255 {
@@ -182,18 +185,6 @@ mod tests {
 
     #[test]
     fn random_id_digits_extremes() {
-        struct Const(u8);
-        impl RngCore for Const {
-            fn next_u32(&mut self) -> u32 {
-                u32::from_le_bytes([self.0; 4])
-            }
-            fn next_u64(&mut self) -> u64 {
-                u64::from_le_bytes([self.0; 8])
-            }
-            fn fill_bytes(&mut self, dst: &mut [u8]) {
-                dst.fill(self.0);
-            }
-        }
         // 0x80 00.. = 2^135 = "1hvy0lj3x0b883f8e30fyp21728" in base 36.
         assert_eq!(random_id(&mut Const(0)), "hvy0lj3x0b883f8e30fyp2172");
         // 2^136 - 1 = "2zrw1727u0mgg6ugs60vxe42e4f".
