@@ -54,15 +54,7 @@ fn put12(out: &mut [u8], v: u64) {
 /// `fill_bytes` so the draw count does not hinge on how a generator
 /// rounds partial words.
 pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
-    let mut n = [0u8; ID_ENTROPY_BYTES];
-    n[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
-    n[8..16].copy_from_slice(&rng.next_u64().to_le_bytes());
-    n[16] = rng.next_u32().to_le_bytes()[0];
-    n[0] |= 0x80;
-    // The 136-bit number (n[0] most significant, as Go's SetBytes reads
-    // it) as three 64-bit limbs, most significant first.
-    let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
-    let mut limbs = [u64::from(n[0]), (lo >> 64) as u64, lo as u64];
+    let mut limbs = draw_limbs(rng);
     // 36 base-36 digits (the number has 27), most significant first,
     // written 12 at a time from the least significant chunk: each pass
     // divides the number by 36¹² and writes the remainder.
@@ -83,26 +75,32 @@ pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
     id.to_string()
 }
 
+/// The id's 136-bit number: 17 random bytes (see [`random_id`] for the
+/// draws) with the top bit forced on, read big-endian as Go's `SetBytes`
+/// reads them, as three 64-bit limbs, most significant first.
+fn draw_limbs<R: RngCore + ?Sized>(rng: &mut R) -> [u64; 3] {
+    let mut n = [0u8; ID_ENTROPY_BYTES];
+    n[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+    n[8..16].copy_from_slice(&rng.next_u64().to_le_bytes());
+    n[16] = rng.next_u32().to_le_bytes()[0];
+    n[0] |= 0x80;
+    let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
+    [u64::from(n[0]), (lo >> 64) as u64, lo as u64]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::rng::RngStreams;
 
     /// The digit-by-digit conversion this module used before it wrote
-    /// two digits per division: the ids must not change.
+    /// two digits per division: the ids must not change. (The draw itself
+    /// is pinned by `golden_seed_1` and the constant-byte extremes.)
     fn reference_id<R: RngCore + ?Sized>(rng: &mut R) -> String {
-        let mut n = [0u8; ID_ENTROPY_BYTES];
-        n[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
-        n[8..16].copy_from_slice(&rng.next_u64().to_le_bytes());
-        n[16] = rng.next_u32().to_le_bytes()[0];
-        n[0] |= 0x80;
-        // The 136-bit number (n[0] most significant, as Go's SetBytes reads
-        // it) as three 64-bit limbs, most significant first.
-        let lo = u128::from_be_bytes(n[1..].try_into().expect("16 bytes"));
-        let mut limbs = [u64::from(n[0]), (lo >> 64) as u64, lo as u64];
+        // The same draw; the conversion is the one under test.
+        let mut limbs = draw_limbs(rng);
         // Divide by 36^12 three times: 36 base-36 digits, least significant
         // first (the number has 27).
-        const CHUNK: u64 = 36u64.pow(12);
         let mut digits = [0u8; 36];
         for chunk in digits.chunks_mut(12) {
             let mut rem: u64 = 0;
@@ -118,7 +116,6 @@ mod tests {
         }
         debug_assert!(limbs.iter().all(|&l| l == 0), "2^136 < 36^36");
         // Go: Text(36)[1:26] — skip the most significant of the 27 digits.
-        const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
         let mut id = String::with_capacity(ID_LEN);
         for &d in digits[1..=ID_LEN].iter().rev() {
             id.push(char::from(DIGITS[usize::from(d)]));
