@@ -153,7 +153,8 @@ impl Cluster {
     /// a run (a batch makes many short ones) does not grow its vectors
     /// from nothing one doubling at a time: the services, and tasks for
     /// twice the initial replicas (a rolling update replaces every one),
-    /// up to [`PRESIZE_TASKS`]. Capacity only: nothing observable changes.
+    /// at least 32 and up to [`PRESIZE_TASKS`]. The one place that sizes
+    /// the task vectors ahead. Capacity only: nothing observable changes.
     fn presize(&mut self, scenario: &Scenario) {
         let nodes = scenario.nodes.len();
         let initial: usize = scenario
@@ -165,11 +166,13 @@ impl Cluster {
             })
             .sum::<usize>()
             .min(PRESIZE_TASKS / 2);
+        // At least 32: services created by the timeline start no smaller.
+        let tasks = (2 * initial).max(32);
         let store = &mut self.store;
         store.state.services.reserve(scenario.services.len());
         store.stats.reserve(scenario.services.len());
-        store.state.tasks.reserve(2 * initial);
-        store.image_of.reserve(2 * initial);
+        store.state.tasks.reserve(tasks);
+        store.image_of.reserve(tasks);
         store.changes.reserve(initial);
     }
 

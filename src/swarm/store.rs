@@ -575,11 +575,6 @@ impl Store {
         desired: TaskState,
         cause: Cause,
     ) -> TaskId {
-        if self.state.tasks.capacity() == 0 {
-            // Skip the first few doublings of the biggest per-run vectors.
-            self.state.tasks.reserve(32);
-            self.image_of.reserve(32);
-        }
         let id = random_id(&mut self.task_id_rng);
         let svc = &self.state.services[service];
         let task = Task {
