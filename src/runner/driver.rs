@@ -313,15 +313,24 @@ impl Driver {
     pub fn run<O: Observer>(mut self, obs: &mut O) -> super::RunResult {
         obs.at_start(&self.cluster);
         let finished = self.advance(self.config.limit, obs);
-        self.finish(finished, obs)
+        let ended = self.end(finished);
+        self.finish(ended, obs)
     }
 
-    fn finish<O: Observer>(self, finished: bool, obs: &mut O) -> super::RunResult {
+    /// Runs the scenario to its end with no observer and without the
+    /// [`Summary`] (a batch reads what it needs from the cluster): the
+    /// same run as [`Driver::run`] gives, up to the summary.
+    pub fn run_bare(mut self) -> (Cluster, Ended) {
+        let finished = self.advance(self.config.limit, &mut ());
+        let ended = self.end(finished);
+        (self.cluster, ended)
+    }
+
+    /// Ends the run: sets the clock to the end, flushes the statistics and
+    /// finishes the sink.
+    fn end(&mut self, finished: bool) -> Ended {
         let Driver {
-            mut cluster,
-            scenario,
-            config,
-            ..
+            cluster, config, ..
         } = self;
         let until = config.until;
         let stop = if !finished {
@@ -331,7 +340,6 @@ impl Driver {
         } else {
             None
         };
-        let hit_limit = stop.is_some();
         // Stopped by the event limit: the run ends at its last event, not
         // at `until`.
         let end = match until {
@@ -343,11 +351,33 @@ impl Driver {
             cluster.store.stats_flush(service);
         }
         let sink_error = cluster.store.sink.take().and_then(|mut s| s.finish().err());
+        Ended {
+            end,
+            finished,
+            stop,
+            sink_error,
+        }
+    }
+
+    fn finish<O: Observer>(self, ended: Ended, obs: &mut O) -> super::RunResult {
+        let Driver {
+            cluster,
+            scenario,
+            config,
+            ..
+        } = self;
+        let Ended {
+            end,
+            finished,
+            stop,
+            sink_error,
+        } = ended;
+        let hit_limit = stop.is_some();
         let summary = crate::report::results::summary(&cluster, &scenario.name, end, hit_limit);
         obs.at_end(
             &cluster,
             &RunEnd {
-                until,
+                until: config.until,
                 end,
                 finished,
                 summary: &summary,
@@ -363,6 +393,19 @@ impl Driver {
             sink_error,
         }
     }
+}
+
+/// How a run ended (see [`Driver::run_bare`]).
+#[derive(Debug)]
+pub struct Ended {
+    /// The end of the run: `until`, or the last event.
+    pub end: SimTime,
+    /// False when the event limit stopped the run.
+    pub finished: bool,
+    /// Which safety limit stopped the run, if one did.
+    pub stop: Option<super::Stop>,
+    /// The error the sink met, if any.
+    pub sink_error: Option<std::io::Error>,
 }
 
 #[cfg(test)]

@@ -322,8 +322,14 @@ mod tests {
             assert_eq!(id.as_str(), text.as_str());
             assert_eq!(copy.as_str(), text.as_str());
             assert_eq!(format!("{id:?}"), format!("{text:?}"));
-            assert_eq!(format!("{id:>30}|{id:.12}"), format!("{text:>30}|{text:.12}"));
-            assert_eq!(H::default().hash_one(id), H::default().hash_one(text.as_str()));
+            assert_eq!(
+                format!("{id:>30}|{id:.12}"),
+                format!("{text:>30}|{text:.12}")
+            );
+            assert_eq!(
+                H::default().hash_one(id),
+                H::default().hash_one(text.as_str())
+            );
             assert_eq!(Id::parse(text).as_ref(), Some(id));
             assert_eq!(id, text);
             assert_eq!(text, id);
