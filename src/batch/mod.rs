@@ -122,8 +122,9 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
     };
     // The run without observers and without its summary, which a batch
     // does not read.
-    let (cluster, ended) = Driver::new(sc.clone(), RunConfig::new(&opts, sc), None).run_bare();
-    let c = &cluster;
+    let mut driver = Driver::new(sc.clone(), RunConfig::new(&opts, sc), None);
+    let ended = driver.run_bare();
+    let c = &driver.cluster;
     let mut services = Vec::with_capacity(columns.len());
     for (col, name) in columns.iter().enumerate() {
         let Some(sid) = c.store.state.find_service(name) else {

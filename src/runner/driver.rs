@@ -318,12 +318,11 @@ impl Driver {
     }
 
     /// Runs the scenario to its end with no observer and without the
-    /// [`Summary`] (a batch reads what it needs from the cluster): the
-    /// same run as [`Driver::run`] gives, up to the summary.
-    pub fn run_bare(mut self) -> (Cluster, Ended) {
+    /// [`Summary`] (a batch reads what it needs from `self.cluster`, left
+    /// in place): the same run as [`Driver::run`] gives, up to the summary.
+    pub fn run_bare(&mut self) -> Ended {
         let finished = self.advance(self.config.limit, &mut ());
-        let ended = self.end(finished);
-        (self.cluster, ended)
+        self.end(finished)
     }
 
     /// Ends the run: sets the clock to the end, flushes the statistics and
