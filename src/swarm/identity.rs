@@ -1,6 +1,8 @@
 //! Object ids shaped like swarmkit's (`identity/randomid.go`, `NewID`),
 //! drawn from the run's seeded streams so that ids are reproducible.
 
+use std::cell::UnsafeCell;
+
 use rand::RngCore;
 
 /// Length of a swarmkit object id.
@@ -50,36 +52,85 @@ fn put12(out: &mut [u8], v: u64) {
 /// everywhere (`Deref<Target = str>`, `Display`, `Debug`, `Ord`, `Hash`,
 /// comparisons with `str` and `String`), so that an id prints, sorts and
 /// keys a random stream exactly as a `String` holding the same characters
-/// did. It keeps the 17 bytes drawn for it and writes its characters on
-/// the first read: most ids of a batch run are never read, and the draw
-/// (which must stay in order on its stream) is what costs least.
-#[derive(Clone)]
+/// did. It keeps the 17 bytes drawn for it and writes its characters, in
+/// the same 26 bytes, on the first read: most ids of a batch run are never
+/// read, and the draw (which must stay in order on its stream) is what
+/// costs least. 26 bytes of alignment 1 take no more room in a `Task` than
+/// the `String` did, and no heap block.
 pub struct Id {
-    /// The draw (see [`random_id`]), top bit set.
-    drawn: [u8; ID_ENTROPY_BYTES],
-    /// The characters, written from `drawn` when first read (or given by
-    /// [`Id::parse`]).
-    text: std::cell::OnceCell<[u8; ID_LEN]>,
+    /// `[DRAWN, the 17 drawn bytes, 8 unused]` until the first read, then
+    /// `[TEXT, the 25 characters]`. Written only by `as_str`, only while
+    /// it reads `DRAWN` (see the safety note there).
+    cell: UnsafeCell<[u8; 1 + ID_LEN]>,
 }
 
+/// [`Id`]'s first byte: the draw is held, not yet written in base 36.
+const DRAWN: u8 = 0;
+/// [`Id`]'s first byte: the characters are held.
+const TEXT: u8 = 1;
+
 impl Id {
+    fn drawn(drawn: [u8; ID_ENTROPY_BYTES]) -> Id {
+        let mut cell = [0u8; 1 + ID_LEN];
+        cell[0] = DRAWN;
+        cell[1..=ID_ENTROPY_BYTES].copy_from_slice(&drawn);
+        Id {
+            cell: UnsafeCell::new(cell),
+        }
+    }
+
     /// The id written as `s`: 25 lowercase base-36 characters (e.g. an id
     /// a test writes out), else None.
     pub fn parse(s: &str) -> Option<Id> {
         let bytes: [u8; ID_LEN] = s.as_bytes().try_into().ok()?;
-        bytes.iter().all(|b| DIGITS.contains(b)).then(|| Id {
-            drawn: [0; ID_ENTROPY_BYTES],
-            text: std::cell::OnceCell::from(bytes),
+        bytes.iter().all(|b| DIGITS.contains(b)).then(|| {
+            let mut cell = [0u8; 1 + ID_LEN];
+            cell[0] = TEXT;
+            cell[1..].copy_from_slice(&bytes);
+            Id {
+                cell: UnsafeCell::new(cell),
+            }
         })
     }
 
+    /// The bytes as they are now (a copy).
+    fn load(&self) -> [u8; 1 + ID_LEN] {
+        // SAFETY: a read; the only write (in `as_str`) cannot run at the
+        // same time: `Id` is not `Sync`, and `as_str` calls nothing that
+        // could reach this id while it writes.
+        unsafe { *self.cell.get() }
+    }
+
     pub fn as_str(&self) -> &str {
-        let text = self.text.get_or_init(|| base36(&self.drawn));
-        debug_assert!(text.iter().all(|b| DIGITS.contains(b)));
+        let now = self.load();
+        if now[0] == DRAWN {
+            let drawn: [u8; ID_ENTROPY_BYTES] =
+                now[1..=ID_ENTROPY_BYTES].try_into().expect("17 bytes");
+            let mut text = [0u8; 1 + ID_LEN];
+            text[0] = TEXT;
+            text[1..].copy_from_slice(&base36(&drawn));
+            // SAFETY: no reference into the cell exists: references are
+            // handed out below only once it reads TEXT, after which it is
+            // never written again; `Id` is not `Sync`, so no other thread
+            // sees it.
+            unsafe { *self.cell.get() = text };
+        }
+        // SAFETY: the cell reads TEXT and is never written again, so a
+        // shared reference to it lives as long as `&self`.
+        let text: &[u8; 1 + ID_LEN] = unsafe { &*self.cell.get() };
+        debug_assert!(text[0] == TEXT && text[1..].iter().all(|b| DIGITS.contains(b)));
         // SAFETY: the characters are bytes of `DIGITS` (written by
         // `base36` or checked by `parse`), which are ASCII and so valid
         // UTF-8.
-        unsafe { std::str::from_utf8_unchecked(text) }
+        unsafe { std::str::from_utf8_unchecked(&text[1..]) }
+    }
+}
+
+impl Clone for Id {
+    fn clone(&self) -> Id {
+        Id {
+            cell: UnsafeCell::new(self.load()),
+        }
     }
 }
 
@@ -196,10 +247,7 @@ impl From<Id> for String {
 /// `fill_bytes` so the draw count does not hinge on how a generator
 /// rounds partial words.
 pub fn random_id<R: RngCore + ?Sized>(rng: &mut R) -> Id {
-    Id {
-        drawn: draw(rng),
-        text: std::cell::OnceCell::new(),
-    }
+    Id::drawn(draw(rng))
 }
 
 /// The characters of the id drawn as `drawn` (see [`random_id`]).
@@ -341,6 +389,12 @@ mod tests {
                 assert_eq!(a == b, ta == tb);
             }
         }
+        // Read, then cloned: the clone holds the characters.
+        let read_first: Vec<Id> = ids.iter().map(Id::clone).collect();
+        assert!(read_first.iter().zip(&texts).all(|(i, t)| i == t));
+        // No bigger than the `String` it replaced, and byte-aligned.
+        assert_eq!(std::mem::size_of::<Id>(), 26);
+        assert_eq!(std::mem::align_of::<Id>(), 1);
         assert_eq!(Id::parse("ABCDEFGHIJKLMNOPQRSTUVWXY"), None);
         assert_eq!(Id::parse("abc"), None);
     }
