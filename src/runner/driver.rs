@@ -467,6 +467,64 @@ mod tests {
         }
     }
 
+    /// `run_bare` (what a batch run does) ends where `run` ends, with the
+    /// same statistics and services, only without the summary; also when
+    /// the event limit stops the run.
+    #[test]
+    fn run_bare_ends_as_run_does() {
+        for name in [
+            "bad-image-rollback.yaml",
+            "node-drain-and-loss.yaml",
+            "global-agents.yaml",
+            "failure-ratio-continue.yaml",
+        ] {
+            let sc = scenario(name);
+            for max_events in [None, Some(10)] {
+                let opts = RunOptions {
+                    seed: Some(3),
+                    record_series: true,
+                    skip_transcript: true,
+                    max_events,
+                    ..Default::default()
+                };
+                let full = run(sc.clone(), &opts);
+                let mut d = Driver::new(sc.clone(), RunConfig::new(&opts, &sc), None);
+                let ended = d.run_bare();
+                let c = &d.cluster;
+                assert_eq!(ended.end, full.end, "{name}");
+                assert_eq!(ended.stop, full.stop, "{name}");
+                assert_eq!(ended.stop.is_some(), full.hit_limit, "{name}");
+                assert_eq!(
+                    ended.finished,
+                    !matches!(full.stop, Some(crate::runner::Stop::Events(_))),
+                    "{name}"
+                );
+                // The low limit stops every one of these scenarios.
+                assert_eq!(ended.finished, max_events.is_none(), "{name}");
+                assert_eq!(
+                    c.store.events_processed,
+                    full.cluster.store.events_processed
+                );
+                assert_eq!(c.store.now, full.cluster.store.now, "{name}");
+                assert_eq!(
+                    format!("{:?}", c.store.stats),
+                    format!("{:?}", full.cluster.store.stats),
+                    "{name}"
+                );
+                assert_eq!(
+                    format!("{:?}", c.store.state.services),
+                    format!("{:?}", full.cluster.store.state.services),
+                    "{name}"
+                );
+                assert_eq!(
+                    crate::report::results::summary(c, &sc.name, ended.end, ended.stop.is_some()),
+                    full.summary,
+                    "{name}"
+                );
+            }
+        }
+    }
+
     /// `swarmsim run --play --timeline` builds one cluster.
     #[test]
     fn run_play_timeline_simulates_once() {
