@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 pub mod driver;
 
-pub use driver::{Driver, ItemOutput, Observer, RunConfig, RunEnd};
+pub use driver::{Driver, Ended, ItemOutput, Observer, RunConfig, RunEnd};
 
 use crate::docker::duration::format_go_duration;
 use crate::report::results::{Summary, events_csv, summary_json};

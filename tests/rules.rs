@@ -87,7 +87,7 @@ fn task_id(r: &RunResult, service: &str, slot: u64, image: &str) -> String {
     st.tasks
         .iter()
         .find(|t| t.service == sid && t.slot == slot && t.spec.image == image)
-        .map(|t| t.id.clone())
+        .map(|t| t.id.to_string())
         .expect("task")
 }
 

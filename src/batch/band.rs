@@ -108,14 +108,25 @@ impl ServiceBand {
         if self.at.len() <= last {
             self.at.resize(last + 1, Counts::default());
         }
-        let mut i = 0;
+        // Bin `b` (time `b × BIN_MS`) counts the value of the last change
+        // at or before it (0 before the first): a change at `t` is seen
+        // from bin ⌈t / BIN_MS⌉ on, so the bins between two changes take
+        // the earlier one's value, a run of them at a time.
+        let bins = &mut self.at[..=last];
+        let mut from = 0;
         let mut value = 0;
-        for (b, counts) in self.at.iter_mut().enumerate().take(last + 1) {
-            let t = SimTime::at(bin * b as u64);
-            while i < series.len() && series[i].0 <= t {
-                value = series[i].1;
-                i += 1;
+        for &(t, v) in series {
+            let seen_from =
+                (t.since_start().as_nanos().div_ceil(bin.as_nanos()) as usize).min(bins.len());
+            if seen_from > from {
+                for counts in &mut bins[from..seen_from] {
+                    counts.add(value, 1);
+                }
+                from = seen_from;
             }
+            value = v;
+        }
+        for counts in &mut bins[from..] {
             counts.add(value, 1);
         }
         if last + 1 < MAX_BINS {
@@ -263,6 +274,74 @@ mod tests {
 
     fn t(ns: u64) -> SimTime {
         SimTime::from_nanos(ns)
+    }
+
+    /// The bin-by-bin sampling `add_run` did before it filled runs of
+    /// bins between changes: the value at bin `b` is the last change at or
+    /// before `b × BIN_MS`.
+    fn reference_add_run(
+        band: &mut ServiceBand,
+        series: &[(SimTime, u64)],
+        end: SimTime,
+        fin: u64,
+    ) {
+        let bin = millis(BIN_MS);
+        let last = ((end.since_start() / bin) as usize).min(MAX_BINS - 1);
+        if band.at.len() <= last {
+            band.at.resize(last + 1, Counts::default());
+        }
+        let mut i = 0;
+        let mut value = 0;
+        for (b, counts) in band.at.iter_mut().enumerate().take(last + 1) {
+            let t = SimTime::at(bin * b as u64);
+            while i < series.len() && series[i].0 <= t {
+                value = series[i].1;
+                i += 1;
+            }
+            counts.add(value, 1);
+        }
+        if last + 1 < MAX_BINS {
+            if band.after_end.len() <= last + 1 {
+                band.after_end.resize(last + 2, Counts::default());
+            }
+            band.after_end[last + 1].add(fin, 1);
+        }
+    }
+
+    #[test]
+    fn add_run_samples_as_bin_by_bin() {
+        use rand::{Rng, RngCore};
+        let mut rng = crate::sim::rng::RngStreams::new(9).stream("test", "band");
+        let (mut fast, mut slow) = (ServiceBand::default(), ServiceBand::default());
+        for run in 0..400 {
+            // Changes on and between bin edges, several at one instant,
+            // some after the end.
+            let mut now = 0u64;
+            let mut series = Vec::new();
+            for _ in 0..rng.random_range(0..12) {
+                now += match rng.next_u32() % 4 {
+                    0 => 0,
+                    1 => S,
+                    2 => rng.random_range(1..S),
+                    _ => rng.random_range(0..20 * S),
+                };
+                series.push((t(now), rng.random_range(0..8)));
+            }
+            let end = t(match run % 3 {
+                0 => now,
+                1 => now + rng.random_range(0..5 * S),
+                _ => rng.random_range(0..=now),
+            });
+            fast.add_run(&series, end, run % 5);
+            reference_add_run(&mut slow, &series, end, run % 5);
+        }
+        assert_eq!(fast, slow);
+        // A run past the last bin.
+        let series = [(t(3 * S), 2), (t((MAX_BINS as u64 + 9) * S), 5)];
+        let end = t((MAX_BINS as u64 + 20) * S);
+        fast.add_run(&series, end, 5);
+        reference_add_run(&mut slow, &series, end, 5);
+        assert_eq!(fast, slow);
     }
 
     #[test]

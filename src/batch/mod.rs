@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::docker::cli::DockerCommand;
-use crate::runner::{RunOptions, run};
+use crate::runner::{Driver, RunConfig, RunOptions};
 use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sim::time::SimDuration;
 use band::Band;
@@ -120,8 +120,11 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
         skip_transcript: true,
         ..Default::default()
     };
-    let result = run(sc.clone(), &opts);
-    let c = &result.cluster;
+    // The run without observers and without its summary, which a batch
+    // does not read.
+    let mut driver = Driver::new(sc.clone(), RunConfig::new(&opts, sc), None);
+    let ended = driver.run_bare();
+    let c = &driver.cluster;
     let mut services = Vec::with_capacity(columns.len());
     for (col, name) in columns.iter().enumerate() {
         let Some(sid) = c.store.state.find_service(name) else {
@@ -152,12 +155,12 @@ pub fn run_one(sc: &Rc<Scenario>, columns: &[String], seed: u64, band: &mut Band
             task_failures: stats.task_failures,
             restarts: stats.restarts,
         }));
-        band.services[col].add_run(&stats.running_series, result.end, stats.running);
+        band.services[col].add_run(&stats.running_series, ended.end, stats.running);
     }
     RunRecord {
         seed,
-        end_ms: ms(result.end.since_start()),
-        hit_limit: result.hit_limit,
+        end_ms: ms(ended.end.since_start()),
+        hit_limit: ended.stop.is_some(),
         services,
     }
 }

@@ -313,15 +313,23 @@ impl Driver {
     pub fn run<O: Observer>(mut self, obs: &mut O) -> super::RunResult {
         obs.at_start(&self.cluster);
         let finished = self.advance(self.config.limit, obs);
-        self.finish(finished, obs)
+        let ended = self.end(finished);
+        self.finish(ended, obs)
     }
 
-    fn finish<O: Observer>(self, finished: bool, obs: &mut O) -> super::RunResult {
+    /// Runs the scenario to its end with no observer and without the
+    /// [`Summary`] (a batch reads what it needs from `self.cluster`, left
+    /// in place): the same run as [`Driver::run`] gives, up to the summary.
+    pub fn run_bare(&mut self) -> Ended {
+        let finished = self.advance(self.config.limit, &mut ());
+        self.end(finished)
+    }
+
+    /// Ends the run: sets the clock to the end, flushes the statistics and
+    /// finishes the sink.
+    fn end(&mut self, finished: bool) -> Ended {
         let Driver {
-            mut cluster,
-            scenario,
-            config,
-            ..
+            cluster, config, ..
         } = self;
         let until = config.until;
         let stop = if !finished {
@@ -331,7 +339,6 @@ impl Driver {
         } else {
             None
         };
-        let hit_limit = stop.is_some();
         // Stopped by the event limit: the run ends at its last event, not
         // at `until`.
         let end = match until {
@@ -343,11 +350,33 @@ impl Driver {
             cluster.store.stats_flush(service);
         }
         let sink_error = cluster.store.sink.take().and_then(|mut s| s.finish().err());
+        Ended {
+            end,
+            finished,
+            stop,
+            sink_error,
+        }
+    }
+
+    fn finish<O: Observer>(self, ended: Ended, obs: &mut O) -> super::RunResult {
+        let Driver {
+            cluster,
+            scenario,
+            config,
+            ..
+        } = self;
+        let Ended {
+            end,
+            finished,
+            stop,
+            sink_error,
+        } = ended;
+        let hit_limit = stop.is_some();
         let summary = crate::report::results::summary(&cluster, &scenario.name, end, hit_limit);
         obs.at_end(
             &cluster,
             &RunEnd {
-                until,
+                until: config.until,
                 end,
                 finished,
                 summary: &summary,
@@ -363,6 +392,19 @@ impl Driver {
             sink_error,
         }
     }
+}
+
+/// How a run ended (see [`Driver::run_bare`]).
+#[derive(Debug)]
+pub struct Ended {
+    /// The end of the run: `until`, or the last event.
+    pub end: SimTime,
+    /// False when the event limit stopped the run.
+    pub finished: bool,
+    /// Which safety limit stopped the run, if one did.
+    pub stop: Option<super::Stop>,
+    /// The error the sink met, if any.
+    pub sink_error: Option<std::io::Error>,
 }
 
 #[cfg(test)]
@@ -422,6 +464,64 @@ mod tests {
                 String::from_utf8_lossy(&play_alone.out),
                 "{name}"
             );
+        }
+    }
+
+    /// `run_bare` (what a batch run does) ends where `run` ends, with the
+    /// same statistics and services, only without the summary; also when
+    /// the event limit stops the run.
+    #[test]
+    fn run_bare_ends_as_run_does() {
+        for name in [
+            "bad-image-rollback.yaml",
+            "node-drain-and-loss.yaml",
+            "global-agents.yaml",
+            "failure-ratio-continue.yaml",
+        ] {
+            let sc = scenario(name);
+            for max_events in [None, Some(10)] {
+                let opts = RunOptions {
+                    seed: Some(3),
+                    record_series: true,
+                    skip_transcript: true,
+                    max_events,
+                    ..Default::default()
+                };
+                let full = run(sc.clone(), &opts);
+                let mut d = Driver::new(sc.clone(), RunConfig::new(&opts, &sc), None);
+                let ended = d.run_bare();
+                let c = &d.cluster;
+                assert_eq!(ended.end, full.end, "{name}");
+                assert_eq!(ended.stop, full.stop, "{name}");
+                assert_eq!(ended.stop.is_some(), full.hit_limit, "{name}");
+                assert_eq!(
+                    ended.finished,
+                    !matches!(full.stop, Some(crate::runner::Stop::Events(_))),
+                    "{name}"
+                );
+                // The low limit stops every one of these scenarios.
+                assert_eq!(ended.finished, max_events.is_none(), "{name}");
+                assert_eq!(
+                    c.store.events_processed,
+                    full.cluster.store.events_processed
+                );
+                assert_eq!(c.store.now, full.cluster.store.now, "{name}");
+                assert_eq!(
+                    format!("{:?}", c.store.stats),
+                    format!("{:?}", full.cluster.store.stats),
+                    "{name}"
+                );
+                assert_eq!(
+                    format!("{:?}", c.store.state.services),
+                    format!("{:?}", full.cluster.store.state.services),
+                    "{name}"
+                );
+                assert_eq!(
+                    crate::report::results::summary(c, &sc.name, ended.end, ended.stop.is_some()),
+                    full.summary,
+                    "{name}"
+                );
+            }
         }
     }
 

@@ -53,7 +53,7 @@ pub fn node_matches(n: &Node, constraints: &[String]) -> bool {
 fn matches(n: &Node, c: &Constraint) -> bool {
     let key = c.key.to_ascii_lowercase();
     let actual: String = match key.as_str() {
-        "node.id" => n.id.clone(),
+        "node.id" => n.id.to_string(),
         "node.hostname" => n.hostname.clone(),
         "node.role" => n.role.as_str().to_string(),
         "node.platform.os" => "linux".to_string(),

@@ -129,10 +129,10 @@ impl ControlApi<'_> {
         };
         let n = &self.store.state.nodes[node];
         if n.role == NodeRole::Manager {
-            return Err(ControlApiError::RemoveManager(n.id.clone()));
+            return Err(ControlApiError::RemoveManager(n.id.to_string()));
         }
         if !force && n.status == NodeStatus::Ready {
-            return Err(ControlApiError::NodeNotDown(n.id.clone()));
+            return Err(ControlApiError::NodeNotDown(n.id.to_string()));
         }
         if n.agent_up {
             self.dispatcher.node_stop(self.store, self.agent, node);
@@ -235,7 +235,7 @@ impl ControlApi<'_> {
         let (Some(prev), Some(prev_version)) =
             (svc.previous_spec.take(), svc.previous_spec_version)
         else {
-            return Err(ControlApiError::NoPreviousSpec(svc.id.clone()));
+            return Err(ControlApiError::NoPreviousSpec(svc.id.to_string()));
         };
         let cur = std::mem::replace(&mut svc.spec, prev);
         svc.previous_spec = Some(cur);

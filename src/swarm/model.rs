@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::sim::time::{SimDuration, SimTime, secs};
+use crate::swarm::identity::Id;
 
 /// swarmkit `TaskState`: an ordered enum; states only ever increase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -467,7 +468,7 @@ pub type NodeId = usize;
 #[derive(Debug, Clone)]
 pub struct Service {
     /// 25-character swarm id.
-    pub id: String,
+    pub id: Id,
     pub spec: ServiceSpec,
     pub spec_version: u64,
     pub previous_spec: Option<ServiceSpec>,
@@ -482,7 +483,7 @@ pub struct Service {
 #[derive(Debug, Clone)]
 pub struct Task {
     /// 25-character swarm id.
-    pub id: String,
+    pub id: Id,
     pub service: ServiceId,
     /// Replica slot (1-based); 0 for global tasks.
     pub slot: u64,
@@ -579,7 +580,7 @@ impl NodeStatus {
 #[derive(Debug, Clone)]
 pub struct Node {
     /// 25-character swarm id.
-    pub id: String,
+    pub id: Id,
     /// Hostname (also the node name shown by the CLI).
     pub hostname: String,
     pub role: NodeRole,

@@ -269,7 +269,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
             });
         }
         rows.entry(key).or_default().push(Bar {
-            task_id: t.id.clone(),
+            task_id: t.id.to_string(),
             image: t.spec.image.clone(),
             node,
             lane: 0,

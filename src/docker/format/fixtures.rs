@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::sim::time::{SimDuration, SimTime};
+use crate::swarm::identity::Id;
 use crate::swarm::model::{
     Availability, Node, NodeId, NodeRole, NodeStatus, Service, ServiceId, ServiceMode, ServiceSpec,
     Task, TaskSpec, TaskState,
@@ -12,7 +13,7 @@ use crate::swarm::store::ClusterState;
 
 pub fn node(state: &mut ClusterState, id: &str, hostname: &str, role: NodeRole) -> NodeId {
     state.nodes.push(Node {
-        id: id.into(),
+        id: Id::parse(id).expect("a 25-character base-36 id"),
         hostname: hostname.into(),
         role,
         availability: Availability::Active,
@@ -52,7 +53,7 @@ pub fn service(state: &mut ClusterState, id: &str, spec: ServiceSpec) -> Service
         .service_names
         .insert(spec.name.clone(), state.services.len());
     state.services.push(Service {
-        id: id.into(),
+        id: Id::parse(id).expect("a 25-character base-36 id"),
         spec,
         spec_version: 1,
         previous_spec: None,
@@ -89,7 +90,7 @@ pub fn task(
         None => svc.spec.task.clone(),
     };
     state.tasks.push(Task {
-        id: id.into(),
+        id: Id::parse(id).expect("a 25-character base-36 id"),
         service,
         slot,
         node,

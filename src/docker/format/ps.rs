@@ -117,7 +117,7 @@ fn rows_of(state: &ClusterState, rows: &[(String, &Task)], opts: &PsOptions) -> 
         out.push(PsRow {
             cells: vec![
                 if opts.no_trunc {
-                    t.id.clone()
+                    t.id.to_string()
                 } else {
                     truncate_id(&t.id).to_string()
                 },
