@@ -32,6 +32,82 @@ struct Failure {
     at: SimTime,
 }
 
+/// Up to this many nodes, a service's order is a sorted `Vec` (a few
+/// compares and a short move per change, one allocation); beyond, a
+/// `BTreeSet` (O(log N) per change however many nodes tie).
+const SMALL_ORDER: usize = 64;
+
+/// The keys of one service's order, ascending: the same sequence either
+/// way, only the cost of a change differs.
+#[derive(Debug)]
+enum OrderSet {
+    Small(Vec<OrderKey>),
+    Large(BTreeSet<OrderKey>),
+}
+
+impl OrderSet {
+    fn new(mut keys: Vec<OrderKey>) -> OrderSet {
+        if keys.len() <= SMALL_ORDER {
+            keys.sort_unstable();
+            OrderSet::Small(keys)
+        } else {
+            OrderSet::Large(keys.into_iter().collect())
+        }
+    }
+
+    /// Moves a node from its `old` key to its `new` one.
+    fn replace(&mut self, old: OrderKey, new: OrderKey) {
+        match self {
+            OrderSet::Small(v) => {
+                // Counts change by one at a time: the node moves a short
+                // way, past the nodes between its two keys.
+                let mut i = v
+                    .binary_search(&old)
+                    .expect("the node's key is in its order");
+                if new > old {
+                    while i + 1 < v.len() && v[i + 1] < new {
+                        v[i] = v[i + 1];
+                        i += 1;
+                    }
+                } else {
+                    while i > 0 && v[i - 1] > new {
+                        v[i] = v[i - 1];
+                        i -= 1;
+                    }
+                }
+                v[i] = new;
+            }
+            OrderSet::Large(set) => {
+                set.remove(&old);
+                set.insert(new);
+            }
+        }
+    }
+
+    /// The first key after `cursor` (from the start without one) that
+    /// `take` accepts.
+    fn next_after(
+        &self,
+        cursor: Option<OrderKey>,
+        mut take: impl FnMut(&OrderKey) -> bool,
+    ) -> Option<OrderKey> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        match self {
+            OrderSet::Small(v) => {
+                let start = cursor.map_or(0, |c| v.partition_point(|k| *k <= c));
+                v[start..].iter().copied().find(|k| take(k))
+            }
+            OrderSet::Large(set) => {
+                let range = match cursor {
+                    Some(c) => set.range((Excluded(c), Unbounded)),
+                    None => set.range(..),
+                };
+                range.copied().find(|k| take(k))
+            }
+        }
+    }
+}
+
 /// One service's nodes in `nodeLess` order. A count change only notes the
 /// node as stale (with the key it has in `set`); the set is updated when
 /// the next walk of the service begins ([`NodeSet::begin_walk`]). A node
@@ -43,7 +119,7 @@ struct Failure {
 /// the untaken nodes' keys in `set` stay exact while it runs.
 #[derive(Debug)]
 struct ServiceOrder {
-    set: BTreeSet<OrderKey>,
+    set: OrderSet,
     /// Nodes whose key in `set` is out of date, with that key.
     stale: Vec<OrderKey>,
     is_stale: Vec<bool>,
@@ -219,36 +295,49 @@ impl NodeSet {
     /// and returns the nodes that sink, sorted by their key.
     pub fn begin_walk(&mut self, service: ServiceId, version: u64, now: SimTime) -> Vec<NodeId> {
         self.walk_epoch += 1;
-        let failing: Vec<NodeId> = self.failing_nodes.iter().copied().collect();
-        for &node in &failing {
-            self.prune(node, now);
+        // Failures are rare: most walks skip this and the sinking list.
+        let any_failing = !self.failing_nodes.is_empty();
+        if any_failing {
+            let failing: Vec<NodeId> = self.failing_nodes.iter().copied().collect();
+            for &node in &failing {
+                self.prune(node, now);
+            }
         }
         if self.order.len() <= service {
             self.order.resize_with(service + 1, || None);
         }
-        match self.order[service].take() {
+        match &mut self.order[service] {
             None => {
-                let set: BTreeSet<OrderKey> = (0..self.total.len())
-                    .map(|n| self.order_key(n, service))
-                    .collect();
+                let set = OrderSet::new(
+                    (0..self.total.len())
+                        .map(|n| self.order_key(n, service))
+                        .collect(),
+                );
                 self.order[service] = Some(ServiceOrder {
                     set,
                     stale: Vec::new(),
                     is_stale: vec![false; self.total.len()],
                 });
             }
-            Some(mut order) => {
+            Some(order) => {
+                // In place (the order is not moved out and back).
+                let counts = self.by_service.get(service).map_or(&[][..], Vec::as_slice);
                 for old in order.stale.drain(..) {
                     let node = old.2 as usize;
                     order.is_stale[node] = false;
-                    let new = self.order_key(node, service);
+                    let new = (
+                        counts.get(node).copied().unwrap_or(0),
+                        self.total[node],
+                        old.2,
+                    );
                     if new != old {
-                        order.set.remove(&old);
-                        order.set.insert(new);
+                        order.set.replace(old, new);
                     }
                 }
-                self.order[service] = Some(order);
             }
+        }
+        if !any_failing {
+            return Vec::new();
         }
         let mut sinking: Vec<NodeId> = self
             .failing_nodes
@@ -271,21 +360,69 @@ impl NodeSet {
     /// The first node after `cursor` in the service's order that the
     /// current walk has not marked; returns its key too.
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
-        use std::ops::Bound::{Excluded, Unbounded};
         let set = &self.order.get(service)?.as_ref()?.set;
-        let range = match cursor {
-            Some(c) => set.range((Excluded(c), Unbounded)),
-            None => set.range(..),
-        };
-        range
-            .copied()
-            .find(|&(_, _, n)| self.marks[n as usize] != self.walk_epoch)
+        set.next_after(cursor, |&(_, _, n)| {
+            self.marks[n as usize] != self.walk_epoch
+        })
     }
 
     /// Forgets a removed service's order (it is never scheduled again).
     pub fn drop_service(&mut self, service: ServiceId) {
         if let Some(o) = self.order.get_mut(service) {
             *o = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Both forms of a service's order hold the same keys in the same
+    /// sequence after any series of count changes, and a walk from any
+    /// cursor finds the same next key.
+    #[test]
+    fn small_and_large_orders_agree() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for nodes in [1usize, 2, 3, 7, 40] {
+            let mut keys: Vec<OrderKey> = (0..nodes).map(|n| (0, 0, n as u32)).collect();
+            let mut small = OrderSet::new(keys.clone());
+            let mut large = OrderSet::Large(keys.iter().copied().collect());
+            for _ in 0..2000 {
+                let n = rng.random_range(0..nodes);
+                let old = keys[n];
+                let by = old.0.saturating_add_signed(rng.random_range(-2..=2));
+                let total = old
+                    .1
+                    .saturating_add_signed(rng.random_range(-2..=2))
+                    .max(by);
+                let new = (by, total, n as u32);
+                if new != old {
+                    small.replace(old, new);
+                    large.replace(old, new);
+                    keys[n] = new;
+                }
+                let all = |o: &OrderSet| {
+                    let mut v = Vec::new();
+                    let mut c = None;
+                    while let Some(k) = o.next_after(c, |_| true) {
+                        v.push(k);
+                        c = Some(k);
+                    }
+                    v
+                };
+                let mut sorted = keys.clone();
+                sorted.sort();
+                assert_eq!(all(&small), sorted);
+                assert_eq!(all(&large), sorted);
+                let skip = rng.random_range(0..nodes) as u32;
+                let cursor = sorted.get(rng.random_range(0..nodes)).copied();
+                assert_eq!(
+                    small.next_after(cursor, |k| k.2 != skip),
+                    large.next_after(cursor, |k| k.2 != skip)
+                );
+            }
         }
     }
 }
