@@ -357,13 +357,22 @@ impl RestartSupervisor {
     }
 
     fn old_task_stopped<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
-        if let Some(waiters) = self.waiting_on.get(&task).cloned() {
-            for new in waiters {
-                if let Some(d) = self.delays.get_mut(&new) {
-                    d.old_done = true;
-                }
-                self.try_start(s, w, new);
+        let Some(waiters) = self.waiting_on.get(&task) else {
+            return;
+        };
+        // Mostly one replacement waits: no copy of the list.
+        if let [new] = waiters[..] {
+            if let Some(d) = self.delays.get_mut(&new) {
+                d.old_done = true;
             }
+            self.try_start(s, w, new);
+            return;
+        }
+        for new in waiters.clone() {
+            if let Some(d) = self.delays.get_mut(&new) {
+                d.old_done = true;
+            }
+            self.try_start(s, w, new);
         }
     }
 
@@ -400,23 +409,49 @@ impl RestartSupervisor {
         if !updatable.is_empty() || tasks.is_empty() {
             return updatable;
         }
+        self.kept_stopped_task(s, tasks).into_iter().collect()
+    }
+
+    /// How many tasks [`Self::updatable_tasks_in_slot`] gives, and the
+    /// first of them, without building the list.
+    pub fn count_updatable_in_slot(
+        &mut self,
+        s: &Store,
+        tasks: &[TaskId],
+    ) -> (usize, Option<TaskId>) {
+        let mut count = 0;
+        let mut first = None;
+        for &t in tasks {
+            if s.state.tasks[t].desired <= TaskState::Running {
+                first = first.or(Some(t));
+                count += 1;
+            }
+        }
+        if count > 0 || tasks.is_empty() {
+            return (count, first);
+        }
+        match self.kept_stopped_task(s, tasks) {
+            Some(t) => (1, Some(t)),
+            None => (0, None),
+        }
+    }
+
+    /// A slot (not empty) with no task desired ≤ RUNNING: its newest task
+    /// when it must not be restarted (except during a rollback).
+    fn kept_stopped_task(&mut self, s: &Store, tasks: &[TaskId]) -> Option<TaskId> {
         let service = s.state.tasks[tasks[0]].service;
         let rolling_back = s.state.services[service]
             .update_status
             .as_ref()
             .is_some_and(|s| s.state == UpdateState::RollbackStarted);
         if rolling_back {
-            return Vec::new();
+            return None;
         }
         // Newest by status timestamp, ties by creation order.
         let newest = *tasks
             .iter()
             .max_by_key(|&&t| (s.state.tasks[t].timestamp, t))
             .expect("non-empty");
-        if !self.should_restart(s, newest) {
-            vec![newest]
-        } else {
-            Vec::new()
-        }
+        (!self.should_restart(s, newest)).then_some(newest)
     }
 }

@@ -258,6 +258,7 @@ impl UpdateSupervisor {
         };
         let run = self.next_run;
         self.next_run += 1;
+        let dirty_slots = dirty.len();
         let updater = Updater {
             run,
             service,
@@ -266,11 +267,12 @@ impl UpdateSupervisor {
             status_at_start: status,
             config,
             monitor: config.monitor_period(),
-            dirty_slots: dirty.len(),
+            dirty_slots,
             queue: dirty,
             workers: vec![Worker::Idle; parallelism],
-            waiting: FxHashMap::default(),
-            updated: FxHashMap::default(),
+            // Sized for a task per worker and per slot: no regrowth.
+            waiting: FxHashMap::with_capacity_and_hasher(parallelism, Default::default()),
+            updated: FxHashMap::with_capacity_and_hasher(dirty_slots, Default::default()),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
@@ -315,6 +317,28 @@ impl UpdateSupervisor {
             )
         });
         self.dispatch(s, r, service);
+    }
+
+    /// Whether a run for the service's current spec version is going on
+    /// (then [`Self::update`] returns at once, whatever the slots).
+    pub fn works_towards_current_spec(&self, s: &Store, service: ServiceId) -> bool {
+        self.updaters
+            .get(&service)
+            .is_some_and(|u| u.spec_version == s.state.services[service].spec_version)
+    }
+
+    /// Whether, with no dirty slot, [`Self::update`] would do nothing: no
+    /// run to cancel, and a status that is neither paused (explained) nor
+    /// in progress (completed).
+    pub fn idle_when_clean(&self, s: &Store, service: ServiceId) -> bool {
+        self.updaters.get(&service).is_none()
+            && matches!(
+                s.state.services[service]
+                    .update_status
+                    .as_ref()
+                    .map(|u| u.state),
+                None | Some(UpdateState::Completed | UpdateState::RollbackCompleted)
+            )
     }
 
     /// `Updater.Cancel`: stop waiting; tasks already created stay, and the

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::swarm::model::{NodeId, ServiceId, TaskId, TaskState};
 use crate::swarm::orchestrator::Orchestrator;
 use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::reaper::TaskReaper;
 use crate::swarm::store::Store;
 
@@ -41,6 +42,37 @@ impl Orchestrator {
         Slots { running, dead }
     }
 
+    /// Whether `reconcile` would change nothing, as after most store
+    /// changes: as many slots as replicas, none dead, and an updater that
+    /// would not act on them (it already works towards this spec, or no
+    /// slot is dirty and no run or status waits for one). Reads the slot
+    /// index in place, where the full path builds every slot's task list.
+    fn reconcile_changes_nothing(&mut self, s: &Store, service: ServiceId, replicas: u64) -> bool {
+        let busy = self.updates.works_towards_current_spec(s, service);
+        if !busy && !self.updates.idle_when_clean(s, service) {
+            return false;
+        }
+        let mut num = 0;
+        for tasks in s
+            .state
+            .slots
+            .range((service, 0)..=(service, u64::MAX))
+            .map(|e| e.1)
+        {
+            let (count, first) = self.restart.count_updatable_in_slot(s, tasks);
+            let Some(first) = first else {
+                // A dead slot, to be deleted.
+                return false;
+            };
+            // `isSlotDirty`, as the updater would see the slot.
+            if !busy && (count > 1 || is_task_dirty(s, service, first)) {
+                return false;
+            }
+            num += 1;
+        }
+        num == replicas
+    }
+
     pub(super) fn reconcile_replicated(
         &mut self,
         s: &mut Store,
@@ -48,6 +80,9 @@ impl Orchestrator {
         service: ServiceId,
         replicas: u64,
     ) {
+        if self.reconcile_changes_nothing(s, service, replicas) {
+            return;
+        }
         let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service);
         let num = running.len() as u64;
         if replicas > num {
