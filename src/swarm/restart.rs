@@ -14,6 +14,7 @@ use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
 };
+use crate::swarm::orchestrator::slot::TaskIds;
 use crate::swarm::store::{Event, Store};
 
 /// A pending `DelayStart` of a new task.
@@ -45,7 +46,7 @@ pub struct RestartSupervisor {
     /// key only, never iterated).
     pub delays: FxHashMap<TaskId, DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
-    pub waiting_on: FxHashMap<TaskId, Vec<TaskId>>,
+    pub waiting_on: FxHashMap<TaskId, TaskIds>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.
     pub history: FxHashMap<(ServiceId, u64), RestartInfo>,
 }
@@ -277,6 +278,11 @@ impl RestartSupervisor {
                 d.old_done = true;
             }
         }
+        if self.delays.capacity() == 0 {
+            // A few starts are pending at once, about one per update
+            // worker: sized once instead of growing through 3 and 7.
+            self.delays.reserve(8);
+        }
         self.delays.insert(new, d);
         self.try_start(s, w, new);
     }
@@ -326,7 +332,7 @@ impl RestartSupervisor {
         if let Some(o) = d.old
             && let Some(v) = self.waiting_on.get_mut(&o)
         {
-            v.retain(|&x| x != new);
+            v.retain(|x| x != new);
             if v.is_empty() {
                 self.waiting_on.remove(&o);
             }
@@ -368,7 +374,7 @@ impl RestartSupervisor {
             self.try_start(s, w, new);
             return;
         }
-        for new in waiters.clone() {
+        for &new in waiters.clone().iter() {
             if let Some(d) = self.delays.get_mut(&new) {
                 d.old_done = true;
             }
@@ -381,13 +387,12 @@ impl RestartSupervisor {
         if s.state.nodes[node].status != NodeStatus::Down {
             return;
         }
-        let waiting: Vec<(TaskId, Vec<TaskId>)> = self
+        let mut all: Vec<TaskId> = self
             .waiting_on
             .iter()
             .filter(|(o, _)| s.state.tasks[**o].node == Some(node))
-            .map(|(o, v)| (*o, v.clone()))
+            .flat_map(|(_, v)| v.iter().copied())
             .collect();
-        let mut all: Vec<TaskId> = waiting.into_iter().flat_map(|(_, v)| v).collect();
         all.sort_unstable();
         for new in all {
             if let Some(d) = self.delays.get_mut(&new) {
@@ -400,8 +405,8 @@ impl RestartSupervisor {
     /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
     /// newest task when it must not be restarted (except during a
     /// rollback).
-    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> Vec<TaskId> {
-        let updatable: Vec<TaskId> = tasks
+    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> TaskIds {
+        let updatable: TaskIds = tasks
             .iter()
             .copied()
             .filter(|&t| s.state.tasks[t].desired <= TaskState::Running)

@@ -152,8 +152,24 @@ impl Walk {
 }
 
 impl SchedulerState {
-    /// The walk's `i`-th node, if the order has that many.
+    /// The walk's `i`-th node, if the order has that many: mostly one
+    /// already produced (inlined), else produced by [`Self::walk_more`].
+    #[inline]
     fn walk_get(
+        &mut self,
+        s: &mut Store,
+        w: &mut Walk,
+        i: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> Option<NodeId> {
+        match w.ordered.get(i) {
+            Some(&node) => Some(node),
+            None => self.walk_more(s, w, i, probe, service),
+        }
+    }
+
+    fn walk_more(
         &mut self,
         s: &mut Store,
         w: &mut Walk,
@@ -356,13 +372,12 @@ impl SchedulerState {
             let t = &s.state.tasks[first];
             (t.service, t.spec_version)
         };
-        let prefs: Vec<String> = s.state.tasks[first]
-            .spec
-            .placement
-            .preferences
-            .iter()
-            .map(|p| p.spread.clone())
-            .collect();
+        let preferences = &s.state.tasks[first].spec.placement.preferences;
+        let prefs: Vec<String> = if preferences.is_empty() {
+            Vec::new()
+        } else {
+            preferences.iter().map(|p| p.spread.clone()).collect()
+        };
         let n = queue.len();
         if prefs.is_empty() {
             self.schedule_on_nodes(s, n, queue, None, service, version);

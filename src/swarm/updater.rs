@@ -34,7 +34,7 @@ use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
 };
-use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::slot::{SlotWork, TaskIds};
 use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::restart::{RestartSupervisor, StartWatcher};
 use crate::swarm::store::{Event, Store};
@@ -68,7 +68,7 @@ pub enum Worker {
 /// What `removeOldTasks` will do to a slot's old tasks.
 #[derive(Debug, Clone, Default)]
 struct RemovePlan {
-    shutdown: Vec<TaskId>,
+    shutdown: TaskIds,
     removed: Option<TaskId>,
 }
 
@@ -410,7 +410,7 @@ impl UpdateSupervisor {
     ) {
         // The snapshot's tasks still in the store (a deleted task never
         // comes back, so the snapshot itself can drop the others).
-        work.tasks.retain(|&t| !s.state.tasks[t].deleted);
+        work.tasks.retain(|t| !s.state.tasks[t].deleted);
         let live = &work.tasks;
         let mut running_task = None;
         let mut clean_task = None;
@@ -585,7 +585,7 @@ impl UpdateSupervisor {
     }
 
     fn apply_remove_old_tasks(&mut self, s: &mut Store, plan: RemovePlan) -> Option<TaskId> {
-        for t in plan.shutdown {
+        for &t in plan.shutdown.iter() {
             s.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
         }
         plan.removed

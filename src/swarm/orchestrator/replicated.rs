@@ -24,8 +24,15 @@ pub(super) struct Slots {
 impl Orchestrator {
     /// `updatableAndDeadSlots`: slot → its updatable tasks; slots with none
     /// are dead. Reads the store's slot index in place (no copy of it).
-    pub(super) fn updatable_and_dead_slots(&mut self, s: &Store, service: ServiceId) -> Slots {
-        let mut running = Vec::new();
+    pub(super) fn updatable_and_dead_slots(
+        &mut self,
+        s: &Store,
+        service: ServiceId,
+        replicas: u64,
+    ) -> Slots {
+        // Sized for the usual case, every replica in a slot (capped: the
+        // count is the user's).
+        let mut running = Vec::with_capacity(usize::try_from(replicas).unwrap_or(0).min(1024));
         let mut dead = Vec::new();
         for (&(_, slot), tasks) in s.state.slots.range((service, 0)..=(service, u64::MAX)) {
             let updatable = self.restart.updatable_tasks_in_slot(s, tasks);
@@ -83,7 +90,7 @@ impl Orchestrator {
         if self.reconcile_changes_nothing(s, service, replicas) {
             return;
         }
-        let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service);
+        let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service, replicas);
         let num = running.len() as u64;
         if replicas > num {
             // Scale up: update the existing slots, then add the missing
