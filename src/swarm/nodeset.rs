@@ -125,43 +125,46 @@ struct ServiceOrder {
     is_stale: Vec<bool>,
 }
 
+/// One node's counters (one allocation for all nodes, not one per kind).
+#[derive(Debug, Clone, Default)]
+struct PerNode {
+    /// Active tasks (desired ≤ complete and observed ≤ running).
+    total: u32,
+    /// Reserved CPU (nano CPUs) and memory (bytes).
+    reserved_cpu: i64,
+    reserved_mem: i64,
+    /// Recent failures, oldest first; older than [`MONITOR_FAILURES`]
+    /// are pruned.
+    failures: Vec<Failure>,
+    /// The walk that last took or passed over the node (see
+    /// [`NodeSet::mark`]).
+    mark: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct NodeSet {
-    /// Active tasks per node (desired ≤ complete and observed ≤ running).
-    total: Vec<u32>,
+    /// Per node: counts, reservations, failures, walk mark.
+    nodes: Vec<PerNode>,
     /// Active tasks per service, per node: `by_service[service][node]`.
     by_service: Vec<Vec<u32>>,
-    /// Reserved CPU (nano CPUs) and memory (bytes) per node.
-    reserved_cpu: Vec<i64>,
-    reserved_mem: Vec<i64>,
-    /// Recent failures per node, oldest first; older than
-    /// [`MONITOR_FAILURES`] are pruned.
-    failures: Vec<Vec<Failure>>,
     /// Nodes that have failure records.
     failing_nodes: BTreeSet<NodeId>,
     /// Per service, built on its first scheduling walk: every node keyed
     /// by [`OrderKey`], brought up to date when a walk begins.
     order: Vec<Option<ServiceOrder>>,
-    /// Per node, the walk that last took or passed over it (see
-    /// [`NodeSet::mark`]).
-    marks: Vec<u64>,
     walk_epoch: u64,
 }
 
 impl NodeSet {
     pub fn new(nodes: usize) -> NodeSet {
         NodeSet {
-            total: vec![0; nodes],
-            reserved_cpu: vec![0; nodes],
-            reserved_mem: vec![0; nodes],
-            failures: vec![Vec::new(); nodes],
-            marks: vec![0; nodes],
+            nodes: vec![PerNode::default(); nodes],
             ..Default::default()
         }
     }
 
     pub fn total(&self, node: NodeId) -> u32 {
-        self.total[node]
+        self.nodes[node].total
     }
 
     pub fn by_service(&self, node: NodeId, service: ServiceId) -> u32 {
@@ -171,7 +174,7 @@ impl NodeSet {
     }
 
     pub fn reserved(&self, node: NodeId) -> (i64, i64) {
-        (self.reserved_cpu[node], self.reserved_mem[node])
+        (self.nodes[node].reserved_cpu, self.nodes[node].reserved_mem)
     }
 
     /// A task of `service` became active (`+1`) or stopped being active
@@ -180,15 +183,15 @@ impl NodeSet {
         if self.by_service.len() <= service {
             self.by_service.resize_with(service + 1, Vec::new);
         }
-        let n_nodes = self.total.len();
+        let n_nodes = self.nodes.len();
         let counts = &mut self.by_service[service];
         if counts.is_empty() {
             counts.resize(n_nodes, 0);
         }
         let old_service = counts[node];
-        let old_total = self.total[node];
+        let old_total = self.nodes[node].total;
         counts[node] = old_service.wrapping_add_signed(delta);
-        self.total[node] = old_total.wrapping_add_signed(delta);
+        self.nodes[node].total = old_total.wrapping_add_signed(delta);
         for (s, order) in self.order.iter_mut().enumerate() {
             let Some(order) = order else { continue };
             if order.is_stale[node] {
@@ -211,21 +214,21 @@ impl NodeSet {
     }
 
     pub fn add_reserved(&mut self, node: NodeId, cpu: i64, mem: i64) {
-        self.reserved_cpu[node] += cpu;
-        self.reserved_mem[node] += mem;
+        self.nodes[node].reserved_cpu += cpu;
+        self.nodes[node].reserved_mem += mem;
     }
 
     /// How many failure records are kept over all nodes (recent ones, and
     /// expired ones not yet pruned): the length of the lists a placement
     /// may read.
     pub fn failures_kept(&self) -> usize {
-        self.failures.iter().map(Vec::len).sum()
+        self.nodes.iter().map(|n| n.failures.len()).sum()
     }
 
     /// Records a failure (`nodeinfo.taskFailed`), pruning expired ones.
     pub fn record_failure(&mut self, node: NodeId, service: ServiceId, version: u64, now: SimTime) {
         self.prune(node, now);
-        self.failures[node].push(Failure {
+        self.nodes[node].failures.push(Failure {
             service,
             version,
             at: now,
@@ -235,7 +238,7 @@ impl NodeSet {
 
     fn prune(&mut self, node: NodeId, now: SimTime) {
         let since = now.saturating_sub(MONITOR_FAILURES);
-        let list = &mut self.failures[node];
+        let list = &mut self.nodes[node].failures;
         let expired = list.iter().take_while(|f| f.at <= since).count();
         list.drain(..expired);
         if list.is_empty() {
@@ -253,7 +256,8 @@ impl NodeSet {
         now: SimTime,
     ) -> usize {
         let since = now.saturating_sub(MONITOR_FAILURES);
-        self.failures[node]
+        self.nodes[node]
+            .failures
             .iter()
             .filter(|f| f.service == service && f.version == version && f.at > since)
             .count()
@@ -270,7 +274,7 @@ impl NodeSet {
     fn order_key(&self, node: NodeId, service: ServiceId) -> OrderKey {
         (
             self.by_service(node, service),
-            self.total[node],
+            self.nodes[node].total,
             node as u32,
         )
     }
@@ -286,7 +290,7 @@ impl NodeSet {
         (
             self.sink(node, service, version, now),
             self.by_service(node, service),
-            self.total[node],
+            self.nodes[node].total,
         )
     }
 
@@ -309,14 +313,14 @@ impl NodeSet {
         match &mut self.order[service] {
             None => {
                 let set = OrderSet::new(
-                    (0..self.total.len())
+                    (0..self.nodes.len())
                         .map(|n| self.order_key(n, service))
                         .collect(),
                 );
                 self.order[service] = Some(ServiceOrder {
                     set,
                     stale: Vec::new(),
-                    is_stale: vec![false; self.total.len()],
+                    is_stale: vec![false; self.nodes.len()],
                 });
             }
             Some(order) => {
@@ -327,7 +331,7 @@ impl NodeSet {
                     order.is_stale[node] = false;
                     let new = (
                         counts.get(node).copied().unwrap_or(0),
-                        self.total[node],
+                        self.nodes[node].total,
                         old.2,
                     );
                     if new != old {
@@ -347,14 +351,14 @@ impl NodeSet {
             .collect();
         sinking.sort_by_key(|&n| (self.key(n, service, version, now), n));
         for &n in &sinking {
-            self.marks[n] = self.walk_epoch;
+            self.nodes[n].mark = self.walk_epoch;
         }
         sinking
     }
 
     /// Marks a node as taken or passed over by the current walk.
     pub fn mark(&mut self, node: NodeId) {
-        self.marks[node] = self.walk_epoch;
+        self.nodes[node].mark = self.walk_epoch;
     }
 
     /// The first node after `cursor` in the service's order that the
@@ -362,7 +366,7 @@ impl NodeSet {
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
         let set = &self.order.get(service)?.as_ref()?.set;
         set.next_after(cursor, |&(_, _, n)| {
-            self.marks[n as usize] != self.walk_epoch
+            self.nodes[n as usize].mark != self.walk_epoch
         })
     }
 

@@ -4,6 +4,7 @@
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -321,20 +322,22 @@ impl RestartSupervisor {
     /// Starts `new` if its delay elapsed and its predecessor is out of the
     /// way (`StartNow`), then releases whoever waited for it.
     fn try_start<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
-        let Some(d) = self.delays.get(&new) else {
+        // One look-up each for the check and the removal.
+        let Entry::Occupied(entry) = self.delays.entry(new) else {
             return;
         };
+        let d = entry.get();
         if s.now < d.delay_until || (d.old.is_some() && !d.old_done) {
             return;
         }
-        let d = self.delays.remove(&new).expect("present");
+        let d = entry.remove();
         self.cancel_delay_timers(s, &d);
         if let Some(o) = d.old
-            && let Some(v) = self.waiting_on.get_mut(&o)
+            && let Entry::Occupied(mut waiters) = self.waiting_on.entry(o)
         {
-            v.retain(|x| x != new);
-            if v.is_empty() {
-                self.waiting_on.remove(&o);
+            waiters.get_mut().retain(|x| x != new);
+            if waiters.get().is_empty() {
+                waiters.remove();
             }
         }
         let t = &s.state.tasks[new];
