@@ -1104,17 +1104,22 @@ impl UpdateSupervisor {
 
     /// `completeUpdate`.
     pub fn complete_update(&mut self, s: &mut Store, service: ServiceId) {
-        let Some(mut status) = s.state.services[service].update_status.clone() else {
+        // Built from the current status's fields (its message is
+        // replaced, so it is not copied).
+        let Some(current) = &s.state.services[service].update_status else {
             return;
         };
-        if status.state == UpdateState::RollbackStarted {
-            status.state = UpdateState::RollbackCompleted;
-            status.message = "rollback completed".to_string();
+        let (state, message) = if current.state == UpdateState::RollbackStarted {
+            (UpdateState::RollbackCompleted, "rollback completed")
         } else {
-            status.state = UpdateState::Completed;
-            status.message = "update completed".to_string();
-        }
-        status.completed_at = Some(s.now);
+            (UpdateState::Completed, "update completed")
+        };
+        let status = UpdateStatus {
+            state,
+            started_at: current.started_at,
+            completed_at: Some(s.now),
+            message: message.to_string(),
+        };
         s.set_update_status(service, Some(status));
     }
 
