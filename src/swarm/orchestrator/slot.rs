@@ -14,14 +14,16 @@ pub struct SlotWork {
     pub tasks: TaskIds,
 }
 
-/// How many task ids [`TaskIds`] keeps without allocating.
-const INLINE: usize = 2;
+/// How many task ids [`TaskIds`] keeps without allocating: one, which
+/// keeps the list as small as a `Vec` (24 bytes; two would make it 32,
+/// and a slot snapshot with it, for every slot of an update).
+const INLINE: usize = 1;
 
 /// A short list of task ids: a slot's tasks, the replacements waiting for
-/// a task to stop, the tasks a worker shuts down. Almost always one or
-/// two, so up to [`INLINE`] are kept in place and only longer lists
-/// allocate (a slot holds more tasks only while an update or restart
-/// churns it). Reads as a slice.
+/// a task to stop, the tasks a worker shuts down. Almost always one, so
+/// up to [`INLINE`] are kept in place and only longer lists allocate (a
+/// slot holds more tasks only while an update or restart churns it).
+/// Reads as a slice.
 #[derive(Clone)]
 pub enum TaskIds {
     Inline { len: u8, ids: [TaskId; INLINE] },
@@ -113,9 +115,13 @@ mod tests {
     use super::*;
 
     /// Pushes and retains give what a Vec gives, across the spill from
-    /// inline to heap storage.
+    /// inline to heap storage; the list is no bigger than a Vec.
     #[test]
     fn task_ids_behave_like_a_vec() {
+        assert_eq!(
+            std::mem::size_of::<TaskIds>(),
+            std::mem::size_of::<Vec<TaskId>>()
+        );
         for n in 0..7 {
             let mut list = TaskIds::default();
             let mut v = Vec::new();
