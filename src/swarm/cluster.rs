@@ -29,7 +29,6 @@ use crate::swarm::store::{Change, ChangeSink, Event, Store};
 use super::agent::Agent;
 use super::controlapi::{ControlApi, ControlApiError};
 use super::dispatcher::Dispatcher;
-use super::nodeset::NodeSet;
 use super::orchestrator::Orchestrator;
 use super::reaper::TaskReaper;
 use super::scheduler::SchedulerState;
@@ -128,9 +127,7 @@ impl Cluster {
                 sink,
             ),
             agent: Agent::default(),
-            scheduler: SchedulerState {
-                nodes: NodeSet::new(n),
-            },
+            scheduler: SchedulerState::new(n),
             orchestrator: Orchestrator::default(),
             reaper: TaskReaper::default(),
             dispatcher: Dispatcher::new(heartbeat_rngs),

@@ -32,6 +32,82 @@ struct Failure {
     at: SimTime,
 }
 
+/// Up to this many nodes, a service's order is a sorted `Vec` (a few
+/// compares and a short move per change, one allocation); beyond, a
+/// `BTreeSet` (O(log N) per change however many nodes tie).
+const SMALL_ORDER: usize = 64;
+
+/// The keys of one service's order, ascending: the same sequence either
+/// way, only the cost of a change differs.
+#[derive(Debug)]
+enum OrderSet {
+    Small(Vec<OrderKey>),
+    Large(BTreeSet<OrderKey>),
+}
+
+impl OrderSet {
+    fn new(mut keys: Vec<OrderKey>) -> OrderSet {
+        if keys.len() <= SMALL_ORDER {
+            keys.sort_unstable();
+            OrderSet::Small(keys)
+        } else {
+            OrderSet::Large(keys.into_iter().collect())
+        }
+    }
+
+    /// Moves a node from its `old` key to its `new` one.
+    fn replace(&mut self, old: OrderKey, new: OrderKey) {
+        match self {
+            OrderSet::Small(v) => {
+                // Counts change by one at a time: the node moves a short
+                // way, past the nodes between its two keys.
+                let mut i = v
+                    .binary_search(&old)
+                    .expect("the node's key is in its order");
+                if new > old {
+                    while i + 1 < v.len() && v[i + 1] < new {
+                        v[i] = v[i + 1];
+                        i += 1;
+                    }
+                } else {
+                    while i > 0 && v[i - 1] > new {
+                        v[i] = v[i - 1];
+                        i -= 1;
+                    }
+                }
+                v[i] = new;
+            }
+            OrderSet::Large(set) => {
+                set.remove(&old);
+                set.insert(new);
+            }
+        }
+    }
+
+    /// The first key after `cursor` (from the start without one) that
+    /// `take` accepts.
+    fn next_after(
+        &self,
+        cursor: Option<OrderKey>,
+        mut take: impl FnMut(&OrderKey) -> bool,
+    ) -> Option<OrderKey> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        match self {
+            OrderSet::Small(v) => {
+                let start = cursor.map_or(0, |c| v.partition_point(|k| *k <= c));
+                v[start..].iter().copied().find(|k| take(k))
+            }
+            OrderSet::Large(set) => {
+                let range = match cursor {
+                    Some(c) => set.range((Excluded(c), Unbounded)),
+                    None => set.range(..),
+                };
+                range.copied().find(|k| take(k))
+            }
+        }
+    }
+}
+
 /// One service's nodes in `nodeLess` order. A count change only notes the
 /// node as stale (with the key it has in `set`); the set is updated when
 /// the next walk of the service begins ([`NodeSet::begin_walk`]). A node
@@ -43,49 +119,52 @@ struct Failure {
 /// the untaken nodes' keys in `set` stay exact while it runs.
 #[derive(Debug)]
 struct ServiceOrder {
-    set: BTreeSet<OrderKey>,
+    set: OrderSet,
     /// Nodes whose key in `set` is out of date, with that key.
     stale: Vec<OrderKey>,
     is_stale: Vec<bool>,
 }
 
+/// One node's counters (one allocation for all nodes, not one per kind).
+#[derive(Debug, Clone, Default)]
+struct PerNode {
+    /// Active tasks (desired ≤ complete and observed ≤ running).
+    total: u32,
+    /// Reserved CPU (nano CPUs) and memory (bytes).
+    reserved_cpu: i64,
+    reserved_mem: i64,
+    /// Recent failures, oldest first; older than [`MONITOR_FAILURES`]
+    /// are pruned.
+    failures: Vec<Failure>,
+    /// The walk that last took or passed over the node (see
+    /// [`NodeSet::mark`]).
+    mark: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct NodeSet {
-    /// Active tasks per node (desired ≤ complete and observed ≤ running).
-    total: Vec<u32>,
+    /// Per node: counts, reservations, failures, walk mark.
+    nodes: Vec<PerNode>,
     /// Active tasks per service, per node: `by_service[service][node]`.
     by_service: Vec<Vec<u32>>,
-    /// Reserved CPU (nano CPUs) and memory (bytes) per node.
-    reserved_cpu: Vec<i64>,
-    reserved_mem: Vec<i64>,
-    /// Recent failures per node, oldest first; older than
-    /// [`MONITOR_FAILURES`] are pruned.
-    failures: Vec<Vec<Failure>>,
     /// Nodes that have failure records.
     failing_nodes: BTreeSet<NodeId>,
     /// Per service, built on its first scheduling walk: every node keyed
     /// by [`OrderKey`], brought up to date when a walk begins.
     order: Vec<Option<ServiceOrder>>,
-    /// Per node, the walk that last took or passed over it (see
-    /// [`NodeSet::mark`]).
-    marks: Vec<u64>,
     walk_epoch: u64,
 }
 
 impl NodeSet {
     pub fn new(nodes: usize) -> NodeSet {
         NodeSet {
-            total: vec![0; nodes],
-            reserved_cpu: vec![0; nodes],
-            reserved_mem: vec![0; nodes],
-            failures: vec![Vec::new(); nodes],
-            marks: vec![0; nodes],
+            nodes: vec![PerNode::default(); nodes],
             ..Default::default()
         }
     }
 
     pub fn total(&self, node: NodeId) -> u32 {
-        self.total[node]
+        self.nodes[node].total
     }
 
     pub fn by_service(&self, node: NodeId, service: ServiceId) -> u32 {
@@ -95,7 +174,7 @@ impl NodeSet {
     }
 
     pub fn reserved(&self, node: NodeId) -> (i64, i64) {
-        (self.reserved_cpu[node], self.reserved_mem[node])
+        (self.nodes[node].reserved_cpu, self.nodes[node].reserved_mem)
     }
 
     /// A task of `service` became active (`+1`) or stopped being active
@@ -104,15 +183,15 @@ impl NodeSet {
         if self.by_service.len() <= service {
             self.by_service.resize_with(service + 1, Vec::new);
         }
-        let n_nodes = self.total.len();
+        let n_nodes = self.nodes.len();
         let counts = &mut self.by_service[service];
         if counts.is_empty() {
             counts.resize(n_nodes, 0);
         }
         let old_service = counts[node];
-        let old_total = self.total[node];
+        let old_total = self.nodes[node].total;
         counts[node] = old_service.wrapping_add_signed(delta);
-        self.total[node] = old_total.wrapping_add_signed(delta);
+        self.nodes[node].total = old_total.wrapping_add_signed(delta);
         for (s, order) in self.order.iter_mut().enumerate() {
             let Some(order) = order else { continue };
             if order.is_stale[node] {
@@ -135,21 +214,21 @@ impl NodeSet {
     }
 
     pub fn add_reserved(&mut self, node: NodeId, cpu: i64, mem: i64) {
-        self.reserved_cpu[node] += cpu;
-        self.reserved_mem[node] += mem;
+        self.nodes[node].reserved_cpu += cpu;
+        self.nodes[node].reserved_mem += mem;
     }
 
     /// How many failure records are kept over all nodes (recent ones, and
     /// expired ones not yet pruned): the length of the lists a placement
     /// may read.
     pub fn failures_kept(&self) -> usize {
-        self.failures.iter().map(Vec::len).sum()
+        self.nodes.iter().map(|n| n.failures.len()).sum()
     }
 
     /// Records a failure (`nodeinfo.taskFailed`), pruning expired ones.
     pub fn record_failure(&mut self, node: NodeId, service: ServiceId, version: u64, now: SimTime) {
         self.prune(node, now);
-        self.failures[node].push(Failure {
+        self.nodes[node].failures.push(Failure {
             service,
             version,
             at: now,
@@ -159,7 +238,7 @@ impl NodeSet {
 
     fn prune(&mut self, node: NodeId, now: SimTime) {
         let since = now.saturating_sub(MONITOR_FAILURES);
-        let list = &mut self.failures[node];
+        let list = &mut self.nodes[node].failures;
         let expired = list.iter().take_while(|f| f.at <= since).count();
         list.drain(..expired);
         if list.is_empty() {
@@ -177,7 +256,8 @@ impl NodeSet {
         now: SimTime,
     ) -> usize {
         let since = now.saturating_sub(MONITOR_FAILURES);
-        self.failures[node]
+        self.nodes[node]
+            .failures
             .iter()
             .filter(|f| f.service == service && f.version == version && f.at > since)
             .count()
@@ -194,7 +274,7 @@ impl NodeSet {
     fn order_key(&self, node: NodeId, service: ServiceId) -> OrderKey {
         (
             self.by_service(node, service),
-            self.total[node],
+            self.nodes[node].total,
             node as u32,
         )
     }
@@ -210,7 +290,7 @@ impl NodeSet {
         (
             self.sink(node, service, version, now),
             self.by_service(node, service),
-            self.total[node],
+            self.nodes[node].total,
         )
     }
 
@@ -219,36 +299,49 @@ impl NodeSet {
     /// and returns the nodes that sink, sorted by their key.
     pub fn begin_walk(&mut self, service: ServiceId, version: u64, now: SimTime) -> Vec<NodeId> {
         self.walk_epoch += 1;
-        let failing: Vec<NodeId> = self.failing_nodes.iter().copied().collect();
-        for &node in &failing {
-            self.prune(node, now);
+        // Failures are rare: most walks skip this and the sinking list.
+        let any_failing = !self.failing_nodes.is_empty();
+        if any_failing {
+            let failing: Vec<NodeId> = self.failing_nodes.iter().copied().collect();
+            for &node in &failing {
+                self.prune(node, now);
+            }
         }
         if self.order.len() <= service {
             self.order.resize_with(service + 1, || None);
         }
-        match self.order[service].take() {
+        match &mut self.order[service] {
             None => {
-                let set: BTreeSet<OrderKey> = (0..self.total.len())
-                    .map(|n| self.order_key(n, service))
-                    .collect();
+                let set = OrderSet::new(
+                    (0..self.nodes.len())
+                        .map(|n| self.order_key(n, service))
+                        .collect(),
+                );
                 self.order[service] = Some(ServiceOrder {
                     set,
                     stale: Vec::new(),
-                    is_stale: vec![false; self.total.len()],
+                    is_stale: vec![false; self.nodes.len()],
                 });
             }
-            Some(mut order) => {
+            Some(order) => {
+                // In place (the order is not moved out and back).
+                let counts = self.by_service.get(service).map_or(&[][..], Vec::as_slice);
                 for old in order.stale.drain(..) {
                     let node = old.2 as usize;
                     order.is_stale[node] = false;
-                    let new = self.order_key(node, service);
+                    let new = (
+                        counts.get(node).copied().unwrap_or(0),
+                        self.nodes[node].total,
+                        old.2,
+                    );
                     if new != old {
-                        order.set.remove(&old);
-                        order.set.insert(new);
+                        order.set.replace(old, new);
                     }
                 }
-                self.order[service] = Some(order);
             }
+        }
+        if !any_failing {
+            return Vec::new();
         }
         let mut sinking: Vec<NodeId> = self
             .failing_nodes
@@ -258,34 +351,82 @@ impl NodeSet {
             .collect();
         sinking.sort_by_key(|&n| (self.key(n, service, version, now), n));
         for &n in &sinking {
-            self.marks[n] = self.walk_epoch;
+            self.nodes[n].mark = self.walk_epoch;
         }
         sinking
     }
 
     /// Marks a node as taken or passed over by the current walk.
     pub fn mark(&mut self, node: NodeId) {
-        self.marks[node] = self.walk_epoch;
+        self.nodes[node].mark = self.walk_epoch;
     }
 
     /// The first node after `cursor` in the service's order that the
     /// current walk has not marked; returns its key too.
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
-        use std::ops::Bound::{Excluded, Unbounded};
         let set = &self.order.get(service)?.as_ref()?.set;
-        let range = match cursor {
-            Some(c) => set.range((Excluded(c), Unbounded)),
-            None => set.range(..),
-        };
-        range
-            .copied()
-            .find(|&(_, _, n)| self.marks[n as usize] != self.walk_epoch)
+        set.next_after(cursor, |&(_, _, n)| {
+            self.nodes[n as usize].mark != self.walk_epoch
+        })
     }
 
     /// Forgets a removed service's order (it is never scheduled again).
     pub fn drop_service(&mut self, service: ServiceId) {
         if let Some(o) = self.order.get_mut(service) {
             *o = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Both forms of a service's order hold the same keys in the same
+    /// sequence after any series of count changes, and a walk from any
+    /// cursor finds the same next key.
+    #[test]
+    fn small_and_large_orders_agree() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for nodes in [1usize, 2, 3, 7, 40] {
+            let mut keys: Vec<OrderKey> = (0..nodes).map(|n| (0, 0, n as u32)).collect();
+            let mut small = OrderSet::new(keys.clone());
+            let mut large = OrderSet::Large(keys.iter().copied().collect());
+            for _ in 0..2000 {
+                let n = rng.random_range(0..nodes);
+                let old = keys[n];
+                let by = old.0.saturating_add_signed(rng.random_range(-2..=2));
+                let total = old
+                    .1
+                    .saturating_add_signed(rng.random_range(-2..=2))
+                    .max(by);
+                let new = (by, total, n as u32);
+                if new != old {
+                    small.replace(old, new);
+                    large.replace(old, new);
+                    keys[n] = new;
+                }
+                let all = |o: &OrderSet| {
+                    let mut v = Vec::new();
+                    let mut c = None;
+                    while let Some(k) = o.next_after(c, |_| true) {
+                        v.push(k);
+                        c = Some(k);
+                    }
+                    v
+                };
+                let mut sorted = keys.clone();
+                sorted.sort();
+                assert_eq!(all(&small), sorted);
+                assert_eq!(all(&large), sorted);
+                let skip = rng.random_range(0..nodes) as u32;
+                let cursor = sorted.get(rng.random_range(0..nodes)).copied();
+                assert_eq!(
+                    small.next_after(cursor, |k| k.2 != skip),
+                    large.next_after(cursor, |k| k.2 != skip)
+                );
+            }
         }
     }
 }

@@ -55,8 +55,12 @@ impl TaskReaper {
             s.history.pending = Some(s.queue.push(due, Event::ReaperTick));
             return;
         }
-        // Tasks being removed (scale-down, service rm).
-        let removes: Vec<TaskId> = self.remove.iter().copied().collect();
+        // Tasks being removed (scale-down, service rm); mostly none.
+        let removes: Vec<TaskId> = if self.remove.is_empty() {
+            Vec::new()
+        } else {
+            self.remove.iter().copied().collect()
+        };
         for t in removes {
             let task = &s.state.tasks[t];
             if task.deleted {

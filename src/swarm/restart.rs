@@ -4,6 +4,7 @@
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -14,6 +15,7 @@ use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
 };
+use crate::swarm::orchestrator::slot::TaskIds;
 use crate::swarm::store::{Event, Store};
 
 /// A pending `DelayStart` of a new task.
@@ -45,7 +47,7 @@ pub struct RestartSupervisor {
     /// key only, never iterated).
     pub delays: FxHashMap<TaskId, DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
-    pub waiting_on: FxHashMap<TaskId, Vec<TaskId>>,
+    pub waiting_on: FxHashMap<TaskId, TaskIds>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.
     pub history: FxHashMap<(ServiceId, u64), RestartInfo>,
 }
@@ -277,6 +279,11 @@ impl RestartSupervisor {
                 d.old_done = true;
             }
         }
+        if self.delays.capacity() == 0 {
+            // A few starts are pending at once, about one per update
+            // worker: sized once instead of growing through 3 and 7.
+            self.delays.reserve(8);
+        }
         self.delays.insert(new, d);
         self.try_start(s, w, new);
     }
@@ -315,20 +322,22 @@ impl RestartSupervisor {
     /// Starts `new` if its delay elapsed and its predecessor is out of the
     /// way (`StartNow`), then releases whoever waited for it.
     fn try_start<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
-        let Some(d) = self.delays.get(&new) else {
+        // One look-up each for the check and the removal.
+        let Entry::Occupied(entry) = self.delays.entry(new) else {
             return;
         };
+        let d = entry.get();
         if s.now < d.delay_until || (d.old.is_some() && !d.old_done) {
             return;
         }
-        let d = self.delays.remove(&new).expect("present");
+        let d = entry.remove();
         self.cancel_delay_timers(s, &d);
         if let Some(o) = d.old
-            && let Some(v) = self.waiting_on.get_mut(&o)
+            && let Entry::Occupied(mut waiters) = self.waiting_on.entry(o)
         {
-            v.retain(|&x| x != new);
-            if v.is_empty() {
-                self.waiting_on.remove(&o);
+            waiters.get_mut().retain(|x| x != new);
+            if waiters.get().is_empty() {
+                waiters.remove();
             }
         }
         let t = &s.state.tasks[new];
@@ -357,13 +366,22 @@ impl RestartSupervisor {
     }
 
     fn old_task_stopped<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
-        if let Some(waiters) = self.waiting_on.get(&task).cloned() {
-            for new in waiters {
-                if let Some(d) = self.delays.get_mut(&new) {
-                    d.old_done = true;
-                }
-                self.try_start(s, w, new);
+        let Some(waiters) = self.waiting_on.get(&task) else {
+            return;
+        };
+        // Mostly one replacement waits: no copy of the list.
+        if let [new] = waiters[..] {
+            if let Some(d) = self.delays.get_mut(&new) {
+                d.old_done = true;
             }
+            self.try_start(s, w, new);
+            return;
+        }
+        for &new in waiters.clone().iter() {
+            if let Some(d) = self.delays.get_mut(&new) {
+                d.old_done = true;
+            }
+            self.try_start(s, w, new);
         }
     }
 
@@ -372,13 +390,12 @@ impl RestartSupervisor {
         if s.state.nodes[node].status != NodeStatus::Down {
             return;
         }
-        let waiting: Vec<(TaskId, Vec<TaskId>)> = self
+        let mut all: Vec<TaskId> = self
             .waiting_on
             .iter()
             .filter(|(o, _)| s.state.tasks[**o].node == Some(node))
-            .map(|(o, v)| (*o, v.clone()))
+            .flat_map(|(_, v)| v.iter().copied())
             .collect();
-        let mut all: Vec<TaskId> = waiting.into_iter().flat_map(|(_, v)| v).collect();
         all.sort_unstable();
         for new in all {
             if let Some(d) = self.delays.get_mut(&new) {
@@ -391,8 +408,8 @@ impl RestartSupervisor {
     /// `UpdatableTasksInSlot`: tasks with desired ≤ RUNNING; if none, the
     /// newest task when it must not be restarted (except during a
     /// rollback).
-    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> Vec<TaskId> {
-        let updatable: Vec<TaskId> = tasks
+    pub fn updatable_tasks_in_slot(&mut self, s: &Store, tasks: &[TaskId]) -> TaskIds {
+        let updatable: TaskIds = tasks
             .iter()
             .copied()
             .filter(|&t| s.state.tasks[t].desired <= TaskState::Running)
@@ -400,23 +417,49 @@ impl RestartSupervisor {
         if !updatable.is_empty() || tasks.is_empty() {
             return updatable;
         }
+        self.kept_stopped_task(s, tasks).into_iter().collect()
+    }
+
+    /// How many tasks [`Self::updatable_tasks_in_slot`] gives, and the
+    /// first of them, without building the list.
+    pub fn count_updatable_in_slot(
+        &mut self,
+        s: &Store,
+        tasks: &[TaskId],
+    ) -> (usize, Option<TaskId>) {
+        let mut count = 0;
+        let mut first = None;
+        for &t in tasks {
+            if s.state.tasks[t].desired <= TaskState::Running {
+                first = first.or(Some(t));
+                count += 1;
+            }
+        }
+        if count > 0 || tasks.is_empty() {
+            return (count, first);
+        }
+        match self.kept_stopped_task(s, tasks) {
+            Some(t) => (1, Some(t)),
+            None => (0, None),
+        }
+    }
+
+    /// A slot (not empty) with no task desired ≤ RUNNING: its newest task
+    /// when it must not be restarted (except during a rollback).
+    fn kept_stopped_task(&mut self, s: &Store, tasks: &[TaskId]) -> Option<TaskId> {
         let service = s.state.tasks[tasks[0]].service;
         let rolling_back = s.state.services[service]
             .update_status
             .as_ref()
             .is_some_and(|s| s.state == UpdateState::RollbackStarted);
         if rolling_back {
-            return Vec::new();
+            return None;
         }
         // Newest by status timestamp, ties by creation order.
         let newest = *tasks
             .iter()
             .max_by_key(|&&t| (s.state.tasks[t].timestamp, t))
             .expect("non-empty");
-        if !self.should_restart(s, newest) {
-            vec![newest]
-        } else {
-            Vec::new()
-        }
+        (!self.should_restart(s, newest)).then_some(newest)
     }
 }

@@ -27,9 +27,31 @@ use crate::swarm::store::{NodeDelta, Store};
 pub struct SchedulerState {
     /// Per-node counts, reservations, failures and per-service order.
     pub nodes: NodeSet,
+    /// Buffers a pass reuses instead of allocating each time (emptied
+    /// after use; only their capacity carries over).
+    scratch: Scratch,
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The pass's groups, (service, spec version), oldest task first.
+    group_keys: Vec<(ServiceId, u64)>,
+    /// The pass's pending tasks with their group's index, in task order.
+    members: Vec<(usize, TaskId)>,
+    /// The group being scheduled.
+    queue: std::collections::VecDeque<TaskId>,
+    /// A walk's node order.
+    ordered: Vec<NodeId>,
 }
 
 impl SchedulerState {
+    pub fn new(nodes: usize) -> SchedulerState {
+        SchedulerState {
+            nodes: NodeSet::new(nodes),
+            scratch: Scratch::default(),
+        }
+    }
+
     /// Applies the changes the store journaled since the last call to the
     /// node set, in order (the scheduler's view of task events, like
     /// swarmkit's `Scheduler.handleTaskEvent` updating its `nodeSet`).
@@ -130,8 +152,24 @@ impl Walk {
 }
 
 impl SchedulerState {
-    /// The walk's `i`-th node, if the order has that many.
+    /// The walk's `i`-th node, if the order has that many: mostly one
+    /// already produced (inlined), else produced by [`Self::walk_more`].
+    #[inline]
     fn walk_get(
+        &mut self,
+        s: &mut Store,
+        w: &mut Walk,
+        i: usize,
+        probe: TaskId,
+        service: ServiceId,
+    ) -> Option<NodeId> {
+        match w.ordered.get(i) {
+            Some(&node) => Some(node),
+            None => self.walk_more(s, w, i, probe, service),
+        }
+    }
+
+    fn walk_more(
         &mut self,
         s: &mut Store,
         w: &mut Walk,
@@ -275,7 +313,8 @@ impl SchedulerState {
         // Group by (service, spec version), oldest task first. `pending`
         // is in task order, so groups come out ordered by their oldest
         // task; they are few, and consecutive tasks mostly share theirs.
-        let mut groups: Vec<((ServiceId, u64), Vec<TaskId>)> = Vec::new();
+        let mut keys = std::mem::take(&mut self.scratch.group_keys);
+        let mut members = std::mem::take(&mut self.scratch.members);
         let mut preassigned = Vec::new();
         for &t in &s.pending {
             let task = &s.state.tasks[t];
@@ -286,10 +325,14 @@ impl SchedulerState {
                 preassigned.push(t);
             } else {
                 let key = (task.service, task.spec_version);
-                match groups.iter_mut().rev().find(|g| g.0 == key) {
-                    Some(g) => g.1.push(t),
-                    None => groups.push((key, vec![t])),
-                }
+                let g = match keys.iter().rposition(|k| *k == key) {
+                    Some(g) => g,
+                    None => {
+                        keys.push(key);
+                        keys.len() - 1
+                    }
+                };
+                members.push((g, t));
             }
         }
         for t in preassigned {
@@ -307,35 +350,44 @@ impl SchedulerState {
                 Err(f) => self.no_suitable_node(s, t, vec![(f, 1)]),
             }
         }
-        for (_, group) in groups {
-            self.schedule_group(s, group);
+        let mut queue = std::mem::take(&mut self.scratch.queue);
+        for g in 0..keys.len() {
+            queue.clear();
+            queue.extend(members.iter().filter(|m| m.0 == g).map(|m| m.1));
+            self.schedule_group(s, &mut queue);
         }
+        queue.clear();
+        keys.clear();
+        members.clear();
+        self.scratch.queue = queue;
+        self.scratch.group_keys = keys;
+        self.scratch.members = members;
     }
 
-    fn schedule_group(&mut self, s: &mut Store, group: Vec<TaskId>) {
-        let first = group[0];
+    /// Schedules one group (`queue`, oldest first, not empty); what is
+    /// left in `queue` fits nowhere.
+    fn schedule_group(&mut self, s: &mut Store, queue: &mut std::collections::VecDeque<TaskId>) {
+        let first = queue[0];
         let (service, version) = {
             let t = &s.state.tasks[first];
             (t.service, t.spec_version)
         };
-        let prefs: Vec<String> = s.state.tasks[first]
-            .spec
-            .placement
-            .preferences
-            .iter()
-            .map(|p| p.spread.clone())
-            .collect();
-        let mut queue = std::collections::VecDeque::from(group);
+        let preferences = &s.state.tasks[first].spec.placement.preferences;
+        let prefs: Vec<String> = if preferences.is_empty() {
+            Vec::new()
+        } else {
+            preferences.iter().map(|p| p.spread.clone()).collect()
+        };
         let n = queue.len();
         if prefs.is_empty() {
-            self.schedule_on_nodes(s, n, &mut queue, None, service, version);
+            self.schedule_on_nodes(s, n, queue, None, service, version);
         } else {
             // Machines not in the swarm (not joined yet, removed) are no
             // nodes.
             let all_nodes: Vec<NodeId> = (0..s.state.nodes.len())
                 .filter(|&n| s.state.nodes[n].in_swarm)
                 .collect();
-            self.schedule_on_subtree(s, n, &mut queue, &all_nodes, &prefs, service, version);
+            self.schedule_on_subtree(s, n, queue, &all_nodes, &prefs, service, version);
         }
         // Whatever is left fits nowhere. The tasks of a group share their
         // spec and ports, so the filters give every one the same counts.
@@ -481,13 +533,15 @@ impl SchedulerState {
             return 0;
         };
         let now = s.now;
+        let mut ordered = std::mem::take(&mut self.scratch.ordered);
         let mut w = match nodes {
             Some(nodes) => {
-                let mut ordered: Vec<NodeId> = nodes
-                    .iter()
-                    .copied()
-                    .filter(|&nd| self.filter_node(s, probe, nd, 0).is_ok())
-                    .collect();
+                ordered.extend(
+                    nodes
+                        .iter()
+                        .copied()
+                        .filter(|&nd| self.filter_node(s, probe, nd, 0).is_ok()),
+                );
                 // Stable: equal keys keep the subset's order.
                 let set = &self.nodes;
                 ordered.sort_by_key(|&nd| set.key(nd, service, version, now));
@@ -500,7 +554,7 @@ impl SchedulerState {
             None => {
                 let sinking = self.nodes.begin_walk(service, version, now);
                 Walk {
-                    ordered: Vec::new(),
+                    ordered,
                     exhausted: false,
                     source: WalkSource::Lazy {
                         cursor: None,
@@ -510,7 +564,28 @@ impl SchedulerState {
                 }
             }
         };
-        if self.walk_get(s, &mut w, 0, probe, service).is_none() {
+        let placed = self.place_on_walk(s, n, queue, &mut w, probe, service, version);
+        // The buffer goes back for the next walk.
+        let mut ordered = w.ordered;
+        ordered.clear();
+        self.scratch.ordered = ordered;
+        placed
+    }
+
+    /// The walk itself (`scheduleNTasksOnNodes`' loop) over `w`.
+    #[allow(clippy::too_many_arguments)] // the walk's state, plus the store
+    fn place_on_walk(
+        &mut self,
+        s: &mut Store,
+        n: usize,
+        queue: &mut std::collections::VecDeque<TaskId>,
+        w: &mut Walk,
+        probe: TaskId,
+        service: ServiceId,
+        version: u64,
+    ) -> usize {
+        let now = s.now;
+        if self.walk_get(s, w, 0, probe, service).is_none() {
             return 0;
         }
         let less = |set: &NodeSet, a: NodeId, b: NodeId| -> bool {
@@ -523,7 +598,7 @@ impl SchedulerState {
             let Some(task) = queue.pop_front() else {
                 break;
             };
-            let idx = self.walk_index(s, &mut w, iter, probe, service);
+            let idx = self.walk_index(s, w, iter, probe, service);
             let node = w.ordered[idx];
             s.explain(Some(service), |c| {
                 let set = &self.nodes;
@@ -571,7 +646,7 @@ impl SchedulerState {
                 break;
             }
             // `iter + 1 < count`: the order has a node after this one.
-            if let Some(next) = self.walk_get(s, &mut w, iter + 1, probe, service) {
+            if let Some(next) = self.walk_get(s, w, iter + 1, probe, service) {
                 if less(&self.nodes, next, node) {
                     iter += 1;
                 }
@@ -581,7 +656,7 @@ impl SchedulerState {
             let orig = iter;
             let next_task = queue[0];
             loop {
-                let idx = self.walk_index(s, &mut w, iter, probe, service);
+                let idx = self.walk_index(s, w, iter, probe, service);
                 if !failed.contains(&idx)
                     && self.filter_node(s, next_task, w.ordered[idx], 0).is_ok()
                 {
@@ -590,10 +665,7 @@ impl SchedulerState {
                 failed.insert(idx);
                 iter += 1;
                 // `iter - orig == count`: every node was tried.
-                if self
-                    .walk_get(s, &mut w, iter - orig, probe, service)
-                    .is_none()
-                {
+                if self.walk_get(s, w, iter - orig, probe, service).is_none() {
                     return scheduled;
                 }
             }

@@ -34,7 +34,7 @@ use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
 };
-use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::slot::{SlotWork, TaskIds};
 use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::restart::{RestartSupervisor, StartWatcher};
 use crate::swarm::store::{Event, Store};
@@ -68,7 +68,7 @@ pub enum Worker {
 /// What `removeOldTasks` will do to a slot's old tasks.
 #[derive(Debug, Clone, Default)]
 struct RemovePlan {
-    shutdown: Vec<TaskId>,
+    shutdown: TaskIds,
     removed: Option<TaskId>,
 }
 
@@ -258,6 +258,7 @@ impl UpdateSupervisor {
         };
         let run = self.next_run;
         self.next_run += 1;
+        let dirty_slots = dirty.len();
         let updater = Updater {
             run,
             service,
@@ -266,11 +267,12 @@ impl UpdateSupervisor {
             status_at_start: status,
             config,
             monitor: config.monitor_period(),
-            dirty_slots: dirty.len(),
+            dirty_slots,
             queue: dirty,
             workers: vec![Worker::Idle; parallelism],
-            waiting: FxHashMap::default(),
-            updated: FxHashMap::default(),
+            // Sized for a task per worker and per slot: no regrowth.
+            waiting: FxHashMap::with_capacity_and_hasher(parallelism, Default::default()),
+            updated: FxHashMap::with_capacity_and_hasher(dirty_slots, Default::default()),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
@@ -315,6 +317,28 @@ impl UpdateSupervisor {
             )
         });
         self.dispatch(s, r, service);
+    }
+
+    /// Whether a run for the service's current spec version is going on
+    /// (then [`Self::update`] returns at once, whatever the slots).
+    pub fn works_towards_current_spec(&self, s: &Store, service: ServiceId) -> bool {
+        self.updaters
+            .get(&service)
+            .is_some_and(|u| u.spec_version == s.state.services[service].spec_version)
+    }
+
+    /// Whether, with no dirty slot, [`Self::update`] would do nothing: no
+    /// run to cancel, and a status that is neither paused (explained) nor
+    /// in progress (completed).
+    pub fn idle_when_clean(&self, s: &Store, service: ServiceId) -> bool {
+        self.updaters.get(&service).is_none()
+            && matches!(
+                s.state.services[service]
+                    .update_status
+                    .as_ref()
+                    .map(|u| u.state),
+                None | Some(UpdateState::Completed | UpdateState::RollbackCompleted)
+            )
     }
 
     /// `Updater.Cancel`: stop waiting; tasks already created stay, and the
@@ -386,7 +410,7 @@ impl UpdateSupervisor {
     ) {
         // The snapshot's tasks still in the store (a deleted task never
         // comes back, so the snapshot itself can drop the others).
-        work.tasks.retain(|&t| !s.state.tasks[t].deleted);
+        work.tasks.retain(|t| !s.state.tasks[t].deleted);
         let live = &work.tasks;
         let mut running_task = None;
         let mut clean_task = None;
@@ -561,7 +585,7 @@ impl UpdateSupervisor {
     }
 
     fn apply_remove_old_tasks(&mut self, s: &mut Store, plan: RemovePlan) -> Option<TaskId> {
-        for t in plan.shutdown {
+        for &t in plan.shutdown.iter() {
             s.set_desired(t, TaskState::Shutdown, "updater: old task shut down");
         }
         plan.removed
@@ -1080,17 +1104,22 @@ impl UpdateSupervisor {
 
     /// `completeUpdate`.
     pub fn complete_update(&mut self, s: &mut Store, service: ServiceId) {
-        let Some(mut status) = s.state.services[service].update_status.clone() else {
+        // Built from the current status's fields (its message is
+        // replaced, so it is not copied).
+        let Some(current) = &s.state.services[service].update_status else {
             return;
         };
-        if status.state == UpdateState::RollbackStarted {
-            status.state = UpdateState::RollbackCompleted;
-            status.message = "rollback completed".to_string();
+        let (state, message) = if current.state == UpdateState::RollbackStarted {
+            (UpdateState::RollbackCompleted, "rollback completed")
         } else {
-            status.state = UpdateState::Completed;
-            status.message = "update completed".to_string();
-        }
-        status.completed_at = Some(s.now);
+            (UpdateState::Completed, "update completed")
+        };
+        let status = UpdateStatus {
+            state,
+            started_at: current.started_at,
+            completed_at: Some(s.now),
+            message: message.to_string(),
+        };
         s.set_update_status(service, Some(status));
     }
 

@@ -5,7 +5,7 @@ use crate::swarm::model::{
     Availability, NodeId, NodeStatus, ServiceId, ServiceMode, TaskId, TaskState,
 };
 use crate::swarm::orchestrator::Orchestrator;
-use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::slot::{SlotWork, TaskIds};
 use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::store::Store;
 
@@ -18,7 +18,7 @@ impl Orchestrator {
         s: &mut Store,
         service: ServiceId,
         node: NodeId,
-    ) -> Vec<TaskId> {
+    ) -> TaskIds {
         let tasks: Vec<TaskId> = s
             .state
             .node_tasks
@@ -72,7 +72,7 @@ impl Orchestrator {
             let n = &s.state.nodes[node];
             let valid = n.status != NodeStatus::Down && n.availability != Availability::Drain;
             if !valid || !s.node_satisfies_constraints(node, &constraints) {
-                for t in ntasks {
+                for &t in ntasks.iter() {
                     s.set_desired(
                         t,
                         TaskState::Shutdown,
@@ -164,7 +164,7 @@ impl Orchestrator {
             }
             let tasks = self.global_slot(s, sid, node);
             let (mut dirty, clean): (Vec<TaskId>, Vec<TaskId>) =
-                tasks.into_iter().partition(|&t| is_task_dirty(s, sid, t));
+                tasks.iter().partition(|&&t| is_task_dirty(s, sid, t));
             if clean.is_empty() {
                 if !dirty.is_empty() {
                     s.explain(Some(sid), |c| {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::swarm::model::{NodeId, ServiceId, TaskId, TaskState};
 use crate::swarm::orchestrator::Orchestrator;
 use crate::swarm::orchestrator::slot::SlotWork;
+use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::reaper::TaskReaper;
 use crate::swarm::store::Store;
 
@@ -23,8 +24,15 @@ pub(super) struct Slots {
 impl Orchestrator {
     /// `updatableAndDeadSlots`: slot → its updatable tasks; slots with none
     /// are dead. Reads the store's slot index in place (no copy of it).
-    pub(super) fn updatable_and_dead_slots(&mut self, s: &Store, service: ServiceId) -> Slots {
-        let mut running = Vec::new();
+    pub(super) fn updatable_and_dead_slots(
+        &mut self,
+        s: &Store,
+        service: ServiceId,
+        replicas: u64,
+    ) -> Slots {
+        // Sized for the usual case, every replica in a slot (capped: the
+        // count is the user's).
+        let mut running = Vec::with_capacity(usize::try_from(replicas).unwrap_or(0).min(1024));
         let mut dead = Vec::new();
         for (&(_, slot), tasks) in s.state.slots.range((service, 0)..=(service, u64::MAX)) {
             let updatable = self.restart.updatable_tasks_in_slot(s, tasks);
@@ -41,6 +49,37 @@ impl Orchestrator {
         Slots { running, dead }
     }
 
+    /// Whether `reconcile` would change nothing, as after most store
+    /// changes: as many slots as replicas, none dead, and an updater that
+    /// would not act on them (it already works towards this spec, or no
+    /// slot is dirty and no run or status waits for one). Reads the slot
+    /// index in place, where the full path builds every slot's task list.
+    fn reconcile_changes_nothing(&mut self, s: &Store, service: ServiceId, replicas: u64) -> bool {
+        let busy = self.updates.works_towards_current_spec(s, service);
+        if !busy && !self.updates.idle_when_clean(s, service) {
+            return false;
+        }
+        let mut num = 0;
+        for tasks in s
+            .state
+            .slots
+            .range((service, 0)..=(service, u64::MAX))
+            .map(|e| e.1)
+        {
+            let (count, first) = self.restart.count_updatable_in_slot(s, tasks);
+            let Some(first) = first else {
+                // A dead slot, to be deleted.
+                return false;
+            };
+            // `isSlotDirty`, as the updater would see the slot.
+            if !busy && (count > 1 || is_task_dirty(s, service, first)) {
+                return false;
+            }
+            num += 1;
+        }
+        num == replicas
+    }
+
     pub(super) fn reconcile_replicated(
         &mut self,
         s: &mut Store,
@@ -48,7 +87,10 @@ impl Orchestrator {
         service: ServiceId,
         replicas: u64,
     ) {
-        let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service);
+        if self.reconcile_changes_nothing(s, service, replicas) {
+            return;
+        }
+        let Slots { running, mut dead } = self.updatable_and_dead_slots(s, service, replicas);
         let num = running.len() as u64;
         if replicas > num {
             // Scale up: update the existing slots, then add the missing
