@@ -31,9 +31,15 @@ use crate::swarm::store::{Event, Store};
 pub struct Agent {
     /// Per task (indexed by [`TaskId`]).
     pub tasks: Vec<AgentTask>,
-    /// Per node, per image runtime (indexed by [`NodeId`], then by the
-    /// store's image index): the image's pull on that node.
-    pulls: Vec<Vec<Pull>>,
+    /// Per node, per image runtime, in one vector: the pull of image `i`
+    /// on node `n` is at `n * stride + i` (one allocation for the whole
+    /// cluster instead of one per node).
+    pulls: Vec<Pull>,
+    /// Image slots per node in `pulls` (grows, with a re-layout, when an
+    /// image runtime past it is pulled).
+    stride: usize,
+    /// Waiter lists of finished pulls, kept for the next pulls.
+    spare: Vec<Vec<TaskId>>,
 }
 
 /// An image on a node.
@@ -60,16 +66,41 @@ impl Agent {
         }
     }
 
-    /// The pull of `image` on `node`.
-    fn pull(&mut self, node: NodeId, image: usize) -> &mut Pull {
-        if self.pulls.len() <= node {
-            self.pulls.resize_with(node + 1, Vec::new);
+    /// The pull of `image` on `node`; `nodes` and `images` are the
+    /// store's counts, to size the table once for the usual case.
+    #[inline]
+    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> &mut Pull {
+        if image >= self.stride || (node + 1) * self.stride > self.pulls.len() {
+            self.grow_pulls(nodes, images, node, image);
         }
-        let images = &mut self.pulls[node];
-        if images.len() <= image {
-            images.resize_with(image + 1, Pull::default);
+        &mut self.pulls[node * self.stride + image]
+    }
+
+    /// Makes room in `pulls` for `image` on `node` (at least every node
+    /// and image the store knows of).
+    #[cold]
+    fn grow_pulls(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) {
+        if image >= self.stride {
+            self.relayout(images.max(image + 1));
         }
-        &mut images[image]
+        let rows = nodes.max(node + 1);
+        if rows * self.stride > self.pulls.len() {
+            self.pulls.resize_with(rows * self.stride, Pull::default);
+        }
+    }
+
+    /// Widens every node's row to `stride` image slots.
+    fn relayout(&mut self, stride: usize) {
+        let old = std::mem::take(&mut self.pulls);
+        let rows = old.len().checked_div(self.stride).unwrap_or(0);
+        let mut pulls = Vec::with_capacity(rows * stride);
+        let mut it = old.into_iter();
+        for _ in 0..rows {
+            pulls.extend(it.by_ref().take(self.stride));
+            pulls.resize_with(pulls.len() + stride - self.stride, Pull::default);
+        }
+        self.pulls = pulls;
+        self.stride = stride;
     }
 }
 
@@ -148,14 +179,20 @@ impl Agent {
     /// PREPARING: pull the image unless the node has it already.
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
-        match self.pull(node, image) {
+        let (nodes, images) = (s.state.nodes.len(), s.images.len());
+        let spare = self.spare.pop();
+        match self.pull(nodes, images, node, image) {
             Pull::Done => {
+                self.spare.extend(spare);
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
-            Pull::Pulling(waiters) => waiters.push(task),
+            Pull::Pulling(waiters) => {
+                waiters.push(task);
+                self.spare.extend(spare);
+            }
             absent @ Pull::Absent => {
                 // Usually more than one task waits for the same pull.
-                let mut waiters = Vec::with_capacity(4);
+                let mut waiters = spare.unwrap_or_else(|| Vec::with_capacity(4));
                 waiters.push(task);
                 *absent = Pull::Pulling(waiters);
                 let rt = &mut s.images[image];
@@ -181,16 +218,20 @@ impl Agent {
         }
         // The image is on the node; the tasks waiting for a pull of it
         // (this one, or one started after the node came back) go on.
-        let waiters = match std::mem::replace(self.pull(node, image), Pull::Done) {
+        let (nodes, images) = (s.state.nodes.len(), s.images.len());
+        let mut waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done)
+        {
             Pull::Pulling(waiters) => waiters,
-            Pull::Absent | Pull::Done => Vec::new(),
+            Pull::Absent | Pull::Done => return,
         };
-        for task in waiters {
+        for &task in &waiters {
             let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
         }
+        waiters.clear();
+        self.spare.push(waiters);
     }
 
     /// STARTING: draw the start latency and whether this attempt fails.
@@ -510,7 +551,8 @@ impl Agent {
             self.tasks[t].stopping = false;
         }
         // Pulls under way are lost with their waiters; pulled images stay.
-        if let Some(images) = self.pulls.get_mut(node) {
+        let row = node * self.stride;
+        if let Some(images) = self.pulls.get_mut(row..row + self.stride) {
             for p in images {
                 if matches!(p, Pull::Pulling(_)) {
                     *p = Pull::Absent;
