@@ -302,6 +302,7 @@ impl Cluster {
         self.propagate();
     }
 
+    #[inline]
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Timeline(_) => {}

@@ -13,7 +13,7 @@
 //! `docs/swarm-rules.md#kernel-watch-order`).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
@@ -185,7 +185,7 @@ pub enum Event {
 
 /// Per-image runtime: its profile and its own random streams.
 pub struct ImageRuntime {
-    pub name: String,
+    pub name: Rc<str>,
     pub profile: ImageProfile,
     pub pull_rng: LazyStream,
     pub start_rng: LazyStream,
@@ -237,6 +237,60 @@ pub(crate) enum Change {
     Service(ServiceId),
     /// Node status or availability changed.
     Node(NodeId),
+}
+
+/// The watch queue (FIFO): a vector read from a cursor, cheaper per change
+/// than a ring buffer. It is emptied whenever the manager has delivered
+/// every change, and its delivered front is dropped instead of growing
+/// when that frees at least half of it, so it holds no more than twice the
+/// changes pending at once.
+#[derive(Debug, Default)]
+pub(crate) struct WatchQueue {
+    items: Vec<Change>,
+    /// Index of the next change to deliver.
+    head: usize,
+}
+
+impl WatchQueue {
+    pub(crate) fn with_capacity(cap: usize) -> WatchQueue {
+        WatchQueue {
+            items: Vec::with_capacity(cap),
+            head: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push_back(&mut self, c: Change) {
+        if self.items.len() == self.items.capacity() && 2 * self.head >= self.items.len() {
+            self.items.drain(..self.head);
+            self.head = 0;
+        }
+        self.items.push(c);
+    }
+
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<Change> {
+        match self.items.get(self.head) {
+            Some(&c) => {
+                self.head += 1;
+                Some(c)
+            }
+            None => {
+                self.items.clear();
+                self.head = 0;
+                None
+            }
+        }
+    }
+
+    /// The changes not delivered yet, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Change> {
+        self.items[self.head..].iter()
+    }
+
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.items.reserve(additional);
+    }
 }
 
 /// The agent's next step for a task (an [`Event::Agent`]).
@@ -350,7 +404,8 @@ pub struct Store {
     /// The image profiles of the scenario (`images:`).
     pub image_profiles: ImageProfiles,
     pub images: Vec<ImageRuntime>,
-    pub image_index: FxHashMap<String, usize>,
+    /// Image runtimes by name (the name is shared with the runtime).
+    pub image_index: FxHashMap<Rc<str>, usize>,
     /// Per task, the index of its image's runtime once looked up
     /// ([`NO_IMAGE`] before).
     pub image_of: Vec<u32>,
@@ -387,7 +442,7 @@ pub struct Store {
     pub history: HistoryFeed,
 
     /// The watch queue: changes not yet handed to the watchers.
-    pub(crate) changes: VecDeque<Change>,
+    pub(crate) changes: WatchQueue,
     /// A scheduling pass is queued.
     pub(crate) scheduler_pass_pending: bool,
 }
@@ -438,7 +493,7 @@ impl Store {
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
             // Room for the changes of a busy event from the start.
-            changes: VecDeque::with_capacity(32),
+            changes: WatchQueue::with_capacity(32),
             scheduler_pass_pending: false,
         }
     }
@@ -477,8 +532,9 @@ impl Store {
         }
         let profile = self.image_profiles.profile(name).clone();
         let s = &self.streams;
+        let shared: Rc<str> = Rc::from(name);
         let rt = ImageRuntime {
-            name: name.to_string(),
+            name: Rc::clone(&shared),
             profile,
             pull_rng: LazyStream::new(s, "pull", name),
             start_rng: LazyStream::new(s, "start", name),
@@ -494,17 +550,35 @@ impl Store {
         }
         self.images.push(rt);
         let i = self.images.len() - 1;
-        self.image_index.insert(name.to_string(), i);
+        self.image_index.insert(shared, i);
         i
     }
 
-    /// The image runtime of a task's image.
+    /// The image runtime of a task's image (inlined: after the task's
+    /// first look-up it is one read).
+    #[inline]
     pub fn task_image(&mut self, task: TaskId) -> usize {
         let cached = self.image_of[task];
         if cached != NO_IMAGE {
             return cached as usize;
         }
+        self.resolve_task_image(task)
+    }
+
+    /// The first look-up of a task's image runtime.
+    #[cold]
+    fn resolve_task_image(&mut self, task: TaskId) -> usize {
         let name = self.state.tasks[task].spec.image.as_str();
+        // Tasks are mostly created in runs of one service: the task before
+        // this one usually has the same image, and comparing its name costs
+        // less than hashing this one.
+        if let Some(&prev) = task.checked_sub(1).and_then(|p| self.image_of.get(p))
+            && prev != NO_IMAGE
+            && *self.images[prev as usize].name == *name
+        {
+            self.image_of[task] = prev;
+            return prev as usize;
+        }
         let i = match self.image_index.get(name) {
             Some(&i) => i,
             None => {
@@ -661,7 +735,7 @@ impl Store {
             self.stats[svc].task_failures += 1;
             if let Some(node) = self.state.tasks[task].node {
                 let t = &self.state.tasks[task];
-                self.node_journal.push(NodeDelta::Failure {
+                self.journal(NodeDelta::Failure {
                     node,
                     service: t.service,
                     version: t.spec_version,
@@ -759,14 +833,14 @@ impl Store {
         );
         if before.active != after.active || before.node != after.node {
             if let (true, Some(n)) = (before.active, before.node) {
-                self.node_journal.push(NodeDelta::Active {
+                self.journal(NodeDelta::Active {
                     node: n,
                     service,
                     delta: -1,
                 });
             }
             if let (true, Some(n)) = (after.active, after.node) {
-                self.node_journal.push(NodeDelta::Active {
+                self.journal(NodeDelta::Active {
                     node: n,
                     service,
                     delta: 1,
@@ -775,15 +849,14 @@ impl Store {
         }
         if before.reserved != after.reserved || before.node != after.node {
             if let (true, Some(n)) = (before.reserved, before.node) {
-                self.node_journal.push(NodeDelta::Reserved {
+                self.journal(NodeDelta::Reserved {
                     node: n,
                     cpu: -cpu,
                     mem: -mem,
                 });
             }
             if let (true, Some(n)) = (after.reserved, after.node) {
-                self.node_journal
-                    .push(NodeDelta::Reserved { node: n, cpu, mem });
+                self.journal(NodeDelta::Reserved { node: n, cpu, mem });
             }
         }
         if before.running != after.running {
@@ -804,6 +877,17 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Journals a change of the scheduler's node counters. The journal is
+    /// drained, not freed, by every sync: it grows once per run, straight
+    /// to room for a busy event instead of doubling from one.
+    #[inline]
+    fn journal(&mut self, d: NodeDelta) {
+        if self.node_journal.len() == self.node_journal.capacity() {
+            self.node_journal.reserve(16);
+        }
+        self.node_journal.push(d);
     }
 
     /// Recomputes the running flags of a node's tasks after the machine
