@@ -245,6 +245,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest live event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         while let Some(e) = self.heap.pop() {
             if self.live.remove(e.seq()) {

@@ -239,6 +239,113 @@ pub(crate) enum Change {
     Node(NodeId),
 }
 
+/// A set of task ids iterated in increasing order, for the tasks in
+/// observed PENDING ([`Store::pending`]). Tasks enter it when they are
+/// created, so with increasing ids: an insert is a push, a removal clears
+/// a membership bit, and the ids of removed tasks are dropped from the
+/// vector once they outnumber the members. Cheaper per task than a
+/// `BTreeSet`, in the same order.
+#[derive(Debug, Clone, Default)]
+pub struct PendingSet {
+    /// Increasing; may hold ids no longer in the set.
+    ids: Vec<TaskId>,
+    /// One membership bit per task id.
+    member: Vec<u64>,
+    len: usize,
+}
+
+impl PendingSet {
+    fn has(member: &[u64], task: TaskId) -> bool {
+        member
+            .get(task / 64)
+            .is_some_and(|w| w & (1 << (task % 64)) != 0)
+    }
+
+    pub fn contains(&self, task: &TaskId) -> bool {
+        Self::has(&self.member, *task)
+    }
+
+    /// Adds `task`; returns whether it was not in the set.
+    pub fn insert(&mut self, task: TaskId) -> bool {
+        if self.contains(&task) {
+            return false;
+        }
+        let w = task / 64;
+        if self.member.len() <= w {
+            self.member.resize(w + 1, 0);
+        }
+        self.member[w] |= 1 << (task % 64);
+        self.len += 1;
+        match self.ids.last() {
+            Some(&last) if last >= task => {
+                // Not the newest task (never the case for the store, whose
+                // tasks enter when created): keep the order.
+                let at = self.ids.partition_point(|&x| x < task);
+                if self.ids.get(at) != Some(&task) {
+                    self.ids.insert(at, task);
+                }
+            }
+            _ => self.ids.push(task),
+        }
+        true
+    }
+
+    /// Removes `task`; returns whether it was in the set.
+    pub fn remove(&mut self, task: &TaskId) -> bool {
+        let task = *task;
+        if !self.contains(&task) {
+            return false;
+        }
+        self.member[task / 64] &= !(1 << (task % 64));
+        self.len -= 1;
+        if self.len == 0 {
+            self.ids.clear();
+        } else if self.ids.len() >= 32 && self.ids.len() > 2 * self.len {
+            let member = &self.member;
+            self.ids.retain(|&t| Self::has(member, t));
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The members in increasing order.
+    pub fn iter(&self) -> PendingIter<'_> {
+        PendingIter {
+            ids: self.ids.iter(),
+            member: &self.member,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a PendingSet {
+    type Item = &'a TaskId;
+    type IntoIter = PendingIter<'a>;
+    fn into_iter(self) -> PendingIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over a [`PendingSet`], in increasing order.
+pub struct PendingIter<'a> {
+    ids: std::slice::Iter<'a, TaskId>,
+    member: &'a [u64],
+}
+
+impl<'a> Iterator for PendingIter<'a> {
+    type Item = &'a TaskId;
+    fn next(&mut self) -> Option<&'a TaskId> {
+        let member = self.member;
+        self.ids.by_ref().find(|&&t| PendingSet::has(member, t))
+    }
+}
+
 /// The watch queue (FIFO): a vector read from a cursor, cheaper per change
 /// than a ring buffer. It is emptied whenever the manager has delivered
 /// every change, and its delivered front is dropped instead of growing
@@ -432,7 +539,7 @@ pub struct Store {
 
     // ----- indexes kept on every write -----
     /// Tasks in observed PENDING, oldest first.
-    pub pending: BTreeSet<TaskId>,
+    pub pending: PendingSet,
     /// Global tasks created for a given node.
     pub preassigned: FxHashMap<TaskId, NodeId>,
     /// Changes of the scheduler's node counters not yet applied to its
@@ -488,7 +595,7 @@ impl Store {
             noted_flags: BTreeSet::new(),
             stats: Vec::new(),
             events_processed: 0,
-            pending: BTreeSet::new(),
+            pending: PendingSet::default(),
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
@@ -713,44 +820,67 @@ impl Store {
         err: Option<String>,
         cause: Cause,
     ) {
-        let old = self.state.tasks[task].state;
+        let now = self.now;
+        let t = &mut self.state.tasks[task];
+        let old = t.state;
         debug_assert!(state >= old, "task state moved backwards");
         // The counters' flags read the observed state only through
         // `<= RUNNING` and `== RUNNING`: other moves change none of them.
-        let before = (TaskFlags::state_counts(old) != TaskFlags::state_counts(state))
-            .then(|| self.task_flags(task));
-        let was_pending = old == TaskState::Pending;
-        {
-            let t = &mut self.state.tasks[task];
+        if TaskFlags::state_counts(old) != TaskFlags::state_counts(state) {
+            self.write_state_counted(task, state, message, err);
+        } else {
             t.state = state;
             t.message = message;
             t.err = err;
-            t.timestamp = self.now;
-        }
-        if let Some(before) = before {
-            self.apply_flags(task, before);
+            t.timestamp = now;
         }
         if matches!(state, TaskState::Failed | TaskState::Rejected) {
-            let svc = self.state.tasks[task].service;
-            self.stats[svc].task_failures += 1;
-            if let Some(node) = self.state.tasks[task].node {
-                let t = &self.state.tasks[task];
-                self.journal(NodeDelta::Failure {
-                    node,
-                    service: t.service,
-                    version: t.spec_version,
-                    at: self.now,
-                });
-            }
+            self.note_failure(task);
         }
         // Only tasks in PENDING are in `pending` (added by `create_task`,
         // removed when they leave PENDING or are deleted).
-        if was_pending && state != TaskState::Pending {
+        if old == TaskState::Pending && state != TaskState::Pending {
             self.pending.remove(&task);
         }
         self.log_task(task, cause);
-        self.history.on_update(self.now, &mut self.queue);
+        self.history.on_update(now, &mut self.queue);
         self.changes.push_back(Change::TaskState(task, state));
+    }
+
+    /// [`Store::set_state`]'s write when it moves the counters' flags
+    /// (kept out of line: most writes move none).
+    #[inline(never)]
+    fn write_state_counted(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: &'static str,
+        err: Option<String>,
+    ) {
+        let before = self.task_flags(task);
+        let t = &mut self.state.tasks[task];
+        t.state = state;
+        t.message = message;
+        t.err = err;
+        t.timestamp = self.now;
+        self.apply_flags(task, before);
+    }
+
+    /// A task failed or was rejected: the summary counts it, and the
+    /// scheduler's node set records it against the node.
+    #[cold]
+    fn note_failure(&mut self, task: TaskId) {
+        let svc = self.state.tasks[task].service;
+        self.stats[svc].task_failures += 1;
+        if let Some(node) = self.state.tasks[task].node {
+            let t = &self.state.tasks[task];
+            self.journal(NodeDelta::Failure {
+                node,
+                service: t.service,
+                version: t.spec_version,
+                at: self.now,
+            });
+        }
     }
 
     /// Raises a task's desired state (never lowers it: swarmkit refuses
@@ -1133,5 +1263,52 @@ impl TaskFlags {
     /// What of an observed state [`Store::task_flags`] reads.
     fn state_counts(state: TaskState) -> (bool, bool) {
         (state <= TaskState::Running, state == TaskState::Running)
+    }
+}
+
+#[cfg(test)]
+mod pending_set_tests {
+    use super::PendingSet;
+    use std::collections::BTreeSet;
+
+    /// The set against a `BTreeSet` over random inserts and removals,
+    /// mostly of new, increasing ids (as the store does) and some not.
+    #[test]
+    fn matches_btreeset() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut set = PendingSet::default();
+        let mut model = BTreeSet::new();
+        let mut next = 0usize;
+        for _ in 0..20_000 {
+            match rnd(10) {
+                0..=3 => {
+                    assert_eq!(set.insert(next), model.insert(next));
+                    next += 1;
+                }
+                4 => {
+                    let t = rnd(next as u64 + 1) as usize;
+                    assert_eq!(set.insert(t), model.insert(t));
+                }
+                _ => {
+                    let t = rnd(next as u64 + 1) as usize;
+                    assert_eq!(set.remove(&t), model.remove(&t));
+                }
+            }
+            assert_eq!(set.len(), model.len());
+            assert_eq!(set.is_empty(), model.is_empty());
+            if rnd(50) == 0 {
+                let got: Vec<usize> = set.iter().copied().collect();
+                let want: Vec<usize> = model.iter().copied().collect();
+                assert_eq!(got, want);
+            }
+        }
+        let got: Vec<usize> = (&set).into_iter().copied().collect();
+        assert_eq!(got, model.into_iter().collect::<Vec<_>>());
     }
 }
