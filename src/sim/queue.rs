@@ -220,6 +220,7 @@ impl<E> EventQueue<E> {
     /// Schedules `ev` at `at`. Among events with equal `at`, this one pops
     /// after every event pushed before it and before every event pushed
     /// after it.
+    #[inline]
     pub fn push(&mut self, at: SimTime, ev: E) -> EventKey {
         let seq = self.live.insert_next();
         self.heap.push(Entry::new(at, seq, ev));

@@ -452,13 +452,55 @@ pub const REAPER_BATCHING_INTERVAL: SimDuration = millis(250);
 pub struct HistoryFeed {
     /// Slots (service, slot, None) or global (service, 0, node) whose
     /// history may have grown past the limit.
-    pub dirty: BTreeSet<(ServiceId, u64, Option<NodeId>)>,
+    pub dirty: DirtySet,
     /// When the last task event that needs a tick came (for the debounce).
     pub last_event: SimTime,
     /// The pending tick, if any.
     pub pending: Option<EventKey>,
     /// The reaper has tasks to remove (its `remove` set is not empty).
     pub removing: bool,
+}
+
+/// A slot the task reaper looks at: (service, slot, None) or, for a
+/// global service, (service, 0, node).
+pub type SlotKey = (ServiceId, u64, Option<NodeId>);
+
+/// The dirty slots of the [`HistoryFeed`]: a set read once per reaper
+/// tick, by taking it whole. Inserts are pushes (one per task created, so
+/// they must be cheap); taking it sorts and dedups, so it iterates in key
+/// order without repeats, as a `BTreeSet` would.
+#[derive(Debug, Default)]
+pub struct DirtySet {
+    keys: Vec<SlotKey>,
+}
+
+impl DirtySet {
+    pub fn insert(&mut self, key: SlotKey) {
+        // Tasks of one slot usually come in a row.
+        if self.keys.last() != Some(&key) {
+            self.keys.push(key);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.keys.clear();
+    }
+}
+
+impl IntoIterator for DirtySet {
+    type Item = SlotKey;
+    type IntoIter = std::vec::IntoIter<SlotKey>;
+
+    /// The keys in increasing order, each once.
+    fn into_iter(mut self) -> Self::IntoIter {
+        self.keys.sort_unstable();
+        self.keys.dedup();
+        self.keys.into_iter()
+    }
 }
 
 impl HistoryFeed {
@@ -1310,5 +1352,40 @@ mod pending_set_tests {
         }
         let got: Vec<usize> = (&set).into_iter().copied().collect();
         assert_eq!(got, model.into_iter().collect::<Vec<_>>());
+    }
+}
+
+#[cfg(test)]
+mod dirty_set_tests {
+    use super::DirtySet;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn iterates_like_a_btreeset() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let mut set = DirtySet::default();
+            let mut model = BTreeSet::new();
+            for _ in 0..rnd(40) {
+                let node = if rnd(3) == 0 {
+                    Some(rnd(4) as usize)
+                } else {
+                    None
+                };
+                let key = (rnd(3) as usize, rnd(5), node);
+                set.insert(key);
+                model.insert(key);
+                assert_eq!(set.is_empty(), model.is_empty());
+            }
+            let got: Vec<_> = std::mem::take(&mut set).into_iter().collect();
+            assert_eq!(got, model.into_iter().collect::<Vec<_>>());
+            assert!(set.is_empty());
+        }
     }
 }
