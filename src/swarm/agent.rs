@@ -38,8 +38,6 @@ pub struct Agent {
     /// Image slots per node in `pulls` (grows, with a re-layout, when an
     /// image runtime past it is pulled).
     stride: usize,
-    /// Waiter lists of finished pulls, kept for the next pulls.
-    spare: Vec<Vec<TaskId>>,
 }
 
 /// An image on a node.
@@ -197,19 +195,14 @@ impl Agent {
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        let spare = self.spare.pop();
         match self.pull(nodes, images, node, image) {
             Pull::Done => {
-                self.spare.extend(spare);
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
-            Pull::Pulling(waiters) => {
-                waiters.push(task);
-                self.spare.extend(spare);
-            }
+            Pull::Pulling(waiters) => waiters.push(task),
             absent @ Pull::Absent => {
                 // Usually more than one task waits for the same pull.
-                let mut waiters = spare.unwrap_or_else(|| Vec::with_capacity(4));
+                let mut waiters = Vec::with_capacity(4);
                 waiters.push(task);
                 *absent = Pull::Pulling(waiters);
                 let rt = &mut s.images[image];
@@ -236,19 +229,16 @@ impl Agent {
         // The image is on the node; the tasks waiting for a pull of it
         // (this one, or one started after the node came back) go on.
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        let mut waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done)
-        {
+        let waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done) {
             Pull::Pulling(waiters) => waiters,
             Pull::Absent | Pull::Done => return,
         };
-        for &task in &waiters {
+        for task in waiters {
             let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
         }
-        waiters.clear();
-        self.spare.push(waiters);
     }
 
     /// STARTING: draw the start latency and whether this attempt fails.
