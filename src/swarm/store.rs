@@ -646,25 +646,25 @@ impl Store {
         if let Some(&i) = self.image_index.get(name) {
             return i;
         }
-        let profile = self.image_profiles.profile(name).clone();
-        let s = &self.streams;
+        if self.images.capacity() == 0 {
+            // An image runtime is big (six random streams): grow once for
+            // the usual few images, not by doubling from one.
+            self.images.reserve(4);
+        }
         let shared: Rc<str> = Rc::from(name);
-        let rt = ImageRuntime {
+        let s = &self.streams;
+        // Built in the push, so that the runtime is written once into the
+        // vector rather than assembled aside and copied in.
+        self.images.push(ImageRuntime {
             name: Rc::clone(&shared),
-            profile,
+            profile: self.image_profiles.profile(name).clone(),
             pull_rng: LazyStream::new(s, "pull", name),
             start_rng: LazyStream::new(s, "start", name),
             stop_rng: LazyStream::new(s, "stop", name),
             fail_rng: LazyStream::new(s, "fail-on-start", name),
             crash_rng: LazyStream::new(s, "crash", name),
             health_rng: LazyStream::new(s, "health", name),
-        };
-        if self.images.capacity() == 0 {
-            // An image runtime is big (six random streams): grow once for
-            // the usual few images, not by doubling from one.
-            self.images.reserve(4);
-        }
-        self.images.push(rt);
+        });
         let i = self.images.len() - 1;
         self.image_index.insert(shared, i);
         i
