@@ -13,7 +13,7 @@
 //! `docs/swarm-rules.md#kernel-watch-order`).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
@@ -346,69 +346,6 @@ impl<'a> Iterator for PendingIter<'a> {
     }
 }
 
-/// The watch queue (FIFO): a vector read from a cursor, cheaper per change
-/// than a ring buffer. It is emptied whenever the manager has delivered
-/// every change, and its delivered front is dropped instead of growing
-/// when that frees at least an eighth of it.
-#[derive(Debug, Default)]
-pub(crate) struct WatchQueue {
-    items: Vec<Change>,
-    /// Index of the next change to deliver.
-    head: usize,
-}
-
-impl WatchQueue {
-    pub(crate) fn with_capacity(cap: usize) -> WatchQueue {
-        WatchQueue {
-            items: Vec::with_capacity(cap),
-            head: 0,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn push_back(&mut self, c: Change) {
-        if self.items.len() == self.items.capacity() && 8 * self.head >= self.items.len() {
-            self.compact();
-        }
-        self.items.push(c);
-    }
-
-    /// Drops the delivered front when the vector is full and that frees
-    /// at least an eighth of it (at most seven moves per change pushed):
-    /// the vector stays within 8/7 of the most changes ever pending at
-    /// once instead of doubling (a doubled vector of changes cost P3 12 MB
-    /// of peak memory).
-    #[cold]
-    fn compact(&mut self) {
-        self.items.drain(..self.head);
-        self.head = 0;
-    }
-
-    #[inline]
-    pub(crate) fn pop_front(&mut self) -> Option<Change> {
-        match self.items.get(self.head) {
-            Some(&c) => {
-                self.head += 1;
-                Some(c)
-            }
-            None => {
-                self.items.clear();
-                self.head = 0;
-                None
-            }
-        }
-    }
-
-    /// The changes not delivered yet, oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Change> {
-        self.items[self.head..].iter()
-    }
-
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.items.reserve(additional);
-    }
-}
-
 /// The agent's next step for a task (an [`Event::Agent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -558,7 +495,7 @@ pub struct Store {
     pub history: HistoryFeed,
 
     /// The watch queue: changes not yet handed to the watchers.
-    pub(crate) changes: WatchQueue,
+    pub(crate) changes: VecDeque<Change>,
     /// A scheduling pass is queued.
     pub(crate) scheduler_pass_pending: bool,
 }
@@ -609,7 +546,7 @@ impl Store {
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
             // Room for the changes of a busy event from the start.
-            changes: WatchQueue::with_capacity(32),
+            changes: VecDeque::with_capacity(32),
             scheduler_pass_pending: false,
         }
     }
