@@ -274,6 +274,11 @@ impl PendingSet {
         if self.member.len() <= w {
             self.member.resize(w + 1, 0);
         }
+        if self.ids.capacity() == 0 {
+            // Room for a small service's tasks at once: not doubling from
+            // one on every run of a batch.
+            self.ids.reserve(32);
+        }
         self.member[w] |= 1 << (task % 64);
         self.len += 1;
         match self.ids.last() {
