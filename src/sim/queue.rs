@@ -17,7 +17,7 @@
 //! engine's job, which owns `now`.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 use crate::sim::time::SimTime;
 
@@ -90,54 +90,66 @@ impl<E> Ord for Entry<E> {
 /// keeps `len` exact. It is never iterated.
 #[derive(Debug, Default)]
 struct LiveSet {
-    /// The seq of bit 0 of `words[0]`; a multiple of 64.
+    /// The seq of bit 0 of `words[front]`; a multiple of 64.
     base: u64,
-    words: VecDeque<u64>,
+    /// The window is `words[front..]`; the words before `front` are dead
+    /// and dropped in one move when that frees at least half the vector
+    /// (a plain vector indexes with less work than a ring buffer).
+    words: Vec<u64>,
+    front: usize,
     /// The seq the next push receives.
     next: u64,
 }
 
 impl LiveSet {
     /// Allocates the next seq and marks it live.
+    #[inline]
     fn insert_next(&mut self) -> u64 {
         let seq = self.next;
         self.next += 1;
         let idx = seq - self.base;
-        let word = (idx / 64) as usize;
+        let mut word = self.front + (idx / 64) as usize;
         if word == self.words.len() {
-            self.words.push_back(0);
+            if word == self.words.capacity() && 2 * self.front >= word {
+                self.words.drain(..self.front);
+                word -= self.front;
+                self.front = 0;
+            }
+            self.words.push(0);
         }
         self.words[word] |= 1 << (idx % 64);
         seq
     }
 
+    /// The word holding `seq`, if it is in the window.
+    #[inline]
+    fn word(&self, seq: u64) -> Option<usize> {
+        let idx = seq.checked_sub(self.base)?;
+        let word = self.front + usize::try_from(idx / 64).ok()?;
+        (word < self.words.len()).then_some(word)
+    }
+
+    #[inline]
     fn contains(&self, seq: u64) -> bool {
-        if seq < self.base {
-            return false;
-        }
-        let idx = seq - self.base;
-        match self.words.get((idx / 64) as usize) {
-            Some(w) => w & (1 << (idx % 64)) != 0,
+        match self.word(seq) {
+            Some(w) => self.words[w] & (1 << ((seq - self.base) % 64)) != 0,
             None => false,
         }
     }
 
     /// Marks `seq` dead; returns whether it was live.
+    #[inline]
     fn remove(&mut self, seq: u64) -> bool {
-        if seq < self.base {
-            return false;
-        }
-        let idx = seq - self.base;
-        let word = (idx / 64) as usize;
-        let Some(w) = self.words.get_mut(word) else {
+        let Some(word) = self.word(seq) else {
             return false;
         };
-        let bit = 1 << (idx % 64);
+        let bit = 1 << ((seq - self.base) % 64);
+        let w = &mut self.words[word];
         if *w & bit == 0 {
             return false;
         }
         *w &= !bit;
-        if self.words.front() == Some(&0) {
+        if *w == 0 && word == self.front {
             self.trim();
         }
         true
@@ -145,10 +157,20 @@ impl LiveSet {
 
     /// Drops leading all-dead words whose seqs have all been handed out.
     fn trim(&mut self) {
-        while self.words.front() == Some(&0) && self.base + 64 <= self.next {
-            self.words.pop_front();
+        while self.words.get(self.front) == Some(&0) && self.base + 64 <= self.next {
+            self.front += 1;
             self.base += 64;
         }
+        if self.front == self.words.len() {
+            self.words.clear();
+            self.front = 0;
+        }
+    }
+
+    /// Words in the window (for the memory test).
+    #[cfg(test)]
+    fn window(&self) -> usize {
+        self.words.len() - self.front
     }
 }
 
@@ -198,6 +220,7 @@ impl<E> EventQueue<E> {
     /// Schedules `ev` at `at`. Among events with equal `at`, this one pops
     /// after every event pushed before it and before every event pushed
     /// after it.
+    #[inline]
     pub fn push(&mut self, at: SimTime, ev: E) -> EventKey {
         let seq = self.live.insert_next();
         self.heap.push(Entry::new(at, seq, ev));
@@ -223,6 +246,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest live event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         while let Some(e) = self.heap.pop() {
             if self.live.remove(e.seq()) {
@@ -438,14 +462,14 @@ mod tests {
             q.push(t(i), i);
             assert_eq!(q.pop(), Some((t(i), i)));
         }
-        assert!(q.live.words.len() >= 10_000 / 64);
+        assert!(q.live.window() >= 10_000 / 64);
         q.cancel(pin);
-        assert!(q.live.words.len() <= 1, "{}", q.live.words.len());
+        assert!(q.live.window() <= 1, "{}", q.live.window());
         for i in 0..500u64 {
             q.push(t(i), i);
             q.pop();
         }
-        assert!(q.live.words.len() <= 1);
+        assert!(q.live.window() <= 1);
         assert!(q.is_empty());
     }
 

@@ -31,9 +31,13 @@ use crate::swarm::store::{Event, Store};
 pub struct Agent {
     /// Per task (indexed by [`TaskId`]).
     pub tasks: Vec<AgentTask>,
-    /// Per node, per image runtime (indexed by [`NodeId`], then by the
-    /// store's image index): the image's pull on that node.
-    pulls: Vec<Vec<Pull>>,
+    /// Per node, per image runtime, in one vector: the pull of image `i`
+    /// on node `n` is at `n * stride + i` (one allocation for the whole
+    /// cluster instead of one per node).
+    pulls: Vec<Pull>,
+    /// Image slots per node in `pulls` (grows, with a re-layout, when an
+    /// image runtime past it is pulled).
+    stride: usize,
 }
 
 /// An image on a node.
@@ -60,16 +64,41 @@ impl Agent {
         }
     }
 
-    /// The pull of `image` on `node`.
-    fn pull(&mut self, node: NodeId, image: usize) -> &mut Pull {
-        if self.pulls.len() <= node {
-            self.pulls.resize_with(node + 1, Vec::new);
+    /// The pull of `image` on `node`; `nodes` and `images` are the
+    /// store's counts, to size the table once for the usual case.
+    #[inline]
+    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> &mut Pull {
+        if image >= self.stride || (node + 1) * self.stride > self.pulls.len() {
+            self.grow_pulls(nodes, images, node, image);
         }
-        let images = &mut self.pulls[node];
-        if images.len() <= image {
-            images.resize_with(image + 1, Pull::default);
+        &mut self.pulls[node * self.stride + image]
+    }
+
+    /// Makes room in `pulls` for `image` on `node` (at least every node
+    /// and image the store knows of).
+    #[cold]
+    fn grow_pulls(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) {
+        if image >= self.stride {
+            self.relayout(images.max(image + 1));
         }
-        &mut images[image]
+        let rows = nodes.max(node + 1);
+        if rows * self.stride > self.pulls.len() {
+            self.pulls.resize_with(rows * self.stride, Pull::default);
+        }
+    }
+
+    /// Widens every node's row to `stride` image slots.
+    fn relayout(&mut self, stride: usize) {
+        let old = std::mem::take(&mut self.pulls);
+        let rows = old.len().checked_div(self.stride).unwrap_or(0);
+        let mut pulls = Vec::with_capacity(rows * stride);
+        let mut it = old.into_iter();
+        for _ in 0..rows {
+            pulls.extend(it.by_ref().take(self.stride));
+            pulls.resize_with(pulls.len() + stride - self.stride, Pull::default);
+        }
+        self.pulls = pulls;
+        self.stride = stride;
     }
 }
 
@@ -96,9 +125,26 @@ pub use crate::swarm::store::Step;
 
 impl Agent {
     /// Reacts to any change of a task assigned to a node: the agent's
-    /// `Do` loop.
+    /// `Do` loop. Inlined for the test that skips most changes: a task on
+    /// no node, or started (or finished) with nothing to stop and no
+    /// delivery of the desired state to wait for ([`Agent::react`] would
+    /// do nothing for these).
+    #[inline]
     pub fn on_task_change(&mut self, s: &mut Store, task: TaskId) {
         self.ensure(task);
+        let t = &s.state.tasks[task];
+        let idle = t.node.is_none()
+            || (s.engine.dispatch.is_zero()
+                && t.state >= TaskState::Starting
+                && (t.desired < TaskState::Shutdown || t.state >= TaskState::Complete));
+        if !idle {
+            self.react(s, task);
+        }
+    }
+
+    /// The agent's `Do` loop for one task.
+    #[inline(never)]
+    fn react(&mut self, s: &mut Store, task: TaskId) {
         let t = &s.state.tasks[task];
         let Some(node) = t.node else { return };
         if t.deleted || !s.state.nodes[node].agent_up {
@@ -148,7 +194,8 @@ impl Agent {
     /// PREPARING: pull the image unless the node has it already.
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
-        match self.pull(node, image) {
+        let (nodes, images) = (s.state.nodes.len(), s.images.len());
+        match self.pull(nodes, images, node, image) {
             Pull::Done => {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
@@ -181,9 +228,10 @@ impl Agent {
         }
         // The image is on the node; the tasks waiting for a pull of it
         // (this one, or one started after the node came back) go on.
-        let waiters = match std::mem::replace(self.pull(node, image), Pull::Done) {
+        let (nodes, images) = (s.state.nodes.len(), s.images.len());
+        let waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done) {
             Pull::Pulling(waiters) => waiters,
-            Pull::Absent | Pull::Done => Vec::new(),
+            Pull::Absent | Pull::Done => return,
         };
         for task in waiters {
             let t = &s.state.tasks[task];
@@ -510,7 +558,8 @@ impl Agent {
             self.tasks[t].stopping = false;
         }
         // Pulls under way are lost with their waiters; pulled images stay.
-        if let Some(images) = self.pulls.get_mut(node) {
+        let row = node * self.stride;
+        if let Some(images) = self.pulls.get_mut(row..row + self.stride) {
             for p in images {
                 if matches!(p, Pull::Pulling(_)) {
                     *p = Pull::Absent;

@@ -299,6 +299,7 @@ impl Cluster {
         self.propagate();
     }
 
+    #[inline]
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Timeline(_) => {}

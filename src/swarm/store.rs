@@ -185,7 +185,7 @@ pub enum Event {
 
 /// Per-image runtime: its profile and its own random streams.
 pub struct ImageRuntime {
-    pub name: String,
+    pub name: Rc<str>,
     pub profile: ImageProfile,
     pub pull_rng: LazyStream,
     pub start_rng: LazyStream,
@@ -237,6 +237,118 @@ pub(crate) enum Change {
     Service(ServiceId),
     /// Node status or availability changed.
     Node(NodeId),
+}
+
+/// A set of task ids iterated in increasing order, for the tasks in
+/// observed PENDING ([`Store::pending`]). Tasks enter it when they are
+/// created, so with increasing ids: an insert is a push, a removal clears
+/// a membership bit, and the ids of removed tasks are dropped from the
+/// vector once they outnumber the members. Cheaper per task than a
+/// `BTreeSet`, in the same order.
+#[derive(Debug, Clone, Default)]
+pub struct PendingSet {
+    /// Increasing; may hold ids no longer in the set.
+    ids: Vec<TaskId>,
+    /// One membership bit per task id.
+    member: Vec<u64>,
+    len: usize,
+}
+
+impl PendingSet {
+    fn has(member: &[u64], task: TaskId) -> bool {
+        member
+            .get(task / 64)
+            .is_some_and(|w| w & (1 << (task % 64)) != 0)
+    }
+
+    pub fn contains(&self, task: &TaskId) -> bool {
+        Self::has(&self.member, *task)
+    }
+
+    /// Adds `task`; returns whether it was not in the set.
+    pub fn insert(&mut self, task: TaskId) -> bool {
+        if self.contains(&task) {
+            return false;
+        }
+        let w = task / 64;
+        if self.member.len() <= w {
+            self.member.resize(w + 1, 0);
+        }
+        if self.ids.capacity() == 0 {
+            // Room for a small service's tasks at once: not doubling from
+            // one on every run of a batch.
+            self.ids.reserve(32);
+        }
+        self.member[w] |= 1 << (task % 64);
+        self.len += 1;
+        match self.ids.last() {
+            Some(&last) if last >= task => {
+                // Not the newest task (never the case for the store, whose
+                // tasks enter when created): keep the order.
+                let at = self.ids.partition_point(|&x| x < task);
+                if self.ids.get(at) != Some(&task) {
+                    self.ids.insert(at, task);
+                }
+            }
+            _ => self.ids.push(task),
+        }
+        true
+    }
+
+    /// Removes `task`; returns whether it was in the set.
+    pub fn remove(&mut self, task: &TaskId) -> bool {
+        let task = *task;
+        if !self.contains(&task) {
+            return false;
+        }
+        self.member[task / 64] &= !(1 << (task % 64));
+        self.len -= 1;
+        if self.len == 0 {
+            self.ids.clear();
+        } else if self.ids.len() >= 32 && self.ids.len() > 2 * self.len {
+            let member = &self.member;
+            self.ids.retain(|&t| Self::has(member, t));
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The members in increasing order.
+    pub fn iter(&self) -> PendingIter<'_> {
+        PendingIter {
+            ids: self.ids.iter(),
+            member: &self.member,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a PendingSet {
+    type Item = &'a TaskId;
+    type IntoIter = PendingIter<'a>;
+    fn into_iter(self) -> PendingIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over a [`PendingSet`], in increasing order.
+pub struct PendingIter<'a> {
+    ids: std::slice::Iter<'a, TaskId>,
+    member: &'a [u64],
+}
+
+impl<'a> Iterator for PendingIter<'a> {
+    type Item = &'a TaskId;
+    fn next(&mut self) -> Option<&'a TaskId> {
+        let member = self.member;
+        self.ids.by_ref().find(|&&t| PendingSet::has(member, t))
+    }
 }
 
 /// The agent's next step for a task (an [`Event::Agent`]).
@@ -350,7 +462,8 @@ pub struct Store {
     /// The image profiles of the scenario (`images:`).
     pub image_profiles: ImageProfiles,
     pub images: Vec<ImageRuntime>,
-    pub image_index: FxHashMap<String, usize>,
+    /// Image runtimes by name (the name is shared with the runtime).
+    pub image_index: FxHashMap<Rc<str>, usize>,
     /// Per task, the index of its image's runtime once looked up
     /// ([`NO_IMAGE`] before).
     pub image_of: Vec<u32>,
@@ -377,7 +490,7 @@ pub struct Store {
 
     // ----- indexes kept on every write -----
     /// Tasks in observed PENDING, oldest first.
-    pub pending: BTreeSet<TaskId>,
+    pub pending: PendingSet,
     /// Global tasks created for a given node.
     pub preassigned: FxHashMap<TaskId, NodeId>,
     /// Changes of the scheduler's node counters not yet applied to its
@@ -433,7 +546,7 @@ impl Store {
             noted_flags: BTreeSet::new(),
             stats: Vec::new(),
             events_processed: 0,
-            pending: BTreeSet::new(),
+            pending: PendingSet::default(),
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
@@ -475,36 +588,55 @@ impl Store {
         if let Some(&i) = self.image_index.get(name) {
             return i;
         }
-        let profile = self.image_profiles.profile(name).clone();
+        if self.images.capacity() == 0 {
+            // An image runtime is big (six random streams): grow once for
+            // the usual few images, not by doubling from one.
+            self.images.reserve(4);
+        }
+        let shared: Rc<str> = Rc::from(name);
         let s = &self.streams;
-        let rt = ImageRuntime {
-            name: name.to_string(),
-            profile,
+        // Built in the push, so that the runtime is written once into the
+        // vector rather than assembled aside and copied in.
+        self.images.push(ImageRuntime {
+            name: Rc::clone(&shared),
+            profile: self.image_profiles.profile(name).clone(),
             pull_rng: LazyStream::new(s, "pull", name),
             start_rng: LazyStream::new(s, "start", name),
             stop_rng: LazyStream::new(s, "stop", name),
             fail_rng: LazyStream::new(s, "fail-on-start", name),
             crash_rng: LazyStream::new(s, "crash", name),
             health_rng: LazyStream::new(s, "health", name),
-        };
-        if self.images.capacity() == 0 {
-            // An image runtime is big (six random streams): grow once for
-            // the usual few images, not by doubling from one.
-            self.images.reserve(4);
-        }
-        self.images.push(rt);
+        });
         let i = self.images.len() - 1;
-        self.image_index.insert(name.to_string(), i);
+        self.image_index.insert(shared, i);
         i
     }
 
-    /// The image runtime of a task's image.
+    /// The image runtime of a task's image (inlined: after the task's
+    /// first look-up it is one read).
+    #[inline]
     pub fn task_image(&mut self, task: TaskId) -> usize {
         let cached = self.image_of[task];
         if cached != NO_IMAGE {
             return cached as usize;
         }
+        self.resolve_task_image(task)
+    }
+
+    /// The first look-up of a task's image runtime.
+    #[cold]
+    fn resolve_task_image(&mut self, task: TaskId) -> usize {
         let name = self.state.tasks[task].spec.image.as_str();
+        // Tasks are mostly created in runs of one service: the task before
+        // this one usually has the same image, and comparing its name costs
+        // less than hashing this one.
+        if let Some(&prev) = task.checked_sub(1).and_then(|p| self.image_of.get(p))
+            && prev != NO_IMAGE
+            && *self.images[prev as usize].name == *name
+        {
+            self.image_of[task] = prev;
+            return prev as usize;
+        }
         let i = match self.image_index.get(name) {
             Some(&i) => i,
             None => {
@@ -639,44 +771,67 @@ impl Store {
         err: Option<String>,
         cause: Cause,
     ) {
-        let old = self.state.tasks[task].state;
+        let now = self.now;
+        let t = &mut self.state.tasks[task];
+        let old = t.state;
         debug_assert!(state >= old, "task state moved backwards");
         // The counters' flags read the observed state only through
         // `<= RUNNING` and `== RUNNING`: other moves change none of them.
-        let before = (TaskFlags::state_counts(old) != TaskFlags::state_counts(state))
-            .then(|| self.task_flags(task));
-        let was_pending = old == TaskState::Pending;
-        {
-            let t = &mut self.state.tasks[task];
+        if TaskFlags::state_counts(old) != TaskFlags::state_counts(state) {
+            self.write_state_counted(task, state, message, err);
+        } else {
             t.state = state;
             t.message = message;
             t.err = err;
-            t.timestamp = self.now;
-        }
-        if let Some(before) = before {
-            self.apply_flags(task, before);
+            t.timestamp = now;
         }
         if matches!(state, TaskState::Failed | TaskState::Rejected) {
-            let svc = self.state.tasks[task].service;
-            self.stats[svc].task_failures += 1;
-            if let Some(node) = self.state.tasks[task].node {
-                let t = &self.state.tasks[task];
-                self.node_journal.push(NodeDelta::Failure {
-                    node,
-                    service: t.service,
-                    version: t.spec_version,
-                    at: self.now,
-                });
-            }
+            self.note_failure(task);
         }
         // Only tasks in PENDING are in `pending` (added by `create_task`,
         // removed when they leave PENDING or are deleted).
-        if was_pending && state != TaskState::Pending {
+        if old == TaskState::Pending && state != TaskState::Pending {
             self.pending.remove(&task);
         }
         self.log_task(task, cause);
-        self.history.on_update(self.now, &mut self.queue);
+        self.history.on_update(now, &mut self.queue);
         self.changes.push_back(Change::TaskState(task, state));
+    }
+
+    /// [`Store::set_state`]'s write when it moves the counters' flags
+    /// (kept out of line: most writes move none).
+    #[inline(never)]
+    fn write_state_counted(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: &'static str,
+        err: Option<String>,
+    ) {
+        let before = self.task_flags(task);
+        let t = &mut self.state.tasks[task];
+        t.state = state;
+        t.message = message;
+        t.err = err;
+        t.timestamp = self.now;
+        self.apply_flags(task, before);
+    }
+
+    /// A task failed or was rejected: the summary counts it, and the
+    /// scheduler's node set records it against the node.
+    #[cold]
+    fn note_failure(&mut self, task: TaskId) {
+        let svc = self.state.tasks[task].service;
+        self.stats[svc].task_failures += 1;
+        if let Some(node) = self.state.tasks[task].node {
+            let t = &self.state.tasks[task];
+            self.journal(NodeDelta::Failure {
+                node,
+                service: t.service,
+                version: t.spec_version,
+                at: self.now,
+            });
+        }
     }
 
     /// Raises a task's desired state (never lowers it: swarmkit refuses
@@ -759,14 +914,14 @@ impl Store {
         );
         if before.active != after.active || before.node != after.node {
             if let (true, Some(n)) = (before.active, before.node) {
-                self.node_journal.push(NodeDelta::Active {
+                self.journal(NodeDelta::Active {
                     node: n,
                     service,
                     delta: -1,
                 });
             }
             if let (true, Some(n)) = (after.active, after.node) {
-                self.node_journal.push(NodeDelta::Active {
+                self.journal(NodeDelta::Active {
                     node: n,
                     service,
                     delta: 1,
@@ -775,15 +930,14 @@ impl Store {
         }
         if before.reserved != after.reserved || before.node != after.node {
             if let (true, Some(n)) = (before.reserved, before.node) {
-                self.node_journal.push(NodeDelta::Reserved {
+                self.journal(NodeDelta::Reserved {
                     node: n,
                     cpu: -cpu,
                     mem: -mem,
                 });
             }
             if let (true, Some(n)) = (after.reserved, after.node) {
-                self.node_journal
-                    .push(NodeDelta::Reserved { node: n, cpu, mem });
+                self.journal(NodeDelta::Reserved { node: n, cpu, mem });
             }
         }
         if before.running != after.running {
@@ -804,6 +958,17 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Journals a change of the scheduler's node counters. The journal is
+    /// drained, not freed, by every sync: it grows once per run, straight
+    /// to room for a busy event instead of doubling from one.
+    #[inline]
+    fn journal(&mut self, d: NodeDelta) {
+        if self.node_journal.len() == self.node_journal.capacity() {
+            self.node_journal.reserve(16);
+        }
+        self.node_journal.push(d);
     }
 
     /// Recomputes the running flags of a node's tasks after the machine
@@ -1049,5 +1214,52 @@ impl TaskFlags {
     /// What of an observed state [`Store::task_flags`] reads.
     fn state_counts(state: TaskState) -> (bool, bool) {
         (state <= TaskState::Running, state == TaskState::Running)
+    }
+}
+
+#[cfg(test)]
+mod pending_set_tests {
+    use super::PendingSet;
+    use std::collections::BTreeSet;
+
+    /// The set against a `BTreeSet` over random inserts and removals,
+    /// mostly of new, increasing ids (as the store does) and some not.
+    #[test]
+    fn matches_btreeset() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut set = PendingSet::default();
+        let mut model = BTreeSet::new();
+        let mut next = 0usize;
+        for _ in 0..20_000 {
+            match rnd(10) {
+                0..=3 => {
+                    assert_eq!(set.insert(next), model.insert(next));
+                    next += 1;
+                }
+                4 => {
+                    let t = rnd(next as u64 + 1) as usize;
+                    assert_eq!(set.insert(t), model.insert(t));
+                }
+                _ => {
+                    let t = rnd(next as u64 + 1) as usize;
+                    assert_eq!(set.remove(&t), model.remove(&t));
+                }
+            }
+            assert_eq!(set.len(), model.len());
+            assert_eq!(set.is_empty(), model.is_empty());
+            if rnd(50) == 0 {
+                let got: Vec<usize> = set.iter().copied().collect();
+                let want: Vec<usize> = model.iter().copied().collect();
+                assert_eq!(got, want);
+            }
+        }
+        let got: Vec<usize> = (&set).into_iter().copied().collect();
+        assert_eq!(got, model.into_iter().collect::<Vec<_>>());
     }
 }
