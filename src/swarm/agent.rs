@@ -52,6 +52,10 @@ enum Pull {
     Done,
 }
 
+/// Image slots per node in [`Agent::pulls`] at least (the images of a
+/// service and of its update or rollback).
+const MIN_STRIDE: usize = 4;
+
 impl Agent {
     /// Makes room for a task the agent sees for the first time (every
     /// task's first change is its creation, PENDING).
@@ -79,7 +83,9 @@ impl Agent {
     #[cold]
     fn grow_pulls(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) {
         if image >= self.stride {
-            self.relayout(images.max(image + 1));
+            // Room for a few images per node from the first pull: an
+            // update to a new image then needs no re-layout.
+            self.relayout(images.max(image + 1).max(MIN_STRIDE));
         }
         let rows = nodes.max(node + 1);
         if rows * self.stride > self.pulls.len() {

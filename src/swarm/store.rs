@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 
 use crate::scenario::{EngineProfile, ImageProfile, ImageProfiles};
 use crate::sim::queue::{EventKey, EventQueue};
-use crate::sim::rng::{LazyStream, RngStreams};
+use crate::sim::rng::{LazyStream, PurposeHash, RngStreams, purpose_hash};
 use crate::sim::time::{SimDuration, SimTime, millis};
 use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
@@ -474,6 +474,9 @@ pub struct Store {
     /// Per service, the ports its last task was created with (shared by
     /// its tasks, see [`Store::ports_of`]).
     ports: Vec<Option<Rc<Vec<PortConfig>>>>,
+    /// Per service, the task spec its last task was created with and the
+    /// image runtime of that spec's image (see [`Store::spec_image`]).
+    spec_images: Vec<Option<(Rc<TaskSpec>, u32)>>,
     /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
     /// Where each log record goes as it happens (events.csv).
@@ -504,6 +507,14 @@ pub struct Store {
     /// A scheduling pass is queued.
     pub(crate) scheduler_pass_pending: bool,
 }
+
+// The purposes of an image's random streams, hashed once.
+const PULL: PurposeHash = purpose_hash("pull");
+const START: PurposeHash = purpose_hash("start");
+const STOP: PurposeHash = purpose_hash("stop");
+const FAIL_ON_START: PurposeHash = purpose_hash("fail-on-start");
+const CRASH: PurposeHash = purpose_hash("crash");
+const HEALTH: PurposeHash = purpose_hash("health");
 
 /// [`Store::image_of`] of a task whose image was not looked up yet.
 pub const NO_IMAGE: u32 = u32::MAX;
@@ -538,6 +549,7 @@ impl Store {
             next_version: 1,
             log: Vec::new(),
             ports: Vec::new(),
+            spec_images: Vec::new(),
             keep_log,
             sink,
             record_series: false,
@@ -600,12 +612,12 @@ impl Store {
         self.images.push(ImageRuntime {
             name: Rc::clone(&shared),
             profile: self.image_profiles.profile(name).clone(),
-            pull_rng: LazyStream::new(s, "pull", name),
-            start_rng: LazyStream::new(s, "start", name),
-            stop_rng: LazyStream::new(s, "stop", name),
-            fail_rng: LazyStream::new(s, "fail-on-start", name),
-            crash_rng: LazyStream::new(s, "crash", name),
-            health_rng: LazyStream::new(s, "health", name),
+            pull_rng: LazyStream::with_purpose(s, PULL, name),
+            start_rng: LazyStream::with_purpose(s, START, name),
+            stop_rng: LazyStream::with_purpose(s, STOP, name),
+            fail_rng: LazyStream::with_purpose(s, FAIL_ON_START, name),
+            crash_rng: LazyStream::with_purpose(s, CRASH, name),
+            health_rng: LazyStream::with_purpose(s, HEALTH, name),
         });
         let i = self.images.len() - 1;
         self.image_index.insert(shared, i);
@@ -646,6 +658,36 @@ impl Store {
         };
         self.image_of[task] = i as u32;
         i
+    }
+
+    /// The image runtime of a new task of `service` with `spec`: the
+    /// service's tasks share their spec until it changes, so after its
+    /// first task this is one pointer comparison (inlined).
+    #[inline]
+    fn spec_image(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
+        if let Some(Some((last, image))) = self.spec_images.get(service)
+            && Rc::ptr_eq(last, spec)
+        {
+            return *image;
+        }
+        self.spec_image_slow(service, spec)
+    }
+
+    /// [`Store::spec_image`] for a spec not seen last for the service:
+    /// looks the image up (creating its runtime on first use) and keeps
+    /// the spec for the service's next tasks.
+    #[cold]
+    fn spec_image_slow(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
+        let image = match self.image_index.get(spec.image.as_str()) {
+            Some(&i) => i,
+            None => self.image(&spec.image),
+        };
+        let image = u32::try_from(image).expect("fewer than 2^32 images");
+        if self.spec_images.len() <= service {
+            self.spec_images.resize_with(service + 1, Default::default);
+        }
+        self.spec_images[service] = Some((Rc::clone(spec), image));
+        image
     }
 
     /// The service's published ports, shared by its tasks while the spec
@@ -708,13 +750,15 @@ impl Store {
         cause: Cause,
     ) -> TaskId {
         let id = random_id(&mut self.task_id_rng);
+        let spec = Rc::clone(&self.state.services[service].spec.task);
+        let image = self.spec_image(service, &spec);
         let svc = &self.state.services[service];
         let task = Task {
             id,
             service,
             slot,
             node: None,
-            spec: svc.spec.task.clone(),
+            spec,
             spec_version: svc.spec_version,
             ports: self.ports_of(service),
             desired,
@@ -728,7 +772,7 @@ impl Store {
         };
         let tid = self.state.tasks.len();
         self.state.tasks.push(task);
-        self.image_of.push(NO_IMAGE);
+        self.image_of.push(image);
         if slot > 0 {
             self.state
                 .slots
