@@ -462,10 +462,11 @@ pub struct Store {
     /// The image profiles of the scenario (`images:`).
     pub image_profiles: ImageProfiles,
     pub images: Vec<ImageRuntime>,
-    /// Image runtimes by name (the name is shared with the runtime).
-    pub image_index: FxHashMap<Rc<str>, usize>,
-    /// Per task, the index of its image's runtime once looked up
-    /// ([`NO_IMAGE`] before).
+    /// Image runtimes by name, once there are more than
+    /// [`LINEAR_IMAGES`] (fewer are found by comparing names; the name is
+    /// shared with the runtime).
+    image_index: FxHashMap<Rc<str>, usize>,
+    /// Per task, the index of its image's runtime (set at creation).
     pub image_of: Vec<u32>,
     /// Monotonic source of spec versions (swarmkit uses the store's
     /// version counter).
@@ -516,8 +517,9 @@ const FAIL_ON_START: PurposeHash = purpose_hash("fail-on-start");
 const CRASH: PurposeHash = purpose_hash("crash");
 const HEALTH: PurposeHash = purpose_hash("health");
 
-/// [`Store::image_of`] of a task whose image was not looked up yet.
-pub const NO_IMAGE: u32 = u32::MAX;
+/// Up to this many images, [`Store::image`] finds a runtime by comparing
+/// names rather than through `image_index`.
+const LINEAR_IMAGES: usize = 8;
 
 impl Store {
     /// An empty store over `nodes`, with the seed's random streams.
@@ -597,7 +599,7 @@ impl Store {
     /// random streams (keyed by image name, so other images' draws do not
     /// move).
     pub fn image(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.image_index.get(name) {
+        if let Some(i) = self.find_image(name) {
             return i;
         }
         if self.images.capacity() == 0 {
@@ -620,44 +622,32 @@ impl Store {
             health_rng: LazyStream::with_purpose(s, HEALTH, name),
         });
         let i = self.images.len() - 1;
-        self.image_index.insert(shared, i);
-        i
-    }
-
-    /// The image runtime of a task's image (inlined: after the task's
-    /// first look-up it is one read).
-    #[inline]
-    pub fn task_image(&mut self, task: TaskId) -> usize {
-        let cached = self.image_of[task];
-        if cached != NO_IMAGE {
-            return cached as usize;
-        }
-        self.resolve_task_image(task)
-    }
-
-    /// The first look-up of a task's image runtime.
-    #[cold]
-    fn resolve_task_image(&mut self, task: TaskId) -> usize {
-        let name = self.state.tasks[task].spec.image.as_str();
-        // Tasks are mostly created in runs of one service: the task before
-        // this one usually has the same image, and comparing its name costs
-        // less than hashing this one.
-        if let Some(&prev) = task.checked_sub(1).and_then(|p| self.image_of.get(p))
-            && prev != NO_IMAGE
-            && *self.images[prev as usize].name == *name
-        {
-            self.image_of[task] = prev;
-            return prev as usize;
-        }
-        let i = match self.image_index.get(name) {
-            Some(&i) => i,
-            None => {
-                let name = name.to_string();
-                self.image(&name)
+        if self.images.len() > LINEAR_IMAGES {
+            if self.image_index.is_empty() {
+                for (j, rt) in self.images[..i].iter().enumerate() {
+                    self.image_index.insert(Rc::clone(&rt.name), j);
+                }
             }
-        };
-        self.image_of[task] = i as u32;
+            self.image_index.insert(shared, i);
+        }
         i
+    }
+
+    /// The runtime of image `name`, if it has one: a scenario has a few
+    /// images, and comparing their names costs less than hashing into a
+    /// map (built only past [`LINEAR_IMAGES`]).
+    fn find_image(&self, name: &str) -> Option<usize> {
+        if self.images.len() <= LINEAR_IMAGES {
+            self.images.iter().position(|rt| *rt.name == *name)
+        } else {
+            self.image_index.get(name).copied()
+        }
+    }
+
+    /// The image runtime of a task's image (found when it was created).
+    #[inline]
+    pub fn task_image(&self, task: TaskId) -> usize {
+        self.image_of[task] as usize
     }
 
     /// The image runtime of a new task of `service` with `spec`: the
@@ -678,10 +668,7 @@ impl Store {
     /// the spec for the service's next tasks.
     #[cold]
     fn spec_image_slow(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
-        let image = match self.image_index.get(spec.image.as_str()) {
-            Some(&i) => i,
-            None => self.image(&spec.image),
-        };
+        let image = self.image(&spec.image);
         let image = u32::try_from(image).expect("fewer than 2^32 images");
         if self.spec_images.len() <= service {
             self.spec_images.resize_with(service + 1, Default::default);
