@@ -41,16 +41,21 @@ pub struct Agent {
 }
 
 /// An image on a node.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 enum Pull {
     /// Not on the node, no pull under way.
     #[default]
     Absent,
-    /// Being pulled, with the tasks waiting for it (in arrival order).
-    Pulling(Vec<TaskId>),
+    /// Being pulled, with the tasks waiting for it in arrival order: a
+    /// list linked through [`AgentTask::next_waiter`] (no allocation per
+    /// pull), from `first` to `last`.
+    Pulling { first: TaskId, last: TaskId },
     /// On the node.
     Done,
 }
+
+/// The end of a waiter list ([`AgentTask::next_waiter`]).
+const NO_TASK: TaskId = TaskId::MAX;
 
 /// Image slots per node in [`Agent::pulls`] at least (the images of a
 /// service and of its update or rollback).
@@ -68,14 +73,25 @@ impl Agent {
         }
     }
 
-    /// The pull of `image` on `node`; `nodes` and `images` are the
-    /// store's counts, to size the table once for the usual case.
+    /// The index in `pulls` of `image` on `node`; `nodes` and `images`
+    /// are the store's counts, to size the table once for the usual case.
     #[inline]
-    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> &mut Pull {
+    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> usize {
         if image >= self.stride || (node + 1) * self.stride > self.pulls.len() {
             self.grow_pulls(nodes, images, node, image);
         }
-        &mut self.pulls[node * self.stride + image]
+        node * self.stride + image
+    }
+
+    /// Clears the waiting mark of every task of a waiter list from
+    /// `first`.
+    fn unlink_waiters(&mut self, first: TaskId) {
+        let mut next = first;
+        while next != NO_TASK {
+            let w = &mut self.tasks[next];
+            w.waiting = false;
+            next = w.next_waiter;
+        }
     }
 
     /// Makes room in `pulls` for `image` on `node` (at least every node
@@ -125,6 +141,12 @@ pub struct AgentTask {
     pub delivered: Option<TaskState>,
     /// The pending delivery of a desired state to the agent.
     pub deliver: Option<EventKey>,
+    /// In the waiter list of a pull under way (once: a task asked twice
+    /// is made READY once all the same).
+    waiting: bool,
+    /// The next task in that list ([`NO_TASK`] at its end; meaningless
+    /// unless `waiting`).
+    next_waiter: TaskId,
 }
 
 pub use crate::swarm::store::Step;
@@ -201,16 +223,26 @@ impl Agent {
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        match self.pull(nodes, images, node, image) {
+        let at = self.pull(nodes, images, node, image);
+        match self.pulls[at] {
             Pull::Done => {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
-            Pull::Pulling(waiters) => waiters.push(task),
-            absent @ Pull::Absent => {
-                // Usually more than one task waits for the same pull.
-                let mut waiters = Vec::with_capacity(4);
-                waiters.push(task);
-                *absent = Pull::Pulling(waiters);
+            Pull::Pulling { first, last } => {
+                if !self.tasks[task].waiting {
+                    self.tasks[last].next_waiter = task;
+                    self.tasks[task].waiting = true;
+                    self.tasks[task].next_waiter = NO_TASK;
+                    self.pulls[at] = Pull::Pulling { first, last: task };
+                }
+            }
+            Pull::Absent => {
+                self.tasks[task].waiting = true;
+                self.tasks[task].next_waiter = NO_TASK;
+                self.pulls[at] = Pull::Pulling {
+                    first: task,
+                    last: task,
+                };
                 let rt = &mut s.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
                 s.explain(Some(s.state.tasks[task].service), |c| {
@@ -235,11 +267,15 @@ impl Agent {
         // The image is on the node; the tasks waiting for a pull of it
         // (this one, or one started after the node came back) go on.
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        let waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done) {
-            Pull::Pulling(waiters) => waiters,
+        let at = self.pull(nodes, images, node, image);
+        let mut next = match std::mem::replace(&mut self.pulls[at], Pull::Done) {
+            Pull::Pulling { first, .. } => first,
             Pull::Absent | Pull::Done => return,
         };
-        for task in waiters {
+        while next != NO_TASK {
+            let task = next;
+            self.tasks[task].waiting = false;
+            next = self.tasks[task].next_waiter;
             let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
@@ -565,11 +601,10 @@ impl Agent {
         }
         // Pulls under way are lost with their waiters; pulled images stay.
         let row = node * self.stride;
-        if let Some(images) = self.pulls.get_mut(row..row + self.stride) {
-            for p in images {
-                if matches!(p, Pull::Pulling(_)) {
-                    *p = Pull::Absent;
-                }
+        for at in row..(row + self.stride).min(self.pulls.len()) {
+            if let Pull::Pulling { first, .. } = self.pulls[at] {
+                self.unlink_waiters(first);
+                self.pulls[at] = Pull::Absent;
             }
         }
     }

@@ -764,7 +764,10 @@ impl Store {
             self.state
                 .slots
                 .entry((service, slot))
-                .or_default()
+                // Room for the slot's usual history at once (what the
+                // first push would grow to, without going through the
+                // growth path).
+                .or_insert_with(|| Vec::with_capacity(4))
                 .push(tid);
         }
         if let Some(n) = node {
