@@ -739,15 +739,19 @@ impl Store {
         let id = random_id(&mut self.task_id_rng);
         let spec = Rc::clone(&self.state.services[service].spec.task);
         let image = self.spec_image(service, &spec);
-        let svc = &self.state.services[service];
-        let task = Task {
+        let ports = self.ports_of(service);
+        let spec_version = self.state.services[service].spec_version;
+        let tid = self.state.tasks.len();
+        // Built in the push: the task is written once into the vector
+        // rather than assembled aside and copied in.
+        self.state.tasks.push(Task {
             id,
             service,
             slot,
             node: None,
             spec,
-            spec_version: svc.spec_version,
-            ports: self.ports_of(service),
+            spec_version,
+            ports,
             desired,
             state: TaskState::New,
             timestamp: self.now,
@@ -756,9 +760,7 @@ impl Store {
             exit_code: None,
             created_at: self.now,
             deleted: false,
-        };
-        let tid = self.state.tasks.len();
-        self.state.tasks.push(task);
+        });
         self.image_of.push(image);
         if slot > 0 {
             self.state
@@ -988,7 +990,14 @@ impl Store {
                 let r = stats.running;
                 match stats.running_series.last_mut() {
                     Some(last) if last.0 == now => last.1 = r,
-                    _ => stats.running_series.push((now, r)),
+                    _ => {
+                        if stats.running_series.capacity() == 0 {
+                            // A run records a few dozen points: skip the
+                            // first doublings.
+                            stats.running_series.reserve(32);
+                        }
+                        stats.running_series.push((now, r))
+                    }
                 }
             }
         }
