@@ -59,15 +59,25 @@ impl LazyStream {
         }
     }
 
-    /// [`LazyStream::new`] with the purpose already hashed by
-    /// [`purpose_hash`] (a constant for a fixed purpose): only the entity's
-    /// bytes are hashed here.
-    pub fn with_purpose(streams: &RngStreams, purpose: PurposeHash, entity: &str) -> LazyStream {
-        LazyStream {
-            seed: streams.seed,
-            id: fnv1a64(purpose.0, entity.as_bytes()),
-            rng: None,
+    /// [`LazyStream::new`] for several purposes of one entity, each
+    /// already hashed by [`purpose_hash`] (a constant for a fixed
+    /// purpose): the entity's bytes are hashed once, in one pass for all.
+    pub fn with_purposes<const N: usize>(
+        streams: &RngStreams,
+        purposes: [PurposeHash; N],
+        entity: &str,
+    ) -> [LazyStream; N] {
+        let mut ids = purposes.map(|p| p.0);
+        for &b in entity.as_bytes() {
+            for h in &mut ids {
+                *h = (*h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
         }
+        ids.map(|id| LazyStream {
+            seed: streams.seed,
+            id,
+            rng: None,
+        })
     }
 
     fn rng(&mut self) -> &mut ChaCha8Rng {
@@ -86,7 +96,7 @@ impl LazyStream {
 pub struct PurposeHash(u64);
 
 /// Hashes a stream purpose once, at compile time for a constant:
-/// `LazyStream::with_purpose(s, purpose_hash(p), e)` is the stream of
+/// `LazyStream::with_purposes(s, [purpose_hash(p)], e)` is the stream of
 /// `RngStreams::stream(p, e)`.
 pub const fn purpose_hash(purpose: &str) -> PurposeHash {
     let bytes = purpose.as_bytes();
@@ -175,10 +185,16 @@ mod tests {
     fn purpose_hash_gives_the_stream_of_new() {
         let streams = RngStreams::new(42);
         for (purpose, entity) in [("pull", "redis:3.0.7"), ("fail-on-start", ""), ("", "x")] {
-            let mut a = LazyStream::with_purpose(&streams, purpose_hash(purpose), entity);
+            let [mut a] = LazyStream::with_purposes(&streams, [purpose_hash(purpose)], entity);
             let b = streams.stream(purpose, entity);
             let got: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
             assert_eq!(got, first_u64s(b, 5));
+        }
+        let purposes = ["pull", "start", "fail-on-start"];
+        let lazy = LazyStream::with_purposes(&streams, purposes.map(purpose_hash), "web:2");
+        for (mut a, p) in lazy.into_iter().zip(purposes) {
+            let got: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+            assert_eq!(got, first_u64s(streams.stream(p, "web:2"), 5));
         }
     }
 

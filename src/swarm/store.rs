@@ -474,10 +474,9 @@ pub struct Store {
     pub log: Vec<LogRecord>,
     /// Per service, the ports its last task was created with (shared by
     /// its tasks, see [`Store::ports_of`]).
-    ports: Vec<Option<Rc<Vec<PortConfig>>>>,
-    /// Per service, the task spec its last task was created with and the
-    /// image runtime of that spec's image (see [`Store::spec_image`]).
-    spec_images: Vec<Option<(Rc<TaskSpec>, u32)>>,
+    /// Per service, what its next task is made from (see
+    /// [`TaskTemplate`]).
+    templates: Vec<TaskTemplate>,
     /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
     /// Where each log record goes as it happens (events.csv).
@@ -517,6 +516,17 @@ const FAIL_ON_START: PurposeHash = purpose_hash("fail-on-start");
 const CRASH: PurposeHash = purpose_hash("crash");
 const HEALTH: PurposeHash = purpose_hash("health");
 
+/// What a service's next task is made from, kept between its tasks so
+/// that they share it while the spec keeps it.
+#[derive(Debug, Default)]
+struct TaskTemplate {
+    /// The published ports its last task was created with.
+    ports: Option<Rc<Vec<PortConfig>>>,
+    /// The task spec its last task was created with and the image runtime
+    /// of that spec's image (see [`Store::spec_image`]).
+    spec: Option<(Rc<TaskSpec>, u32)>,
+}
+
 /// Up to this many images, [`Store::image`] finds a runtime by comparing
 /// names rather than through `image_index`.
 const LINEAR_IMAGES: usize = 8;
@@ -550,8 +560,7 @@ impl Store {
             image_of: Vec::new(),
             next_version: 1,
             log: Vec::new(),
-            ports: Vec::new(),
-            spec_images: Vec::new(),
+            templates: Vec::new(),
             keep_log,
             sink,
             record_series: false,
@@ -603,23 +612,34 @@ impl Store {
             return i;
         }
         if self.images.capacity() == 0 {
-            // An image runtime is big (six random streams): grow once for
-            // the usual few images, not by doubling from one.
-            self.images.reserve(4);
+            // Room for a service's image and its update's, in a block
+            // small enough for the allocator's fast path.
+            self.images.reserve(2);
         }
         let shared: Rc<str> = Rc::from(name);
-        let s = &self.streams;
+        let [
+            pull_rng,
+            start_rng,
+            stop_rng,
+            fail_rng,
+            crash_rng,
+            health_rng,
+        ] = LazyStream::with_purposes(
+            &self.streams,
+            [PULL, START, STOP, FAIL_ON_START, CRASH, HEALTH],
+            name,
+        );
         // Built in the push, so that the runtime is written once into the
         // vector rather than assembled aside and copied in.
         self.images.push(ImageRuntime {
             name: Rc::clone(&shared),
             profile: self.image_profiles.profile(name).clone(),
-            pull_rng: LazyStream::with_purpose(s, PULL, name),
-            start_rng: LazyStream::with_purpose(s, START, name),
-            stop_rng: LazyStream::with_purpose(s, STOP, name),
-            fail_rng: LazyStream::with_purpose(s, FAIL_ON_START, name),
-            crash_rng: LazyStream::with_purpose(s, CRASH, name),
-            health_rng: LazyStream::with_purpose(s, HEALTH, name),
+            pull_rng,
+            start_rng,
+            stop_rng,
+            fail_rng,
+            crash_rng,
+            health_rng,
         });
         let i = self.images.len() - 1;
         if self.images.len() > LINEAR_IMAGES {
@@ -655,7 +675,7 @@ impl Store {
     /// first task this is one pointer comparison (inlined).
     #[inline]
     fn spec_image(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
-        if let Some(Some((last, image))) = self.spec_images.get(service)
+        if let Some((last, image)) = &self.templates[service].spec
             && Rc::ptr_eq(last, spec)
         {
             return *image;
@@ -670,10 +690,7 @@ impl Store {
     fn spec_image_slow(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
         let image = self.image(&spec.image);
         let image = u32::try_from(image).expect("fewer than 2^32 images");
-        if self.spec_images.len() <= service {
-            self.spec_images.resize_with(service + 1, Default::default);
-        }
-        self.spec_images[service] = Some((Rc::clone(spec), image));
+        self.templates[service].spec = Some((Rc::clone(spec), image));
         image
     }
 
@@ -681,14 +698,11 @@ impl Store {
     /// keeps them (one allocation per port set, not per task).
     fn ports_of(&mut self, service: ServiceId) -> Rc<Vec<PortConfig>> {
         let ports = &self.state.services[service].spec.ports;
-        if self.ports.len() <= service {
-            self.ports.resize_with(service + 1, Default::default);
-        }
-        match &self.ports[service] {
+        match &self.templates[service].ports {
             Some(p) if p.as_slice() == ports.as_slice() => Rc::clone(p),
             _ => {
                 let p = Rc::new(ports.clone());
-                self.ports[service] = Some(Rc::clone(&p));
+                self.templates[service].ports = Some(Rc::clone(&p));
                 p
             }
         }
@@ -737,6 +751,10 @@ impl Store {
         cause: Cause,
     ) -> TaskId {
         let id = random_id(&mut self.task_id_rng);
+        if self.templates.len() <= service {
+            self.templates
+                .resize_with(service + 1, TaskTemplate::default);
+        }
         let spec = Rc::clone(&self.state.services[service].spec.task);
         let image = self.spec_image(service, &spec);
         let ports = self.ports_of(service);
