@@ -49,13 +49,22 @@ enum Pull {
     /// Being pulled, with the tasks waiting for it in arrival order: a
     /// list linked through [`AgentTask::next_waiter`] (no allocation per
     /// pull), from `first` to `last`.
-    Pulling { first: TaskId, last: TaskId },
+    Pulling { first: u32, last: u32 },
     /// On the node.
     Done,
 }
 
 /// The end of a waiter list ([`AgentTask::next_waiter`]).
-const NO_TASK: TaskId = TaskId::MAX;
+const NO_TASK: u32 = u32::MAX;
+
+/// A task id as a waiter-list link (32 bits keep [`AgentTask`] at 80
+/// bytes).
+fn link(task: TaskId) -> u32 {
+    u32::try_from(task)
+        .ok()
+        .filter(|&l| l != NO_TASK)
+        .expect("fewer than 2^32 - 1 tasks")
+}
 
 /// Image slots per node in [`Agent::pulls`] at least (the images of a
 /// service and of its update or rollback).
@@ -85,10 +94,10 @@ impl Agent {
 
     /// Clears the waiting mark of every task of a waiter list from
     /// `first`.
-    fn unlink_waiters(&mut self, first: TaskId) {
+    fn unlink_waiters(&mut self, first: u32) {
         let mut next = first;
         while next != NO_TASK {
-            let w = &mut self.tasks[next];
+            let w = &mut self.tasks[next as usize];
             w.waiting = false;
             next = w.next_waiter;
         }
@@ -132,7 +141,7 @@ pub struct AgentTask {
     pub probe: Option<EventKey>,
     /// When the container was started (for the health start period).
     pub container_started: Option<SimTime>,
-    pub consecutive_probe_failures: u64,
+    pub consecutive_probe_failures: u32,
     pub healthy: bool,
     pub stopping: bool,
     /// The container was created (the `engine: create` step is done).
@@ -146,7 +155,7 @@ pub struct AgentTask {
     waiting: bool,
     /// The next task in that list ([`NO_TASK`] at its end; meaningless
     /// unless `waiting`).
-    next_waiter: TaskId,
+    next_waiter: u32,
 }
 
 pub use crate::swarm::store::Step;
@@ -230,18 +239,21 @@ impl Agent {
             }
             Pull::Pulling { first, last } => {
                 if !self.tasks[task].waiting {
-                    self.tasks[last].next_waiter = task;
+                    self.tasks[last as usize].next_waiter = link(task);
                     self.tasks[task].waiting = true;
                     self.tasks[task].next_waiter = NO_TASK;
-                    self.pulls[at] = Pull::Pulling { first, last: task };
+                    self.pulls[at] = Pull::Pulling {
+                        first,
+                        last: link(task),
+                    };
                 }
             }
             Pull::Absent => {
                 self.tasks[task].waiting = true;
                 self.tasks[task].next_waiter = NO_TASK;
                 self.pulls[at] = Pull::Pulling {
-                    first: task,
-                    last: task,
+                    first: link(task),
+                    last: link(task),
                 };
                 let rt = &mut s.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
@@ -273,7 +285,7 @@ impl Agent {
             Pull::Absent | Pull::Done => return,
         };
         while next != NO_TASK {
-            let task = next;
+            let task = next as usize;
             self.tasks[task].waiting = false;
             next = self.tasks[task].next_waiter;
             let t = &s.state.tasks[task];
@@ -462,8 +474,9 @@ impl Agent {
                 }
             }
         } else if !in_start_period {
-            self.tasks[task].consecutive_probe_failures += 1;
-            if self.tasks[task].consecutive_probe_failures >= hc.retries() {
+            let failures = &mut self.tasks[task].consecutive_probe_failures;
+            *failures = failures.saturating_add(1);
+            if u64::from(*failures) >= hc.retries() {
                 // Unhealthy: the executor stops the container; the task
                 // fails once it is gone.
                 self.tasks[task].healthy = false;
@@ -634,5 +647,16 @@ impl Agent {
                 self.on_task_change(s, t);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A big cluster holds one `AgentTask` per task: the waiter-list link
+    /// must not grow it past the 80 bytes it had before.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn agent_task_stays_small() {
+        assert!(std::mem::size_of::<super::AgentTask>() <= 80);
     }
 }
