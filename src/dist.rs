@@ -79,7 +79,19 @@ impl Dist {
     /// a reversed uniform samples between the two bounds, a zero lognormal
     /// median gives 0, a non-positive Weibull shape gives `scale`, and an
     /// empty empirical list gives 0.
+    #[inline]
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        // A fixed latency (the usual case) draws nothing: answered where
+        // it is asked, without a call.
+        match self {
+            Dist::Fixed(v) => *v,
+            _ => self.sample_drawn(rng),
+        }
+    }
+
+    /// [`Dist::sample`] of a distribution that draws.
+    #[inline(never)]
+    fn sample_drawn<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         match self {
             Dist::Fixed(v) => *v,
             Dist::Uniform { min, max } => {

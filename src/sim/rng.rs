@@ -39,12 +39,15 @@ impl RngStreams {
 /// A stream made on its first draw: the same generator as
 /// [`RngStreams::stream`] gives, without its set-up cost when nothing is
 /// ever drawn from it (a fixed latency, a node whose heartbeat never
-/// matters). Drawing from it is drawing from that stream.
+/// matters). Drawing from it is drawing from that stream. The generator
+/// (about 300 bytes) is boxed: a stream never drawn from stays three words,
+/// so the structures holding many of them (an image's six, a node's
+/// heartbeat) stay small to build, move and drop.
 #[derive(Debug, Clone)]
 pub struct LazyStream {
     seed: u64,
     id: u64,
-    rng: Option<ChaCha8Rng>,
+    rng: Option<Box<ChaCha8Rng>>,
 }
 
 impl LazyStream {
@@ -56,14 +59,55 @@ impl LazyStream {
         }
     }
 
+    /// [`LazyStream::new`] for several purposes of one entity, each
+    /// already hashed by [`purpose_hash`] (a constant for a fixed
+    /// purpose): the entity's bytes are hashed once, in one pass for all.
+    pub fn with_purposes<const N: usize>(
+        streams: &RngStreams,
+        purposes: [PurposeHash; N],
+        entity: &str,
+    ) -> [LazyStream; N] {
+        let mut ids = purposes.map(|p| p.0);
+        for &b in entity.as_bytes() {
+            for h in &mut ids {
+                *h = (*h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
+        }
+        ids.map(|id| LazyStream {
+            seed: streams.seed,
+            id,
+            rng: None,
+        })
+    }
+
     fn rng(&mut self) -> &mut ChaCha8Rng {
         let (seed, id) = (self.seed, self.id);
         self.rng.get_or_insert_with(|| {
             let mut rng = ChaCha8Rng::from_seed(seed_key(seed));
             rng.set_stream(id);
-            rng
+            Box::new(rng)
         })
     }
+}
+
+/// The FNV-1a state after `purpose ++ 0x00`, the common prefix of every
+/// stream id of that purpose (see [`purpose_hash`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurposeHash(u64);
+
+/// Hashes a stream purpose once, at compile time for a constant:
+/// `LazyStream::with_purposes(s, [purpose_hash(p)], e)` is the stream of
+/// `RngStreams::stream(p, e)`.
+pub const fn purpose_hash(purpose: &str) -> PurposeHash {
+    let bytes = purpose.as_bytes();
+    let mut h = FNV_OFFSET;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ bytes[i] as u64).wrapping_mul(FNV_PRIME);
+        i += 1;
+    }
+    // The separator byte 0x00.
+    PurposeHash(h.wrapping_mul(FNV_PRIME))
 }
 
 impl RngCore for LazyStream {
@@ -135,6 +179,23 @@ mod tests {
         );
         let other = first_u64s(streams.stream("pull", "redis:3.0.6"), 5);
         assert_ne!(lazy_draws, other);
+    }
+
+    #[test]
+    fn purpose_hash_gives_the_stream_of_new() {
+        let streams = RngStreams::new(42);
+        for (purpose, entity) in [("pull", "redis:3.0.7"), ("fail-on-start", ""), ("", "x")] {
+            let [mut a] = LazyStream::with_purposes(&streams, [purpose_hash(purpose)], entity);
+            let b = streams.stream(purpose, entity);
+            let got: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+            assert_eq!(got, first_u64s(b, 5));
+        }
+        let purposes = ["pull", "start", "fail-on-start"];
+        let lazy = LazyStream::with_purposes(&streams, purposes.map(purpose_hash), "web:2");
+        for (mut a, p) in lazy.into_iter().zip(purposes) {
+            let got: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+            assert_eq!(got, first_u64s(streams.stream(p, "web:2"), 5));
+        }
     }
 
     #[test]

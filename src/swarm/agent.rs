@@ -41,16 +41,34 @@ pub struct Agent {
 }
 
 /// An image on a node.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 enum Pull {
     /// Not on the node, no pull under way.
     #[default]
     Absent,
-    /// Being pulled, with the tasks waiting for it (in arrival order).
-    Pulling(Vec<TaskId>),
+    /// Being pulled, with the tasks waiting for it in arrival order: a
+    /// list linked through [`AgentTask::next_waiter`] (no allocation per
+    /// pull), from `first` to `last`.
+    Pulling { first: u32, last: u32 },
     /// On the node.
     Done,
 }
+
+/// The end of a waiter list ([`AgentTask::next_waiter`]).
+const NO_TASK: u32 = u32::MAX;
+
+/// A task id as a waiter-list link (32 bits keep [`AgentTask`] at 80
+/// bytes).
+fn link(task: TaskId) -> u32 {
+    u32::try_from(task)
+        .ok()
+        .filter(|&l| l != NO_TASK)
+        .expect("fewer than 2^32 - 1 tasks")
+}
+
+/// Image slots per node in [`Agent::pulls`] at least (the images of a
+/// service and of its update or rollback).
+const MIN_STRIDE: usize = 4;
 
 impl Agent {
     /// Makes room for a task the agent sees for the first time (every
@@ -64,14 +82,25 @@ impl Agent {
         }
     }
 
-    /// The pull of `image` on `node`; `nodes` and `images` are the
-    /// store's counts, to size the table once for the usual case.
+    /// The index in `pulls` of `image` on `node`; `nodes` and `images`
+    /// are the store's counts, to size the table once for the usual case.
     #[inline]
-    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> &mut Pull {
+    fn pull(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) -> usize {
         if image >= self.stride || (node + 1) * self.stride > self.pulls.len() {
             self.grow_pulls(nodes, images, node, image);
         }
-        &mut self.pulls[node * self.stride + image]
+        node * self.stride + image
+    }
+
+    /// Clears the waiting mark of every task of a waiter list from
+    /// `first`.
+    fn unlink_waiters(&mut self, first: u32) {
+        let mut next = first;
+        while next != NO_TASK {
+            let w = &mut self.tasks[next as usize];
+            w.waiting = false;
+            next = w.next_waiter;
+        }
     }
 
     /// Makes room in `pulls` for `image` on `node` (at least every node
@@ -79,7 +108,9 @@ impl Agent {
     #[cold]
     fn grow_pulls(&mut self, nodes: usize, images: usize, node: NodeId, image: usize) {
         if image >= self.stride {
-            self.relayout(images.max(image + 1));
+            // Room for a few images per node from the first pull: an
+            // update to a new image then needs no re-layout.
+            self.relayout(images.max(image + 1).max(MIN_STRIDE));
         }
         let rows = nodes.max(node + 1);
         if rows * self.stride > self.pulls.len() {
@@ -110,7 +141,7 @@ pub struct AgentTask {
     pub probe: Option<EventKey>,
     /// When the container was started (for the health start period).
     pub container_started: Option<SimTime>,
-    pub consecutive_probe_failures: u64,
+    pub consecutive_probe_failures: u32,
     pub healthy: bool,
     pub stopping: bool,
     /// The container was created (the `engine: create` step is done).
@@ -119,6 +150,12 @@ pub struct AgentTask {
     pub delivered: Option<TaskState>,
     /// The pending delivery of a desired state to the agent.
     pub deliver: Option<EventKey>,
+    /// In the waiter list of a pull under way (once: a task asked twice
+    /// is made READY once all the same).
+    waiting: bool,
+    /// The next task in that list ([`NO_TASK`] at its end; meaningless
+    /// unless `waiting`).
+    next_waiter: u32,
 }
 
 pub use crate::swarm::store::Step;
@@ -195,16 +232,29 @@ impl Agent {
     fn prepare(&mut self, s: &mut Store, task: TaskId, node: NodeId) {
         let image = s.task_image(task);
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        match self.pull(nodes, images, node, image) {
+        let at = self.pull(nodes, images, node, image);
+        match self.pulls[at] {
             Pull::Done => {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
             }
-            Pull::Pulling(waiters) => waiters.push(task),
-            absent @ Pull::Absent => {
-                // Usually more than one task waits for the same pull.
-                let mut waiters = Vec::with_capacity(4);
-                waiters.push(task);
-                *absent = Pull::Pulling(waiters);
+            Pull::Pulling { first, last } => {
+                if !self.tasks[task].waiting {
+                    self.tasks[last as usize].next_waiter = link(task);
+                    self.tasks[task].waiting = true;
+                    self.tasks[task].next_waiter = NO_TASK;
+                    self.pulls[at] = Pull::Pulling {
+                        first,
+                        last: link(task),
+                    };
+                }
+            }
+            Pull::Absent => {
+                self.tasks[task].waiting = true;
+                self.tasks[task].next_waiter = NO_TASK;
+                self.pulls[at] = Pull::Pulling {
+                    first: link(task),
+                    last: link(task),
+                };
                 let rt = &mut s.images[image];
                 let latency = rt.profile.pull.sample(&mut rt.pull_rng);
                 s.explain(Some(s.state.tasks[task].service), |c| {
@@ -229,11 +279,15 @@ impl Agent {
         // The image is on the node; the tasks waiting for a pull of it
         // (this one, or one started after the node came back) go on.
         let (nodes, images) = (s.state.nodes.len(), s.images.len());
-        let waiters = match std::mem::replace(self.pull(nodes, images, node, image), Pull::Done) {
-            Pull::Pulling(waiters) => waiters,
+        let at = self.pull(nodes, images, node, image);
+        let mut next = match std::mem::replace(&mut self.pulls[at], Pull::Done) {
+            Pull::Pulling { first, .. } => first,
             Pull::Absent | Pull::Done => return,
         };
-        for task in waiters {
+        while next != NO_TASK {
+            let task = next as usize;
+            self.tasks[task].waiting = false;
+            next = self.tasks[task].next_waiter;
             let t = &s.state.tasks[task];
             if !t.deleted && t.state == TaskState::Preparing && t.desired < TaskState::Shutdown {
                 s.set_state(task, TaskState::Ready, "prepared", None, "agent");
@@ -420,8 +474,9 @@ impl Agent {
                 }
             }
         } else if !in_start_period {
-            self.tasks[task].consecutive_probe_failures += 1;
-            if self.tasks[task].consecutive_probe_failures >= hc.retries() {
+            let failures = &mut self.tasks[task].consecutive_probe_failures;
+            *failures = failures.saturating_add(1);
+            if u64::from(*failures) >= hc.retries() {
                 // Unhealthy: the executor stops the container; the task
                 // fails once it is gone.
                 self.tasks[task].healthy = false;
@@ -559,11 +614,10 @@ impl Agent {
         }
         // Pulls under way are lost with their waiters; pulled images stay.
         let row = node * self.stride;
-        if let Some(images) = self.pulls.get_mut(row..row + self.stride) {
-            for p in images {
-                if matches!(p, Pull::Pulling(_)) {
-                    *p = Pull::Absent;
-                }
+        for at in row..(row + self.stride).min(self.pulls.len()) {
+            if let Pull::Pulling { first, .. } = self.pulls[at] {
+                self.unlink_waiters(first);
+                self.pulls[at] = Pull::Absent;
             }
         }
     }
@@ -593,5 +647,16 @@ impl Agent {
                 self.on_task_change(s, t);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A big cluster holds one `AgentTask` per task: the waiter-list link
+    /// must not grow it past the 80 bytes it had before.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn agent_task_stays_small() {
+        assert!(std::mem::size_of::<super::AgentTask>() <= 80);
     }
 }

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 
 use crate::scenario::{EngineProfile, ImageProfile, ImageProfiles};
 use crate::sim::queue::{EventKey, EventQueue};
-use crate::sim::rng::{LazyStream, RngStreams};
+use crate::sim::rng::{LazyStream, PurposeHash, RngStreams, purpose_hash};
 use crate::sim::time::{SimDuration, SimTime, millis};
 use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
@@ -462,10 +462,11 @@ pub struct Store {
     /// The image profiles of the scenario (`images:`).
     pub image_profiles: ImageProfiles,
     pub images: Vec<ImageRuntime>,
-    /// Image runtimes by name (the name is shared with the runtime).
-    pub image_index: FxHashMap<Rc<str>, usize>,
-    /// Per task, the index of its image's runtime once looked up
-    /// ([`NO_IMAGE`] before).
+    /// Image runtimes by name, once there are more than
+    /// [`LINEAR_IMAGES`] (fewer are found by comparing names; the name is
+    /// shared with the runtime).
+    image_index: FxHashMap<Rc<str>, usize>,
+    /// Per task, the index of its image's runtime (set at creation).
     pub image_of: Vec<u32>,
     /// Monotonic source of spec versions (swarmkit uses the store's
     /// version counter).
@@ -473,7 +474,9 @@ pub struct Store {
     pub log: Vec<LogRecord>,
     /// Per service, the ports its last task was created with (shared by
     /// its tasks, see [`Store::ports_of`]).
-    ports: Vec<Option<Rc<Vec<PortConfig>>>>,
+    /// Per service, what its next task is made from (see
+    /// [`TaskTemplate`]).
+    templates: Vec<TaskTemplate>,
     /// Whether to keep the per-event log in memory (`log`).
     pub keep_log: bool,
     /// Where each log record goes as it happens (events.csv).
@@ -505,8 +508,28 @@ pub struct Store {
     pub(crate) scheduler_pass_pending: bool,
 }
 
-/// [`Store::image_of`] of a task whose image was not looked up yet.
-pub const NO_IMAGE: u32 = u32::MAX;
+// The purposes of an image's random streams, hashed once.
+const PULL: PurposeHash = purpose_hash("pull");
+const START: PurposeHash = purpose_hash("start");
+const STOP: PurposeHash = purpose_hash("stop");
+const FAIL_ON_START: PurposeHash = purpose_hash("fail-on-start");
+const CRASH: PurposeHash = purpose_hash("crash");
+const HEALTH: PurposeHash = purpose_hash("health");
+
+/// What a service's next task is made from, kept between its tasks so
+/// that they share it while the spec keeps it.
+#[derive(Debug, Default)]
+struct TaskTemplate {
+    /// The published ports its last task was created with.
+    ports: Option<Rc<Vec<PortConfig>>>,
+    /// The task spec its last task was created with and the image runtime
+    /// of that spec's image (see [`Store::spec_image`]).
+    spec: Option<(Rc<TaskSpec>, u32)>,
+}
+
+/// Up to this many images, [`Store::image`] finds a runtime by comparing
+/// names rather than through `image_index`.
+const LINEAR_IMAGES: usize = 8;
 
 impl Store {
     /// An empty store over `nodes`, with the seed's random streams.
@@ -537,7 +560,7 @@ impl Store {
             image_of: Vec::new(),
             next_version: 1,
             log: Vec::new(),
-            ports: Vec::new(),
+            templates: Vec::new(),
             keep_log,
             sink,
             record_series: false,
@@ -585,81 +608,101 @@ impl Store {
     /// random streams (keyed by image name, so other images' draws do not
     /// move).
     pub fn image(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.image_index.get(name) {
+        if let Some(i) = self.find_image(name) {
             return i;
         }
         if self.images.capacity() == 0 {
-            // An image runtime is big (six random streams): grow once for
-            // the usual few images, not by doubling from one.
-            self.images.reserve(4);
+            // Room for a service's image and its update's, in a block
+            // small enough for the allocator's fast path.
+            self.images.reserve(2);
         }
         let shared: Rc<str> = Rc::from(name);
-        let s = &self.streams;
+        let [
+            pull_rng,
+            start_rng,
+            stop_rng,
+            fail_rng,
+            crash_rng,
+            health_rng,
+        ] = LazyStream::with_purposes(
+            &self.streams,
+            [PULL, START, STOP, FAIL_ON_START, CRASH, HEALTH],
+            name,
+        );
         // Built in the push, so that the runtime is written once into the
         // vector rather than assembled aside and copied in.
         self.images.push(ImageRuntime {
             name: Rc::clone(&shared),
             profile: self.image_profiles.profile(name).clone(),
-            pull_rng: LazyStream::new(s, "pull", name),
-            start_rng: LazyStream::new(s, "start", name),
-            stop_rng: LazyStream::new(s, "stop", name),
-            fail_rng: LazyStream::new(s, "fail-on-start", name),
-            crash_rng: LazyStream::new(s, "crash", name),
-            health_rng: LazyStream::new(s, "health", name),
+            pull_rng,
+            start_rng,
+            stop_rng,
+            fail_rng,
+            crash_rng,
+            health_rng,
         });
         let i = self.images.len() - 1;
-        self.image_index.insert(shared, i);
-        i
-    }
-
-    /// The image runtime of a task's image (inlined: after the task's
-    /// first look-up it is one read).
-    #[inline]
-    pub fn task_image(&mut self, task: TaskId) -> usize {
-        let cached = self.image_of[task];
-        if cached != NO_IMAGE {
-            return cached as usize;
-        }
-        self.resolve_task_image(task)
-    }
-
-    /// The first look-up of a task's image runtime.
-    #[cold]
-    fn resolve_task_image(&mut self, task: TaskId) -> usize {
-        let name = self.state.tasks[task].spec.image.as_str();
-        // Tasks are mostly created in runs of one service: the task before
-        // this one usually has the same image, and comparing its name costs
-        // less than hashing this one.
-        if let Some(&prev) = task.checked_sub(1).and_then(|p| self.image_of.get(p))
-            && prev != NO_IMAGE
-            && *self.images[prev as usize].name == *name
-        {
-            self.image_of[task] = prev;
-            return prev as usize;
-        }
-        let i = match self.image_index.get(name) {
-            Some(&i) => i,
-            None => {
-                let name = name.to_string();
-                self.image(&name)
+        if self.images.len() > LINEAR_IMAGES {
+            if self.image_index.is_empty() {
+                for (j, rt) in self.images[..i].iter().enumerate() {
+                    self.image_index.insert(Rc::clone(&rt.name), j);
+                }
             }
-        };
-        self.image_of[task] = i as u32;
+            self.image_index.insert(shared, i);
+        }
         i
+    }
+
+    /// The runtime of image `name`, if it has one: a scenario has a few
+    /// images, and comparing their names costs less than hashing into a
+    /// map (built only past [`LINEAR_IMAGES`]).
+    fn find_image(&self, name: &str) -> Option<usize> {
+        if self.images.len() <= LINEAR_IMAGES {
+            self.images.iter().position(|rt| *rt.name == *name)
+        } else {
+            self.image_index.get(name).copied()
+        }
+    }
+
+    /// The image runtime of a task's image (found when it was created).
+    #[inline]
+    pub fn task_image(&self, task: TaskId) -> usize {
+        self.image_of[task] as usize
+    }
+
+    /// The image runtime of a new task of `service` with `spec`: the
+    /// service's tasks share their spec until it changes, so after its
+    /// first task this is one pointer comparison (inlined).
+    #[inline]
+    fn spec_image(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
+        if let Some((last, image)) = &self.templates[service].spec
+            && Rc::ptr_eq(last, spec)
+        {
+            return *image;
+        }
+        self.spec_image_slow(service, spec)
+    }
+
+    /// [`Store::spec_image`] for a spec not seen last for the service:
+    /// looks the image up (creating its runtime on first use) and keeps
+    /// the spec for the service's next tasks.
+    #[cold]
+    fn spec_image_slow(&mut self, service: ServiceId, spec: &Rc<TaskSpec>) -> u32 {
+        let image = self.image(&spec.image);
+        let image = u32::try_from(image).expect("fewer than 2^32 images");
+        self.templates[service].spec = Some((Rc::clone(spec), image));
+        image
     }
 
     /// The service's published ports, shared by its tasks while the spec
     /// keeps them (one allocation per port set, not per task).
     fn ports_of(&mut self, service: ServiceId) -> Rc<Vec<PortConfig>> {
         let ports = &self.state.services[service].spec.ports;
-        if self.ports.len() <= service {
-            self.ports.resize_with(service + 1, Default::default);
-        }
-        match &self.ports[service] {
+        match &self.templates[service].ports {
             Some(p) if p.as_slice() == ports.as_slice() => Rc::clone(p),
             _ => {
                 let p = Rc::new(ports.clone());
-                self.ports[service] = Some(Rc::clone(&p));
+                self.templates[service].ports = Some(Rc::clone(&p));
                 p
             }
         }
@@ -708,15 +751,25 @@ impl Store {
         cause: Cause,
     ) -> TaskId {
         let id = random_id(&mut self.task_id_rng);
-        let svc = &self.state.services[service];
-        let task = Task {
+        if self.templates.len() <= service {
+            self.templates
+                .resize_with(service + 1, TaskTemplate::default);
+        }
+        let spec = Rc::clone(&self.state.services[service].spec.task);
+        let image = self.spec_image(service, &spec);
+        let ports = self.ports_of(service);
+        let spec_version = self.state.services[service].spec_version;
+        let tid = self.state.tasks.len();
+        // Built in the push: the task is written once into the vector
+        // rather than assembled aside and copied in.
+        self.state.tasks.push(Task {
             id,
             service,
             slot,
             node: None,
-            spec: svc.spec.task.clone(),
-            spec_version: svc.spec_version,
-            ports: self.ports_of(service),
+            spec,
+            spec_version,
+            ports,
             desired,
             state: TaskState::New,
             timestamp: self.now,
@@ -725,15 +778,16 @@ impl Store {
             exit_code: None,
             created_at: self.now,
             deleted: false,
-        };
-        let tid = self.state.tasks.len();
-        self.state.tasks.push(task);
-        self.image_of.push(NO_IMAGE);
+        });
+        self.image_of.push(image);
         if slot > 0 {
             self.state
                 .slots
                 .entry((service, slot))
-                .or_default()
+                // Room for the slot's usual history at once (what the
+                // first push would grow to, without going through the
+                // growth path).
+                .or_insert_with(|| Vec::with_capacity(4))
                 .push(tid);
         }
         if let Some(n) = node {
@@ -954,7 +1008,14 @@ impl Store {
                 let r = stats.running;
                 match stats.running_series.last_mut() {
                     Some(last) if last.0 == now => last.1 = r,
-                    _ => stats.running_series.push((now, r)),
+                    _ => {
+                        if stats.running_series.capacity() == 0 {
+                            // A run records a few dozen points: skip the
+                            // first doublings.
+                            stats.running_series.reserve(32);
+                        }
+                        stats.running_series.push((now, r))
+                    }
                 }
             }
         }
