@@ -2,6 +2,8 @@
 //! occupy one replica index of a replicated service, or one node of a
 //! global service. The updater receives slots, never loose tasks.
 
+use rustc_hash::FxHashMap;
+
 use crate::swarm::model::TaskId;
 
 /// One slot handed to a worker: its key (slot number, or node for global
@@ -110,6 +112,129 @@ impl std::fmt::Debug for TaskIds {
     }
 }
 
+/// Up to this many entries, a [`TaskMap`] finds a key by scanning them.
+const TASK_MAP_SCAN: usize = 8;
+
+/// A map keyed by task id, for the supervisors' per-task bookkeeping
+/// (pending starts, waiters, workers' tasks). It mostly holds a few
+/// entries (about one per update worker): up to [`TASK_MAP_SCAN`] they
+/// are found by a scan, with no hashing; beyond, a hash index of their
+/// positions is built once and kept. The entries sit together in
+/// `entries` (a removal moves the last one into the hole). Iteration
+/// order is unspecified, as a hash map's: callers that let it reach
+/// output sort first.
+#[derive(Debug, Clone)]
+pub struct TaskMap<V> {
+    entries: Vec<(TaskId, V)>,
+    /// Task id → position in `entries`, once they outgrew a scan.
+    index: Option<FxHashMap<TaskId, u32>>,
+}
+
+impl<V> Default for TaskMap<V> {
+    fn default() -> TaskMap<V> {
+        TaskMap {
+            entries: Vec::new(),
+            index: None,
+        }
+    }
+}
+
+impl<V> TaskMap<V> {
+    pub fn with_capacity(entries: usize) -> TaskMap<V> {
+        TaskMap {
+            entries: Vec::with_capacity(entries),
+            index: None,
+        }
+    }
+
+    #[inline]
+    fn position(&self, task: TaskId) -> Option<usize> {
+        match &self.index {
+            None => self.entries.iter().position(|e| e.0 == task),
+            Some(index) => index.get(&task).map(|&p| p as usize),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn contains_key(&self, task: TaskId) -> bool {
+        self.position(task).is_some()
+    }
+
+    pub fn get(&self, task: TaskId) -> Option<&V> {
+        self.position(task).map(|p| &self.entries[p].1)
+    }
+
+    pub fn get_mut(&mut self, task: TaskId) -> Option<&mut V> {
+        self.position(task).map(|p| &mut self.entries[p].1)
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    pub fn insert(&mut self, task: TaskId, value: V) -> Option<V> {
+        if let Some(p) = self.position(task) {
+            return Some(std::mem::replace(&mut self.entries[p].1, value));
+        }
+        self.entries.push((task, value));
+        let p = self.entries.len() - 1;
+        match &mut self.index {
+            Some(index) => {
+                index.insert(task, p as u32);
+            }
+            None if self.entries.len() > TASK_MAP_SCAN => {
+                let mut index =
+                    FxHashMap::with_capacity_and_hasher(self.entries.len() * 2, Default::default());
+                index.extend(
+                    self.entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.0, i as u32)),
+                );
+                self.index = Some(index);
+            }
+            None => {}
+        }
+        None
+    }
+
+    /// The value of `task`, inserted as `V::default()` if absent.
+    pub fn get_or_default(&mut self, task: TaskId) -> &mut V
+    where
+        V: Default,
+    {
+        let p = match self.position(task) {
+            Some(p) => p,
+            None => {
+                self.insert(task, V::default());
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[p].1
+    }
+
+    pub fn remove(&mut self, task: TaskId) -> Option<V> {
+        let p = self.position(task)?;
+        let (_, value) = self.entries.swap_remove(p);
+        if let Some(index) = &mut self.index {
+            index.remove(&task);
+            if let Some(&(moved, _)) = self.entries.get(p) {
+                index.insert(moved, p as u32);
+            }
+        }
+        Some(value)
+    }
+
+    /// The entries, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (TaskId, &V)> {
+        self.entries.iter().map(|(t, v)| (*t, v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +266,40 @@ mod tests {
                 &(0..n).collect::<TaskIds>()[..],
                 &(0..n).collect::<Vec<_>>()[..]
             );
+        }
+    }
+
+    /// A task map holds what a `BTreeMap` holds through any series of
+    /// inserts, replacements and removals, scanned (few keys) or indexed
+    /// (many).
+    #[test]
+    fn task_map_behaves_like_a_map() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for keys in [6usize, 12, 60] {
+            let mut map: TaskMap<u64> = TaskMap::default();
+            let mut reference = std::collections::BTreeMap::new();
+            for i in 0..5000u64 {
+                let task = rng.random_range(0..keys);
+                match rng.random_range(0..4) {
+                    0 | 1 => assert_eq!(map.insert(task, i), reference.insert(task, i)),
+                    2 => assert_eq!(map.remove(task), reference.remove(&task)),
+                    _ => {
+                        *map.get_or_default(task) += 1;
+                        *reference.entry(task).or_default() += 1;
+                    }
+                }
+                assert_eq!(map.len(), reference.len());
+                let mut all: Vec<(TaskId, u64)> = map.iter().map(|(t, v)| (t, *v)).collect();
+                all.sort_unstable();
+                assert_eq!(
+                    all,
+                    reference.iter().map(|(t, v)| (*t, *v)).collect::<Vec<_>>()
+                );
+                for t in 0..=keys {
+                    assert_eq!(map.get(t), reference.get(&t));
+                }
+            }
         }
     }
 }
