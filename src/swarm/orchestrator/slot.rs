@@ -163,19 +163,23 @@ impl<V> TaskMap<V> {
         self.entries.len()
     }
 
+    #[inline]
     pub fn contains_key(&self, task: TaskId) -> bool {
         self.position(task).is_some()
     }
 
+    #[inline]
     pub fn get(&self, task: TaskId) -> Option<&V> {
         self.position(task).map(|p| &self.entries[p].1)
     }
 
+    #[inline]
     pub fn get_mut(&mut self, task: TaskId) -> Option<&mut V> {
         self.position(task).map(|p| &mut self.entries[p].1)
     }
 
     /// Inserts or replaces; returns the value replaced.
+    #[inline]
     pub fn insert(&mut self, task: TaskId, value: V) -> Option<V> {
         if let Some(p) = self.position(task) {
             return Some(std::mem::replace(&mut self.entries[p].1, value));
@@ -217,6 +221,7 @@ impl<V> TaskMap<V> {
         &mut self.entries[p].1
     }
 
+    #[inline]
     pub fn remove(&mut self, task: TaskId) -> Option<V> {
         let p = self.position(task)?;
         let (_, value) = self.entries.swap_remove(p);
