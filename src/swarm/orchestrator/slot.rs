@@ -115,6 +115,13 @@ impl std::fmt::Debug for TaskIds {
 /// Up to this many entries, a [`TaskMap`] finds a key by scanning them.
 const TASK_MAP_SCAN: usize = 8;
 
+/// A task id as a [`TaskMap`] index key. Ids are positions in the task
+/// table, which runs out of memory long before 2^32 tasks.
+#[inline]
+fn key(task: TaskId) -> u32 {
+    u32::try_from(task).expect("task ids fit in 32 bits")
+}
+
 /// A map keyed by task id, for the supervisors' per-task bookkeeping
 /// (pending starts, waiters, workers' tasks). It mostly holds a few
 /// entries (about one per update worker): up to [`TASK_MAP_SCAN`] they
@@ -126,8 +133,10 @@ const TASK_MAP_SCAN: usize = 8;
 #[derive(Debug, Clone)]
 pub struct TaskMap<V> {
     entries: Vec<(TaskId, V)>,
-    /// Task id → position in `entries`, once they outgrew a scan.
-    index: Option<FxHashMap<TaskId, u32>>,
+    /// Task id → position in `entries`, once they outgrew a scan (32-bit
+    /// ids and positions: 9 bytes a bucket, less than the map of values
+    /// it replaced).
+    index: Option<FxHashMap<u32, u32>>,
 }
 
 impl<V> Default for TaskMap<V> {
@@ -151,7 +160,7 @@ impl<V> TaskMap<V> {
     fn position(&self, task: TaskId) -> Option<usize> {
         match &self.index {
             None => self.entries.iter().position(|e| e.0 == task),
-            Some(index) => index.get(&task).map(|&p| p as usize),
+            Some(index) => index.get(&key(task)).map(|&p| p as usize),
         }
     }
 
@@ -188,16 +197,18 @@ impl<V> TaskMap<V> {
         let p = self.entries.len() - 1;
         match &mut self.index {
             Some(index) => {
-                index.insert(task, p as u32);
+                index.insert(key(task), p as u32);
             }
             None if self.entries.len() > TASK_MAP_SCAN => {
-                let mut index =
-                    FxHashMap::with_capacity_and_hasher(self.entries.len() * 2, Default::default());
+                // Sized for what the entries were sized for: no rehash
+                // on the way there.
+                let room = self.entries.capacity().max(self.entries.len() * 2);
+                let mut index = FxHashMap::with_capacity_and_hasher(room, Default::default());
                 index.extend(
                     self.entries
                         .iter()
                         .enumerate()
-                        .map(|(i, e)| (e.0, i as u32)),
+                        .map(|(i, e)| (key(e.0), i as u32)),
                 );
                 self.index = Some(index);
             }
@@ -226,9 +237,9 @@ impl<V> TaskMap<V> {
         let p = self.position(task)?;
         let (_, value) = self.entries.swap_remove(p);
         if let Some(index) = &mut self.index {
-            index.remove(&task);
+            index.remove(&key(task));
             if let Some(&(moved, _)) = self.entries.get(p) {
-                index.insert(moved, p as u32);
+                index.insert(key(moved), p as u32);
             }
         }
         Some(value)
