@@ -115,106 +115,91 @@ impl std::fmt::Debug for TaskIds {
 /// Up to this many entries, a [`TaskMap`] finds a key by scanning them.
 const TASK_MAP_SCAN: usize = 8;
 
-/// A task id as a [`TaskMap`] index key. Ids are positions in the task
-/// table, which runs out of memory long before 2^32 tasks.
-#[inline]
-fn key(task: TaskId) -> u32 {
-    u32::try_from(task).expect("task ids fit in 32 bits")
-}
-
 /// A map keyed by task id, for the supervisors' per-task bookkeeping
 /// (pending starts, waiters, workers' tasks). It mostly holds a few
 /// entries (about one per update worker): up to [`TASK_MAP_SCAN`] they
-/// are found by a scan, with no hashing; beyond, a hash index of their
-/// positions is built once and kept. The entries sit together in
-/// `entries` (a removal moves the last one into the hole). Iteration
-/// order is unspecified, as a hash map's: callers that let it reach
-/// output sort first.
+/// sit in a short `Vec` found by a scan, with no hashing; past that the
+/// map turns into an `FxHashMap` for good, so a large update or a mass
+/// restart costs what a hash map costs. Iteration order is unspecified,
+/// as a hash map's: callers that let it reach output sort first.
 #[derive(Debug, Clone)]
-pub struct TaskMap<V> {
-    entries: Vec<(TaskId, V)>,
-    /// Task id → position in `entries`, once they outgrew a scan (32-bit
-    /// ids and positions: 9 bytes a bucket, less than the map of values
-    /// it replaced).
-    index: Option<FxHashMap<u32, u32>>,
+pub enum TaskMap<V> {
+    Few(Vec<(TaskId, V)>),
+    Many(FxHashMap<TaskId, V>),
 }
 
 impl<V> Default for TaskMap<V> {
     fn default() -> TaskMap<V> {
-        TaskMap {
-            entries: Vec::new(),
-            index: None,
-        }
+        TaskMap::Few(Vec::new())
     }
 }
 
 impl<V> TaskMap<V> {
+    /// Room for `entries` entries, in whichever form they will take.
     pub fn with_capacity(entries: usize) -> TaskMap<V> {
-        TaskMap {
-            entries: Vec::with_capacity(entries),
-            index: None,
-        }
-    }
-
-    #[inline]
-    fn position(&self, task: TaskId) -> Option<usize> {
-        match &self.index {
-            None => self.entries.iter().position(|e| e.0 == task),
-            Some(index) => index.get(&key(task)).map(|&p| p as usize),
+        if entries <= TASK_MAP_SCAN {
+            TaskMap::Few(Vec::with_capacity(entries))
+        } else {
+            TaskMap::Many(FxHashMap::with_capacity_and_hasher(
+                entries,
+                Default::default(),
+            ))
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match self {
+            TaskMap::Few(v) => v.len(),
+            TaskMap::Many(m) => m.len(),
+        }
     }
 
     #[inline]
     pub fn contains_key(&self, task: TaskId) -> bool {
-        self.position(task).is_some()
+        self.get(task).is_some()
     }
 
     #[inline]
     pub fn get(&self, task: TaskId) -> Option<&V> {
-        self.position(task).map(|p| &self.entries[p].1)
+        match self {
+            TaskMap::Few(v) => v.iter().find(|e| e.0 == task).map(|e| &e.1),
+            TaskMap::Many(m) => m.get(&task),
+        }
     }
 
     #[inline]
     pub fn get_mut(&mut self, task: TaskId) -> Option<&mut V> {
-        self.position(task).map(|p| &mut self.entries[p].1)
+        match self {
+            TaskMap::Few(v) => v.iter_mut().find(|e| e.0 == task).map(|e| &mut e.1),
+            TaskMap::Many(m) => m.get_mut(&task),
+        }
     }
 
     /// Inserts or replaces; returns the value replaced.
     #[inline]
     pub fn insert(&mut self, task: TaskId, value: V) -> Option<V> {
-        if let Some(p) = self.position(task) {
-            return Some(std::mem::replace(&mut self.entries[p].1, value));
-        }
-        self.entries.push((task, value));
-        let p = self.entries.len() - 1;
-        match &mut self.index {
-            Some(index) => {
-                index.insert(key(task), p as u32);
+        match self {
+            TaskMap::Few(v) => {
+                if let Some(e) = v.iter_mut().find(|e| e.0 == task) {
+                    return Some(std::mem::replace(&mut e.1, value));
+                }
+                if v.len() < TASK_MAP_SCAN {
+                    v.push((task, value));
+                    return None;
+                }
+                let mut m: FxHashMap<TaskId, V> =
+                    FxHashMap::with_capacity_and_hasher(v.len() * 2, Default::default());
+                m.extend(v.drain(..));
+                m.insert(task, value);
+                *self = TaskMap::Many(m);
+                None
             }
-            None if self.entries.len() > TASK_MAP_SCAN => {
-                // Sized for what the entries were sized for: no rehash
-                // on the way there.
-                let room = self.entries.capacity().max(self.entries.len() * 2);
-                let mut index = FxHashMap::with_capacity_and_hasher(room, Default::default());
-                index.extend(
-                    self.entries
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| (key(e.0), i as u32)),
-                );
-                self.index = Some(index);
-            }
-            None => {}
+            TaskMap::Many(m) => m.insert(task, value),
         }
-        None
     }
 
     /// The value of `task`, inserted as `V::default()` if absent.
@@ -222,32 +207,29 @@ impl<V> TaskMap<V> {
     where
         V: Default,
     {
-        let p = match self.position(task) {
-            Some(p) => p,
-            None => {
-                self.insert(task, V::default());
-                self.entries.len() - 1
-            }
-        };
-        &mut self.entries[p].1
+        if !self.contains_key(task) {
+            self.insert(task, V::default());
+        }
+        self.get_mut(task).expect("just inserted")
     }
 
     #[inline]
     pub fn remove(&mut self, task: TaskId) -> Option<V> {
-        let p = self.position(task)?;
-        let (_, value) = self.entries.swap_remove(p);
-        if let Some(index) = &mut self.index {
-            index.remove(&key(task));
-            if let Some(&(moved, _)) = self.entries.get(p) {
-                index.insert(key(moved), p as u32);
+        match self {
+            TaskMap::Few(v) => {
+                let p = v.iter().position(|e| e.0 == task)?;
+                Some(v.swap_remove(p).1)
             }
+            TaskMap::Many(m) => m.remove(&task),
         }
-        Some(value)
     }
 
     /// The entries, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (TaskId, &V)> {
-        self.entries.iter().map(|(t, v)| (*t, v))
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (TaskId, &V)> + '_> {
+        match self {
+            TaskMap::Few(v) => Box::new(v.iter().map(|(t, v)| (*t, v))),
+            TaskMap::Many(m) => Box::new(m.iter().map(|(t, v)| (*t, v))),
+        }
     }
 }
 
@@ -286,7 +268,7 @@ mod tests {
     }
 
     /// A task map holds what a `BTreeMap` holds through any series of
-    /// inserts, replacements and removals, scanned (few keys) or indexed
+    /// inserts, replacements and removals, scanned (few keys) or hashed
     /// (many).
     #[test]
     fn task_map_behaves_like_a_map() {
