@@ -25,8 +25,6 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use rustc_hash::FxHashMap;
-
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, secs};
@@ -155,7 +153,7 @@ pub struct Updater {
     /// Task → worker waiting on it.
     pub waiting: TaskMap<usize>,
     /// Tasks this run created → when it saw them reach RUNNING (or fail).
-    pub updated: FxHashMap<TaskId, Option<SimTime>>,
+    pub updated: TaskMap<Option<SimTime>>,
     pub counted: BTreeSet<TaskId>,
     pub failures: u64,
     /// Failure events seen while draining, evaluated when monitoring starts.
@@ -272,7 +270,7 @@ impl UpdateSupervisor {
             workers: vec![Worker::Idle; parallelism],
             // Sized for a task per worker and per slot: no regrowth.
             waiting: TaskMap::with_capacity(parallelism),
-            updated: FxHashMap::with_capacity_and_hasher(dirty_slots, Default::default()),
+            updated: TaskMap::with_capacity(dirty_slots),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
@@ -971,7 +969,7 @@ impl UpdateSupervisor {
         if u.counted.contains(&task) {
             return false;
         }
-        let Some(&started) = u.updated.get(&task) else {
+        let Some(&started) = u.updated.get(task) else {
             s.explain(Some(service), |c| {
                 format!(
                     "{}: task {} stopped; only tasks this update run created count as update failures",
