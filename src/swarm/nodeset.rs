@@ -37,6 +37,13 @@ struct Failure {
 /// `BTreeSet` (O(log N) per change however many nodes tie).
 const SMALL_ORDER: usize = 64;
 
+/// Up to this many nodes, no per-service order is kept at all: a walk
+/// begins by sorting every node's current key into one reused buffer
+/// (a handful of compares), so a count change is only a counter update
+/// and a run allocates no order. The sequence is the same: the keys are
+/// the nodes' current ones when the walk begins, as in a kept order.
+const TINY_ORDER: usize = 8;
+
 /// The keys of one service's order, ascending: the same sequence either
 /// way, only the cost of a change differs.
 #[derive(Debug)]
@@ -153,12 +160,17 @@ pub struct NodeSet {
     /// by [`OrderKey`], brought up to date when a walk begins.
     order: Vec<Option<ServiceOrder>>,
     walk_epoch: u64,
+    /// At most [`TINY_ORDER`] nodes: `order` stays empty and the current
+    /// walk's order is `snapshot`, sorted when the walk began.
+    tiny: bool,
+    snapshot: Vec<OrderKey>,
 }
 
 impl NodeSet {
     pub fn new(nodes: usize) -> NodeSet {
         NodeSet {
             nodes: vec![PerNode::default(); nodes],
+            tiny: nodes <= TINY_ORDER,
             ..Default::default()
         }
     }
@@ -307,35 +319,43 @@ impl NodeSet {
                 self.prune(node, now);
             }
         }
-        if self.order.len() <= service {
-            self.order.resize_with(service + 1, || None);
-        }
-        match &mut self.order[service] {
-            None => {
-                let set = OrderSet::new(
-                    (0..self.nodes.len())
-                        .map(|n| self.order_key(n, service))
-                        .collect(),
-                );
-                self.order[service] = Some(ServiceOrder {
-                    set,
-                    stale: Vec::new(),
-                    is_stale: vec![false; self.nodes.len()],
-                });
+        if self.tiny {
+            let mut snapshot = std::mem::take(&mut self.snapshot);
+            snapshot.clear();
+            snapshot.extend((0..self.nodes.len()).map(|n| self.order_key(n, service)));
+            snapshot.sort_unstable();
+            self.snapshot = snapshot;
+        } else {
+            if self.order.len() <= service {
+                self.order.resize_with(service + 1, || None);
             }
-            Some(order) => {
-                // In place (the order is not moved out and back).
-                let counts = self.by_service.get(service).map_or(&[][..], Vec::as_slice);
-                for old in order.stale.drain(..) {
-                    let node = old.2 as usize;
-                    order.is_stale[node] = false;
-                    let new = (
-                        counts.get(node).copied().unwrap_or(0),
-                        self.nodes[node].total,
-                        old.2,
+            match &mut self.order[service] {
+                None => {
+                    let set = OrderSet::new(
+                        (0..self.nodes.len())
+                            .map(|n| self.order_key(n, service))
+                            .collect(),
                     );
-                    if new != old {
-                        order.set.replace(old, new);
+                    self.order[service] = Some(ServiceOrder {
+                        set,
+                        stale: Vec::new(),
+                        is_stale: vec![false; self.nodes.len()],
+                    });
+                }
+                Some(order) => {
+                    // In place (the order is not moved out and back).
+                    let counts = self.by_service.get(service).map_or(&[][..], Vec::as_slice);
+                    for old in order.stale.drain(..) {
+                        let node = old.2 as usize;
+                        order.is_stale[node] = false;
+                        let new = (
+                            counts.get(node).copied().unwrap_or(0),
+                            self.nodes[node].total,
+                            old.2,
+                        );
+                        if new != old {
+                            order.set.replace(old, new);
+                        }
                     }
                 }
             }
@@ -364,6 +384,14 @@ impl NodeSet {
     /// The first node after `cursor` in the service's order that the
     /// current walk has not marked; returns its key too.
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
+        if self.tiny {
+            let v = &self.snapshot;
+            let start = cursor.map_or(0, |c| v.partition_point(|k| *k <= c));
+            return v[start..]
+                .iter()
+                .copied()
+                .find(|&(_, _, n)| self.nodes[n as usize].mark != self.walk_epoch);
+        }
         let set = &self.order.get(service)?.as_ref()?.set;
         set.next_after(cursor, |&(_, _, n)| {
             self.nodes[n as usize].mark != self.walk_epoch
@@ -426,6 +454,51 @@ mod tests {
                     small.next_after(cursor, |k| k.2 != skip),
                     large.next_after(cursor, |k| k.2 != skip)
                 );
+            }
+        }
+    }
+
+    /// A tiny cluster's walk (a sorted snapshot) and a kept order give
+    /// the same nodes in the same sequence, whatever the counts, the
+    /// marks and the service.
+    #[test]
+    fn tiny_snapshot_walks_like_a_kept_order() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for nodes in 1..=TINY_ORDER {
+            let mut tiny = NodeSet::new(nodes);
+            let mut kept = NodeSet::new(nodes);
+            kept.tiny = false;
+            assert!(tiny.tiny);
+            for _ in 0..500 {
+                let service = rng.random_range(0..3usize);
+                for _ in 0..rng.random_range(0..4) {
+                    let node = rng.random_range(0..nodes);
+                    let s2 = rng.random_range(0..3usize);
+                    let delta = if tiny.by_service(node, s2) > 0 && rng.random_bool(0.4) {
+                        -1
+                    } else {
+                        1
+                    };
+                    tiny.add_active(node, s2, delta);
+                    kept.add_active(node, s2, delta);
+                }
+                tiny.begin_walk(service, 1, SimTime::ZERO);
+                kept.begin_walk(service, 1, SimTime::ZERO);
+                let (mut a, mut b) = (None, None);
+                loop {
+                    let x = tiny.next_unmarked(service, a);
+                    let y = kept.next_unmarked(service, b);
+                    assert_eq!(x, y);
+                    let Some(k) = x else { break };
+                    if rng.random_bool(0.3) {
+                        // Taken: marked, and its counts change mid-walk.
+                        tiny.mark(k.2 as usize);
+                        kept.mark(k.2 as usize);
+                        tiny.add_active(k.2 as usize, service, 1);
+                        kept.add_active(k.2 as usize, service, 1);
+                    }
+                    (a, b) = (x, y);
+                }
             }
         }
     }

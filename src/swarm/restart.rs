@@ -4,7 +4,6 @@
 //! (`DelayStart` / `StartNow`), for itself and for the updater.
 
 use std::collections::VecDeque;
-use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -15,7 +14,7 @@ use crate::swarm::model::{
     Availability, NodeId, NodeStatus, OLD_TASK_TIMEOUT, RestartCondition, ServiceId, TaskId,
     TaskState, UpdateState,
 };
-use crate::swarm::orchestrator::slot::TaskIds;
+use crate::swarm::orchestrator::slot::{TaskIds, TaskMap};
 use crate::swarm::store::{Event, Store};
 
 /// A pending `DelayStart` of a new task.
@@ -45,9 +44,9 @@ pub struct RestartInfo {
 pub struct RestartSupervisor {
     /// Pending delayed starts, keyed by the task to start (looked up by
     /// key only, never iterated).
-    pub delays: FxHashMap<TaskId, DelayedStart>,
+    pub delays: TaskMap<DelayedStart>,
     /// Old task → new tasks whose start waits for it to stop.
-    pub waiting_on: FxHashMap<TaskId, TaskIds>,
+    pub waiting_on: TaskMap<TaskIds>,
     /// Keyed by (service, slot) or (service, node + 2^32) for global.
     pub history: FxHashMap<(ServiceId, u64), RestartInfo>,
 }
@@ -87,7 +86,7 @@ impl RestartSupervisor {
     /// the restart delay (0 on a drained node) and once the old task
     /// stopped (unless it already has, or its node is down).
     pub fn restart<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
-        if let Some(d) = self.delays.get_mut(&task) {
+        if let Some(d) = self.delays.get_mut(task) {
             // Its own delayed start is still pending: restart after it.
             d.restart_waiter = true;
             return;
@@ -252,7 +251,7 @@ impl RestartSupervisor {
         delay: SimDuration,
         wait_stop: bool,
     ) {
-        if let Some(prev) = self.delays.remove(&new) {
+        if let Some(prev) = self.delays.remove(new) {
             self.cancel_delay_timers(s, &prev);
         }
         let wait_for = old.filter(|&o| wait_stop && s.state.tasks[o].state <= TaskState::Running);
@@ -272,17 +271,12 @@ impl RestartSupervisor {
                 s.queue
                     .push(s.now + OLD_TASK_TIMEOUT, Event::OldTaskTimeout(new)),
             );
-            self.waiting_on.entry(o).or_default().push(new);
+            self.waiting_on.get_or_default(o).push(new);
             if let Some(n) = s.state.tasks[o].node
                 && s.state.nodes[n].status == NodeStatus::Down
             {
                 d.old_done = true;
             }
-        }
-        if self.delays.capacity() == 0 {
-            // A few starts are pending at once, about one per update
-            // worker: sized once instead of growing through 3 and 7.
-            self.delays.reserve(8);
         }
         self.delays.insert(new, d);
         self.try_start(s, w, new);
@@ -298,14 +292,14 @@ impl RestartSupervisor {
     }
 
     pub fn delay_elapsed<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
-        if let Some(d) = self.delays.get_mut(&new) {
+        if let Some(d) = self.delays.get_mut(new) {
             d.delay_timer = None;
         }
         self.try_start(s, w, new);
     }
 
     pub fn old_task_timeout<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
-        if let Some(d) = self.delays.get_mut(&new) {
+        if let Some(d) = self.delays.get_mut(new) {
             d.timeout_timer = None;
             d.old_done = true;
             s.explain(Some(s.state.tasks[new].service), |c| {
@@ -322,22 +316,20 @@ impl RestartSupervisor {
     /// Starts `new` if its delay elapsed and its predecessor is out of the
     /// way (`StartNow`), then releases whoever waited for it.
     fn try_start<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, new: TaskId) {
-        // One look-up each for the check and the removal.
-        let Entry::Occupied(entry) = self.delays.entry(new) else {
+        let Some(d) = self.delays.get(new) else {
             return;
         };
-        let d = entry.get();
         if s.now < d.delay_until || (d.old.is_some() && !d.old_done) {
             return;
         }
-        let d = entry.remove();
+        let d = self.delays.remove(new).expect("a pending start");
         self.cancel_delay_timers(s, &d);
         if let Some(o) = d.old
-            && let Entry::Occupied(mut waiters) = self.waiting_on.entry(o)
+            && let Some(waiters) = self.waiting_on.get_mut(o)
         {
-            waiters.get_mut().retain(|x| x != new);
-            if waiters.get().is_empty() {
-                waiters.remove();
+            waiters.retain(|x| x != new);
+            if waiters.is_empty() {
+                self.waiting_on.remove(o);
             }
         }
         let t = &s.state.tasks[new];
@@ -366,19 +358,19 @@ impl RestartSupervisor {
     }
 
     fn old_task_stopped<W: StartWatcher>(&mut self, s: &mut Store, w: &mut W, task: TaskId) {
-        let Some(waiters) = self.waiting_on.get(&task) else {
+        let Some(waiters) = self.waiting_on.get(task) else {
             return;
         };
         // Mostly one replacement waits: no copy of the list.
         if let [new] = waiters[..] {
-            if let Some(d) = self.delays.get_mut(&new) {
+            if let Some(d) = self.delays.get_mut(new) {
                 d.old_done = true;
             }
             self.try_start(s, w, new);
             return;
         }
         for &new in waiters.clone().iter() {
-            if let Some(d) = self.delays.get_mut(&new) {
+            if let Some(d) = self.delays.get_mut(new) {
                 d.old_done = true;
             }
             self.try_start(s, w, new);
@@ -393,12 +385,12 @@ impl RestartSupervisor {
         let mut all: Vec<TaskId> = self
             .waiting_on
             .iter()
-            .filter(|(o, _)| s.state.tasks[**o].node == Some(node))
+            .filter(|(o, _)| s.state.tasks[*o].node == Some(node))
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         all.sort_unstable();
         for new in all {
-            if let Some(d) = self.delays.get_mut(&new) {
+            if let Some(d) = self.delays.get_mut(new) {
                 d.old_done = true;
             }
             self.try_start(s, w, new);

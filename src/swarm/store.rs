@@ -1075,7 +1075,6 @@ impl Store {
             .as_ref()
             .map(|s| s.state);
         let new = status.as_ref().map(|s| s.state);
-        let message = status.as_ref().map(|s| s.message.clone());
         self.state.services[service].update_status = status;
         if old == new && new.is_none() {
             return;
@@ -1122,9 +1121,15 @@ impl Store {
                 }
             }
         }
-        if let (Some(state), Some(message)) = (new, message)
+        // The message is copied only when something listens to the log.
+        if let Some(state) = new
             && old != new
+            && self.logging()
         {
+            let message = self.state.services[service]
+                .update_status
+                .as_ref()
+                .map_or_else(String::new, |s| s.message.clone());
             self.push_log(LogRecord {
                 time: now,
                 kind: LogKind::Update,

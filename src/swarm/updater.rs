@@ -25,8 +25,6 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use rustc_hash::FxHashMap;
-
 use crate::docker::duration::format_go_duration;
 use crate::sim::queue::EventKey;
 use crate::sim::time::{SimDuration, SimTime, secs};
@@ -34,7 +32,7 @@ use crate::swarm::model::{
     FailureAction, ServiceId, ServiceSpec, TaskId, TaskState, UpdateConfig, UpdateOrder,
     UpdateState, UpdateStatus,
 };
-use crate::swarm::orchestrator::slot::{SlotWork, TaskIds};
+use crate::swarm::orchestrator::slot::{SlotWork, TaskIds, TaskMap};
 use crate::swarm::orchestrator::task::is_task_dirty;
 use crate::swarm::restart::{RestartSupervisor, StartWatcher};
 use crate::swarm::store::{Event, Store};
@@ -153,9 +151,9 @@ pub struct Updater {
     pub dirty_slots: usize,
     pub workers: Vec<Worker>,
     /// Task → worker waiting on it.
-    pub waiting: FxHashMap<TaskId, usize>,
+    pub waiting: TaskMap<usize>,
     /// Tasks this run created → when it saw them reach RUNNING (or fail).
-    pub updated: FxHashMap<TaskId, Option<SimTime>>,
+    pub updated: TaskMap<Option<SimTime>>,
     pub counted: BTreeSet<TaskId>,
     pub failures: u64,
     /// Failure events seen while draining, evaluated when monitoring starts.
@@ -271,8 +269,8 @@ impl UpdateSupervisor {
             queue: dirty,
             workers: vec![Worker::Idle; parallelism],
             // Sized for a task per worker and per slot: no regrowth.
-            waiting: FxHashMap::with_capacity_and_hasher(parallelism, Default::default()),
-            updated: FxHashMap::with_capacity_and_hasher(dirty_slots, Default::default()),
+            waiting: TaskMap::with_capacity(parallelism),
+            updated: TaskMap::with_capacity(dirty_slots),
             counted: BTreeSet::new(),
             failures: 0,
             buffered: Vec::new(),
@@ -597,7 +595,7 @@ impl UpdateSupervisor {
         let Some(u) = self.updaters.get_mut(&service) else {
             return;
         };
-        let Some(&w) = u.waiting.get(&task) else {
+        let Some(&w) = u.waiting.get(task) else {
             return;
         };
         match &mut u.workers[w] {
@@ -619,7 +617,7 @@ impl UpdateSupervisor {
                 }
             }
             Worker::WaitExisting { task: t } if *t == task => {
-                u.waiting.remove(&task);
+                u.waiting.remove(task);
                 self.worker_slot_done(s, r, service, w);
             }
             _ => {}
@@ -663,7 +661,7 @@ impl UpdateSupervisor {
             // released first and takes the next slot; the failure is read
             // after (below).
             let u = self.updaters.get_mut(&service).expect("updater");
-            let w = u.waiting[&task];
+            let w = *u.waiting.get(task).expect("a waiting worker");
             self.worker_task_up(s, r, service, w, task, state);
         }
         let Some(u) = self.updaters.get_mut(&service) else {
@@ -685,7 +683,7 @@ impl UpdateSupervisor {
             return;
         };
         if state >= TaskState::Running
-            && let Some(&w) = u.waiting.get(&task)
+            && let Some(&w) = u.waiting.get(task)
             && matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task)
         {
             self.worker_task_up(s, r, service, w, task, state);
@@ -746,7 +744,7 @@ impl UpdateSupervisor {
             && u.config.delay.is_zero()
             && u.phase == Phase::Dispatching
             && !u.queue.is_empty()
-            && u.waiting.get(&task).is_some_and(
+            && u.waiting.get(task).is_some_and(
                 |&w| matches!(u.workers[w], Worker::WaitRunning { task: t, .. } if t == task),
             );
         if !racing {
@@ -787,7 +785,7 @@ impl UpdateSupervisor {
         let now = s.now;
         let u = self.updaters.get_mut(&service).expect("updater");
         u.updated.insert(task, Some(now));
-        u.waiting.remove(&task);
+        u.waiting.remove(task);
         let Worker::WaitRunning {
             work, start_first, ..
         } = std::mem::replace(&mut u.workers[w], Worker::Idle)
@@ -971,7 +969,7 @@ impl UpdateSupervisor {
         if u.counted.contains(&task) {
             return false;
         }
-        let Some(&started) = u.updated.get(&task) else {
+        let Some(&started) = u.updated.get(task) else {
             s.explain(Some(service), |c| {
                 format!(
                     "{}: task {} stopped; only tasks this update run created count as update failures",
