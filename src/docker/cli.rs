@@ -789,7 +789,7 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, CliError> {
         stop_grace_period: a.stop_grace_period,
         force_update: 0,
         init: Some(a.init.unwrap_or(false)),
-        container: a.extra.for_create(),
+        container: Rc::new(a.extra.for_create()),
     };
     let mut update_config = None;
     a.update_config.update(&mut update_config);

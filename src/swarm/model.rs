@@ -367,8 +367,11 @@ pub struct TaskSpec {
     pub init: Option<bool>,
     /// Container settings kept but not modelled (`--mount`, `--network`,
     /// `--user` …; `--stop-signal` is modelled), see
-    /// [`crate::swarm::container`].
-    pub container: crate::swarm::container::ContainerExtras,
+    /// [`crate::swarm::container`]. Shared between the specs of an update
+    /// (the previous spec keeps the same settings unless a container flag
+    /// changed them), so that `docker service update --image` does not copy
+    /// some thirty empty fields.
+    pub container: Rc<crate::swarm::container::ContainerExtras>,
 }
 
 impl TaskSpec {

@@ -500,6 +500,10 @@ impl UpdateArgs {
             task.force_update += 1;
         }
         self.health.update(&mut task.healthcheck);
-        self.extra.apply(&mut task.container);
+        // Applying no container flag changes nothing: keep the shared
+        // settings rather than copy them.
+        if !self.extra.is_empty() {
+            self.extra.apply(Rc::make_mut(&mut task.container));
+        }
     }
 }
