@@ -803,7 +803,9 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, CliError> {
         rollback_config,
         task: Rc::new(task),
         ports: ports(&p, "publish")?,
-        endpoint_mode: a.endpoint_mode.clone().unwrap_or_else(|| "vip".to_string()),
+        endpoint_mode: crate::swarm::model::endpoint_mode(
+            a.endpoint_mode.as_deref().unwrap_or("vip"),
+        ),
     };
     Ok(DockerCommand::ServiceCreate {
         spec,

@@ -4,6 +4,7 @@
 //! matter for rolling updates). Defaults follow swarmkit
 //! `api/defaults/service.go`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -398,7 +399,21 @@ pub struct ServiceSpec {
     pub task: Rc<TaskSpec>,
     /// Endpoint spec: published ports.
     pub ports: Vec<PortConfig>,
-    pub endpoint_mode: String,
+    /// `vip` or `dnsrr` (empty when not set): the usual values are
+    /// borrowed, so that cloning a spec (a batch run does it three times)
+    /// allocates nothing for them.
+    pub endpoint_mode: Cow<'static, str>,
+}
+
+/// An endpoint mode as [`ServiceSpec::endpoint_mode`] keeps it: the
+/// values docker knows borrowed, any other owned.
+pub fn endpoint_mode(mode: &str) -> Cow<'static, str> {
+    match mode {
+        "vip" => Cow::Borrowed("vip"),
+        "dnsrr" => Cow::Borrowed("dnsrr"),
+        "" => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 impl ServiceSpec {

@@ -409,7 +409,7 @@ impl UpdateArgs {
             spec.labels.insert(k, v);
         }
         if let Some(mode) = &self.endpoint_mode {
-            spec.endpoint_mode = mode.clone();
+            spec.endpoint_mode = crate::swarm::model::endpoint_mode(mode);
         }
         if let (Some(r), ServiceMode::Replicated { replicas }) = (self.replicas, &mut spec.mode) {
             *replicas = r;
