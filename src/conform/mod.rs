@@ -510,7 +510,7 @@ fn judge(
             t.err.clone().unwrap_or_default()
         );
         sim_slots
-            .entry((svc.spec.name.clone(), t.slot))
+            .entry((svc.spec.name.to_string(), t.slot))
             .or_default()
             .push((secs_f64(t.created_at), seq, row.trim_end().to_string()));
     }

@@ -796,7 +796,7 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, CliError> {
     let mut rollback_config = None;
     a.rollback_config.update(&mut rollback_config);
     let spec = ServiceSpec {
-        name: p.last("name").map(|g| g.value.clone()).unwrap_or_default(),
+        name: p.last("name").map_or("", |g| g.value.as_str()).into(),
         labels,
         mode,
         update_config,

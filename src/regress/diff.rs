@@ -56,7 +56,7 @@ pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
         kind: rec.kind.as_str(),
         service: rec
             .service
-            .map(|s| st.services[s].spec.name.clone())
+            .map(|s| st.services[s].spec.name.to_string())
             .unwrap_or_default(),
         slot,
         state: rec.state.to_string(),

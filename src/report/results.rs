@@ -100,7 +100,7 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
         }
         let service = rec
             .service
-            .map(|s| st.services[s].spec.name.as_str())
+            .map(|s| &*st.services[s].spec.name)
             .unwrap_or("");
         let (task_id, slot, image) = match rec.task {
             Some(t) => {
@@ -229,7 +229,7 @@ pub fn summary(cluster: &Cluster, scenario: &str, end: SimTime, hit_limit: bool)
             })
             .collect();
         services.insert(
-            svc.spec.name.clone(),
+            svc.spec.name.to_string(),
             ServiceSummary {
                 image: svc.spec.task.image.clone(),
                 desired_replicas: desired,
@@ -287,7 +287,7 @@ mod tests {
         for renamed in [false, true] {
             let st = &mut c.store.state;
             if renamed {
-                st.services[0].spec.name = "we,b".to_string();
+                st.services[0].spec.name = "we,b".into();
                 st.nodes[0].hostname = "n\"1\"".to_string();
             }
             let mut ours = EventsCsv::new(Vec::new());
@@ -306,8 +306,7 @@ mod tests {
                     .write_record([
                         format_secs3(rec.time).as_str(),
                         rec.kind.as_str(),
-                        rec.service
-                            .map_or("", |s| st.services[s].spec.name.as_str()),
+                        rec.service.map_or("", |s| &*st.services[s].spec.name),
                         task.map_or("", |t| t.id.as_str()),
                         slot.as_str(),
                         rec.node.map_or("", |n| st.nodes[n].hostname.as_str()),

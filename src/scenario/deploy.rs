@@ -210,7 +210,7 @@ fn service(name: &str, n: Node, ignored: Option<&mut Vec<(String, String)>>) -> 
         ..TaskSpec::default()
     };
     let mut spec = ServiceSpec {
-        name: name.to_string(),
+        name: name.into(),
         labels: BTreeMap::new(),
         mode: ServiceMode::Replicated { replicas: 1 },
         update_config: None,

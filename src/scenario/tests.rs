@@ -121,7 +121,7 @@ fn contract_example_loads() {
     assert_eq!(s.images.profile("nginx"), &s.images.default);
 
     let svc = &s.services[0];
-    assert_eq!(svc.name, "redis");
+    assert_eq!(&*svc.name, "redis");
     assert_eq!(svc.mode, ServiceMode::Replicated { replicas: 3 });
     assert_eq!(
         svc.update_config,
@@ -178,7 +178,7 @@ fn contract_example_loads() {
         &t[0].action,
         Action::Docker { text, command: DockerCommand::ServiceCreate { spec, .. } }
             if text == "docker service create --replicas 3 --name web --update-delay 10s redis:3.0.6"
-                && spec.name == "web"
+                && &*spec.name == "web"
     ));
     assert!(matches!(
         &t[5].action,

@@ -390,7 +390,9 @@ pub enum ServiceMode {
 /// swarmkit `ServiceSpec`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
-    pub name: String,
+    /// Shared by the spec's clones (a batch run makes three) and the
+    /// store's index of names.
+    pub name: Rc<str>,
     pub labels: BTreeMap<String, String>,
     pub mode: ServiceMode,
     /// `None` = no config: the updater uses the defaults.

@@ -49,7 +49,7 @@ pub struct ClusterState {
     /// stay here with `deleted` set.
     pub tasks: Vec<Task>,
     /// Live services by name.
-    pub service_names: BTreeMap<String, ServiceId>,
+    pub service_names: BTreeMap<Rc<str>, ServiceId>,
     /// Tasks of each replicated slot (service, slot), oldest first, deleted
     /// ones excluded.
     pub slots: BTreeMap<(ServiceId, u64), Vec<TaskId>>,

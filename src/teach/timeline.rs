@@ -180,7 +180,7 @@ fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
                     since: r.since,
                 })
                 .collect();
-            (name.clone(), rows)
+            (name.to_string(), rows)
         })
         .collect();
     let snap = PsSnapshot {
@@ -212,7 +212,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
             LogKind::Update => {
                 let svc = rec
                     .service
-                    .map(|s| st.services[s].spec.name.as_str())
+                    .map(|s| &*st.services[s].spec.name)
                     .unwrap_or("");
                 markers.push(Marker {
                     time: rec.time,

@@ -31,7 +31,7 @@ pub fn service_ls(state: &ClusterState, _now: SimTime) -> String {
     for (id, svc) in services {
         rows.push(vec![
             truncate_id(&svc.id).to_string(),
-            svc.spec.name.clone(),
+            svc.spec.name.to_string(),
             match svc.spec.mode {
                 ServiceMode::Replicated { .. } => "replicated".to_string(),
                 ServiceMode::Global => "global".to_string(),
