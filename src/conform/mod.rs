@@ -335,7 +335,7 @@ fn run_real(engine: &Engine, scen: &scenario::Scenario, live: bool) -> Result<re
         let missing: Vec<&str> = scen
             .nodes
             .iter()
-            .map(|n| n.name.as_str())
+            .map(|n| &*n.name)
             .filter(|n| !hosts.iter().any(|h| h == n))
             .collect();
         if !missing.is_empty() || hosts.len() != scen.nodes.len() {

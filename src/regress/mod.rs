@@ -61,7 +61,7 @@ pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
         LogKind::Node => {
             let node = rec
                 .node
-                .map(|n| c.store.state.nodes[n].hostname.as_str())
+                .map(|n| &*c.store.state.nodes[n].hostname)
                 .unwrap_or("");
             format!("node {node}: {} ({})", rec.state, rec.message)
         }

@@ -109,10 +109,7 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
             }
             None => ("", 0, ""),
         };
-        let node = rec
-            .node
-            .map(|n| st.nodes[n].hostname.as_str())
-            .unwrap_or("");
+        let node = rec.node.map(|n| &*st.nodes[n].hostname).unwrap_or("");
         let time = Secs3::new(rec.time);
         let mut slot_buf = itoa::Buffer::new();
         // Global tasks (slot 0) have an empty slot.
@@ -288,7 +285,7 @@ mod tests {
             let st = &mut c.store.state;
             if renamed {
                 st.services[0].spec.name = "we,b".into();
-                st.nodes[0].hostname = "n\"1\"".to_string();
+                st.nodes[0].hostname = "n\"1\"".into();
             }
             let mut ours = EventsCsv::new(Vec::new());
             let mut reference = csv::WriterBuilder::new()
@@ -309,7 +306,7 @@ mod tests {
                         rec.service.map_or("", |s| &*st.services[s].spec.name),
                         task.map_or("", |t| t.id.as_str()),
                         slot.as_str(),
-                        rec.node.map_or("", |n| st.nodes[n].hostname.as_str()),
+                        rec.node.map_or("", |n| &*st.nodes[n].hostname),
                         task.map_or("", |t| t.spec.image.as_str()),
                         rec.state,
                         rec.desired_state,

@@ -602,7 +602,7 @@ pub struct Node {
     /// 25-character swarm id.
     pub id: Id,
     /// Hostname (also the node name shown by the CLI).
-    pub hostname: String,
+    pub hostname: Rc<str>,
     pub role: NodeRole,
     pub availability: Availability,
     /// What the managers believe.

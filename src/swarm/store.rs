@@ -77,7 +77,7 @@ impl ClusterState {
 
     /// Looks a node up by hostname, id, or unique id prefix.
     pub fn find_node(&self, name_or_id: &str) -> Option<NodeId> {
-        if let Some(i) = self.nodes.iter().position(|n| n.hostname == name_or_id) {
+        if let Some(i) = self.nodes.iter().position(|n| *n.hostname == *name_or_id) {
             return Some(i);
         }
         if let Some(i) = self.nodes.iter().position(|n| n.id == name_or_id) {

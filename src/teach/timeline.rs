@@ -225,10 +225,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
                 if rec.time == SimTime::ZERO && rec.state == "ready" {
                     continue;
                 }
-                let node = rec
-                    .node
-                    .map(|n| st.nodes[n].hostname.as_str())
-                    .unwrap_or("");
+                let node = rec.node.map(|n| &*st.nodes[n].hostname).unwrap_or("");
                 markers.push(Marker {
                     time: rec.time,
                     kind: "node",
@@ -243,7 +240,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
         let t = &st.tasks[tid];
         let node = t
             .node
-            .map(|n| st.nodes[n].hostname.clone())
+            .map(|n| st.nodes[n].hostname.to_string())
             .unwrap_or_default();
         let key = if t.slot > 0 {
             (t.service, t.slot, String::new())

@@ -34,7 +34,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     // The node.
     assert_eq!(s.nodes.len(), 1);
     let n = &s.nodes[0];
-    assert_eq!(n.name, "vm");
+    assert_eq!(&*n.name, "vm");
     assert_eq!(n.role, NodeRole::Manager);
     assert_eq!(n.availability, Availability::Active);
     assert_eq!(
@@ -307,7 +307,7 @@ fn edge_cases_of_a_live_swarm() {
     };
     let y = scenario_yaml(&st, &Options::default()).unwrap();
     let s = load(&y);
-    let names: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<&str> = s.nodes.iter().map(|n| &*n.name).collect();
     assert_eq!(names, ["m1", "w-aaaaaaaaaa", "w-bbbbbbbbbb"]);
     assert_eq!(s.nodes[1].availability, Availability::Drain);
     assert_eq!(s.nodes[1].nano_cpus, 1_500_000_000);

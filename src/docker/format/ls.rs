@@ -115,7 +115,7 @@ pub fn node_ls(state: &ClusterState, self_node: NodeId) -> String {
         };
         rows.push(vec![
             format!("{} {mark}", n.id),
-            n.hostname.clone(),
+            n.hostname.to_string(),
             status.to_string(),
             availability.to_string(),
             manager.to_string(),
