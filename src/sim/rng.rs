@@ -29,7 +29,6 @@ impl RngStreams {
     /// The stream for `purpose` (what the draws are for, e.g. `"pull"`)
     /// and `entity` (who draws, e.g. a node or task name). The same
     /// arguments always give a generator in the same initial state.
-    #[inline]
     pub fn stream(&self, purpose: &str, entity: &str) -> ChaCha8Rng {
         let mut rng = ChaCha8Rng::from_seed(seed_key(self.seed));
         rng.set_stream(stream_id(purpose, entity));
@@ -81,7 +80,6 @@ impl RngCore for LazyStream {
 
 /// The ChaCha key for a run seed: four consecutive splitmix64 outputs,
 /// little-endian.
-#[inline]
 fn seed_key(seed: u64) -> [u8; 32] {
     let mut state = seed;
     let mut key = [0u8; 32];
@@ -103,7 +101,6 @@ fn splitmix64(state: &mut u64) -> u64 {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-#[inline]
 fn fnv1a64(hash: u64, bytes: &[u8]) -> u64 {
     bytes
         .iter()
@@ -112,7 +109,6 @@ fn fnv1a64(hash: u64, bytes: &[u8]) -> u64 {
 
 /// FNV-1a 64 of `purpose ++ 0x00 ++ entity`. The separator keeps
 /// `("ab", "c")` and `("a", "bc")` apart.
-#[inline]
 fn stream_id(purpose: &str, entity: &str) -> u64 {
     let h = fnv1a64(FNV_OFFSET, purpose.as_bytes());
     let h = fnv1a64(h, &[0]);

@@ -24,7 +24,7 @@ use crate::sim::rng::{LazyStream, RngStreams};
 use crate::sim::time::SimTime;
 use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
-use crate::swarm::store::{Change, ChangeSink, Event, Store, StoreRoom};
+use crate::swarm::store::{Change, ChangeSink, Event, Store};
 
 use super::agent::Agent;
 use super::controlapi::{ControlApi, ControlApiError};
@@ -125,7 +125,6 @@ impl Cluster {
                 scenario.images.clone(),
                 keep_log,
                 sink,
-                Self::room(scenario),
             ),
             agent: Agent::default(),
             scheduler: SchedulerState::new(n),
@@ -133,6 +132,7 @@ impl Cluster {
             reaper: TaskReaper::default(),
             dispatcher: Dispatcher::new(heartbeat_rngs),
         };
+        cluster.presize(scenario);
         for node in 0..n {
             cluster.store.log_node(node, "ready");
         }
@@ -152,7 +152,7 @@ impl Cluster {
     /// twice the initial replicas (a rolling update replaces every one),
     /// at least 32 and up to [`PRESIZE_TASKS`]. The one place that sizes
     /// the task vectors ahead. Capacity only: nothing observable changes.
-    fn room(scenario: &Scenario) -> StoreRoom {
+    fn presize(&mut self, scenario: &Scenario) {
         let nodes = scenario.nodes.len();
         let initial: usize = scenario
             .services
@@ -163,12 +163,14 @@ impl Cluster {
             })
             .sum::<usize>()
             .min(PRESIZE_TASKS / 2);
-        StoreRoom {
-            services: scenario.services.len(),
-            // At least 32: services created by the timeline start no smaller.
-            tasks: (2 * initial).max(32),
-            changes: initial,
-        }
+        // At least 32: services created by the timeline start no smaller.
+        let tasks = (2 * initial).max(32);
+        let store = &mut self.store;
+        store.state.services.reserve(scenario.services.len());
+        store.stats.reserve(scenario.services.len());
+        store.state.tasks.reserve(tasks);
+        store.image_of.reserve(tasks);
+        store.changes.reserve(initial);
     }
 
     /// The control API over this manager's store and components.

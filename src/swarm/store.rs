@@ -26,18 +26,6 @@ use crate::sim::time::{SimDuration, SimTime, millis};
 use crate::swarm::identity::random_id;
 use crate::swarm::model::*;
 
-/// The room [`Store::new`] makes in the store's vectors ahead (capacity
-/// only: nothing observable depends on it), given at construction rather
-/// than reserved after, which costs a batch's short runs a little more.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StoreRoom {
-    pub services: usize,
-    /// The task vectors (tasks and their images).
-    pub tasks: usize,
-    /// The queue of changes (at least 32: a busy event's).
-    pub changes: usize,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ClusterState {
     /// In scenario order; the index is the [`NodeId`].
@@ -522,7 +510,6 @@ pub const NO_IMAGE: u32 = u32::MAX;
 
 impl Store {
     /// An empty store over `nodes`, with the seed's random streams.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         nodes: Vec<Node>,
         seed: u64,
@@ -531,14 +518,11 @@ impl Store {
         image_profiles: ImageProfiles,
         keep_log: bool,
         sink: Option<Box<dyn ChangeSink>>,
-        room: StoreRoom,
     ) -> Store {
         Store {
             now: SimTime::ZERO,
             state: ClusterState {
                 nodes,
-                services: Vec::with_capacity(room.services),
-                tasks: Vec::with_capacity(room.tasks),
                 ..Default::default()
             },
             queue: EventQueue::new(),
@@ -550,7 +534,7 @@ impl Store {
             image_profiles,
             images: Vec::new(),
             image_index: FxHashMap::default(),
-            image_of: Vec::with_capacity(room.tasks),
+            image_of: Vec::new(),
             next_version: 1,
             log: Vec::new(),
             ports: Vec::new(),
@@ -560,14 +544,14 @@ impl Store {
             explain: false,
             explanations: Vec::new(),
             noted_flags: BTreeSet::new(),
-            stats: Vec::with_capacity(room.services),
+            stats: Vec::new(),
             events_processed: 0,
             pending: PendingSet::default(),
             preassigned: FxHashMap::default(),
             node_journal: Vec::new(),
             history: HistoryFeed::default(),
             // Room for the changes of a busy event from the start.
-            changes: VecDeque::with_capacity(room.changes.max(32)),
+            changes: VecDeque::with_capacity(32),
             scheduler_pass_pending: false,
         }
     }
