@@ -180,7 +180,7 @@ fn run_item_silent(c: &mut Cluster, scenario: &Scenario, i: usize) -> Option<boo
         } => None,
         // What `run_item` does for a docker item, without its lines: the
         // command's effect and whether it succeeded.
-        Action::Docker { command, .. } => Some(c.execute(command).stderr.is_empty()),
+        Action::Docker { command, .. } => Some(c.execute_quiet(command)),
         _ => {
             let mut sink = String::new();
             run_item(c, scenario, i, &mut sink)

@@ -83,7 +83,7 @@ fn created_on(r: &RunResult, image: &str) -> Vec<(String, String)> {
                 .find(|(_, v)| v.contains(&l.task.unwrap()))
                 .map(|(&(_, n), _)| n)
                 .or(t.node)
-                .map(|n| st.nodes[n].hostname.clone())
+                .map(|n| st.nodes[n].hostname.to_string())
                 .unwrap_or_default();
             (swarmsim::sim::time::format_secs3(l.time), node)
         })

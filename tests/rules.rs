@@ -1155,7 +1155,7 @@ fn the_slot_order_decides_whether_a_drain_pauses_the_update() {
                 .iter()
                 .find(|t| t.service == sid && t.slot == slot && t.spec.image == "web:1")
                 .expect("initial task");
-            st.nodes[t.node.expect("assigned")].hostname.clone()
+            st.nodes[t.node.expect("assigned")].hostname.to_string()
         };
         assert_eq!(
             (1..=4).map(node_of).collect::<Vec<_>>(),

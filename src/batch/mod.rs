@@ -84,14 +84,14 @@ impl ScenarioSource {
 /// The service columns of a batch: the services under `services:` and
 /// those a `docker service create` of the timeline names, sorted by name.
 pub fn service_columns(sc: &Scenario) -> Vec<String> {
-    let mut names: BTreeSet<String> = sc.services.iter().map(|s| s.name.clone()).collect();
+    let mut names: BTreeSet<String> = sc.services.iter().map(|s| s.name.to_string()).collect();
     for item in &sc.timeline {
         if let Action::Docker {
             command: DockerCommand::ServiceCreate { spec, .. },
             ..
         } = &item.action
         {
-            names.insert(spec.name.clone());
+            names.insert(spec.name.to_string());
         }
     }
     names.into_iter().collect()

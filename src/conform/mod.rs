@@ -335,7 +335,7 @@ fn run_real(engine: &Engine, scen: &scenario::Scenario, live: bool) -> Result<re
         let missing: Vec<&str> = scen
             .nodes
             .iter()
-            .map(|n| n.name.as_str())
+            .map(|n| &*n.name)
             .filter(|n| !hosts.iter().any(|h| h == n))
             .collect();
         if !missing.is_empty() || hosts.len() != scen.nodes.len() {
@@ -510,7 +510,7 @@ fn judge(
             t.err.clone().unwrap_or_default()
         );
         sim_slots
-            .entry((svc.spec.name.clone(), t.slot))
+            .entry((svc.spec.name.to_string(), t.slot))
             .or_default()
             .push((secs_f64(t.created_at), seq, row.trim_end().to_string()));
     }

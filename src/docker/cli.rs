@@ -789,21 +789,23 @@ fn service_create(rest: &[String]) -> Result<DockerCommand, CliError> {
         stop_grace_period: a.stop_grace_period,
         force_update: 0,
         init: Some(a.init.unwrap_or(false)),
-        container: a.extra.for_create(),
+        container: Rc::new(a.extra.for_create()),
     };
     let mut update_config = None;
     a.update_config.update(&mut update_config);
     let mut rollback_config = None;
     a.rollback_config.update(&mut rollback_config);
     let spec = ServiceSpec {
-        name: p.last("name").map(|g| g.value.clone()).unwrap_or_default(),
+        name: p.last("name").map_or("", |g| g.value.as_str()).into(),
         labels,
         mode,
         update_config,
         rollback_config,
         task: Rc::new(task),
         ports: ports(&p, "publish")?,
-        endpoint_mode: a.endpoint_mode.clone().unwrap_or_else(|| "vip".to_string()),
+        endpoint_mode: crate::swarm::model::endpoint_mode(
+            a.endpoint_mode.as_deref().unwrap_or("vip"),
+        ),
     };
     Ok(DockerCommand::ServiceCreate {
         spec,

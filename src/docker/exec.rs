@@ -4,6 +4,7 @@
 //! error texts are in `docs/swarm-rules.md#control-api`).
 
 use crate::docker::cli::DockerCommand;
+use crate::docker::cli::UpdateArgs;
 use crate::docker::format::inspect::inspect_pretty_many;
 use crate::docker::format::ls::{node_ls, service_ls};
 use crate::docker::format::ps::{PsOptions, service_ps};
@@ -40,6 +41,42 @@ fn no_such_service(name: &str) -> String {
 }
 
 impl Cluster {
+    /// Runs one docker command at the current instant for its effect only
+    /// and returns whether it succeeded (printed nothing on stderr): what
+    /// [`Cluster::execute`] does, without building the text a batch run
+    /// never reads.
+    pub fn execute_quiet(&mut self, cmd: &DockerCommand) -> bool {
+        match cmd {
+            DockerCommand::ServiceUpdate {
+                service,
+                args,
+                rollback: false,
+                ..
+            } => match self.store.state.find_service(service) {
+                Some(sid) => {
+                    self.apply_update(sid, args);
+                    true
+                }
+                None => false,
+            },
+            _ => self.execute(cmd).stderr.is_empty(),
+        }
+    }
+
+    /// `docker service update` without `--rollback` on a found service:
+    /// the flags applied to its spec, and the note on unmodelled flags.
+    fn apply_update(&mut self, sid: ServiceId, args: &UpdateArgs) {
+        let mut spec = self.store.state.services[sid].spec.clone();
+        args.apply(&mut spec);
+        self.update_service(sid, spec);
+        let given: Vec<&'static str> = UNMODELLED_FLAGS
+            .iter()
+            .copied()
+            .filter(|f| args.flags.iter().any(|(n, _)| n == f))
+            .collect();
+        self.note_unmodelled(sid, given);
+    }
+
     /// Runs one docker command at the current instant.
     pub fn execute(&mut self, cmd: &DockerCommand) -> Output {
         match cmd {
@@ -79,15 +116,7 @@ impl Cluster {
                 if *rollback {
                     return rollback_to_previous(self, sid, service);
                 }
-                let mut spec = self.store.state.services[sid].spec.clone();
-                args.apply(&mut spec);
-                self.update_service(sid, spec);
-                let given: Vec<&'static str> = UNMODELLED_FLAGS
-                    .iter()
-                    .copied()
-                    .filter(|f| args.flags.iter().any(|(n, _)| n == f))
-                    .collect();
-                self.note_unmodelled(sid, given);
+                self.apply_update(sid, args);
                 Output::out(format!("{service}\n"))
             }
             DockerCommand::ServiceRollback { service, .. } => {

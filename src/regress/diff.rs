@@ -43,11 +43,11 @@ pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
         (LogKind::Task, Some(t)) if st.tasks[t].slot > 0 => st.tasks[t].slot.to_string(),
         (LogKind::Task, Some(t)) => st.tasks[t]
             .node
-            .map(|n| st.nodes[n].hostname.clone())
+            .map(|n| st.nodes[n].hostname.to_string())
             .unwrap_or_default(),
         (LogKind::Node, _) => rec
             .node
-            .map(|n| st.nodes[n].hostname.clone())
+            .map(|n| st.nodes[n].hostname.to_string())
             .unwrap_or_default(),
         _ => String::new(),
     };
@@ -56,7 +56,7 @@ pub fn row(c: &Cluster, rec: &LogRecord) -> Row {
         kind: rec.kind.as_str(),
         service: rec
             .service
-            .map(|s| st.services[s].spec.name.clone())
+            .map(|s| st.services[s].spec.name.to_string())
             .unwrap_or_default(),
         slot,
         state: rec.state.to_string(),

@@ -175,7 +175,7 @@ fn summary_at(c: &Cluster, scenario: &str, t: SimTime) -> Summary {
         if svc.removed || !(t > stats.since && stats.in_update) {
             continue;
         }
-        if let Some(sum) = s.services.get_mut(&svc.spec.name) {
+        if let Some(sum) = s.services.get_mut(&*svc.spec.name) {
             let r = stats.running;
             sum.min_running_during_updates =
                 Some(sum.min_running_during_updates.map_or(r, |m| m.min(r)));

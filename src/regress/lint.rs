@@ -103,7 +103,7 @@ pub fn lint(scenario: &Scenario) -> Result<Vec<Warning>, ScenarioError> {
     };
     let mut services: Vec<(ServiceSpec, Origin)> = Vec::new();
     for spec in &scenario.services {
-        let base = vec![Seg::Key("services".into()), Seg::Key(spec.name.clone())];
+        let base = vec![Seg::Key("services".into()), Seg::Key(spec.name.to_string())];
         let from_compose = scenario
             .compose
             .as_ref()
@@ -154,7 +154,7 @@ pub fn lint(scenario: &Scenario) -> Result<Vec<Warning>, ScenarioError> {
 }
 
 fn lint_service(spec: &ServiceSpec, o: &Origin, cluster: &Cluster, out: &mut Vec<Warning>) {
-    let name = spec.name.clone();
+    let name = spec.name.to_string();
     let mut warn = |rule: &'static str, keys: &[&str], message: String, why: &str, fix: String| {
         out.push(Warning {
             rule,

@@ -38,7 +38,7 @@ pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
     let time = format_go_duration(rec.time);
     let service = rec
         .service
-        .map(|s| c.store.state.services[s].spec.name.as_str())
+        .map(|s| &*c.store.state.services[s].spec.name)
         .unwrap_or("");
     let body = match rec.kind {
         LogKind::Task => {
@@ -61,7 +61,7 @@ pub fn describe(c: &Cluster, rec: &LogRecord) -> String {
         LogKind::Node => {
             let node = rec
                 .node
-                .map(|n| c.store.state.nodes[n].hostname.as_str())
+                .map(|n| &*c.store.state.nodes[n].hostname)
                 .unwrap_or("");
             format!("node {node}: {} ({})", rec.state, rec.message)
         }

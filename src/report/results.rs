@@ -100,7 +100,7 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
         }
         let service = rec
             .service
-            .map(|s| st.services[s].spec.name.as_str())
+            .map(|s| &*st.services[s].spec.name)
             .unwrap_or("");
         let (task_id, slot, image) = match rec.task {
             Some(t) => {
@@ -109,10 +109,7 @@ impl<W: Write> ChangeSink for EventsCsv<W> {
             }
             None => ("", 0, ""),
         };
-        let node = rec
-            .node
-            .map(|n| st.nodes[n].hostname.as_str())
-            .unwrap_or("");
+        let node = rec.node.map(|n| &*st.nodes[n].hostname).unwrap_or("");
         let time = Secs3::new(rec.time);
         let mut slot_buf = itoa::Buffer::new();
         // Global tasks (slot 0) have an empty slot.
@@ -229,7 +226,7 @@ pub fn summary(cluster: &Cluster, scenario: &str, end: SimTime, hit_limit: bool)
             })
             .collect();
         services.insert(
-            svc.spec.name.clone(),
+            svc.spec.name.to_string(),
             ServiceSummary {
                 image: svc.spec.task.image.clone(),
                 desired_replicas: desired,
@@ -287,8 +284,8 @@ mod tests {
         for renamed in [false, true] {
             let st = &mut c.store.state;
             if renamed {
-                st.services[0].spec.name = "we,b".to_string();
-                st.nodes[0].hostname = "n\"1\"".to_string();
+                st.services[0].spec.name = "we,b".into();
+                st.nodes[0].hostname = "n\"1\"".into();
             }
             let mut ours = EventsCsv::new(Vec::new());
             let mut reference = csv::WriterBuilder::new()
@@ -306,11 +303,10 @@ mod tests {
                     .write_record([
                         format_secs3(rec.time).as_str(),
                         rec.kind.as_str(),
-                        rec.service
-                            .map_or("", |s| st.services[s].spec.name.as_str()),
+                        rec.service.map_or("", |s| &*st.services[s].spec.name),
                         task.map_or("", |t| t.id.as_str()),
                         slot.as_str(),
-                        rec.node.map_or("", |n| st.nodes[n].hostname.as_str()),
+                        rec.node.map_or("", |n| &*st.nodes[n].hostname),
                         task.map_or("", |t| t.spec.image.as_str()),
                         rec.state,
                         rec.desired_state,

@@ -210,14 +210,14 @@ fn service(name: &str, n: Node, ignored: Option<&mut Vec<(String, String)>>) -> 
         ..TaskSpec::default()
     };
     let mut spec = ServiceSpec {
-        name: name.to_string(),
+        name: name.into(),
         labels: BTreeMap::new(),
         mode: ServiceMode::Replicated { replicas: 1 },
         update_config: None,
         rollback_config: None,
         task: Rc::new(TaskSpec::default()),
         ports: Vec::new(),
-        endpoint_mode: "vip".to_string(),
+        endpoint_mode: "vip".into(),
     };
     if let Some((p, v)) = child(&m, "environment") {
         task.env = string_map(Node::new(v, &p))?
@@ -326,7 +326,7 @@ fn deploy(n: Node, spec: &mut ServiceSpec, task: &mut TaskSpec) -> R<()> {
         if !matches!(s, "vip" | "dnsrr") {
             return en.fail(one_of("endpoint_mode", s, &["vip", "dnsrr"]));
         }
-        spec.endpoint_mode = s.to_string();
+        spec.endpoint_mode = crate::swarm::model::endpoint_mode(s);
     }
     Ok(())
 }

@@ -396,7 +396,7 @@ fn cluster(n: Node) -> R<Vec<NodeDef>> {
                 return name_node.fail(format!("duplicate node name `{name}`"));
             }
             out.push(NodeDef {
-                name,
+                name: name.into(),
                 role,
                 availability,
                 labels: labels.clone(),

@@ -43,7 +43,8 @@ pub struct Scenario {
 /// `resources` (or one of its keys) is omitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeDef {
-    pub name: String,
+    /// Shared with the hostname of every run's node (no copy per run).
+    pub name: std::rc::Rc<str>,
     pub role: NodeRole,
     pub availability: Availability,
     pub labels: BTreeMap<String, String>,
@@ -296,7 +297,7 @@ pub fn default_nodes() -> Vec<NodeDef> {
     ["manager1", "worker1", "worker2"]
         .iter()
         .map(|name| NodeDef {
-            name: name.to_string(),
+            name: (*name).into(),
             role: if *name == "manager1" {
                 NodeRole::Manager
             } else {

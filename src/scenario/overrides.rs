@@ -253,7 +253,7 @@ fn set_created(sc: &mut Scenario, service: &str, field: ServiceField, value: Fie
         else {
             continue;
         };
-        if spec.name != service {
+        if *spec.name != *service {
             continue;
         }
         match (field, value) {
@@ -285,7 +285,7 @@ pub fn created_by_timeline(sc: &Scenario, service: &str) -> bool {
             Action::Docker {
                 command: DockerCommand::ServiceCreate { spec, .. },
                 ..
-            } if spec.name == service
+            } if *spec.name == *service
         )
     })
 }

@@ -98,7 +98,7 @@ fn contract_example_loads() {
     assert_eq!(s.name, "redis rolling update");
     assert_eq!(s.seed, Some(7));
     assert_eq!(s.until, Some(SimTime::at(secs(600))));
-    let names: Vec<_> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<_> = s.nodes.iter().map(|n| &*n.name).collect();
     assert_eq!(names, vec!["manager1", "worker1", "worker2"]);
     assert_eq!(s.nodes[0].role, NodeRole::Manager);
     assert_eq!(s.nodes[2].role, NodeRole::Worker);
@@ -121,7 +121,7 @@ fn contract_example_loads() {
     assert_eq!(s.images.profile("nginx"), &s.images.default);
 
     let svc = &s.services[0];
-    assert_eq!(svc.name, "redis");
+    assert_eq!(&*svc.name, "redis");
     assert_eq!(svc.mode, ServiceMode::Replicated { replicas: 3 });
     assert_eq!(
         svc.update_config,
@@ -178,7 +178,7 @@ fn contract_example_loads() {
         &t[0].action,
         Action::Docker { text, command: DockerCommand::ServiceCreate { spec, .. } }
             if text == "docker service create --replicas 3 --name web --update-delay 10s redis:3.0.6"
-                && spec.name == "web"
+                && &*spec.name == "web"
     ));
     assert!(matches!(
         &t[5].action,
@@ -233,7 +233,7 @@ fn redis_tutorial_scenario_loads() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    let names: Vec<_> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<_> = s.nodes.iter().map(|n| &*n.name).collect();
     assert_eq!(names, vec!["manager1", "worker1", "worker2"]);
     assert_eq!(s.images.profile("redis:3.0.7").pull, Dist::Fixed(secs(2)));
     assert_eq!(s.images.profile("redis:3.0.7").start, Dist::Fixed(secs(1)));
@@ -268,7 +268,7 @@ fn count_expansion_and_node_defaults() {
     let s = ok(
         "cluster:\n  nodes:\n    - {name: mgr, role: manager}\n    - name: w{n}\n      count: 3\n      availability: drain\n      resources: {cpus: \"1.5\"}\n",
     );
-    let names: Vec<_> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<_> = s.nodes.iter().map(|n| &*n.name).collect();
     assert_eq!(names, vec!["mgr", "w1", "w2", "w3"]);
     assert!(
         s.nodes[1..]

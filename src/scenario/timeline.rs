@@ -166,8 +166,8 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
     let name_path = m.child_path("name");
     let name_node = Node::new(nv, &name_path);
     let name = name_node.scalar_text()?;
-    if !nodes.iter().any(|d| d.name == name) {
-        let names: Vec<&str> = nodes.iter().map(|d| d.name.as_str()).collect();
+    if !nodes.iter().any(|d| *d.name == *name) {
+        let names: Vec<&str> = nodes.iter().map(|d| &*d.name).collect();
         let hint = match super::yaml::suggest(&name, &names) {
             Some(s) => format!("; did you mean `{s}`?"),
             None => String::new(),
@@ -195,10 +195,9 @@ fn node_action(n: Node, nodes: &[NodeDef]) -> R<Action> {
                 "up" => NodeChange::Up,
                 "join" => NodeChange::Join,
                 "leave" => {
-                    if nodes
-                        .iter()
-                        .any(|d| d.name == name && d.role == crate::swarm::model::NodeRole::Manager)
-                    {
+                    if nodes.iter().any(|d| {
+                        *d.name == *name && d.role == crate::swarm::model::NodeRole::Manager
+                    }) {
                         return sn.fail(format!(
                             "node `{name}` is a manager: swarmsim models managers that stay (docker needs `swarm leave --force` and a demotion first)"
                         ));
@@ -228,8 +227,8 @@ fn task_name(n: Node, nodes: &[NodeDef]) -> R<String> {
     let s = n.scalar_text()?;
     match s.rsplit_once('.') {
         Some((svc, slot)) if !svc.is_empty() && !slot.is_empty() => {
-            if slot.parse::<u64>().is_err() && !nodes.iter().any(|d| d.name == slot) {
-                let names: Vec<&str> = nodes.iter().map(|d| d.name.as_str()).collect();
+            if slot.parse::<u64>().is_err() && !nodes.iter().any(|d| *d.name == *slot) {
+                let names: Vec<&str> = nodes.iter().map(|d| &*d.name).collect();
                 let hint = match super::yaml::suggest(slot, &names) {
                     Some(h) => format!("; did you mean `{svc}.{h}`?"),
                     None => String::new(),

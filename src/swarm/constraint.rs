@@ -54,7 +54,7 @@ fn matches(n: &Node, c: &Constraint) -> bool {
     let key = c.key.to_ascii_lowercase();
     let actual: String = match key.as_str() {
         "node.id" => n.id.to_string(),
-        "node.hostname" => n.hostname.clone(),
+        "node.hostname" => n.hostname.to_string(),
         "node.role" => n.role.as_str().to_string(),
         "node.platform.os" => "linux".to_string(),
         "node.platform.arch" => "x86_64".to_string(),

@@ -91,7 +91,7 @@ impl ControlApi<'_> {
     pub fn node_join(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         let n = &self.store.state.nodes[node];
         if n.in_swarm {
-            return Err(ControlApiError::AlreadyInSwarm(n.hostname.clone()));
+            return Err(ControlApiError::AlreadyInSwarm(n.hostname.to_string()));
         }
         self.store.state.nodes[node].in_swarm = true;
         self.store.state.nodes[node].status = NodeStatus::Down;
@@ -106,10 +106,10 @@ impl ControlApi<'_> {
     pub fn node_leave(&mut self, node: NodeId) -> Result<(), ControlApiError> {
         let n = &self.store.state.nodes[node];
         if !n.in_swarm {
-            return Err(ControlApiError::NotInSwarm(n.hostname.clone()));
+            return Err(ControlApiError::NotInSwarm(n.hostname.to_string()));
         }
         if !n.agent_up {
-            return Err(ControlApiError::NodeStopped(n.hostname.clone()));
+            return Err(ControlApiError::NodeStopped(n.hostname.to_string()));
         }
         self.dispatcher.node_stop(self.store, self.agent, node);
         Ok(())

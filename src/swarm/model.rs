@@ -4,6 +4,7 @@
 //! matter for rolling updates). Defaults follow swarmkit
 //! `api/defaults/service.go`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -367,8 +368,11 @@ pub struct TaskSpec {
     pub init: Option<bool>,
     /// Container settings kept but not modelled (`--mount`, `--network`,
     /// `--user` …; `--stop-signal` is modelled), see
-    /// [`crate::swarm::container`].
-    pub container: crate::swarm::container::ContainerExtras,
+    /// [`crate::swarm::container`]. Shared between the specs of an update
+    /// (the previous spec keeps the same settings unless a container flag
+    /// changed them), so that `docker service update --image` does not copy
+    /// some thirty empty fields.
+    pub container: Rc<crate::swarm::container::ContainerExtras>,
 }
 
 impl TaskSpec {
@@ -386,7 +390,9 @@ pub enum ServiceMode {
 /// swarmkit `ServiceSpec`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
-    pub name: String,
+    /// Shared by the spec's clones (a batch run makes three) and the
+    /// store's index of names.
+    pub name: Rc<str>,
     pub labels: BTreeMap<String, String>,
     pub mode: ServiceMode,
     /// `None` = no config: the updater uses the defaults.
@@ -395,7 +401,21 @@ pub struct ServiceSpec {
     pub task: Rc<TaskSpec>,
     /// Endpoint spec: published ports.
     pub ports: Vec<PortConfig>,
-    pub endpoint_mode: String,
+    /// `vip` or `dnsrr` (empty when not set): the usual values are
+    /// borrowed, so that cloning a spec (a batch run does it three times)
+    /// allocates nothing for them.
+    pub endpoint_mode: Cow<'static, str>,
+}
+
+/// An endpoint mode as [`ServiceSpec::endpoint_mode`] keeps it: the
+/// values docker knows borrowed, any other owned.
+pub fn endpoint_mode(mode: &str) -> Cow<'static, str> {
+    match mode {
+        "vip" => Cow::Borrowed("vip"),
+        "dnsrr" => Cow::Borrowed("dnsrr"),
+        "" => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 impl ServiceSpec {
@@ -582,7 +602,7 @@ pub struct Node {
     /// 25-character swarm id.
     pub id: Id,
     /// Hostname (also the node name shown by the CLI).
-    pub hostname: String,
+    pub hostname: Rc<str>,
     pub role: NodeRole,
     pub availability: Availability,
     /// What the managers believe.

@@ -37,7 +37,7 @@ pub struct ClusterState {
     /// stay here with `deleted` set.
     pub tasks: Vec<Task>,
     /// Live services by name.
-    pub service_names: BTreeMap<String, ServiceId>,
+    pub service_names: BTreeMap<Rc<str>, ServiceId>,
     /// Tasks of each replicated slot (service, slot), oldest first, deleted
     /// ones excluded.
     pub slots: BTreeMap<(ServiceId, u64), Vec<TaskId>>,
@@ -65,7 +65,7 @@ impl ClusterState {
 
     /// Looks a node up by hostname, id, or unique id prefix.
     pub fn find_node(&self, name_or_id: &str) -> Option<NodeId> {
-        if let Some(i) = self.nodes.iter().position(|n| n.hostname == name_or_id) {
+        if let Some(i) = self.nodes.iter().position(|n| *n.hostname == *name_or_id) {
             return Some(i);
         }
         if let Some(i) = self.nodes.iter().position(|n| n.id == name_or_id) {

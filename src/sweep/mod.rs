@@ -160,7 +160,7 @@ fn cell_override(key: &str, value: &str, base_sc: &Scenario) -> Result<Override,
     let text = format!("{key}={value}");
     let (target, keys) = match parse_key(key, base_sc)? {
         Key::Service { service, field } => {
-            if !base_sc.services.iter().any(|x| x.name == service) {
+            if !base_sc.services.iter().any(|x| *x.name == *service) {
                 field_value(field, value).map_err(ctx)?;
             }
             let keys = match field {

@@ -180,7 +180,7 @@ fn snapshot(c: &Cluster, out: &mut Vec<PsSnapshot>) {
                     since: r.since,
                 })
                 .collect();
-            (name.clone(), rows)
+            (name.to_string(), rows)
         })
         .collect();
     let snap = PsSnapshot {
@@ -212,7 +212,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
             LogKind::Update => {
                 let svc = rec
                     .service
-                    .map(|s| st.services[s].spec.name.as_str())
+                    .map(|s| &*st.services[s].spec.name)
                     .unwrap_or("");
                 markers.push(Marker {
                     time: rec.time,
@@ -225,10 +225,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
                 if rec.time == SimTime::ZERO && rec.state == "ready" {
                     continue;
                 }
-                let node = rec
-                    .node
-                    .map(|n| st.nodes[n].hostname.as_str())
-                    .unwrap_or("");
+                let node = rec.node.map(|n| &*st.nodes[n].hostname).unwrap_or("");
                 markers.push(Marker {
                     time: rec.time,
                     kind: "node",
@@ -243,7 +240,7 @@ fn build(c: &Cluster, name: &str, seed: u64, end: SimTime, snapshots: Vec<PsSnap
         let t = &st.tasks[tid];
         let node = t
             .node
-            .map(|n| st.nodes[n].hostname.clone())
+            .map(|n| st.nodes[n].hostname.to_string())
             .unwrap_or_default();
         let key = if t.slot > 0 {
             (t.service, t.slot, String::new())

@@ -23,7 +23,7 @@ fn load(y: &str) -> Scenario {
 fn svc<'a>(s: &'a Scenario, name: &str) -> &'a ServiceSpec {
     s.services
         .iter()
-        .find(|x| x.name == name)
+        .find(|x| *x.name == *name)
         .unwrap_or_else(|| panic!("no service {name}"))
 }
 
@@ -34,7 +34,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     // The node.
     assert_eq!(s.nodes.len(), 1);
     let n = &s.nodes[0];
-    assert_eq!(n.name, "vm");
+    assert_eq!(&*n.name, "vm");
     assert_eq!(n.role, NodeRole::Manager);
     assert_eq!(n.availability, Availability::Active);
     assert_eq!(
@@ -47,7 +47,7 @@ fn the_fixture_becomes_a_scenario_with_every_field() {
     assert_eq!((n.nano_cpus, n.memory_bytes), (2 * S, 25_276_510_208));
 
     // Services in name order; the job-free fixture keeps all five.
-    let names: Vec<&str> = s.services.iter().map(|x| x.name.as_str()).collect();
+    let names: Vec<&str> = s.services.iter().map(|x| &*x.name).collect();
     assert_eq!(names, ["agent", "crashy", "front", "plain", "web"]);
 
     // web: every option it was created with (see tests/fixtures/snapshot/README.md).
@@ -307,7 +307,7 @@ fn edge_cases_of_a_live_swarm() {
     };
     let y = scenario_yaml(&st, &Options::default()).unwrap();
     let s = load(&y);
-    let names: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<&str> = s.nodes.iter().map(|n| &*n.name).collect();
     assert_eq!(names, ["m1", "w-aaaaaaaaaa", "w-bbbbbbbbbb"]);
     assert_eq!(s.nodes[1].availability, Availability::Drain);
     assert_eq!(s.nodes[1].nano_cpus, 1_500_000_000);
@@ -318,7 +318,7 @@ fn edge_cases_of_a_live_swarm() {
         y.contains("# \"job\": left out (replicated-job mode: jobs are not simulated)"),
         "{y}"
     );
-    let names: Vec<&str> = s.services.iter().map(|x| x.name.as_str()).collect();
+    let names: Vec<&str> = s.services.iter().map(|x| &*x.name).collect();
     assert_eq!(names, ["cache", "db"]);
     assert_eq!(svc(&s, "db").task.image, "postgres:16");
     assert!(svc(&s, "db").task.healthcheck.as_ref().unwrap().disabled());

@@ -414,6 +414,96 @@ pub struct ExtraFlags {
 }
 
 impl ExtraFlags {
+    /// Whether no container flag was given ([`ExtraFlags::apply`] would
+    /// change nothing). Every field is named, so that a new flag cannot be
+    /// forgotten here.
+    pub fn is_empty(&self) -> bool {
+        let ExtraFlags {
+            hostname,
+            dir,
+            user,
+            entrypoint,
+            tty,
+            read_only,
+            stop_signal,
+            cap_add,
+            cap_drop,
+            log_driver,
+            log_opts,
+            isolation,
+            oom_score_adj,
+            credential_spec,
+            mounts,
+            networks,
+            secrets,
+            configs,
+            dns,
+            dns_options,
+            dns_search,
+            hosts,
+            groups,
+            sysctls,
+            ulimits,
+            generic_resources,
+            container_labels,
+            env_files,
+            mount_rm,
+            network_rm,
+            secret_rm,
+            config_rm,
+            dns_rm,
+            dns_option_rm,
+            dns_search_rm,
+            host_rm,
+            group_rm,
+            sysctl_rm,
+            ulimit_rm,
+            generic_resource_rm,
+            container_label_rm,
+        } = self;
+        hostname.is_none()
+            && dir.is_none()
+            && user.is_none()
+            && entrypoint.is_none()
+            && tty.is_none()
+            && read_only.is_none()
+            && stop_signal.is_none()
+            && log_driver.is_none()
+            && isolation.is_none()
+            && oom_score_adj.is_none()
+            && credential_spec.is_none()
+            && cap_add.is_empty()
+            && cap_drop.is_empty()
+            && log_opts.is_empty()
+            && mounts.is_empty()
+            && networks.is_empty()
+            && secrets.is_empty()
+            && configs.is_empty()
+            && dns.is_empty()
+            && dns_options.is_empty()
+            && dns_search.is_empty()
+            && hosts.is_empty()
+            && groups.is_empty()
+            && sysctls.is_empty()
+            && ulimits.is_empty()
+            && generic_resources.is_empty()
+            && container_labels.is_empty()
+            && env_files.is_empty()
+            && mount_rm.is_empty()
+            && network_rm.is_empty()
+            && secret_rm.is_empty()
+            && config_rm.is_empty()
+            && dns_rm.is_empty()
+            && dns_option_rm.is_empty()
+            && dns_search_rm.is_empty()
+            && host_rm.is_empty()
+            && group_rm.is_empty()
+            && sysctl_rm.is_empty()
+            && ulimit_rm.is_empty()
+            && generic_resource_rm.is_empty()
+            && container_label_rm.is_empty()
+    }
+
     /// The spec `docker service create` sends.
     pub fn for_create(&self) -> ContainerExtras {
         let mut c = ContainerExtras::default();
@@ -589,6 +679,61 @@ impl ExtraFlags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_flag_is_empty_and_any_flag_is_not() {
+        assert!(ExtraFlags::default().is_empty());
+        let one = [
+            ExtraFlags {
+                hostname: Some(String::new()),
+                ..ExtraFlags::default()
+            },
+            ExtraFlags {
+                tty: Some(false),
+                ..ExtraFlags::default()
+            },
+            ExtraFlags {
+                container_label_rm: vec!["a".to_string()],
+                ..ExtraFlags::default()
+            },
+            ExtraFlags {
+                env_files: vec!["f".to_string()],
+                ..ExtraFlags::default()
+            },
+        ];
+        for f in one {
+            assert!(!f.is_empty(), "{f:?}");
+        }
+    }
+
+    /// `service update` without container flags shares the container
+    /// settings with the previous spec; with one, the new spec has its own.
+    #[test]
+    fn update_shares_container_settings_unless_changed() {
+        use crate::docker::cli::{DockerCommand, parse_command_line};
+        use std::rc::Rc;
+        let DockerCommand::ServiceCreate { spec, .. } =
+            parse_command_line("docker service create --name web --hostname h web:1").unwrap()
+        else {
+            panic!("not a create")
+        };
+        let update = |line: &str| {
+            let DockerCommand::ServiceUpdate { args, .. } = parse_command_line(line).unwrap()
+            else {
+                panic!("not an update")
+            };
+            let mut new = spec.clone();
+            args.apply(&mut new);
+            new
+        };
+        let image = update("docker service update --image web:2 web");
+        assert_eq!(image.task.image, "web:2");
+        assert!(Rc::ptr_eq(&image.task.container, &spec.task.container));
+        let host = update("docker service update --hostname g web");
+        assert!(!Rc::ptr_eq(&host.task.container, &spec.task.container));
+        assert_eq!(host.task.container.hostname, "g");
+        assert_eq!(spec.task.container.hostname, "h");
+    }
 
     #[test]
     fn mounts_like_docker() {

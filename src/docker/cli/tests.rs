@@ -38,7 +38,7 @@ fn updated(create_line: &str, update_line: &str) -> ServiceSpec {
 fn tutorial_create() {
     let spec =
         create("docker service create --replicas 3 --name redis --update-delay 10s redis:3.0.6");
-    assert_eq!(spec.name, "redis");
+    assert_eq!(&*spec.name, "redis");
     assert_eq!(spec.mode, ServiceMode::Replicated { replicas: 3 });
     assert_eq!(spec.task.image, "redis:3.0.6");
     assert_eq!(spec.task.init, Some(false));
@@ -62,7 +62,7 @@ fn tutorial_create() {
 fn create_defaults_and_command() {
     let spec = create("docker service create --init -d nginx:1.25 nginx -g 'daemon off;'");
     assert_eq!(spec.mode, ServiceMode::Replicated { replicas: 1 });
-    assert_eq!(spec.name, "");
+    assert_eq!(&*spec.name, "");
     assert_eq!(spec.task.init, Some(true));
     assert_eq!(spec.task.args, vec!["nginx", "-g", "daemon off;"]);
     assert!(matches!(
@@ -74,7 +74,7 @@ fn create_defaults_and_command() {
 #[test]
 fn create_flags_after_image_are_arguments() {
     let spec = create("docker service create --name a busybox --name b");
-    assert_eq!(spec.name, "a");
+    assert_eq!(&*spec.name, "a");
     assert_eq!(spec.task.args, vec!["--name", "b"]);
 }
 

@@ -409,7 +409,7 @@ impl UpdateArgs {
             spec.labels.insert(k, v);
         }
         if let Some(mode) = &self.endpoint_mode {
-            spec.endpoint_mode = mode.clone();
+            spec.endpoint_mode = crate::swarm::model::endpoint_mode(mode);
         }
         if let (Some(r), ServiceMode::Replicated { replicas }) = (self.replicas, &mut spec.mode) {
             *replicas = r;
@@ -500,6 +500,10 @@ impl UpdateArgs {
             task.force_update += 1;
         }
         self.health.update(&mut task.healthcheck);
-        self.extra.apply(&mut task.container);
+        // Applying no container flag changes nothing: keep the shared
+        // settings rather than copy them.
+        if !self.extra.is_empty() {
+            self.extra.apply(Rc::make_mut(&mut task.container));
+        }
     }
 }

@@ -44,7 +44,7 @@ pub fn spec(name: &str, image: &str, replicas: Option<u64>) -> ServiceSpec {
             ..TaskSpec::default()
         }),
         ports: Vec::new(),
-        endpoint_mode: String::new(),
+        endpoint_mode: "".into(),
     }
 }
 

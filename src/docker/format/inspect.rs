@@ -113,7 +113,7 @@ pub fn inspect_pretty(state: &ClusterState, service: ServiceId, now: SimTime) ->
     let mode = if spec.endpoint_mode.is_empty() {
         "vip"
     } else {
-        spec.endpoint_mode.as_str()
+        &spec.endpoint_mode[..]
     };
     let _ = write!(o, "\nEndpoint Mode:\t{mode}");
     if !spec.ports.is_empty() {

@@ -31,7 +31,7 @@ pub fn service_ls(state: &ClusterState, _now: SimTime) -> String {
     for (id, svc) in services {
         rows.push(vec![
             truncate_id(&svc.id).to_string(),
-            svc.spec.name.clone(),
+            svc.spec.name.to_string(),
             match svc.spec.mode {
                 ServiceMode::Replicated { .. } => "replicated".to_string(),
                 ServiceMode::Global => "global".to_string(),
@@ -115,7 +115,7 @@ pub fn node_ls(state: &ClusterState, self_node: NodeId) -> String {
         };
         rows.push(vec![
             format!("{} {mark}", n.id),
-            n.hostname.clone(),
+            n.hostname.to_string(),
             status.to_string(),
             availability.to_string(),
             manager.to_string(),

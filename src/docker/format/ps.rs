@@ -129,7 +129,7 @@ fn rows_of(state: &ClusterState, rows: &[(String, &Task)], opts: &PsOptions) -> 
                 },
                 t.node
                     .and_then(|n| state.nodes.get(n))
-                    .map(|n| n.hostname.clone())
+                    .map(|n| n.hostname.to_string())
                     .unwrap_or_default(),
                 t.desired.pretty().to_string(),
                 String::new(),
