@@ -44,6 +44,17 @@ const SMALL_ORDER: usize = 64;
 /// the nodes' current ones when the walk begins, as in a kept order.
 const TINY_ORDER: usize = 8;
 
+/// The first key of the ascending `keys` after `cursor` (from the start
+/// without one) that `take` accepts.
+fn next_in_sorted(
+    keys: &[OrderKey],
+    cursor: Option<OrderKey>,
+    mut take: impl FnMut(&OrderKey) -> bool,
+) -> Option<OrderKey> {
+    let start = cursor.map_or(0, |c| keys.partition_point(|k| *k <= c));
+    keys[start..].iter().copied().find(|k| take(k))
+}
+
 /// The keys of one service's order, ascending: the same sequence either
 /// way, only the cost of a change differs.
 #[derive(Debug)]
@@ -100,10 +111,7 @@ impl OrderSet {
     ) -> Option<OrderKey> {
         use std::ops::Bound::{Excluded, Unbounded};
         match self {
-            OrderSet::Small(v) => {
-                let start = cursor.map_or(0, |c| v.partition_point(|k| *k <= c));
-                v[start..].iter().copied().find(|k| take(k))
-            }
+            OrderSet::Small(v) => next_in_sorted(v, cursor, take),
             OrderSet::Large(set) => {
                 let range = match cursor {
                     Some(c) => set.range((Excluded(c), Unbounded)),
@@ -384,18 +392,12 @@ impl NodeSet {
     /// The first node after `cursor` in the service's order that the
     /// current walk has not marked; returns its key too.
     pub fn next_unmarked(&self, service: ServiceId, cursor: Option<OrderKey>) -> Option<OrderKey> {
+        let unmarked = |&(_, _, n): &OrderKey| self.nodes[n as usize].mark != self.walk_epoch;
         if self.tiny {
-            let v = &self.snapshot;
-            let start = cursor.map_or(0, |c| v.partition_point(|k| *k <= c));
-            return v[start..]
-                .iter()
-                .copied()
-                .find(|&(_, _, n)| self.nodes[n as usize].mark != self.walk_epoch);
+            return next_in_sorted(&self.snapshot, cursor, unmarked);
         }
         let set = &self.order.get(service)?.as_ref()?.set;
-        set.next_after(cursor, |&(_, _, n)| {
-            self.nodes[n as usize].mark != self.walk_epoch
-        })
+        set.next_after(cursor, unmarked)
     }
 
     /// Forgets a removed service's order (it is never scheduled again).
